@@ -1,0 +1,187 @@
+package dev.agentid.verifier;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * The ordered actors of a token, current actor first. This is the only place that knows the wire
+ * shape of the nested {@code act} claim: the issuer mints with {@link #toActClaim()} and verifiers
+ * read with {@link #fromActClaim(Object, int)}.
+ *
+ * <pre>
+ * "act": {"sub": "agent-c", "iss": "https://a.example",        &lt;- current actor (outermost)
+ *         "act": {"sub": "agent-b", "iss": "https://a.example",
+ *                 "act": {"sub": "agent-a", "iss": "https://a.example"}}}   &lt;- first actor
+ * </pre>
+ *
+ * Immutable and thread-safe.
+ */
+public final class DelegationChain {
+
+    public static final String ACT = "act";
+    public static final String SUB = "sub";
+    public static final String ISS = "iss";
+
+    private final List<Actor> actors;
+
+    private DelegationChain(List<Actor> actors) {
+        this.actors = actors;
+    }
+
+    /** A chain of exactly one actor: a token obtained with the agent's own credentials. */
+    public static DelegationChain of(Actor first) {
+        return new DelegationChain(List.of(Objects.requireNonNull(first, "first")));
+    }
+
+    /**
+     * A chain from actors listed current first. Refuses an empty list and a repeated agent.
+     *
+     * @throws IllegalArgumentException if the list is empty or names an agent twice
+     */
+    public static DelegationChain ofCurrentFirst(List<Actor> currentFirst) {
+        if (currentFirst.isEmpty()) {
+            throw new IllegalArgumentException("a delegation chain has at least one actor");
+        }
+        List<Actor> copy = List.copyOf(currentFirst);
+        if (new HashSet<>(copy).size() != copy.size()) {
+            throw new IllegalArgumentException("an agent appears twice in the chain");
+        }
+        return new DelegationChain(copy);
+    }
+
+    /**
+     * Parses and validates an {@code act} claim value as produced by a JSON parser (nested
+     * {@code Map<String, Object>}). Checks the shape and types of every level, the depth bound (before
+     * descending further, so a hostile deep nesting costs at most {@code maxDepth + 1} steps) and
+     * cycles.
+     */
+    public static DelegationChain fromActClaim(Object act, int maxDepth) throws TokenVerificationException {
+        if (act == null) {
+            throw new TokenVerificationException(Reason.MISSING_CLAIM, "the act claim is missing");
+        }
+        List<Actor> actors = new ArrayList<>(4);
+        Set<Actor> seen = new HashSet<>();
+        Object level = act;
+        while (level != null) {
+            if (actors.size() == maxDepth) {
+                throw new TokenVerificationException(Reason.CHAIN_TOO_DEEP,
+                        "the delegation chain is deeper than " + maxDepth);
+            }
+            if (!(level instanceof Map)) {
+                throw new TokenVerificationException(Reason.CHAIN_MALFORMED,
+                        "act level " + actors.size() + " is not a JSON object");
+            }
+            Map<?, ?> map = (Map<?, ?>) level;
+            String sub = requireString(map, SUB, actors.size());
+            String iss = requireString(map, ISS, actors.size());
+            Actor actor = new Actor(sub, iss);
+            if (!seen.add(actor)) {
+                throw new TokenVerificationException(Reason.CHAIN_CYCLE,
+                        "agent " + sub + " of " + iss + " appears twice in the delegation chain");
+            }
+            actors.add(actor);
+            level = map.get(ACT);
+            if (level == null && map.containsKey(ACT)) {
+                throw new TokenVerificationException(Reason.CHAIN_MALFORMED,
+                        "act level " + actors.size() + " is null");
+            }
+        }
+        return new DelegationChain(Collections.unmodifiableList(actors));
+    }
+
+    private static String requireString(Map<?, ?> level, String member, int index)
+            throws TokenVerificationException {
+        Object value = level.get(member);
+        if (!(value instanceof String) || ((String) value).isEmpty()) {
+            throw new TokenVerificationException(Reason.CHAIN_MALFORMED,
+                    "act level " + index + " has no non-empty string '" + member + "'");
+        }
+        return (String) value;
+    }
+
+    /**
+     * The chain after {@code newCurrent} takes over: it becomes the current actor and this chain
+     * nests beneath it.
+     *
+     * @throws IllegalArgumentException if {@code newCurrent} is already in the chain
+     */
+    public DelegationChain extendedBy(Actor newCurrent) {
+        if (contains(newCurrent)) {
+            throw new IllegalArgumentException("agent " + newCurrent.subject() + " is already in the chain");
+        }
+        List<Actor> next = new ArrayList<>(actors.size() + 1);
+        next.add(newCurrent);
+        next.addAll(actors);
+        return new DelegationChain(Collections.unmodifiableList(next));
+    }
+
+    /** The {@code act} claim value: nested JSON objects, current actor outermost. */
+    public Map<String, Object> toActClaim() {
+        Map<String, Object> nested = null;
+        for (int i = actors.size() - 1; i >= 0; i--) {
+            Map<String, Object> level = new LinkedHashMap<>(4);
+            level.put(SUB, actors.get(i).subject());
+            level.put(ISS, actors.get(i).issuer());
+            if (nested != null) {
+                level.put(ACT, nested);
+            }
+            nested = level;
+        }
+        return nested;
+    }
+
+    /** The actor that holds the token now. */
+    public Actor current() {
+        return actors.get(0);
+    }
+
+    /** The actor that started the chain with its own credentials. */
+    public Actor first() {
+        return actors.get(actors.size() - 1);
+    }
+
+    /** Actors, current first. */
+    public List<Actor> actors() {
+        return actors;
+    }
+
+    /** The number of actors. */
+    public int depth() {
+        return actors.size();
+    }
+
+    public boolean contains(Actor actor) {
+        return actors.contains(actor);
+    }
+
+    /** True when any actor has this agent id at this issuer. */
+    public boolean containsAgent(String agentId, String issuer) {
+        return contains(new Actor(agentId, issuer));
+    }
+
+    /** The chain without its current actor, or null for a chain of one. */
+    public DelegationChain parent() {
+        return actors.size() == 1 ? null : new DelegationChain(actors.subList(1, actors.size()));
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof DelegationChain && ((DelegationChain) o).actors.equals(actors);
+    }
+
+    @Override
+    public int hashCode() {
+        return actors.hashCode();
+    }
+
+    @Override
+    public String toString() {
+        return actors.toString();
+    }
+}
