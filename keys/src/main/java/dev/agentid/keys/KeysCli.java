@@ -1,0 +1,256 @@
+package dev.agentid.keys;
+
+import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jose.util.JSONObjectUtils;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * {@code java -jar keys.jar <command> --data-dir DIR [options]}: generate, rotate, list, prune and publish
+ * the issuer's signing keys. Exit codes: 0 success, 1 failure, 2 usage error. Never prints key material.
+ */
+public final class KeysCli {
+
+    static final int OK = 0;
+    static final int FAILURE = 1;
+    static final int USAGE = 2;
+
+    static final Duration DEFAULT_ACTIVATE_IN = Duration.ofSeconds(120);
+    static final Duration DEFAULT_MAX_TOKEN_LIFETIME = Duration.ofSeconds(3600);
+    static final Duration DEFAULT_CLOCK_SKEW = Duration.ofSeconds(60);
+    /** The Cache-Control max-age the issuer serves its JWKS with. */
+    static final Duration JWKS_MAX_AGE = Duration.ofSeconds(60);
+
+    private static final String DATA_DIR = "--data-dir";
+    private static final String ACTIVATE_IN = "--activate-in";
+    private static final String MAX_TOKEN_LIFETIME = "--max-token-lifetime";
+    private static final String CLOCK_SKEW = "--clock-skew";
+
+    private static final Map<String, Set<String>> COMMANDS = Map.of(
+            "generate", Set.of(DATA_DIR),
+            "rotate", Set.of(DATA_DIR, ACTIVATE_IN, MAX_TOKEN_LIFETIME, CLOCK_SKEW),
+            "prune", Set.of(DATA_DIR, MAX_TOKEN_LIFETIME, CLOCK_SKEW),
+            "list", Set.of(DATA_DIR, MAX_TOKEN_LIFETIME, CLOCK_SKEW),
+            "jwks", Set.of(DATA_DIR, MAX_TOKEN_LIFETIME, CLOCK_SKEW));
+
+    static final String USAGE_TEXT = """
+            Usage: java -jar keys.jar <command> --data-dir DIR [options]
+
+            Manages the issuer's ES256 signing keys in DIR/keys/signing-keys.json (0600, directory 0700).
+            A running issuer picks up changes within a second; no restart is needed.
+
+            Commands:
+              generate  Create the first signing key if there is none (does nothing if keys exist).
+              rotate    Add a new key. It is published in the JWKS at once and starts signing after
+                        --activate-in seconds; the old key stays published until every token it signed
+                        has expired. Also prunes (see below).
+              prune     Drop retired keys whose tokens have all expired.
+              list      Show each key's kid, creation and activation time and state
+                        (pending, active, retired-until TIME, expired). Never shows key material.
+              jwks      Print the public JWK set the issuer publishes now, as JSON.
+
+            Options:
+              --data-dir DIR                the issuer's data directory (required)
+              --activate-in SECONDS         rotate: how long the new key is published before it signs
+                                            (default 120). Keep it >= the JWKS Cache-Control max-age the
+                                            issuer serves (60 s), so every relying party has fetched the
+                                            new key before the first token signed with it arrives.
+                                            0 activates immediately (tests, emergencies): relying parties
+                                            with a cached JWKS may reject new tokens until they refetch.
+              --max-token-lifetime SECONDS  the longest token lifetime the issuer grants (default 3600).
+                                            A retired key stays published this long plus the clock skew.
+                                            Must not be shorter than the issuer's setting.
+              --clock-skew SECONDS          clock skew verifiers tolerate past exp (default 60)
+              -h, --help                    show this help
+
+            Exit codes: 0 success, 1 failure, 2 usage error.
+            """;
+
+    private KeysCli() {
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(args, System.out, System.err, Clock.systemUTC()));
+    }
+
+    /** {@link #main} without {@code System.exit}: returns the exit code. */
+    public static int run(String[] args, PrintStream out, PrintStream err, Clock clock) {
+        if (args.length == 0) {
+            return usage(err, "no command given");
+        }
+        if (args.length == 1 && (args[0].equals("-h") || args[0].equals("--help") || args[0].equals("help"))) {
+            out.print(USAGE_TEXT);
+            return OK;
+        }
+        String command = args[0];
+        Set<String> allowed = COMMANDS.get(command);
+        if (allowed == null) {
+            return usage(err, "unknown command '" + command + "'");
+        }
+        Map<String, String> options = new HashMap<>();
+        for (int i = 1; i < args.length; i++) {
+            String arg = args[i];
+            if (arg.equals("-h") || arg.equals("--help")) {
+                out.print(USAGE_TEXT);
+                return OK;
+            }
+            String name = arg;
+            String value;
+            int eq = arg.indexOf('=');
+            if (arg.startsWith("--") && eq > 0) {
+                name = arg.substring(0, eq);
+                value = arg.substring(eq + 1);
+            } else if (i + 1 < args.length) {
+                value = args[++i];
+            } else {
+                value = null;
+            }
+            if (!allowed.contains(name)) {
+                return usage(err, "'" + command + "' does not take '" + name + "'");
+            }
+            if (value == null) {
+                return usage(err, "'" + name + "' needs a value");
+            }
+            if (options.put(name, value) != null) {
+                return usage(err, "'" + name + "' given twice");
+            }
+        }
+        String dataDir = options.get(DATA_DIR);
+        if (dataDir == null || dataDir.isBlank()) {
+            return usage(err, "'" + DATA_DIR + "' is required");
+        }
+        Duration activateIn;
+        Duration maxTokenLifetime;
+        Duration clockSkew;
+        try {
+            activateIn = seconds(options, ACTIVATE_IN, DEFAULT_ACTIVATE_IN, false);
+            maxTokenLifetime = seconds(options, MAX_TOKEN_LIFETIME, DEFAULT_MAX_TOKEN_LIFETIME, true);
+            clockSkew = seconds(options, CLOCK_SKEW, DEFAULT_CLOCK_SKEW, false);
+        } catch (IllegalArgumentException e) {
+            return usage(err, e.getMessage());
+        }
+
+        KeyStoreFile store = KeyStoreFile.in(Path.of(dataDir));
+        try {
+            return switch (command) {
+                case "generate" -> generate(store, clock, out);
+                case "rotate" -> rotate(store, clock, activateIn, maxTokenLifetime, clockSkew, out, err);
+                case "prune" -> prune(store, clock, maxTokenLifetime, clockSkew, out);
+                case "list" -> list(store, clock, maxTokenLifetime, clockSkew, out);
+                case "jwks" -> jwks(store, clock, maxTokenLifetime, clockSkew, out);
+                default -> throw new IllegalStateException(command);
+            };
+        } catch (KeyFileException | IllegalStateException | IllegalArgumentException e) {
+            err.println("error: " + e.getMessage());
+            return FAILURE;
+        }
+    }
+
+    private static int generate(KeyStoreFile store, Clock clock, PrintStream out) {
+        if (store.exists()) {
+            KeyRing ring = store.load();
+            out.println("signing keys already exist in " + store.path() + " (" + ring.keys().size()
+                    + " keys); nothing to do. Use 'rotate' to add a key.");
+            return OK;
+        }
+        KeyRing ring = store.loadOrCreate(clock);
+        out.println("generated signing key " + ring.signingKeyId(clock.instant()) + " in " + store.path());
+        return OK;
+    }
+
+    private static int rotate(KeyStoreFile store, Clock clock, Duration activateIn, Duration maxTokenLifetime,
+            Duration clockSkew, PrintStream out, PrintStream err) {
+        if (activateIn.isZero()) {
+            err.println("warning: --activate-in 0 activates the new key immediately. Relying parties with a"
+                    + " cached JWKS may reject tokens signed with it until they refetch the JWKS.");
+        } else if (activateIn.compareTo(JWKS_MAX_AGE) < 0) {
+            err.println("warning: --activate-in " + activateIn.toSeconds() + " is shorter than the JWKS cache"
+                    + " max-age (" + JWKS_MAX_AGE.toSeconds() + " s); relying parties with a cached JWKS may"
+                    + " reject new tokens until they refetch it.");
+        }
+        Set<String> before = store.exists()
+                ? store.load().keys().stream().map(ManagedKey::kid).collect(Collectors.toSet())
+                : Set.of();
+        KeyRing ring = store.rotate(clock, activateIn, maxTokenLifetime, clockSkew);
+        for (ManagedKey key : ring.keys()) {
+            if (!before.contains(key.kid())) {
+                out.println("added signing key " + key.kid() + ": published now, signing from "
+                        + key.activatesAt());
+            }
+        }
+        long pruned = before.stream().filter(kid -> ring.find(kid).isEmpty()).count();
+        if (pruned > 0) {
+            out.println("pruned " + pruned + " expired key(s)");
+        }
+        return OK;
+    }
+
+    private static int prune(KeyStoreFile store, Clock clock, Duration maxTokenLifetime, Duration clockSkew,
+            PrintStream out) {
+        int before = store.load().keys().size();
+        KeyRing ring = store.prune(clock, maxTokenLifetime, clockSkew);
+        out.println("pruned " + (before - ring.keys().size()) + " expired key(s); " + ring.keys().size()
+                + " remain");
+        return OK;
+    }
+
+    private static int list(KeyStoreFile store, Clock clock, Duration maxTokenLifetime, Duration clockSkew,
+            PrintStream out) {
+        KeyRing ring = store.load();
+        List<KeyStatus> status = ring.status(clock.instant(), maxTokenLifetime, clockSkew);
+        String format = "%-43s  %-20s  %-20s  %s%n";
+        out.printf(format, "KID", "CREATED", "ACTIVATES", "STATE");
+        for (KeyStatus s : status) {
+            out.printf(format, s.key().kid(), s.key().createdAt(), s.key().activatesAt(), describe(s));
+        }
+        return OK;
+    }
+
+    static String describe(KeyStatus status) {
+        return switch (status.state()) {
+            case PENDING -> "pending";
+            case ACTIVE -> "active";
+            case RETIRED -> "retired-until " + status.publishedUntil().orElseThrow();
+            case EXPIRED -> "expired";
+        };
+    }
+
+    private static int jwks(KeyStoreFile store, Clock clock, Duration maxTokenLifetime, Duration clockSkew,
+            PrintStream out) {
+        JWKSet jwks = store.load().publicJwks(clock.instant(), maxTokenLifetime, clockSkew);
+        out.println(JSONObjectUtils.toJSONString(jwks.toJSONObject(true)));
+        return OK;
+    }
+
+    private static Duration seconds(Map<String, String> options, String name, Duration defaultValue,
+            boolean positive) {
+        String value = options.get(name);
+        if (value == null) {
+            return defaultValue;
+        }
+        long seconds;
+        try {
+            seconds = Long.parseLong(value.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("'" + name + "' must be a whole number of seconds, not '" + value + "'");
+        }
+        if (seconds < 0 || (positive && seconds == 0)) {
+            throw new IllegalArgumentException("'" + name + "' must be " + (positive ? "positive" : "0 or more"));
+        }
+        return Duration.ofSeconds(seconds);
+    }
+
+    private static int usage(PrintStream err, String problem) {
+        err.println("error: " + problem);
+        err.println();
+        err.print(USAGE_TEXT);
+        return USAGE;
+    }
+}

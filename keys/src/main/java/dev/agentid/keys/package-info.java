@@ -1,0 +1,11 @@
+/**
+ * Signing-key lifecycle for the issuer: ES256 keys generated with BouncyCastle, stored 0600 in
+ * {@code DATA_DIR/keys/signing-keys.json} ({@link dev.agentid.keys.KeyStoreFile}), an immutable
+ * {@link dev.agentid.keys.KeyRing} whose states are derived from timestamps, and the
+ * {@link dev.agentid.keys.KeysCli} to generate, rotate, list and publish them.
+ *
+ * <p>Rotation guarantee: a new key is in the JWKS before it signs anything, and a retired key stays in
+ * the JWKS until every token it signed has expired (max token lifetime plus clock skew after it
+ * stopped signing), so no token fails verification because of a rotation.
+ */
+package dev.agentid.keys;
