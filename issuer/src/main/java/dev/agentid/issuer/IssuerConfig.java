@@ -1,0 +1,102 @@
+package dev.agentid.issuer;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Properties;
+
+/**
+ * Issuer configuration from environment variables; the same names may appear as keys in an optional
+ * properties file given with {@code --config FILE}. The environment wins over the file.
+ */
+public record IssuerConfig(
+        String host,
+        int port,
+        String issuerUrl,           // null: derived from the bound port
+        Path dataDir,
+        String adminToken,          // null: generated into DATA_DIR/admin-token
+        Duration maxTokenLifetime,
+        int maxDelegationDepth,
+        Duration clockSkew,
+        Duration keysReloadInterval) {
+
+    public static final int DEFAULT_PORT = 8080;
+
+    public static IssuerConfig load(Map<String, String> env, Path configFile) {
+        Map<String, String> values = new HashMap<>();
+        if (configFile != null) {
+            Properties file = new Properties();
+            try (Reader reader = Files.newBufferedReader(configFile)) {
+                file.load(reader);
+            } catch (IOException e) {
+                throw new IllegalArgumentException("cannot read config file " + configFile + ": " + e.getMessage());
+            }
+            file.stringPropertyNames().forEach(k -> values.put(k, file.getProperty(k).trim()));
+        }
+        env.forEach((k, v) -> {
+            if (k.startsWith("ISSUER_")) {
+                values.put(k, v);
+            }
+        });
+        return fromValues(values);
+    }
+
+    static IssuerConfig fromValues(Map<String, String> v) {
+        String host = v.getOrDefault("ISSUER_HOST", "127.0.0.1");
+        int port = intValue(v, "ISSUER_PORT", DEFAULT_PORT, 0, 65535);
+        String url = blankToNull(v.get("ISSUER_URL"));
+        if (url != null && url.endsWith("/")) {
+            url = url.substring(0, url.length() - 1);
+        }
+        Path dataDir = Path.of(v.getOrDefault("ISSUER_DATA_DIR", "./data")).toAbsolutePath().normalize();
+        String admin = blankToNull(v.get("ISSUER_ADMIN_TOKEN"));
+        if (admin != null && admin.length() < 16) {
+            throw new IllegalArgumentException("ISSUER_ADMIN_TOKEN must be at least 16 characters");
+        }
+        Duration maxLifetime = Duration.ofSeconds(intValue(v, "ISSUER_MAX_TOKEN_TTL_SECONDS", 3600, 1, 86_400));
+        int maxDepth = intValue(v, "ISSUER_MAX_DELEGATION_DEPTH", 5, 1, 10);
+        Duration skew = Duration.ofSeconds(intValue(v, "ISSUER_CLOCK_SKEW_SECONDS", 60, 0, 300));
+        Duration reload = Duration.ofMillis(intValue(v, "ISSUER_KEYS_RELOAD_MILLIS", 1000, 100, 600_000));
+        return new IssuerConfig(host, port, url, dataDir, admin, maxLifetime, maxDepth, skew, reload);
+    }
+
+    private static int intValue(Map<String, String> v, String name, int def, int min, int max) {
+        String raw = blankToNull(v.get(name));
+        if (raw == null) {
+            return def;
+        }
+        try {
+            int value = Integer.parseInt(raw);
+            if (value < min || value > max) {
+                throw new IllegalArgumentException(name + " must be between " + min + " and " + max);
+            }
+            return value;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(name + " must be an integer");
+        }
+    }
+
+    private static String blankToNull(String s) {
+        return s == null || s.isBlank() ? null : s.trim();
+    }
+
+    /** The issuer identifier once the port is known. */
+    public String issuerUrlFor(int boundPort) {
+        return issuerUrl != null ? issuerUrl : "http://" + hostForUrl() + ":" + boundPort;
+    }
+
+    private String hostForUrl() {
+        return host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host;
+    }
+
+    @Override
+    public String toString() {   // never prints the admin token
+        return "IssuerConfig[host=" + host + ", port=" + port + ", issuerUrl=" + issuerUrl + ", dataDir=" + dataDir
+                + ", adminToken=" + (adminToken == null ? "<generated>" : "<set>") + ", maxTokenLifetime="
+                + maxTokenLifetime + ", maxDelegationDepth=" + maxDelegationDepth + ", clockSkew=" + clockSkew + "]";
+    }
+}

@@ -1,0 +1,202 @@
+package dev.agentid.issuer;
+
+import com.nimbusds.oauth2.sdk.id.Audience;
+import dev.agentid.issuer.http.Routes;
+import dev.agentid.issuer.service.ClientAuthenticator;
+import dev.agentid.issuer.service.DelegationPolicy;
+import dev.agentid.issuer.service.KeyService;
+import dev.agentid.issuer.service.TokenLiveness;
+import dev.agentid.issuer.service.TokenMinter;
+import dev.agentid.issuer.service.TokenService;
+import dev.agentid.issuer.store.StateStore;
+import dev.agentid.keys.KeyRing;
+import dev.agentid.keys.KeyStoreFile;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.ext.web.Router;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.Base64;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.logging.Logger;
+
+/** A running issuer: state store, keys, HTTP server. {@link #close()} stops all of it. */
+public final class IssuerServer implements AutoCloseable {
+
+    private static final Logger LOG = Logger.getLogger(IssuerServer.class.getName());
+
+    private final Vertx vertx;
+    private final StateStore state;
+    private final HttpServer http;
+    private final String issuer;
+    private final int port;
+    private final String adminToken;
+
+    private IssuerServer(Vertx vertx, StateStore state, HttpServer http, String issuer, int port, String adminToken) {
+        this.vertx = vertx;
+        this.state = state;
+        this.http = http;
+        this.issuer = issuer;
+        this.port = port;
+        this.adminToken = adminToken;
+    }
+
+    /** Starts an issuer; blocks until it listens. Call from a plain thread, never an event loop. */
+    public static IssuerServer start(IssuerConfig config, Clock clock) {
+        Path dataDir = config.dataDir();
+        createPrivateDirectory(dataDir);
+        String adminToken = config.adminToken() != null ? config.adminToken() : adminTokenFile(dataDir);
+        KeyStoreFile keyFile = KeyStoreFile.in(dataDir);
+        KeyRing ring = keyFile.loadOrCreate(clock);
+        StateStore state = StateStore.start(dataDir, clock);
+        Vertx vertx = Vertx.vertx();
+        try {
+            AtomicReference<Router> router = new AtomicReference<>();
+            HttpServer http = vertx.createHttpServer(new HttpServerOptions()
+                            .setHost(config.host())
+                            .setPort(config.port())
+                            .setMaxFormAttributeSize(Routes.MAX_BODY_BYTES)
+                            .setMaxHeaderSize(16 * 1024))
+                    .requestHandler(request -> {
+                        Router r = router.get();
+                        if (r == null) {
+                            request.response().setStatusCode(503).putHeader("Retry-After", "1").end();
+                        } else {
+                            r.handle(request);
+                        }
+                    });
+            await(http.listen());
+            int port = http.actualPort();
+            String issuer = config.issuerUrlFor(port);
+
+            KeyService keys = new KeyService(keyFile, ring, clock, issuer, config.maxTokenLifetime(),
+                    config.clockSkew(), config.maxDelegationDepth());
+            keys.watch(vertx, config.keysReloadInterval());
+            TokenMinter minter = new TokenMinter(issuer, keys);
+            TokenLiveness liveness = new TokenLiveness(state.tokens(), state.agents(), issuer);
+            DelegationPolicy policy = new DelegationPolicy(config.maxDelegationDepth(), config.maxTokenLifetime());
+            TokenService tokens = new TokenService(clock, minter, keys, state.tokens(), liveness, policy);
+            ClientAuthenticator clients = new ClientAuthenticator(state.agents(), state.replay(), clock,
+                    Set.of(new Audience(issuer), new Audience(issuer + Routes.TOKEN_PATH),
+                            new Audience(issuer + Routes.INTROSPECTION_PATH),
+                            new Audience(issuer + Routes.REVOCATION_PATH)));
+            router.set(Routes.router(new Routes.Wiring(vertx, clock, issuer, adminToken, state, keys, tokens,
+                    liveness, clients, config.maxDelegationDepth(), config.maxTokenLifetime())));
+            writePortFile(dataDir, port);
+            return new IssuerServer(vertx, state, http, issuer, port, adminToken);
+        } catch (RuntimeException e) {
+            vertx.close();
+            state.close();
+            throw e;
+        }
+    }
+
+    private static <T> T await(io.vertx.core.Future<T> future) {
+        try {
+            return future.await(30, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException("timed out", e);
+        }
+    }
+
+    public String issuer() {
+        return issuer;
+    }
+
+    public int port() {
+        return port;
+    }
+
+    public String adminToken() {
+        return adminToken;
+    }
+
+    public Vertx vertx() {
+        return vertx;
+    }
+
+    @Override
+    public void close() {
+        try {
+            await(http.close());
+            await(vertx.close());
+        } catch (Exception e) {
+            LOG.warning("HTTP shutdown incomplete: " + e.getMessage());
+        } finally {
+            state.close();
+        }
+    }
+
+    private static void createPrivateDirectory(Path dir) {
+        try {
+            if (!Files.isDirectory(dir)) {
+                Files.createDirectories(dir);
+                setPermissions(dir, "rwx------");
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create data directory " + dir, e);
+        }
+    }
+
+    /** The generated admin token: created once with 0600, reused on every restart. */
+    private static String adminTokenFile(Path dataDir) {
+        Path file = dataDir.resolve("admin-token");
+        try {
+            if (!Files.exists(file)) {
+                byte[] bytes = new byte[32];
+                new SecureRandom().nextBytes(bytes);
+                String token = Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+                writePrivate(file, token);
+                LOG.info("generated an admin token; it is in " + file);
+            } else {
+                LOG.info("admin token: " + file);
+            }
+            return Files.readString(file, StandardCharsets.UTF_8).trim();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read or write " + file, e);
+        }
+    }
+
+    private static void writePortFile(Path dataDir, int port) {
+        try {
+            Path tmp = dataDir.resolve("issuer.port.tmp");
+            Files.writeString(tmp, Integer.toString(port), StandardCharsets.UTF_8);
+            Files.move(tmp, dataDir.resolve("issuer.port"), StandardCopyOption.REPLACE_EXISTING,
+                    StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the port file", e);
+        }
+    }
+
+    private static void writePrivate(Path file, String content) throws IOException {
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        Files.deleteIfExists(tmp);
+        try {
+            Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        } catch (UnsupportedOperationException | FileAlreadyExistsException e) {
+            Files.createFile(tmp);
+        }
+        Files.writeString(tmp, content, StandardCharsets.UTF_8);
+        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    private static void setPermissions(Path path, String perms) throws IOException {
+        try {
+            Files.setPosixFilePermissions(path, PosixFilePermissions.fromString(perms));
+        } catch (UnsupportedOperationException e) {
+            // not a POSIX file system
+        }
+    }
+}

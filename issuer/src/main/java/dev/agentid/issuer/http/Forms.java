@@ -1,0 +1,75 @@
+package dev.agentid.issuer.http;
+
+import com.nimbusds.oauth2.sdk.ParseException;
+import com.nimbusds.oauth2.sdk.http.HTTPRequest;
+import com.nimbusds.oauth2.sdk.util.URLUtils;
+import dev.agentid.issuer.OAuthException;
+import io.vertx.ext.web.RoutingContext;
+
+import java.net.URI;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/** Wire checks shared by the form-encoded OAuth endpoints, and the hand-over to the Nimbus SDK. */
+final class Forms {
+
+    /** Parameters that RFC 8707 / RFC 8693 allow to repeat. */
+    private static final Set<String> REPEATABLE = Set.of("resource", "audience");
+
+    private Forms() {
+    }
+
+    /** T01: POST only. */
+    static void requirePost(RoutingContext ctx, String endpointName) {
+        if (!"POST".equals(ctx.request().method().name())) {
+            throw new OAuthException("invalid_request", 405, "the " + endpointName + " accepts only POST", null);
+        }
+    }
+
+    /** T02–T04: form content type, parameters that parse, none repeated. Returns the parameters. */
+    static Map<String, List<String>> requireForm(RoutingContext ctx) {
+        String type = ctx.request().getHeader("Content-Type");
+        if (type == null || !type.toLowerCase().split(";", 2)[0].trim().equals("application/x-www-form-urlencoded")) {
+            throw OAuthException.invalidRequest("Content-Type must be application/x-www-form-urlencoded");
+        }
+        String body = ctx.body().asString();
+        Map<String, List<String>> params = URLUtils.parseParameters(body == null ? "" : body);
+        for (Map.Entry<String, List<String>> e : params.entrySet()) {
+            if (e.getValue().size() > 1 && !REPEATABLE.contains(e.getKey())) {
+                throw OAuthException.invalidRequest("parameter '" + e.getKey() + "' must not be repeated");
+            }
+        }
+        return params;
+    }
+
+    static String single(Map<String, List<String>> params, String name) {
+        List<String> values = params.get(name);
+        return values == null || values.isEmpty() || values.get(0).isEmpty() ? null : values.get(0);
+    }
+
+    /** The request as the Nimbus SDK parses it. */
+    static HTTPRequest toNimbus(RoutingContext ctx, URI endpoint) {
+        HTTPRequest request = new HTTPRequest(HTTPRequest.Method.POST, endpoint);
+        request.setHeader("Content-Type", ctx.request().getHeader("Content-Type"));
+        String authorization = ctx.request().getHeader("Authorization");
+        if (authorization != null) {
+            request.setHeader("Authorization", authorization);
+        }
+        String body = ctx.body().asString();
+        request.setBody(body == null ? "" : body);
+        return request;
+    }
+
+    /** A Nimbus parse failure as our invalid_request (or the SDK's own code), with the SDK's description. */
+    static OAuthException fromParse(ParseException e) {
+        if (e.getErrorObject() != null && e.getErrorObject().getCode() != null) {
+            String code = e.getErrorObject().getCode();
+            int status = e.getErrorObject().getHTTPStatusCode() > 0 ? e.getErrorObject().getHTTPStatusCode() : 400;
+            String description = e.getErrorObject().getDescription() != null
+                    ? e.getErrorObject().getDescription() : e.getMessage();
+            return new OAuthException(code, status, description, null);
+        }
+        return OAuthException.invalidRequest(e.getMessage());
+    }
+}

@@ -1,0 +1,93 @@
+package dev.agentid.issuer.http;
+
+import com.nimbusds.oauth2.sdk.ParseException;
+import com.nimbusds.oauth2.sdk.Scope;
+import com.nimbusds.oauth2.sdk.TokenIntrospectionRequest;
+import com.nimbusds.oauth2.sdk.TokenIntrospectionSuccessResponse;
+import com.nimbusds.oauth2.sdk.id.Audience;
+import com.nimbusds.oauth2.sdk.id.ClientID;
+import com.nimbusds.oauth2.sdk.id.Issuer;
+import com.nimbusds.oauth2.sdk.id.JWTID;
+import com.nimbusds.oauth2.sdk.id.Subject;
+import com.nimbusds.oauth2.sdk.token.AccessTokenType;
+import dev.agentid.issuer.service.ClientAuthenticator;
+import dev.agentid.issuer.service.TokenLiveness;
+import dev.agentid.issuer.service.TokenService;
+import dev.agentid.verifier.DelegationChain;
+import dev.agentid.verifier.VerifiedAgentToken;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+
+import java.net.URI;
+import java.util.Date;
+
+/** RFC 7662 introspection: active tokens return their claims (with the nested act); all else {"active":false}. */
+final class IntrospectionEndpoint {
+
+    private static final JsonObject INACTIVE = new JsonObject().put("active", false);
+
+    private final URI endpoint;
+    private final ClientAuthenticator clients;
+    private final Caller.AdminToken adminToken;
+    private final TokenService tokens;
+    private final TokenLiveness liveness;
+
+    IntrospectionEndpoint(URI endpoint, ClientAuthenticator clients, Caller.AdminToken adminToken,
+                          TokenService tokens, TokenLiveness liveness) {
+        this.endpoint = endpoint;
+        this.clients = clients;
+        this.adminToken = adminToken;
+        this.tokens = tokens;
+        this.liveness = liveness;
+    }
+
+    void handle(RoutingContext ctx) {
+        try {
+            Forms.requirePost(ctx, "introspection endpoint");
+            Forms.requireForm(ctx);
+            TokenIntrospectionRequest request = parse(ctx);
+            Caller.authenticate(request.getClientAuthentication(), ctx.request().getHeader("Authorization"), adminToken,
+                            clients)
+                    .compose(caller -> introspect(request.getToken().getValue()))
+                    .onSuccess(body -> Responses.json(ctx, 200, body))
+                    .onFailure(t -> Responses.failure(ctx, t));
+        } catch (RuntimeException e) {
+            Responses.failure(ctx, e);
+        }
+    }
+
+    private TokenIntrospectionRequest parse(RoutingContext ctx) {
+        try {
+            return TokenIntrospectionRequest.parse(Forms.toNimbus(ctx, endpoint));
+        } catch (ParseException e) {
+            throw Forms.fromParse(e);
+        }
+    }
+
+    private Future<JsonObject> introspect(String token) {
+        VerifiedAgentToken verified;
+        try {
+            verified = tokens.verifySubjectToken(token);
+        } catch (RuntimeException invalid) {
+            return Future.succeededFuture(INACTIVE);
+        }
+        return liveness.check(verified).map(verdict -> verdict.active() ? active(verified) : INACTIVE);
+    }
+
+    private static JsonObject active(VerifiedAgentToken t) {
+        TokenIntrospectionSuccessResponse response = new TokenIntrospectionSuccessResponse.Builder(true)
+                .issuer(new Issuer(t.issuer()))
+                .subject(new Subject(t.principal()))
+                .audience(Audience.create(t.audience()))
+                .expirationTime(Date.from(t.expiresAt()))
+                .issueTime(Date.from(t.issuedAt()))
+                .jwtID(new JWTID(t.jwtId()))
+                .clientID(new ClientID(t.clientId()))
+                .scope(new Scope(t.scopes().toArray(new String[0])))
+                .tokenType(AccessTokenType.BEARER)
+                .parameter(DelegationChain.ACT, t.chain().toActClaim())
+                .build();
+        return new JsonObject(response.toJSONObject());
+    }
+}

@@ -1,0 +1,84 @@
+package dev.agentid.issuer.http;
+
+import dev.agentid.issuer.OAuthException;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/** The single place where errors become RFC 6749 §5.2 JSON, and where every response gets no-store. */
+public final class Responses {
+
+    private static final Logger LOG = Logger.getLogger(Responses.class.getName());
+
+    private Responses() {
+    }
+
+    /** First step of every API route: nothing we answer may be cached. */
+    public static void noStore(RoutingContext ctx) {
+        ctx.response().putHeader("Cache-Control", "no-store").putHeader("Pragma", "no-cache");
+        ctx.next();
+    }
+
+    public static void json(RoutingContext ctx, int status, JsonObject body) {
+        HttpServerResponse response = ctx.response();
+        if (response.ended()) {
+            return;
+        }
+        response.setStatusCode(status)
+                .putHeader("Content-Type", "application/json")
+                .putHeader("Cache-Control", "no-store")
+                .putHeader("Pragma", "no-cache")
+                .end(body.toBuffer());
+    }
+
+    public static void error(RoutingContext ctx, OAuthException e) {
+        if (e.detail() != null) {
+            LOG.fine(() -> "refused " + ctx.request().method() + " " + ctx.request().path() + ": " + e.error()
+                    + " (" + e.detail() + ")");
+        }
+        if (e.status() == 401 && ctx.request().headers().contains("Authorization")) {
+            ctx.response().putHeader("WWW-Authenticate", "Bearer error=\"" + e.error() + "\"");
+        }
+        JsonObject body = new JsonObject().put("error", e.error()).put("error_description", e.description());
+        if (e.field() != null) {
+            body.put("field", e.field());
+        }
+        json(ctx, e.status(), body);
+    }
+
+    /** Maps any failure to the error JSON: refusals as they are, everything else as a generic 500. */
+    public static void failure(RoutingContext ctx, Throwable t) {
+        if (t instanceof OAuthException) {
+            error(ctx, (OAuthException) t);
+            return;
+        }
+        LOG.log(Level.SEVERE, "internal error on " + ctx.request().method() + " " + ctx.request().path(), t);
+        json(ctx, 500, new JsonObject().put("error", "server_error")
+                .put("error_description", "the server could not complete the request"));
+    }
+
+    /** Router-level failure handler: body too large, unmatched methods and unexpected throws. */
+    public static void routeFailure(RoutingContext ctx) {
+        Throwable t = ctx.failure();
+        if (t != null) {
+            failure(ctx, t);
+            return;
+        }
+        int status = ctx.statusCode();
+        if (status == 413) {
+            error(ctx, new OAuthException("invalid_request", 413,
+                    "request body exceeds " + Routes.MAX_BODY_BYTES + " bytes", null));
+        } else if (status == 405) {
+            error(ctx, new OAuthException("invalid_request", 405, "method not allowed", null));
+        } else if (status == 404) {
+            error(ctx, OAuthException.notFound("no such endpoint"));
+        } else if (status >= 400 && status < 500) {
+            error(ctx, new OAuthException("invalid_request", status, "the request is not acceptable", null));
+        } else {
+            failure(ctx, new IllegalStateException("route failed with status " + status));
+        }
+    }
+}

@@ -1,0 +1,81 @@
+package dev.agentid.issuer.http;
+
+import com.nimbusds.oauth2.sdk.ParseException;
+import com.nimbusds.oauth2.sdk.TokenRevocationRequest;
+import dev.agentid.issuer.OAuthException;
+import dev.agentid.issuer.service.ClientAuthenticator;
+import dev.agentid.issuer.service.TokenService;
+import dev.agentid.issuer.store.TokenStore;
+import dev.agentid.verifier.VerifiedAgentToken;
+import io.vertx.core.Future;
+import io.vertx.ext.web.RoutingContext;
+
+import java.net.URI;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * RFC 7009 revocation. Revoking a token revokes its whole subtree: descendants are refused because
+ * their lineage names it, so nothing here loops over descendants. An agent in the token's chain may
+ * revoke it, and so may the admin.
+ */
+final class RevocationEndpoint {
+
+    private final URI endpoint;
+    private final ClientAuthenticator clients;
+    private final Caller.AdminToken adminToken;
+    private final TokenService tokens;
+    private final TokenStore store;
+    private final String issuer;
+
+    RevocationEndpoint(URI endpoint, ClientAuthenticator clients, Caller.AdminToken adminToken, TokenService tokens,
+                       TokenStore store, String issuer) {
+        this.endpoint = endpoint;
+        this.clients = clients;
+        this.adminToken = adminToken;
+        this.tokens = tokens;
+        this.store = store;
+        this.issuer = issuer;
+    }
+
+    void handle(RoutingContext ctx) {
+        try {
+            Forms.requirePost(ctx, "revocation endpoint");
+            Map<String, List<String>> params = Forms.requireForm(ctx);
+            String hint = Forms.single(params, "token_type_hint");
+            TokenRevocationRequest request = parse(ctx);
+            if (hint != null && !hint.equals("access_token")) {
+                throw new OAuthException("unsupported_token_type", 400, "only access tokens can be revoked", null);
+            }
+            Caller.authenticate(request.getClientAuthentication(), ctx.request().getHeader("Authorization"), adminToken,
+                            clients)
+                    .compose(caller -> revoke(caller, request.getToken().getValue()))
+                    .onSuccess(v -> ctx.response().setStatusCode(200).putHeader("Cache-Control", "no-store").end())
+                    .onFailure(t -> Responses.failure(ctx, t));
+        } catch (RuntimeException e) {
+            Responses.failure(ctx, e);
+        }
+    }
+
+    private TokenRevocationRequest parse(RoutingContext ctx) {
+        try {
+            return TokenRevocationRequest.parse(Forms.toNimbus(ctx, endpoint));
+        } catch (ParseException e) {
+            throw Forms.fromParse(e);
+        }
+    }
+
+    private Future<Void> revoke(Caller caller, String token) {
+        VerifiedAgentToken verified;
+        try {
+            verified = tokens.verifySubjectToken(token);
+        } catch (RuntimeException invalidOrExpired) {
+            return Future.succeededFuture();   // RFC 7009 §2.2: nothing to revoke is still a success
+        }
+        if (!caller.admin() && !verified.chain().containsAgent(caller.agent().agentId(), issuer)) {
+            return Future.failedFuture(OAuthException.unauthorizedClient(
+                    "agent '" + caller.agent().agentId() + "' may not revoke this token"));
+        }
+        return store.revoke(verified.jwtId(), verified.expiresAt());
+    }
+}

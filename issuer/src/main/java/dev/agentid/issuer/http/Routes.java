@@ -1,0 +1,112 @@
+package dev.agentid.issuer.http;
+
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.oauth2.sdk.GrantType;
+import com.nimbusds.oauth2.sdk.as.AuthorizationServerMetadata;
+import com.nimbusds.oauth2.sdk.auth.ClientAuthenticationMethod;
+import com.nimbusds.oauth2.sdk.id.Issuer;
+import dev.agentid.issuer.service.ClientAuthenticator;
+import dev.agentid.issuer.service.KeyService;
+import dev.agentid.issuer.service.TokenLiveness;
+import dev.agentid.issuer.service.TokenService;
+import dev.agentid.issuer.store.StateStore;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+
+import java.net.URI;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+
+/** The HTTP surface of the issuer. Each route is a list of small named steps. */
+public final class Routes {
+
+    public static final int MAX_BODY_BYTES = 16 * 1024;
+    public static final String TOKEN_PATH = "/oauth2/token";
+    public static final String JWKS_PATH = "/oauth2/jwks";
+    public static final String INTROSPECTION_PATH = "/oauth2/introspect";
+    public static final String REVOCATION_PATH = "/oauth2/revoke";
+    public static final String METADATA_PATH = "/.well-known/oauth-authorization-server";
+    /** Relying parties may cache the JWKS this long; key rotation publishes new keys earlier than that. */
+    public static final int JWKS_MAX_AGE_SECONDS = 60;
+
+    private Routes() {
+    }
+
+    /** Everything a router needs. */
+    public record Wiring(Vertx vertx, Clock clock, String issuer, String adminToken, StateStore state, KeyService keys,
+                         TokenService tokens, TokenLiveness liveness, ClientAuthenticator clients,
+                         int globalMaxDepth, Duration maxTokenLifetime) {
+    }
+
+    public static Router router(Wiring w) {
+        URI tokenUri = URI.create(w.issuer() + TOKEN_PATH);
+        Caller.AdminToken admin = new Caller.AdminToken(w.adminToken());
+        TokenEndpoint token = new TokenEndpoint(tokenUri, w.clients(), w.tokens());
+        IntrospectionEndpoint introspection = new IntrospectionEndpoint(URI.create(w.issuer() + INTROSPECTION_PATH),
+                w.clients(), admin, w.tokens(), w.liveness());
+        RevocationEndpoint revocation = new RevocationEndpoint(URI.create(w.issuer() + REVOCATION_PATH), w.clients(),
+                admin, w.tokens(), w.state().tokens(), w.issuer());
+        AdminApi adminApi = new AdminApi(w.vertx(), admin, w.state().agents(), w.state().tokens(), w.keys(), w.clock(),
+                w.globalMaxDepth(), w.maxTokenLifetime());
+        Buffer metadata = metadata(w.issuer()).toBuffer();
+
+        Router router = Router.router(w.vertx());
+        BodyHandler body = BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES);
+
+        router.get(METADATA_PATH).handler(ctx -> ctx.response()
+                .putHeader("Content-Type", "application/json")
+                .putHeader("Cache-Control", "public, max-age=" + JWKS_MAX_AGE_SECONDS)
+                .end(metadata));
+        router.get(JWKS_PATH).handler(ctx -> ctx.response()
+                .putHeader("Content-Type", "application/json")
+                .putHeader("Cache-Control", "public, max-age=" + JWKS_MAX_AGE_SECONDS)
+                .end(w.keys().publishedKeys().toString(true)));
+
+        router.route(TOKEN_PATH).handler(body).handler(Responses::noStore).handler(token::handle);
+        router.route(INTROSPECTION_PATH).handler(body).handler(Responses::noStore).handler(introspection::handle);
+        router.route(REVOCATION_PATH).handler(body).handler(Responses::noStore).handler(revocation::handle);
+
+        router.route("/admin/*").handler(body).handler(Responses::noStore).handler(adminApi::requireAdmin);
+        router.post("/admin/agents").handler(adminApi::register);
+        router.get("/admin/agents").handler(adminApi::list);
+        router.get("/admin/agents/:id").handler(adminApi::get);
+        router.post("/admin/agents/:id/kill").handler(adminApi::kill);
+        router.post("/admin/agents/:id/restore").handler(adminApi::restore);
+        router.post("/admin/keys/rotate").handler(adminApi::rotateKeys);
+
+        router.route().failureHandler(Responses::routeFailure);
+        router.route().last().handler(Routes::notFound);
+        return router;
+    }
+
+    private static void notFound(RoutingContext ctx) {
+        Responses.json(ctx, 404, new JsonObject().put("error", "not_found")
+                .put("error_description", "no such endpoint"));
+    }
+
+    /** RFC 8414 metadata, built once: it advertises only what this server completes. */
+    static JsonObject metadata(String issuer) {
+        AuthorizationServerMetadata md = new AuthorizationServerMetadata(new Issuer(issuer));
+        md.setTokenEndpointURI(URI.create(issuer + TOKEN_PATH));
+        md.setJWKSetURI(URI.create(issuer + JWKS_PATH));
+        md.setIntrospectionEndpointURI(URI.create(issuer + INTROSPECTION_PATH));
+        md.setRevocationEndpointURI(URI.create(issuer + REVOCATION_PATH));
+        md.setGrantTypes(List.of(GrantType.CLIENT_CREDENTIALS, GrantType.TOKEN_EXCHANGE));
+        md.setTokenEndpointAuthMethods(List.of(ClientAuthenticationMethod.PRIVATE_KEY_JWT));
+        md.setTokenEndpointJWSAlgs(List.of(JWSAlgorithm.ES256));
+        md.setIntrospectionEndpointAuthMethods(List.of(ClientAuthenticationMethod.PRIVATE_KEY_JWT));
+        md.setIntrospectionEndpointJWSAlgs(List.of(JWSAlgorithm.ES256));
+        md.setRevocationEndpointAuthMethods(List.of(ClientAuthenticationMethod.PRIVATE_KEY_JWT));
+        md.setRevocationEndpointJWSAlgs(List.of(JWSAlgorithm.ES256));
+        JsonObject json = new JsonObject(md.toJSONObject());
+        json.put("response_types_supported", new io.vertx.core.json.JsonArray());
+        json.put("access_token_signing_alg_values_supported", new io.vertx.core.json.JsonArray().add("ES256"));
+        return json;
+    }
+
+}

@@ -1,0 +1,112 @@
+package dev.agentid.issuer.service;
+
+import com.nimbusds.jose.JWSSigner;
+import com.nimbusds.jose.jwk.JWK;
+import com.nimbusds.jose.jwk.JWKSet;
+import dev.agentid.keys.KeyRing;
+import dev.agentid.keys.KeyStoreFile;
+import dev.agentid.keys.ManagedKey;
+import dev.agentid.verifier.AgentTokenVerifier;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The issuer's view of its signing keys: the current {@link KeyRing} snapshot, reloaded from the key
+ * file when it changes (a rotation by the CLI is picked up without a restart), and the verifier for
+ * this issuer's own tokens, rebuilt once per key-ring change, never per request.
+ */
+public final class KeyService {
+
+    private static final Logger LOG = Logger.getLogger(KeyService.class.getName());
+
+    private final KeyStoreFile file;
+    private final Clock clock;
+    private final String issuer;
+    private final Duration maxTokenLifetime;
+    private final Duration clockSkew;
+    private final int maxChainDepth;
+    private final AtomicReference<Snapshot> current = new AtomicReference<>();
+
+    private record Snapshot(KeyRing ring, AgentTokenVerifier verifier) {
+    }
+
+    public KeyService(KeyStoreFile file, KeyRing initial, Clock clock, String issuer, Duration maxTokenLifetime,
+                      Duration clockSkew, int maxChainDepth) {
+        this.file = file;
+        this.clock = clock;
+        this.issuer = issuer;
+        this.maxTokenLifetime = maxTokenLifetime;
+        this.clockSkew = clockSkew;
+        this.maxChainDepth = maxChainDepth;
+        install(initial);
+    }
+
+    private void install(KeyRing ring) {
+        List<JWK> publicKeys = new ArrayList<>();
+        for (ManagedKey key : ring.keys()) {
+            publicKeys.add(key.privateJwk().toPublicJWK());
+        }
+        AgentTokenVerifier verifier = AgentTokenVerifier.builder()
+                .trustIssuer(issuer, new JWKSet(publicKeys))
+                .anyAudience()
+                .maxChainDepth(maxChainDepth)
+                .clockSkew(clockSkew)
+                .clock(clock)
+                .build();
+        current.set(new Snapshot(ring, verifier));
+    }
+
+    /** Polls the key file every {@code interval} on a worker thread; returns the timer id. */
+    public long watch(Vertx vertx, Duration interval) {
+        return vertx.setPeriodic(interval.toMillis(), id -> vertx.executeBlocking(() -> {
+            try {
+                Optional<KeyRing> changed = file.reloadIfChanged();
+                changed.ifPresent(ring -> {
+                    install(ring);
+                    LOG.info(() -> "signing keys reloaded: " + ring.keys().size() + " key(s)");
+                });
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "could not reload signing keys; keeping the previous ones: " + e.getMessage());
+            }
+            return null;
+        }, false));
+    }
+
+    /** Rotates on a worker thread and installs the result. */
+    public Future<KeyRing> rotate(Vertx vertx, Duration activateIn) {
+        return vertx.executeBlocking(() -> {
+            KeyRing ring = file.rotate(clock, activateIn, maxTokenLifetime, clockSkew);
+            install(ring);
+            return ring;
+        }, false);
+    }
+
+    /** The key that signs at {@code now}: its id and signer, taken from one snapshot. */
+    public record Signing(String keyId, JWSSigner signer) {
+    }
+
+    public Signing signing(Instant now) {
+        KeyRing.ActiveSigner active = current.get().ring().activeSigner(now);
+        return new Signing(active.keyId(), active.signer());
+    }
+
+    /** Verifies tokens this issuer signed, with any of its keys (pending, active or retired). */
+    public AgentTokenVerifier ownTokenVerifier() {
+        return current.get().verifier();
+    }
+
+    /** The public keys relying parties must know right now. */
+    public JWKSet publishedKeys() {
+        return current.get().ring().publicJwks(clock.instant(), maxTokenLifetime, clockSkew);
+    }
+}

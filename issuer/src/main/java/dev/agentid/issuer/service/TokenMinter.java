@@ -1,0 +1,76 @@
+package dev.agentid.issuer.service;
+
+import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.JOSEObjectType;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
+import dev.agentid.verifier.DelegationChain;
+
+import java.security.SecureRandom;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.Date;
+import java.util.List;
+
+/** Builds and signs agent tokens (spec/agent-token-profile.md). Thread-safe. */
+public final class TokenMinter {
+
+    public static final JOSEObjectType AT_JWT = new JOSEObjectType("at+jwt");
+
+    private final String issuer;
+    private final KeyService keys;
+    private final SecureRandom random = new SecureRandom();
+
+    public TokenMinter(String issuer, KeyService keys) {
+        this.issuer = issuer;
+        this.keys = keys;
+    }
+
+    /** A token about to be minted. */
+    public record Draft(String subject, String audience, List<String> scopes, DelegationChain chain,
+                        Instant issuedAt, Instant expiresAt) {
+    }
+
+    /** A minted token and the facts the lineage needs. */
+    public record Minted(String serialized, String jti, Instant expiresAt, Draft draft) {
+    }
+
+    public String issuer() {
+        return issuer;
+    }
+
+    public Minted mint(Draft draft) {
+        String jti = newJti();
+        JWTClaimsSet claims = new JWTClaimsSet.Builder()
+                .issuer(issuer)
+                .subject(draft.subject())
+                .audience(draft.audience())
+                .expirationTime(Date.from(draft.expiresAt()))
+                .issueTime(Date.from(draft.issuedAt()))
+                .jwtID(jti)
+                .claim("client_id", draft.chain().current().subject())
+                .claim("scope", String.join(" ", draft.scopes()))
+                .claim(DelegationChain.ACT, draft.chain().toActClaim())
+                .build();
+        KeyService.Signing signing = keys.signing(draft.issuedAt());
+        JWSHeader header = new JWSHeader.Builder(JWSAlgorithm.ES256)
+                .type(AT_JWT)
+                .keyID(signing.keyId())
+                .build();
+        SignedJWT jwt = new SignedJWT(header, claims);
+        try {
+            jwt.sign(signing.signer());
+        } catch (JOSEException e) {
+            throw new IllegalStateException("signing failed", e);
+        }
+        return new Minted(jwt.serialize(), jti, draft.expiresAt(), draft);
+    }
+
+    private String newJti() {
+        byte[] bytes = new byte[16];
+        random.nextBytes(bytes);
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+    }
+}

@@ -1,0 +1,188 @@
+package dev.agentid.issuer.service;
+
+import dev.agentid.issuer.OAuthException;
+import dev.agentid.issuer.store.AgentRecord;
+import dev.agentid.issuer.store.TokenRecord;
+import dev.agentid.issuer.store.TokenStore;
+import dev.agentid.verifier.Actor;
+import dev.agentid.verifier.DelegationChain;
+import dev.agentid.verifier.Reason;
+import dev.agentid.verifier.TokenVerificationException;
+import dev.agentid.verifier.VerifiedAgentToken;
+import io.vertx.core.Future;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Issues agent tokens: with the agent's own credentials (client_credentials) and by RFC 8693 token
+ * exchange. Speaks domain types only; the token endpoint translates the wire.
+ */
+public final class TokenService {
+
+    /** A granted token, as the token endpoint answers it. */
+    public record Issued(String accessToken, List<String> scopes, long expiresIn) {
+    }
+
+    private final Clock clock;
+    private final TokenMinter minter;
+    private final KeyService keys;
+    private final TokenStore tokens;
+    private final TokenLiveness liveness;
+    private final DelegationPolicy policy;
+
+    public TokenService(Clock clock, TokenMinter minter, KeyService keys, TokenStore tokens, TokenLiveness liveness,
+                        DelegationPolicy policy) {
+        this.clock = clock;
+        this.minter = minter;
+        this.keys = keys;
+        this.tokens = tokens;
+        this.liveness = liveness;
+        this.policy = policy;
+    }
+
+    /** client_credentials: sub = owner, act = {sub: agent, iss: issuer}. */
+    public Future<Issued> clientCredentials(AgentRecord agent, List<String> requestedScope,
+                                            List<String> requestedAudience) {
+        List<String> scopes = policy.clientCredentialsScope(agent, requestedScope);
+        String audience = policy.audience(agent, requestedAudience);
+        Instant now = clock.instant();
+        DelegationChain chain = DelegationChain.of(new Actor(agent.agentId(), minter.issuer()));
+        TokenMinter.Draft draft = new TokenMinter.Draft(agent.owner(), audience, scopes, chain, now,
+                policy.expiry(now, agent, null));
+        return mintAndRecord(draft, null, List.of());
+    }
+
+    /**
+     * Token exchange, top to bottom: verify the subject token, identify the actor, check the whole
+     * lineage, apply the delegation policy, extend the chain, mint.
+     */
+    public Future<Issued> exchange(AgentRecord client, String subjectToken, String actorToken,
+                                   List<String> requestedScope, List<String> requestedAudience) {
+        VerifiedAgentToken subject = verifySubjectToken(subjectToken);
+        requireActorTokenIdentifiesClient(actorToken, client);
+        return liveness.chainAgents(subject).compose(chainAgents ->
+                liveness.check(subject, chainAgents).map(verdict -> {
+                    requireLive(verdict);
+                    return delegate(client, subject, chainAgents, verdict.record(), requestedScope,
+                            requestedAudience);
+                })).compose(draft -> mintAndRecord(draft.draft, draft.parent, draft.parentAncestors));
+    }
+
+    private record Delegation(TokenMinter.Draft draft, String parent, List<String> parentAncestors) {
+    }
+
+    private Delegation delegate(AgentRecord client, VerifiedAgentToken subject, Map<String, AgentRecord> chainAgents,
+                                TokenRecord subjectRecord, List<String> requestedScope,
+                                List<String> requestedAudience) {
+        Actor clientActor = new Actor(client.agentId(), minter.issuer());
+        AgentRecord current = chainAgents.get(subject.chain().current().subject());
+        if (current == null || !minter.issuer().equals(subject.chain().current().issuer())) {
+            throw OAuthException.invalidRequest("agent '" + client.agentId() + "' may not act for agent '"
+                    + subject.chain().current().subject() + "'");
+        }
+        policy.requireMayAct(current, client);
+        policy.requireNotInChain(subject.chain().contains(clientActor), client);
+        List<AgentRecord> newChainAgents = new ArrayList<>(chainAgents.values());
+        newChainAgents.add(client);
+        policy.requireDepth(subject.chain().depth() + 1, newChainAgents);
+        List<String> scopes = policy.exchangeScope(subject.scopes(), client, requestedScope);
+        String audience = policy.audience(client, requestedAudience);
+        Instant now = clock.instant();
+        TokenMinter.Draft draft = new TokenMinter.Draft(subject.principal(), audience, scopes,
+                subject.chain().extendedBy(clientActor), now, policy.expiry(now, client, subject.expiresAt()));
+        return new Delegation(draft, subjectRecord.jti(), subjectRecord.ancestors());
+    }
+
+    private Future<Issued> mintAndRecord(TokenMinter.Draft draft, String parentJti, List<String> parentAncestors) {
+        TokenMinter.Minted minted = minter.mint(draft);
+        List<String> ancestors = new ArrayList<>(parentAncestors.size() + 1);
+        ancestors.addAll(parentAncestors);
+        if (parentJti != null) {
+            ancestors.add(parentJti);
+        }
+        List<String> actors = new ArrayList<>(draft.chain().depth());
+        for (Actor actor : draft.chain().actors()) {
+            actors.add(actor.subject());
+        }
+        TokenRecord record = new TokenRecord(minted.jti(), parentJti, List.copyOf(ancestors), List.copyOf(actors),
+                draft.subject(), minted.expiresAt());
+        long expiresIn = Math.max(0, minted.expiresAt().getEpochSecond() - draft.issuedAt().getEpochSecond());
+        return tokens.recordIssued(record).map(v -> new Issued(minted.serialized(), draft.scopes(), expiresIn));
+    }
+
+    /** Verifies a token this issuer signed; every failure is the exact invalid_request of the table. */
+    public VerifiedAgentToken verifySubjectToken(String token) {
+        try {
+            return keys.ownTokenVerifier().verify(token);
+        } catch (TokenVerificationException e) {
+            throw OAuthException.invalidRequest(subjectTokenRefusal(e.reason()));
+        }
+    }
+
+    static String subjectTokenRefusal(Reason reason) {
+        switch (reason) {
+            case MALFORMED:
+            case TOKEN_TOO_LARGE:
+                return "subject_token is malformed";
+            case BAD_SIGNATURE:
+            case UNKNOWN_KEY:
+            case UNSUPPORTED_ALGORITHM:
+                return "subject_token signature is invalid";
+            case WRONG_TYPE:
+                return "subject_token is not an at+jwt access token";
+            case UNTRUSTED_ISSUER:
+                return "subject_token was not issued by this issuer";
+            case EXPIRED:
+                return "subject_token has expired";
+            case ISSUED_IN_FUTURE:
+            case NOT_YET_VALID:
+                return "subject_token is not yet valid";
+            case REVOKED:
+                return "subject_token has been revoked";
+            default:
+                return "subject_token has invalid claims";
+        }
+    }
+
+    private static void requireLive(TokenLiveness.Verdict verdict) {
+        switch (verdict.state()) {
+            case ACTIVE:
+                return;
+            case UNKNOWN:
+                throw OAuthException.invalidRequest("subject_token is unknown to this issuer");
+            case REVOKED:
+                throw OAuthException.invalidRequest("subject_token has been revoked");
+            case ANCESTOR_REVOKED:
+                throw OAuthException.invalidRequest("subject_token derives from a revoked token");
+            case AGENT_DISABLED:
+                throw OAuthException.invalidRequest(
+                        "agent '" + verdict.agent() + "' in the subject_token's delegation chain is disabled");
+            default:
+                throw new IllegalStateException(verdict.state().name());
+        }
+    }
+
+    /**
+     * X21: an actor_token, when given, must be a live token of ours whose current actor is the
+     * authenticated client.
+     */
+    private void requireActorTokenIdentifiesClient(String actorToken, AgentRecord client) {
+        if (actorToken == null) {
+            return;
+        }
+        try {
+            VerifiedAgentToken actor = keys.ownTokenVerifier().verify(actorToken);
+            if (actor.chain().current().subject().equals(client.agentId())
+                    && actor.chain().current().issuer().equals(minter.issuer())) {
+                return;
+            }
+        } catch (TokenVerificationException e) {
+            // falls through to the refusal: an invalid actor_token identifies nobody
+        }
+        throw OAuthException.invalidRequest("actor_token does not identify the authenticated client");
+    }
+}

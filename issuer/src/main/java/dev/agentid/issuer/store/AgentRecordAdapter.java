@@ -1,0 +1,83 @@
+package dev.agentid.issuer.store;
+
+import java.time.Instant;
+import java.util.List;
+import org.infinispan.protostream.annotations.ProtoAdapter;
+import org.infinispan.protostream.annotations.ProtoFactory;
+import org.infinispan.protostream.annotations.ProtoField;
+
+/**
+ * ProtoStream wire form of {@link AgentRecord} (message {@code dev.agentid.issuer.store.AgentRecord}). Field numbers
+ * are the persisted format: never reuse or renumber them, only add new ones.
+ */
+@ProtoAdapter(AgentRecord.class)
+final class AgentRecordAdapter {
+
+  @ProtoFactory
+  AgentRecord create(String agentId, String owner, String jwksJson, List<String> scopes, List<String> audiences,
+      List<String> delegates, int maxDelegationDepth, long tokenTtlSeconds, AgentStatus status, Instant createdAt,
+      Instant statusChangedAt, Instant lastKilledAt) {
+    return new AgentRecord(agentId, owner, jwksJson, scopes, audiences, delegates, maxDelegationDepth,
+        tokenTtlSeconds, status, createdAt, statusChangedAt, lastKilledAt);
+  }
+
+  @ProtoField(1)
+  String getAgentId(AgentRecord a) {
+    return a.agentId();
+  }
+
+  @ProtoField(2)
+  String getOwner(AgentRecord a) {
+    return a.owner();
+  }
+
+  @ProtoField(3)
+  String getJwksJson(AgentRecord a) {
+    return a.jwksJson();
+  }
+
+  @ProtoField(4)
+  List<String> getScopes(AgentRecord a) {
+    return a.scopes();
+  }
+
+  @ProtoField(5)
+  List<String> getAudiences(AgentRecord a) {
+    return a.audiences();
+  }
+
+  @ProtoField(6)
+  List<String> getDelegates(AgentRecord a) {
+    return a.delegates();
+  }
+
+  @ProtoField(number = 7, defaultValue = "0")
+  int getMaxDelegationDepth(AgentRecord a) {
+    return a.maxDelegationDepth();
+  }
+
+  @ProtoField(number = 8, defaultValue = "0")
+  long getTokenTtlSeconds(AgentRecord a) {
+    return a.tokenTtlSeconds();
+  }
+
+  @ProtoField(9)
+  AgentStatus getStatus(AgentRecord a) {
+    return a.status();
+  }
+
+  @ProtoField(10)
+  Instant getCreatedAt(AgentRecord a) {
+    return a.createdAt();
+  }
+
+  @ProtoField(11)
+  Instant getStatusChangedAt(AgentRecord a) {
+    return a.statusChangedAt();
+  }
+
+  @ProtoField(12)
+  Instant getLastKilledAt(AgentRecord a) {
+    return a.lastKilledAt();
+  }
+}

@@ -1,0 +1,467 @@
+package dev.agentid.issuer;
+
+import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.JOSEObjectType;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.crypto.ECDSASigner;
+import com.nimbusds.jose.jwk.ECKey;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
+import dev.agentid.keys.KeyStoreFile;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.Date;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static dev.agentid.issuer.RefusalTable.assertRow;
+import static dev.agentid.issuer.RefusalTable.assertSdkRow;
+import static dev.agentid.issuer.TestAgent.agent;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * One refused request per row of the profile's refusal table (spec/refusals/token-endpoint.json),
+ * each asserting the exact JSON body. The last check proves every row was exercised.
+ */
+class TokenEndpointRefusalTest {
+
+    @TempDir
+    static Path dir;
+    static TestIssuer issuer;
+    static final AtomicInteger SEQ = new AtomicInteger();
+
+    @BeforeAll
+    static void start() {
+        issuer = TestIssuer.start(dir);
+    }
+
+    @AfterAll
+    static void stop() {
+        issuer.close();
+        assertEquals(RefusalTable.ids(), RefusalTable.exercised(), "every row of the refusal table has a test");
+    }
+
+    static String id(String name) {
+        return name + "-" + SEQ.incrementAndGet();
+    }
+
+    /** Agents a → b → c where a delegates to b and b to c. */
+    record Chain(TestAgent a, TestAgent b, TestAgent c) {
+    }
+
+    static Chain chain() {
+        String a = id("a"), b = id("b"), c = id("c");
+        return new Chain(issuer.register(agent(a).delegates(b)), issuer.register(agent(b).delegates(c)),
+                issuer.register(agent(c)));
+    }
+
+    /** Signs arbitrary claims with the issuer's own current key (to forge tokens that only fail later checks). */
+    static String signedByIssuer(JOSEObjectType typ, JWTClaimsSet claims) {
+        ECKey key = KeyStoreFile.in(dir).load().signingKey(Instant.now()).privateJwk();
+        try {
+            SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.ES256).type(typ).keyID(key.getKeyID())
+                    .build(), claims);
+            jwt.sign(new ECDSASigner(key));
+            return jwt.serialize();
+        } catch (JOSEException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static JWTClaimsSet.Builder validClaims(String agentId) {
+        Instant now = Instant.now();
+        return new JWTClaimsSet.Builder().issuer(issuer.url).subject("user:alice").audience("https://api.example")
+                .issueTime(Date.from(now)).expirationTime(Date.from(now.plusSeconds(300)))
+                .jwtID(UUID.randomUUID().toString()).claim("client_id", agentId).claim("scope", "read")
+                .claim("act", Map.of("sub", agentId, "iss", issuer.url));
+    }
+
+    // ---- T: the endpoint and client authentication ----
+
+    @Test
+    void t01GetIsRefused() {
+        assertRow(issuer.send(HttpRequest.newBuilder(URI.create(issuer.url + "/oauth2/token")).GET().build()), "T01");
+    }
+
+    @Test
+    void t02JsonBodyIsRefused() {
+        assertRow(issuer.post("/oauth2/token", "application/json", "{\"grant_type\":\"client_credentials\"}"), "T02");
+    }
+
+    @Test
+    void t03OversizedBodyIsRefused() {
+        String body = "grant_type=client_credentials&scope=" + "a".repeat(20_000);
+        assertRow(issuer.post("/oauth2/token", "application/x-www-form-urlencoded", body), "T03");
+    }
+
+    @Test
+    void t04RepeatedParameterIsRefused() {
+        TestAgent a = issuer.register(agent(id("a")));
+        String body = TestIssuer.form(issuer.as(a, "grant_type", "client_credentials")) + "&scope=read&scope=write";
+        assertRow(issuer.post("/oauth2/token", "application/x-www-form-urlencoded", body), "T04", "name", "scope");
+    }
+
+    @Test
+    void t05MissingGrantTypeIsRefused() {
+        TestAgent a = issuer.register(agent(id("a")));
+        assertRow(issuer.token(issuer.as(a)), "T05");
+    }
+
+    @Test
+    void t06UnsupportedGrantTypeIsRefused() {
+        TestAgent a = issuer.register(agent(id("a")));
+        assertRow(issuer.token(issuer.as(a, "grant_type", "password")), "T06", "grant_type", "password");
+    }
+
+    @Test
+    void t07MissingClientAuthenticationIsRefused() {
+        assertRow(issuer.token(Map.of("grant_type", "client_credentials")), "T07");
+    }
+
+    @Test
+    void t08ClientSecretIsRefused() {
+        TestAgent a = issuer.register(agent(id("a")));
+        assertRow(issuer.token(Map.of("grant_type", "client_credentials", "client_id", a.id,
+                "client_secret", "guess")), "T08");
+    }
+
+    @Test
+    void t09AssertionSignedByAnotherKeyIsRefused() {
+        TestAgent a = issuer.register(agent(id("a")));
+        Map<String, String> params = issuer.as(a, "grant_type", "client_credentials");
+        params.put("client_assertion", TestAgent.assertion(new JWTClaimsSet.Builder().issuer(a.id).subject(a.id)
+                .audience(issuer.url).expirationTime(Date.from(Instant.now().plusSeconds(60)))
+                .jwtID(UUID.randomUUID().toString()).build(), TestAgent.newKey()));
+        assertRow(issuer.token(params), "T09");
+    }
+
+    @Test
+    void t09AssertionForAnotherAudienceIsRefused() {
+        TestAgent a = issuer.register(agent(id("a")));
+        Map<String, String> params = issuer.as(a, "grant_type", "client_credentials");
+        params.put("client_assertion", a.assertion("https://other-issuer.example"));
+        assertRow(issuer.token(params), "T09");
+    }
+
+    @Test
+    void t09ExpiredAssertionIsRefused() {
+        TestAgent a = issuer.register(agent(id("a")));
+        Map<String, String> params = issuer.as(a, "grant_type", "client_credentials");
+        params.put("client_assertion", TestAgent.assertion(new JWTClaimsSet.Builder().issuer(a.id).subject(a.id)
+                .audience(issuer.url).expirationTime(Date.from(Instant.now().minusSeconds(600)))
+                .jwtID(UUID.randomUUID().toString()).build(), a.key));
+        assertRow(issuer.token(params), "T09");
+    }
+
+    @Test
+    void t09AssertionLivingTooLongIsRefused() {
+        TestAgent a = issuer.register(agent(id("a")));
+        Map<String, String> params = issuer.as(a, "grant_type", "client_credentials");
+        params.put("client_assertion", TestAgent.assertion(new JWTClaimsSet.Builder().issuer(a.id).subject(a.id)
+                .audience(issuer.url).expirationTime(Date.from(Instant.now().plusSeconds(3600)))
+                .jwtID(UUID.randomUUID().toString()).build(), a.key));
+        assertRow(issuer.token(params), "T09");
+    }
+
+    @Test
+    void t09AssertionWithoutJtiIsRefused() {
+        TestAgent a = issuer.register(agent(id("a")));
+        Map<String, String> params = issuer.as(a, "grant_type", "client_credentials");
+        params.put("client_assertion", TestAgent.assertion(new JWTClaimsSet.Builder().issuer(a.id).subject(a.id)
+                .audience(issuer.url).expirationTime(Date.from(Instant.now().plusSeconds(60))).build(), a.key));
+        assertRow(issuer.token(params), "T09");
+    }
+
+    @Test
+    void t09UnknownAgentIsRefused() {
+        TestAgent ghost = agent(id("ghost")).build();
+        Map<String, String> params = issuer.as(ghost, "grant_type", "client_credentials");
+        assertRow(issuer.token(params), "T09");
+    }
+
+    @Test
+    void t10ReplayedAssertionIsRefused() {
+        TestAgent a = issuer.register(agent(id("a")));
+        Map<String, String> params = issuer.as(a, "grant_type", "client_credentials");
+        assertEquals(200, issuer.token(params).status());
+        assertRow(issuer.token(params), "T10");
+    }
+
+    @Test
+    void t11KilledAgentIsRefused() {
+        TestAgent a = issuer.register(agent(id("a")));
+        assertEquals(200, issuer.admin("POST", "/admin/agents/" + a.id + "/kill", null).status());
+        assertRow(issuer.clientCredentials(a), "T11", "agent", a.id);
+    }
+
+    // ---- C: client_credentials ----
+
+    @Test
+    void c01ScopeOutsideRegisteredIsRefused() {
+        TestAgent a = issuer.register(agent(id("a")).scopes("read"));
+        assertRow(issuer.clientCredentials(a, "scope", "read delete"), "C01", "scope", "delete", "agent", a.id);
+    }
+
+    @Test
+    void c02AudienceNotRegisteredIsRefused() {
+        TestAgent a = issuer.register(agent(id("a")));
+        assertRow(issuer.clientCredentials(a, "audience", "https://evil.example"), "C02",
+                "aud", "https://evil.example", "agent", a.id);
+    }
+
+    @Test
+    void c02ResourceNotRegisteredIsRefused() {
+        TestAgent a = issuer.register(agent(id("a")));
+        assertRow(issuer.clientCredentials(a, "resource", "https://evil.example"), "C02",
+                "aud", "https://evil.example", "agent", a.id);
+    }
+
+    @Test
+    void c03AudienceRequiredWhenSeveralRegistered() {
+        TestAgent a = issuer.register(agent(id("a")).audiences("https://one.example", "https://two.example"));
+        assertRow(issuer.clientCredentials(a), "C03");
+    }
+
+    @Test
+    void c04TwoAudiencesAreRefused() {
+        TestAgent a = issuer.register(agent(id("a")).audiences("https://one.example", "https://two.example"));
+        Map<String, String> params = issuer.as(a, "grant_type", "client_credentials", "audience", "https://one.example");
+        String body = TestIssuer.form(params) + "&resource=" + java.net.URLEncoder.encode("https://two.example",
+                java.nio.charset.StandardCharsets.UTF_8);
+        assertRow(issuer.post("/oauth2/token", "application/x-www-form-urlencoded", body), "C04");
+    }
+
+    // ---- X: token exchange ----
+
+    @Test
+    void x01MissingSubjectTokenIsRefused() {
+        Chain ch = chain();
+        Map<String, String> params = issuer.as(ch.b(), "grant_type", TestIssuer.EXCHANGE,
+                "subject_token_type", TestIssuer.ACCESS_TOKEN_TYPE);
+        assertSdkRow(issuer.token(params), "X01", "Invalid request: Missing or empty subject_token parameter");
+    }
+
+    @Test
+    void x02IdTokenSubjectTypeIsRefused() {
+        Chain ch = chain();
+        String token = issuer.tokenFor(ch.a());
+        Map<String, String> params = issuer.as(ch.b(), "grant_type", TestIssuer.EXCHANGE, "subject_token", token,
+                "subject_token_type", "urn:ietf:params:oauth:token-type:id_token");
+        assertRow(issuer.token(params), "X02");
+    }
+
+    @Test
+    void x03RefreshTokenRequestedTypeIsRefused() {
+        Chain ch = chain();
+        String token = issuer.tokenFor(ch.a());
+        assertRow(issuer.exchange(ch.b(), token, "requested_token_type",
+                "urn:ietf:params:oauth:token-type:refresh_token"), "X03");
+    }
+
+    @Test
+    void x04MalformedSubjectTokenIsRefused() {
+        Chain ch = chain();
+        assertRow(issuer.exchange(ch.b(), "not.a.jwt=="), "X04");
+    }
+
+    @Test
+    void x05TamperedSignatureIsRefused() {
+        Chain ch = chain();
+        String token = issuer.tokenFor(ch.a());
+        String[] parts = token.split("\\.");
+        char[] sig = parts[2].toCharArray();
+        sig[10] = sig[10] == 'A' ? 'B' : 'A';
+        assertRow(issuer.exchange(ch.b(), parts[0] + "." + parts[1] + "." + new String(sig)), "X05");
+    }
+
+    @Test
+    void x05ForeignKeyIsRefused() {
+        Chain ch = chain();
+        String forged = TestAgent.assertion(validClaims(ch.a().id).build(), TestAgent.newKey());
+        String[] parts = forged.split("\\.");
+        // re-sign with a header claiming at+jwt: the key is still unknown to the issuer
+        ECKey other = TestAgent.newKey();
+        SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.ES256).type(new JOSEObjectType("at+jwt"))
+                .keyID(other.getKeyID()).build(), validClaims(ch.a().id).build());
+        try {
+            jwt.sign(new ECDSASigner(other));
+        } catch (JOSEException e) {
+            throw new IllegalStateException(e);
+        }
+        assertEquals(3, parts.length);
+        assertRow(issuer.exchange(ch.b(), jwt.serialize()), "X05");
+    }
+
+    @Test
+    void x06PlainJwtTypeIsRefused() {
+        Chain ch = chain();
+        assertRow(issuer.exchange(ch.b(), signedByIssuer(JOSEObjectType.JWT, validClaims(ch.a().id).build())), "X06");
+    }
+
+    @Test
+    void x07AnotherIssuerIsRefused() {
+        Chain ch = chain();
+        String token = signedByIssuer(new JOSEObjectType("at+jwt"),
+                validClaims(ch.a().id).issuer("https://elsewhere.example").build());
+        assertRow(issuer.exchange(ch.b(), token), "X07");
+    }
+
+    @Test
+    void x08ExpiredSubjectTokenIsRefused() {
+        Chain ch = chain();
+        Instant past = Instant.now().minusSeconds(3600);
+        String token = signedByIssuer(new JOSEObjectType("at+jwt"), validClaims(ch.a().id)
+                .issueTime(Date.from(past)).expirationTime(Date.from(past.plusSeconds(60))).build());
+        assertRow(issuer.exchange(ch.b(), token), "X08");
+    }
+
+    @Test
+    void x23SubjectTokenFromTheFutureIsRefused() {
+        Chain ch = chain();
+        Instant future = Instant.now().plusSeconds(600);
+        String token = signedByIssuer(new JOSEObjectType("at+jwt"), validClaims(ch.a().id)
+                .issueTime(Date.from(future)).expirationTime(Date.from(future.plusSeconds(60))).build());
+        assertRow(issuer.exchange(ch.b(), token), "X23");
+    }
+
+    @Test
+    void x09MissingClientIdIsRefused() {
+        Chain ch = chain();
+        String token = signedByIssuer(new JOSEObjectType("at+jwt"), validClaims(ch.a().id).claim("client_id", null)
+                .build());
+        assertRow(issuer.exchange(ch.b(), token), "X09");
+    }
+
+    @Test
+    void x09MalformedActIsRefused() {
+        Chain ch = chain();
+        String token = signedByIssuer(new JOSEObjectType("at+jwt"), validClaims(ch.a().id)
+                .claim("act", Map.of("sub", ch.a().id)).build());
+        assertRow(issuer.exchange(ch.b(), token), "X09");
+    }
+
+    @Test
+    void x10UnrecordedTokenIsRefused() {
+        Chain ch = chain();
+        String token = signedByIssuer(new JOSEObjectType("at+jwt"), validClaims(ch.a().id).build());
+        assertRow(issuer.exchange(ch.b(), token), "X10");
+    }
+
+    @Test
+    void x11RevokedSubjectTokenIsRefused() {
+        Chain ch = chain();
+        String token = issuer.tokenFor(ch.a());
+        assertEquals(200, issuer.revoke(ch.a(), token).status());
+        assertRow(issuer.exchange(ch.b(), token), "X11");
+    }
+
+    @Test
+    void x12RevokedAncestorIsRefused() {
+        Chain ch = chain();
+        String tokenA = issuer.tokenFor(ch.a());
+        String tokenB = issuer.exchanged(ch.b(), tokenA);
+        assertEquals(200, issuer.revoke(ch.a(), tokenA).status());
+        assertRow(issuer.exchange(ch.c(), tokenB), "X12");
+    }
+
+    @Test
+    void x13KilledAgentInChainIsRefused() {
+        Chain ch = chain();
+        String tokenA = issuer.tokenFor(ch.a());
+        String tokenB = issuer.exchanged(ch.b(), tokenA);
+        assertEquals(200, issuer.admin("POST", "/admin/agents/" + ch.a().id + "/kill", null).status());
+        assertRow(issuer.exchange(ch.c(), tokenB), "X13", "agent", ch.a().id);
+    }
+
+    @Test
+    void x14ClientNotADelegateIsRefused() {
+        Chain ch = chain();
+        String tokenA = issuer.tokenFor(ch.a());
+        assertRow(issuer.exchange(ch.c(), tokenA), "X14", "client", ch.c().id, "current", ch.a().id);
+    }
+
+    @Test
+    void x15CycleIsRefused() {
+        String a = id("a"), b = id("b");
+        TestAgent agentA = issuer.register(agent(a).delegates(b));
+        TestAgent agentB = issuer.register(agent(b).delegates(a));
+        String tokenB = issuer.exchanged(agentB, issuer.tokenFor(agentA));
+        assertRow(issuer.exchange(agentA, tokenB), "X15", "client", a);
+    }
+
+    @Test
+    void x16DepthBeyondAnAgentsLimitIsRefused() {
+        String a = id("a"), b = id("b"), c = id("c");
+        TestAgent agentA = issuer.register(agent(a).delegates(b).maxDepth(2));
+        TestAgent agentB = issuer.register(agent(b).delegates(c));
+        TestAgent agentC = issuer.register(agent(c));
+        String tokenB = issuer.exchanged(agentB, issuer.tokenFor(agentA));
+        assertRow(issuer.exchange(agentC, tokenB), "X16", "n", "3", "limit", "2");
+    }
+
+    @Test
+    void x17ScopeBeyondSubjectTokenIsRefused() {
+        Chain ch = chain();
+        String tokenA = issuer.tokenFor(ch.a(), "scope", "read");
+        assertRow(issuer.exchange(ch.b(), tokenA, "scope", "read write"), "X17", "scope", "write");
+    }
+
+    @Test
+    void x18ScopeNotRegisteredForClientIsRefused() {
+        String a = id("a"), b = id("b");
+        TestAgent agentA = issuer.register(agent(a).delegates(b).scopes("read", "admin"));
+        TestAgent agentB = issuer.register(agent(b).scopes("read"));
+        String tokenA = issuer.tokenFor(agentA);
+        assertRow(issuer.exchange(agentB, tokenA, "scope", "admin"), "X18", "scope", "admin", "agent", b);
+    }
+
+    @Test
+    void x19NoCommonScopeIsRefused() {
+        String a = id("a"), b = id("b");
+        TestAgent agentA = issuer.register(agent(a).delegates(b).scopes("admin"));
+        TestAgent agentB = issuer.register(agent(b).scopes("read"));
+        assertRow(issuer.exchange(agentB, issuer.tokenFor(agentA)), "X19", "agent", b);
+    }
+
+    @Test
+    void x20AudienceNotAllowedForClientIsRefused() {
+        Chain ch = chain();
+        assertRow(issuer.exchange(ch.b(), issuer.tokenFor(ch.a()), "audience", "https://evil.example"), "X20",
+                "aud", "https://evil.example", "agent", ch.b().id);
+    }
+
+    @Test
+    void x21ActorTokenOfAnotherAgentIsRefused() {
+        Chain ch = chain();
+        String tokenA = issuer.tokenFor(ch.a());
+        String tokenC = issuer.tokenFor(ch.c());
+        assertRow(issuer.exchange(ch.b(), tokenA, "actor_token", tokenC, "actor_token_type",
+                TestIssuer.ACCESS_TOKEN_TYPE), "X21");
+    }
+
+    @Test
+    void x22ActorTokenWithoutTypeIsRefused() {
+        Chain ch = chain();
+        String tokenA = issuer.tokenFor(ch.a());
+        assertRow(issuer.exchange(ch.b(), tokenA, "actor_token", issuer.tokenFor(ch.b())), "X22");
+    }
+
+    @Test
+    void actorTokenOfTheClientIsAccepted() {
+        Chain ch = chain();
+        String tokenA = issuer.tokenFor(ch.a());
+        assertEquals(200, issuer.exchange(ch.b(), tokenA, "actor_token", issuer.tokenFor(ch.b()),
+                "actor_token_type", TestIssuer.ACCESS_TOKEN_TYPE).status());
+    }
+
+}

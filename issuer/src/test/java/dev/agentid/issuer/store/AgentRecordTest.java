@@ -1,0 +1,67 @@
+package dev.agentid.issuer.store;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class AgentRecordTest {
+
+  private final Instant now = Instant.parse("2026-11-29T10:15:30.123456789Z");
+
+  @Test
+  void buildWhenJwksHoldsAPrivateKeyThenRejected() {
+    assertThrows(IllegalArgumentException.class,
+        () -> TestAgents.agent("agent-a", now).jwksJson(TestAgents.PRIVATE_JWKS).build());
+  }
+
+  @Test
+  void buildWhenJwksIsNotAKeySetThenRejected() {
+    assertThrows(IllegalArgumentException.class,
+        () -> TestAgents.agent("agent-a", now).jwksJson("{\"kty\":\"EC\"").build());
+  }
+
+  @Test
+  void withStatusKeepsTheRegistrationAndSharesTheParsedKeys() {
+    AgentRecord active = TestAgents.agent("agent-a", now).build();
+    Instant killedAt = now.plusSeconds(60);
+
+    AgentRecord killed = active.withStatus(AgentStatus.KILLED, killedAt);
+
+    assertEquals(AgentStatus.KILLED, killed.status());
+    assertEquals(killedAt.truncatedTo(java.time.temporal.ChronoUnit.MILLIS), killed.statusChangedAt());
+    assertEquals(active.createdAt(), killed.createdAt());
+    assertEquals(active.scopes(), killed.scopes());
+    assertEquals(active.jwksJson(), killed.jwksJson());
+    assertSame(active.jwks(), killed.jwks());
+  }
+
+  @Test
+  void instantsAreKeptAtMillisecondPrecisionLikeTheStore() {
+    AgentRecord agent = TestAgents.agent("agent-a", now).build();
+
+    assertEquals(Instant.parse("2026-11-29T10:15:30.123Z"), agent.createdAt());
+    assertEquals(agent.createdAt(), agent.statusChangedAt());
+  }
+
+  @Test
+  void listsAreCopiedAndUnmodifiable() {
+    List<String> scopes = new ArrayList<>(List.of("a"));
+    AgentRecord agent = TestAgents.agent("agent-a", now).scopes(scopes).build();
+    scopes.add("b");
+
+    assertEquals(List.of("a"), agent.scopes());
+    assertThrows(UnsupportedOperationException.class, () -> agent.scopes().add("c"));
+  }
+
+  @Test
+  void toStringShowsNoKeyMaterial() {
+    String text = TestAgents.agent("agent-a", now).build().toString();
+
+    assertEquals(-1, text.indexOf("MKBCTNIcKUSDii11ySs3526iDZ8AiTo7Tu6KPAqv7D4"));
+  }
+}
