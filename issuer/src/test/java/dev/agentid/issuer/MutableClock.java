@@ -6,18 +6,22 @@ import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
 
-/** A clock tests move forward instead of sleeping. Starts at the real time (client assertions use it). */
+/**
+ * The real time plus an offset that tests move forward instead of sleeping. It keeps ticking, so
+ * client assertions (checked by the SDK against the system time) and other processes agree with it
+ * until a test advances it.
+ */
 public final class MutableClock extends Clock {
 
-    private volatile Instant now = Instant.now();
+    private volatile Duration offset = Duration.ZERO;
 
     public void advance(Duration d) {
-        now = now.plus(d);
+        offset = offset.plus(d);
     }
 
     @Override
     public Instant instant() {
-        return now;
+        return Instant.now().plus(offset);
     }
 
     @Override

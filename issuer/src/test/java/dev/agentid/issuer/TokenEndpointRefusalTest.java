@@ -25,7 +25,6 @@ import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static dev.agentid.issuer.RefusalTable.assertRow;
-import static dev.agentid.issuer.RefusalTable.assertSdkRow;
 import static dev.agentid.issuer.TestAgent.agent;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -248,7 +247,7 @@ class TokenEndpointRefusalTest {
         Chain ch = chain();
         Map<String, String> params = issuer.as(ch.b(), "grant_type", TestIssuer.EXCHANGE,
                 "subject_token_type", TestIssuer.ACCESS_TOKEN_TYPE);
-        assertSdkRow(issuer.token(params), "X01", "Invalid request: Missing or empty subject_token parameter");
+        assertRow(issuer.token(params), "X01");
     }
 
     @Test

@@ -56,14 +56,24 @@ public final class KeyService {
         for (ManagedKey key : ring.keys()) {
             publicKeys.add(key.privateJwk().toPublicJWK());
         }
-        AgentTokenVerifier verifier = AgentTokenVerifier.builder()
-                .trustIssuer(issuer, new JWKSet(publicKeys))
+        current.set(new Snapshot(ring, subjectTokenVerifier(issuer, new JWKSet(publicKeys), clock, clockSkew,
+                maxChainDepth)));
+    }
+
+    /**
+     * How the issuer verifies tokens it is handed (subject, actor, introspected and revoked tokens):
+     * only its own keys, any audience (the token's audience is the resource it was minted for, not
+     * this issuer), the profile's other rules unchanged.
+     */
+    public static AgentTokenVerifier subjectTokenVerifier(String issuer, JWKSet keys, Clock clock, Duration clockSkew,
+                                                          int maxChainDepth) {
+        return AgentTokenVerifier.builder()
+                .trustIssuer(issuer, keys)
                 .anyAudience()
                 .maxChainDepth(maxChainDepth)
                 .clockSkew(clockSkew)
                 .clock(clock)
                 .build();
-        current.set(new Snapshot(ring, verifier));
     }
 
     /** Polls the key file every {@code interval} on a worker thread; returns the timer id. */

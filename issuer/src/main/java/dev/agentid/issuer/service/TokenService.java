@@ -123,7 +123,8 @@ public final class TokenService {
         }
     }
 
-    static String subjectTokenRefusal(Reason reason) {
+    /** The refusal-table description for a subject token refused with this reason. */
+    public static String subjectTokenRefusal(Reason reason) {
         switch (reason) {
             case MALFORMED:
             case TOKEN_TOO_LARGE:

@@ -18,262 +18,267 @@ import java.util.Objects;
  */
 public final class AgentRecord {
 
-  private final String agentId;
-  private final String owner;
-  private final String jwksJson;
-  private final List<String> scopes;
-  private final List<String> audiences;
-  private final List<String> delegates;
-  private final int maxDelegationDepth;
-  private final long tokenTtlSeconds;
-  private final AgentStatus status;
-  private final Instant createdAt;
-  private final Instant statusChangedAt;
-  private final Instant lastKilledAt;
-  private final transient JWKSet jwks;
-
-  /**
-   * @throws IllegalArgumentException if {@code jwksJson} is not a JWK set or holds private key material, or a number
-   *     is out of range
-   */
-  public AgentRecord(String agentId, String owner, String jwksJson, List<String> scopes, List<String> audiences,
-      List<String> delegates, int maxDelegationDepth, long tokenTtlSeconds, AgentStatus status, Instant createdAt,
-      Instant statusChangedAt) {
-    this(agentId, owner, jwksJson, scopes, audiences, delegates, maxDelegationDepth, tokenTtlSeconds, status,
-        createdAt, statusChangedAt, status == AgentStatus.KILLED ? statusChangedAt : null);
-  }
-
-  /**
-   * As above, with the time of the last kill: a restore lifts the kill for new tokens only, so tokens issued
-   * up to this instant stay dead.
-   */
-  public AgentRecord(String agentId, String owner, String jwksJson, List<String> scopes, List<String> audiences,
-      List<String> delegates, int maxDelegationDepth, long tokenTtlSeconds, AgentStatus status, Instant createdAt,
-      Instant statusChangedAt, Instant lastKilledAt) {
-    this(agentId, owner, jwksJson, scopes, audiences, delegates, maxDelegationDepth, tokenTtlSeconds, status,
-        createdAt, statusChangedAt, lastKilledAt, parsePublicJwks(jwksJson));
-  }
-
-  private AgentRecord(String agentId, String owner, String jwksJson, List<String> scopes, List<String> audiences,
-      List<String> delegates, int maxDelegationDepth, long tokenTtlSeconds, AgentStatus status, Instant createdAt,
-      Instant statusChangedAt, Instant lastKilledAt, JWKSet jwks) {
-    this.agentId = Objects.requireNonNull(agentId, "agentId");
-    this.owner = Objects.requireNonNull(owner, "owner");
-    this.jwksJson = jwksJson;
-    this.scopes = copy(scopes);
-    this.audiences = copy(audiences);
-    this.delegates = copy(delegates);
-    if (maxDelegationDepth < 0) {
-      throw new IllegalArgumentException("maxDelegationDepth must be >= 0");
-    }
-    if (tokenTtlSeconds <= 0) {
-      throw new IllegalArgumentException("tokenTtlSeconds must be > 0");
-    }
-    this.maxDelegationDepth = maxDelegationDepth;
-    this.tokenTtlSeconds = tokenTtlSeconds;
-    this.status = Objects.requireNonNull(status, "status");
-    this.createdAt = Objects.requireNonNull(createdAt, "createdAt").truncatedTo(ChronoUnit.MILLIS);
-    this.statusChangedAt = Objects.requireNonNull(statusChangedAt, "statusChangedAt").truncatedTo(ChronoUnit.MILLIS);
-    this.lastKilledAt = lastKilledAt == null ? null : lastKilledAt.truncatedTo(ChronoUnit.MILLIS);
-    this.jwks = jwks;
-  }
-
-  /** A builder for a new {@link AgentStatus#ACTIVE} registration; {@code statusChangedAt} defaults to {@code createdAt}. */
-  public static Builder builder(String agentId) {
-    return new Builder(agentId);
-  }
-
-  public String agentId() {
-    return agentId;
-  }
-
-  public String owner() {
-    return owner;
-  }
-
-  /** The agent's public JWK set, as registered (JSON text). */
-  public String jwksJson() {
-    return jwksJson;
-  }
-
-  public List<String> scopes() {
-    return scopes;
-  }
-
-  public List<String> audiences() {
-    return audiences;
-  }
-
-  public List<String> delegates() {
-    return delegates;
-  }
-
-  public int maxDelegationDepth() {
-    return maxDelegationDepth;
-  }
-
-  public long tokenTtlSeconds() {
-    return tokenTtlSeconds;
-  }
-
-  public AgentStatus status() {
-    return status;
-  }
-
-  public Instant createdAt() {
-    return createdAt;
-  }
-
-  public Instant statusChangedAt() {
-    return statusChangedAt;
-  }
-
-  /** When the agent was last killed, or null if never; survives a restore. */
-  public Instant lastKilledAt() {
-    return lastKilledAt;
-  }
-
-  /** The parsed {@link #jwksJson()}; parsed once per record instance, never per call. */
-  public JWKSet jwks() {
-    return jwks;
-  }
-
-  /** A copy with another status; shares the parsed key set. */
-  public AgentRecord withStatus(AgentStatus s, Instant at) {
-    return new AgentRecord(agentId, owner, jwksJson, scopes, audiences, delegates, maxDelegationDepth,
-        tokenTtlSeconds, s, createdAt, at, s == AgentStatus.KILLED ? at : lastKilledAt, jwks);
-  }
-
-  private static List<String> copy(List<String> values) {
-    return values == null ? List.of() : List.copyOf(values);
-  }
-
-  private static JWKSet parsePublicJwks(String json) {
-    Objects.requireNonNull(json, "jwksJson");
-    JWKSet set;
-    try {
-      set = JWKSet.parse(json);
-    } catch (ParseException e) {
-      throw new IllegalArgumentException("jwksJson is not a JWK set", e);
-    }
-    for (JWK key : set.getKeys()) {
-      if (key.isPrivate()) {
-        throw new IllegalArgumentException("jwksJson must hold public keys only");
-      }
-    }
-    return set;
-  }
-
-  /** Equality over the registered data; the parsed key set is derived from {@link #jwksJson()}. */
-  @Override
-  public boolean equals(Object o) {
-    if (this == o) {
-      return true;
-    }
-    if (!(o instanceof AgentRecord)) {
-      return false;
-    }
-    AgentRecord that = (AgentRecord) o;
-    return maxDelegationDepth == that.maxDelegationDepth
-        && tokenTtlSeconds == that.tokenTtlSeconds
-        && agentId.equals(that.agentId)
-        && owner.equals(that.owner)
-        && jwksJson.equals(that.jwksJson)
-        && scopes.equals(that.scopes)
-        && audiences.equals(that.audiences)
-        && delegates.equals(that.delegates)
-        && status == that.status
-        && createdAt.equals(that.createdAt)
-        && statusChangedAt.equals(that.statusChangedAt)
-        && Objects.equals(lastKilledAt, that.lastKilledAt);
-  }
-
-  @Override
-  public int hashCode() {
-    return Objects.hash(agentId, owner, jwksJson, scopes, audiences, delegates, maxDelegationDepth, tokenTtlSeconds,
-        status, createdAt, statusChangedAt, lastKilledAt);
-  }
-
-  /** Names and shapes only; no key material. */
-  @Override
-  public String toString() {
-    return "AgentRecord[agentId=" + agentId + ", owner=" + owner + ", keys=" + jwks.getKeys().size()
-        + ", scopes=" + scopes + ", audiences=" + audiences + ", delegates=" + delegates
-        + ", maxDelegationDepth=" + maxDelegationDepth + ", tokenTtlSeconds=" + tokenTtlSeconds
-        + ", status=" + status + ", createdAt=" + createdAt + ", statusChangedAt=" + statusChangedAt + ", lastKilledAt=" + lastKilledAt + "]";
-  }
-
-  /** Pre-filled with empty lists, depth 0 and status ACTIVE. */
-  public static final class Builder {
     private final String agentId;
-    private String owner;
-    private String jwksJson;
-    private List<String> scopes = List.of();
-    private List<String> audiences = List.of();
-    private List<String> delegates = List.of();
-    private int maxDelegationDepth;
-    private long tokenTtlSeconds = 300;
-    private AgentStatus status = AgentStatus.ACTIVE;
-    private Instant createdAt;
-    private Instant statusChangedAt;
+    private final String owner;
+    private final String jwksJson;
+    private final List<String> scopes;
+    private final List<String> audiences;
+    private final List<String> delegates;
+    private final int maxDelegationDepth;
+    private final long tokenTtlSeconds;
+    private final AgentStatus status;
+    private final Instant createdAt;
+    private final Instant statusChangedAt;
+    private final Instant lastKilledAt;
+    private final transient JWKSet jwks;
 
-    private Builder(String agentId) {
-      this.agentId = agentId;
+    /**
+     * @throws IllegalArgumentException if {@code jwksJson} is not a JWK set or holds private key material, or a number
+     *     is out of range
+     */
+    public AgentRecord(String agentId, String owner, String jwksJson, List<String> scopes, List<String> audiences,
+            List<String> delegates, int maxDelegationDepth, long tokenTtlSeconds, AgentStatus status, Instant createdAt,
+            Instant statusChangedAt) {
+        this(agentId, owner, jwksJson, scopes, audiences, delegates, maxDelegationDepth, tokenTtlSeconds, status,
+                createdAt, statusChangedAt, status == AgentStatus.KILLED ? statusChangedAt : null);
     }
 
-    public Builder owner(String owner) {
-      this.owner = owner;
-      return this;
+    /**
+     * As above, with the time of the last kill: a restore lifts the kill for new tokens only, so tokens issued
+     * up to this instant stay dead.
+     */
+    public AgentRecord(String agentId, String owner, String jwksJson, List<String> scopes, List<String> audiences,
+            List<String> delegates, int maxDelegationDepth, long tokenTtlSeconds, AgentStatus status, Instant createdAt,
+            Instant statusChangedAt, Instant lastKilledAt) {
+        this(agentId, owner, jwksJson, scopes, audiences, delegates, maxDelegationDepth, tokenTtlSeconds, status,
+                createdAt, statusChangedAt, lastKilledAt, parsePublicJwks(jwksJson));
     }
 
-    public Builder jwksJson(String jwksJson) {
-      this.jwksJson = jwksJson;
-      return this;
+    private AgentRecord(String agentId, String owner, String jwksJson, List<String> scopes, List<String> audiences,
+            List<String> delegates, int maxDelegationDepth, long tokenTtlSeconds, AgentStatus status, Instant createdAt,
+            Instant statusChangedAt, Instant lastKilledAt, JWKSet jwks) {
+        this.agentId = Objects.requireNonNull(agentId, "agentId");
+        this.owner = Objects.requireNonNull(owner, "owner");
+        this.jwksJson = jwksJson;
+        this.scopes = copy(scopes);
+        this.audiences = copy(audiences);
+        this.delegates = copy(delegates);
+        if (maxDelegationDepth < 0) {
+            throw new IllegalArgumentException("maxDelegationDepth must be >= 0");
+        }
+        if (tokenTtlSeconds <= 0) {
+            throw new IllegalArgumentException("tokenTtlSeconds must be > 0");
+        }
+        this.maxDelegationDepth = maxDelegationDepth;
+        this.tokenTtlSeconds = tokenTtlSeconds;
+        this.status = Objects.requireNonNull(status, "status");
+        this.createdAt = Objects.requireNonNull(createdAt, "createdAt").truncatedTo(ChronoUnit.MILLIS);
+        this.statusChangedAt = Objects.requireNonNull(statusChangedAt, "statusChangedAt")
+                .truncatedTo(ChronoUnit.MILLIS);
+        this.lastKilledAt = lastKilledAt == null ? null : lastKilledAt.truncatedTo(ChronoUnit.MILLIS);
+        this.jwks = jwks;
     }
 
-    public Builder scopes(List<String> scopes) {
-      this.scopes = scopes;
-      return this;
+    /**
+     * A builder for a new {@link AgentStatus#ACTIVE} registration; {@code statusChangedAt} defaults to
+     * {@code createdAt}.
+     */
+    public static Builder builder(String agentId) {
+        return new Builder(agentId);
     }
 
-    public Builder audiences(List<String> audiences) {
-      this.audiences = audiences;
-      return this;
+    public String agentId() {
+        return agentId;
     }
 
-    public Builder delegates(List<String> delegates) {
-      this.delegates = delegates;
-      return this;
+    public String owner() {
+        return owner;
     }
 
-    public Builder maxDelegationDepth(int maxDelegationDepth) {
-      this.maxDelegationDepth = maxDelegationDepth;
-      return this;
+    /** The agent's public JWK set, as registered (JSON text). */
+    public String jwksJson() {
+        return jwksJson;
     }
 
-    public Builder tokenTtlSeconds(long tokenTtlSeconds) {
-      this.tokenTtlSeconds = tokenTtlSeconds;
-      return this;
+    public List<String> scopes() {
+        return scopes;
     }
 
-    public Builder status(AgentStatus status) {
-      this.status = status;
-      return this;
+    public List<String> audiences() {
+        return audiences;
     }
 
-    public Builder createdAt(Instant createdAt) {
-      this.createdAt = createdAt;
-      return this;
+    public List<String> delegates() {
+        return delegates;
     }
 
-    public Builder statusChangedAt(Instant statusChangedAt) {
-      this.statusChangedAt = statusChangedAt;
-      return this;
+    public int maxDelegationDepth() {
+        return maxDelegationDepth;
     }
 
-    public AgentRecord build() {
-      return new AgentRecord(agentId, owner, jwksJson, scopes, audiences, delegates, maxDelegationDepth,
-          tokenTtlSeconds, status, createdAt, statusChangedAt == null ? createdAt : statusChangedAt);
+    public long tokenTtlSeconds() {
+        return tokenTtlSeconds;
     }
-  }
+
+    public AgentStatus status() {
+        return status;
+    }
+
+    public Instant createdAt() {
+        return createdAt;
+    }
+
+    public Instant statusChangedAt() {
+        return statusChangedAt;
+    }
+
+    /** When the agent was last killed, or null if never; survives a restore. */
+    public Instant lastKilledAt() {
+        return lastKilledAt;
+    }
+
+    /** The parsed {@link #jwksJson()}; parsed once per record instance, never per call. */
+    public JWKSet jwks() {
+        return jwks;
+    }
+
+    /** A copy with another status; shares the parsed key set. */
+    public AgentRecord withStatus(AgentStatus s, Instant at) {
+        return new AgentRecord(agentId, owner, jwksJson, scopes, audiences, delegates, maxDelegationDepth,
+                tokenTtlSeconds, s, createdAt, at, s == AgentStatus.KILLED ? at : lastKilledAt, jwks);
+    }
+
+    private static List<String> copy(List<String> values) {
+        return values == null ? List.of() : List.copyOf(values);
+    }
+
+    private static JWKSet parsePublicJwks(String json) {
+        Objects.requireNonNull(json, "jwksJson");
+        JWKSet set;
+        try {
+            set = JWKSet.parse(json);
+        } catch (ParseException e) {
+            throw new IllegalArgumentException("jwksJson is not a JWK set", e);
+        }
+        for (JWK key : set.getKeys()) {
+            if (key.isPrivate()) {
+                throw new IllegalArgumentException("jwksJson must hold public keys only");
+            }
+        }
+        return set;
+    }
+
+    /** Equality over the registered data; the parsed key set is derived from {@link #jwksJson()}. */
+    @Override
+    public boolean equals(Object o) {
+        if (this == o) {
+            return true;
+        }
+        if (!(o instanceof AgentRecord)) {
+            return false;
+        }
+        AgentRecord that = (AgentRecord) o;
+        return maxDelegationDepth == that.maxDelegationDepth
+                && tokenTtlSeconds == that.tokenTtlSeconds
+                && agentId.equals(that.agentId)
+                && owner.equals(that.owner)
+                && jwksJson.equals(that.jwksJson)
+                && scopes.equals(that.scopes)
+                && audiences.equals(that.audiences)
+                && delegates.equals(that.delegates)
+                && status == that.status
+                && createdAt.equals(that.createdAt)
+                && statusChangedAt.equals(that.statusChangedAt)
+                && Objects.equals(lastKilledAt, that.lastKilledAt);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(agentId, owner, jwksJson, scopes, audiences, delegates, maxDelegationDepth, tokenTtlSeconds,
+                status, createdAt, statusChangedAt, lastKilledAt);
+    }
+
+    /** Names and shapes only; no key material. */
+    @Override
+    public String toString() {
+        return "AgentRecord[agentId=" + agentId + ", owner=" + owner + ", keys=" + jwks.getKeys().size()
+                + ", scopes=" + scopes + ", audiences=" + audiences + ", delegates=" + delegates
+                + ", maxDelegationDepth=" + maxDelegationDepth + ", tokenTtlSeconds=" + tokenTtlSeconds
+                + ", status=" + status + ", createdAt=" + createdAt + ", statusChangedAt=" + statusChangedAt
+                + ", lastKilledAt=" + lastKilledAt + "]";
+    }
+
+    /** Pre-filled with empty lists, depth 0 and status ACTIVE. */
+    public static final class Builder {
+        private final String agentId;
+        private String owner;
+        private String jwksJson;
+        private List<String> scopes = List.of();
+        private List<String> audiences = List.of();
+        private List<String> delegates = List.of();
+        private int maxDelegationDepth;
+        private long tokenTtlSeconds = 300;
+        private AgentStatus status = AgentStatus.ACTIVE;
+        private Instant createdAt;
+        private Instant statusChangedAt;
+
+        private Builder(String agentId) {
+            this.agentId = agentId;
+        }
+
+        public Builder owner(String owner) {
+            this.owner = owner;
+            return this;
+        }
+
+        public Builder jwksJson(String jwksJson) {
+            this.jwksJson = jwksJson;
+            return this;
+        }
+
+        public Builder scopes(List<String> scopes) {
+            this.scopes = scopes;
+            return this;
+        }
+
+        public Builder audiences(List<String> audiences) {
+            this.audiences = audiences;
+            return this;
+        }
+
+        public Builder delegates(List<String> delegates) {
+            this.delegates = delegates;
+            return this;
+        }
+
+        public Builder maxDelegationDepth(int maxDelegationDepth) {
+            this.maxDelegationDepth = maxDelegationDepth;
+            return this;
+        }
+
+        public Builder tokenTtlSeconds(long tokenTtlSeconds) {
+            this.tokenTtlSeconds = tokenTtlSeconds;
+            return this;
+        }
+
+        public Builder status(AgentStatus status) {
+            this.status = status;
+            return this;
+        }
+
+        public Builder createdAt(Instant createdAt) {
+            this.createdAt = createdAt;
+            return this;
+        }
+
+        public Builder statusChangedAt(Instant statusChangedAt) {
+            this.statusChangedAt = statusChangedAt;
+            return this;
+        }
+
+        public AgentRecord build() {
+            return new AgentRecord(agentId, owner, jwksJson, scopes, audiences, delegates, maxDelegationDepth,
+                    tokenTtlSeconds, status, createdAt, statusChangedAt == null ? createdAt : statusChangedAt);
+        }
+    }
 }

@@ -13,71 +13,71 @@ import org.infinispan.protostream.annotations.ProtoField;
 @ProtoAdapter(AgentRecord.class)
 final class AgentRecordAdapter {
 
-  @ProtoFactory
-  AgentRecord create(String agentId, String owner, String jwksJson, List<String> scopes, List<String> audiences,
-      List<String> delegates, int maxDelegationDepth, long tokenTtlSeconds, AgentStatus status, Instant createdAt,
-      Instant statusChangedAt, Instant lastKilledAt) {
-    return new AgentRecord(agentId, owner, jwksJson, scopes, audiences, delegates, maxDelegationDepth,
-        tokenTtlSeconds, status, createdAt, statusChangedAt, lastKilledAt);
-  }
+    @ProtoFactory
+    AgentRecord create(String agentId, String owner, String jwksJson, List<String> scopes, List<String> audiences,
+            List<String> delegates, int maxDelegationDepth, long tokenTtlSeconds, AgentStatus status, Instant createdAt,
+            Instant statusChangedAt, Instant lastKilledAt) {
+        return new AgentRecord(agentId, owner, jwksJson, scopes, audiences, delegates, maxDelegationDepth,
+                tokenTtlSeconds, status, createdAt, statusChangedAt, lastKilledAt);
+    }
 
-  @ProtoField(1)
-  String getAgentId(AgentRecord a) {
-    return a.agentId();
-  }
+    @ProtoField(1)
+    String getAgentId(AgentRecord a) {
+        return a.agentId();
+    }
 
-  @ProtoField(2)
-  String getOwner(AgentRecord a) {
-    return a.owner();
-  }
+    @ProtoField(2)
+    String getOwner(AgentRecord a) {
+        return a.owner();
+    }
 
-  @ProtoField(3)
-  String getJwksJson(AgentRecord a) {
-    return a.jwksJson();
-  }
+    @ProtoField(3)
+    String getJwksJson(AgentRecord a) {
+        return a.jwksJson();
+    }
 
-  @ProtoField(4)
-  List<String> getScopes(AgentRecord a) {
-    return a.scopes();
-  }
+    @ProtoField(4)
+    List<String> getScopes(AgentRecord a) {
+        return a.scopes();
+    }
 
-  @ProtoField(5)
-  List<String> getAudiences(AgentRecord a) {
-    return a.audiences();
-  }
+    @ProtoField(5)
+    List<String> getAudiences(AgentRecord a) {
+        return a.audiences();
+    }
 
-  @ProtoField(6)
-  List<String> getDelegates(AgentRecord a) {
-    return a.delegates();
-  }
+    @ProtoField(6)
+    List<String> getDelegates(AgentRecord a) {
+        return a.delegates();
+    }
 
-  @ProtoField(number = 7, defaultValue = "0")
-  int getMaxDelegationDepth(AgentRecord a) {
-    return a.maxDelegationDepth();
-  }
+    @ProtoField(number = 7, defaultValue = "0")
+    int getMaxDelegationDepth(AgentRecord a) {
+        return a.maxDelegationDepth();
+    }
 
-  @ProtoField(number = 8, defaultValue = "0")
-  long getTokenTtlSeconds(AgentRecord a) {
-    return a.tokenTtlSeconds();
-  }
+    @ProtoField(number = 8, defaultValue = "0")
+    long getTokenTtlSeconds(AgentRecord a) {
+        return a.tokenTtlSeconds();
+    }
 
-  @ProtoField(9)
-  AgentStatus getStatus(AgentRecord a) {
-    return a.status();
-  }
+    @ProtoField(9)
+    AgentStatus getStatus(AgentRecord a) {
+        return a.status();
+    }
 
-  @ProtoField(10)
-  Instant getCreatedAt(AgentRecord a) {
-    return a.createdAt();
-  }
+    @ProtoField(10)
+    Instant getCreatedAt(AgentRecord a) {
+        return a.createdAt();
+    }
 
-  @ProtoField(11)
-  Instant getStatusChangedAt(AgentRecord a) {
-    return a.statusChangedAt();
-  }
+    @ProtoField(11)
+    Instant getStatusChangedAt(AgentRecord a) {
+        return a.statusChangedAt();
+    }
 
-  @ProtoField(12)
-  Instant getLastKilledAt(AgentRecord a) {
-    return a.lastKilledAt();
-  }
+    @ProtoField(12)
+    Instant getLastKilledAt(AgentRecord a) {
+        return a.lastKilledAt();
+    }
 }

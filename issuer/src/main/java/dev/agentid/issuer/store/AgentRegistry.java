@@ -9,21 +9,21 @@ import java.util.Map;
 /** Registered agents and their kill switch. Futures complete on the caller's Vert.x context when there is one. */
 public interface AgentRegistry {
 
-  /** Registers a new agent; {@code false} if the id already exists (atomic put-if-absent, nothing is overwritten). */
-  Future<Boolean> register(AgentRecord agent);
+    /** Registers a new agent; {@code false} if the id already exists (atomic put-if-absent, nothing is overwritten). */
+    Future<Boolean> register(AgentRecord agent);
 
-  /** The agent, or a {@code null} result if unknown. */
-  Future<AgentRecord> find(String agentId);
+    /** The agent, or a {@code null} result if unknown. */
+    Future<AgentRecord> find(String agentId);
 
-  /** Every registered agent, sorted by agent id. Scans; runs off the event loop. */
-  Future<List<AgentRecord>> list();
+    /** Every registered agent, sorted by agent id. Scans; runs off the event loop. */
+    Future<List<AgentRecord>> list();
 
-  /**
-   * Sets the agent's status and returns the stored record, or a {@code null} result if unknown. Setting the status
-   * the agent already has changes nothing (the first {@code statusChangedAt} is kept).
-   */
-  Future<AgentRecord> setStatus(String agentId, AgentStatus status, Instant at);
+    /**
+     * Sets the agent's status and returns the stored record, or a {@code null} result if unknown. Setting the status
+     * the agent already has changes nothing (the first {@code statusChangedAt} is kept).
+     */
+    Future<AgentRecord> setStatus(String agentId, AgentStatus status, Instant at);
 
-  /** The status of each known agent among {@code agentIds}, in one batched lookup; unknown ids are absent. */
-  Future<Map<String, AgentStatus>> statuses(Collection<String> agentIds);
+    /** The status of each known agent among {@code agentIds}, in one batched lookup; unknown ids are absent. */
+    Future<Map<String, AgentStatus>> statuses(Collection<String> agentIds);
 }

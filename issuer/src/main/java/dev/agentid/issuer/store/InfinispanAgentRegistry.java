@@ -20,75 +20,75 @@ import org.infinispan.Cache;
  */
 public final class InfinispanAgentRegistry implements AgentRegistry {
 
-  /** Attempts of the compare-and-set loop in {@link #setStatus} before giving up under contention. */
-  private static final int MAX_STATUS_ATTEMPTS = 16;
+    /** Attempts of the compare-and-set loop in {@link #setStatus} before giving up under contention. */
+    private static final int MAX_STATUS_ATTEMPTS = 16;
 
-  private final Cache<String, AgentRecord> cache;
+    private final Cache<String, AgentRecord> cache;
 
-  InfinispanAgentRegistry(Cache<String, AgentRecord> cache) {
-    this.cache = Objects.requireNonNull(cache);
-  }
-
-  @Override
-  public Future<Boolean> register(AgentRecord agent) {
-    return Async.call(() -> cache.putIfAbsentAsync(agent.agentId(), agent).thenApply(Objects::isNull));
-  }
-
-  @Override
-  public Future<AgentRecord> find(String agentId) {
-    return Async.call(() -> cache.getAsync(agentId));
-  }
-
-  @Override
-  public Future<List<AgentRecord>> list() {
-    return Async.blocking(() -> {
-      List<AgentRecord> all = new ArrayList<>(cache.values());
-      all.sort(Comparator.comparing(AgentRecord::agentId));
-      return List.copyOf(all);
-    });
-  }
-
-  @Override
-  public Future<AgentRecord> setStatus(String agentId, AgentStatus status, Instant at) {
-    Objects.requireNonNull(status, "status");
-    Objects.requireNonNull(at, "at");
-    return Async.call(() -> setStatus(agentId, status, at, 1));
-  }
-
-  // Read, then conditional replace: a lost race re-reads. Unlike compute(), this sends no function over the wire
-  // once the cache is clustered.
-  private CompletionStage<AgentRecord> setStatus(String agentId, AgentStatus status, Instant at, int attempt) {
-    return cache.getAsync(agentId).thenCompose(current -> {
-      if (current == null || current.status() == status) {
-        return CompletableFuture.completedFuture(current);
-      }
-      AgentRecord next = current.withStatus(status, at);
-      return cache.replaceAsync(agentId, current, next).thenCompose(replaced -> {
-        if (replaced) {
-          return CompletableFuture.completedFuture(next);
-        }
-        if (attempt >= MAX_STATUS_ATTEMPTS) {
-          return CompletableFuture.failedFuture(
-              new IllegalStateException("agent status changed concurrently " + attempt + " times"));
-        }
-        return setStatus(agentId, status, at, attempt + 1);
-      });
-    });
-  }
-
-  @Override
-  public Future<Map<String, AgentStatus>> statuses(Collection<String> agentIds) {
-    if (agentIds.isEmpty()) {
-      return Async.call(() -> CompletableFuture.completedFuture(Map.of()));
+    InfinispanAgentRegistry(Cache<String, AgentRecord> cache) {
+        this.cache = Objects.requireNonNull(cache);
     }
-    return Async.call(() -> cache.getAllAsync(new HashSet<>(agentIds)).thenApply(found -> {
-      Map<String, AgentStatus> statuses = new HashMap<>();
-      found.forEach((id, agent) -> {
-        if (agent != null) {
-          statuses.put(id, agent.status());
+
+    @Override
+    public Future<Boolean> register(AgentRecord agent) {
+        return Async.call(() -> cache.putIfAbsentAsync(agent.agentId(), agent).thenApply(Objects::isNull));
+    }
+
+    @Override
+    public Future<AgentRecord> find(String agentId) {
+        return Async.call(() -> cache.getAsync(agentId));
+    }
+
+    @Override
+    public Future<List<AgentRecord>> list() {
+        return Async.blocking(() -> {
+            List<AgentRecord> all = new ArrayList<>(cache.values());
+            all.sort(Comparator.comparing(AgentRecord::agentId));
+            return List.copyOf(all);
+        });
+    }
+
+    @Override
+    public Future<AgentRecord> setStatus(String agentId, AgentStatus status, Instant at) {
+        Objects.requireNonNull(status, "status");
+        Objects.requireNonNull(at, "at");
+        return Async.call(() -> setStatus(agentId, status, at, 1));
+    }
+
+    // Read, then conditional replace: a lost race re-reads. Unlike compute(), this sends no function over the wire
+    // once the cache is clustered.
+    private CompletionStage<AgentRecord> setStatus(String agentId, AgentStatus status, Instant at, int attempt) {
+        return cache.getAsync(agentId).thenCompose(current -> {
+            if (current == null || current.status() == status) {
+                return CompletableFuture.completedFuture(current);
+            }
+            AgentRecord next = current.withStatus(status, at);
+            return cache.replaceAsync(agentId, current, next).thenCompose(replaced -> {
+                if (replaced) {
+                    return CompletableFuture.completedFuture(next);
+                }
+                if (attempt >= MAX_STATUS_ATTEMPTS) {
+                    return CompletableFuture.failedFuture(
+                            new IllegalStateException("agent status changed concurrently " + attempt + " times"));
+                }
+                return setStatus(agentId, status, at, attempt + 1);
+            });
+        });
+    }
+
+    @Override
+    public Future<Map<String, AgentStatus>> statuses(Collection<String> agentIds) {
+        if (agentIds.isEmpty()) {
+            return Async.call(() -> CompletableFuture.completedFuture(Map.of()));
         }
-      });
-      return Map.copyOf(statuses);
-    }));
-  }
+        return Async.call(() -> cache.getAllAsync(new HashSet<>(agentIds)).thenApply(found -> {
+            Map<String, AgentStatus> statuses = new HashMap<>();
+            found.forEach((id, agent) -> {
+                if (agent != null) {
+                    statuses.put(id, agent.status());
+                }
+            });
+            return Map.copyOf(statuses);
+        }));
+    }
 }

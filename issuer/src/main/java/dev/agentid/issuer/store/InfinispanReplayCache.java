@@ -12,26 +12,26 @@ import org.infinispan.Cache;
 /** {@link ReplayCache} over the {@code replay} cache (key to a marker, with a lifespan of expiry + {@link #GRACE}). */
 public final class InfinispanReplayCache implements ReplayCache {
 
-  /** How long a key is remembered after its expiry: covers clock skew between the issuer and its clients. */
-  public static final Duration GRACE = Duration.ofSeconds(60);
+    /** How long a key is remembered after its expiry: covers clock skew between the issuer and its clients. */
+    public static final Duration GRACE = Duration.ofSeconds(60);
 
-  private final Cache<String, Boolean> cache;
-  private final Clock clock;
+    private final Cache<String, Boolean> cache;
+    private final Clock clock;
 
-  InfinispanReplayCache(Cache<String, Boolean> cache, Clock clock) {
-    this.cache = Objects.requireNonNull(cache);
-    this.clock = Objects.requireNonNull(clock);
-  }
-
-  @Override
-  public Future<Boolean> firstUse(String key, Instant expiresAt) {
-    Objects.requireNonNull(key, "key");
-    long lifespan = Duration.between(clock.instant(), expiresAt.plus(GRACE)).toMillis();
-    if (lifespan <= 0) {
-      // Too old to be remembered for its whole window, so it cannot be proven to be a first use.
-      return Async.call(() -> CompletableFuture.completedFuture(false));
+    InfinispanReplayCache(Cache<String, Boolean> cache, Clock clock) {
+        this.cache = Objects.requireNonNull(cache);
+        this.clock = Objects.requireNonNull(clock);
     }
-    return Async.call(() -> cache.putIfAbsentAsync(key, Boolean.TRUE, lifespan, TimeUnit.MILLISECONDS)
-        .thenApply(Objects::isNull));
-  }
+
+    @Override
+    public Future<Boolean> firstUse(String key, Instant expiresAt) {
+        Objects.requireNonNull(key, "key");
+        long lifespan = Duration.between(clock.instant(), expiresAt.plus(GRACE)).toMillis();
+        if (lifespan <= 0) {
+            // Too old to be remembered for its whole window, so it cannot be proven to be a first use.
+            return Async.call(() -> CompletableFuture.completedFuture(false));
+        }
+        return Async.call(() -> cache.putIfAbsentAsync(key, Boolean.TRUE, lifespan, TimeUnit.MILLISECONDS)
+                .thenApply(Objects::isNull));
+    }
 }

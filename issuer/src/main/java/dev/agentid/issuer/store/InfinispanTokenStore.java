@@ -22,82 +22,82 @@ import org.infinispan.context.Flag;
  */
 public final class InfinispanTokenStore implements TokenStore {
 
-  /** How long lineage and revocations outlive the token: covers verifiers whose clocks run behind. */
-  public static final Duration GRACE = Duration.ofMinutes(5);
+    /** How long lineage and revocations outlive the token: covers verifiers whose clocks run behind. */
+    public static final Duration GRACE = Duration.ofMinutes(5);
 
-  private final Cache<String, TokenRecord> tokens;
-  private final AdvancedCache<String, TokenRecord> tokenWrites;
-  private final Cache<String, Revocation> revoked;
-  private final Clock clock;
+    private final Cache<String, TokenRecord> tokens;
+    private final AdvancedCache<String, TokenRecord> tokenWrites;
+    private final Cache<String, Revocation> revoked;
+    private final Clock clock;
 
-  InfinispanTokenStore(Cache<String, TokenRecord> tokens, Cache<String, Revocation> revoked, Clock clock) {
-    this.tokens = Objects.requireNonNull(tokens);
-    this.tokenWrites = tokens.getAdvancedCache().withFlags(Flag.IGNORE_RETURN_VALUES);
-    this.revoked = Objects.requireNonNull(revoked);
-    this.clock = Objects.requireNonNull(clock);
-  }
-
-  @Override
-  public Future<Void> recordIssued(TokenRecord token) {
-    long lifespan = lifespanMillis(token.expiresAt());
-    if (lifespan <= 0) {
-      return Async.call(() -> CompletableFuture.completedFuture(null));
+    InfinispanTokenStore(Cache<String, TokenRecord> tokens, Cache<String, Revocation> revoked, Clock clock) {
+        this.tokens = Objects.requireNonNull(tokens);
+        this.tokenWrites = tokens.getAdvancedCache().withFlags(Flag.IGNORE_RETURN_VALUES);
+        this.revoked = Objects.requireNonNull(revoked);
+        this.clock = Objects.requireNonNull(clock);
     }
-    return Async.call(() -> tokenWrites.putAsync(token.jti(), token, lifespan, TimeUnit.MILLISECONDS)
-        .thenApply(previous -> null));
-  }
 
-  @Override
-  public Future<TokenRecord> find(String jti) {
-    return Async.call(() -> tokens.getAsync(jti)
-        .thenApply(token -> token == null || !token.expiresAt().isAfter(clock.instant()) ? null : token));
-  }
-
-  @Override
-  public Future<Void> revoke(String jti, Instant expiresAt) {
-    Objects.requireNonNull(jti, "jti");
-    long lifespan = lifespanMillis(expiresAt);
-    if (lifespan <= 0) {
-      return Async.call(() -> CompletableFuture.completedFuture(null));
-    }
-    Revocation revocation = new Revocation(clock.instant(), expiresAt);
-    return Async.call(() -> revoked.putIfAbsentAsync(jti, revocation, lifespan, TimeUnit.MILLISECONDS)
-        .thenApply(previous -> null));
-  }
-
-  @Override
-  public Future<Set<String>> revokedAmong(Collection<String> jtis) {
-    if (jtis.isEmpty()) {
-      return Async.call(() -> CompletableFuture.completedFuture(Set.of()));
-    }
-    return Async.call(() -> revoked.getAllAsync(new HashSet<>(jtis)).thenApply(found -> {
-      Set<String> hits = new HashSet<>();
-      found.forEach((jti, revocation) -> {
-        if (revocation != null) {
-          hits.add(jti);
+    @Override
+    public Future<Void> recordIssued(TokenRecord token) {
+        long lifespan = lifespanMillis(token.expiresAt());
+        if (lifespan <= 0) {
+            return Async.call(() -> CompletableFuture.completedFuture(null));
         }
-      });
-      return Set.copyOf(hits);
-    }));
-  }
+        return Async.call(() -> tokenWrites.putAsync(token.jti(), token, lifespan, TimeUnit.MILLISECONDS)
+                .thenApply(previous -> null));
+    }
 
-  @Override
-  public Future<Map<String, Long>> liveTokenCounts(Instant now) {
-    Objects.requireNonNull(now, "now");
-    return Async.blocking(() -> {
-      Map<String, Long> counts = new HashMap<>();
-      for (TokenRecord token : tokens.values()) {
-        if (token.expiresAt().isAfter(now)) {
-          for (String actor : new HashSet<>(token.actors())) {
-            counts.merge(actor, 1L, Long::sum);
-          }
+    @Override
+    public Future<TokenRecord> find(String jti) {
+        return Async.call(() -> tokens.getAsync(jti)
+                .thenApply(token -> token == null || !token.expiresAt().isAfter(clock.instant()) ? null : token));
+    }
+
+    @Override
+    public Future<Void> revoke(String jti, Instant expiresAt) {
+        Objects.requireNonNull(jti, "jti");
+        long lifespan = lifespanMillis(expiresAt);
+        if (lifespan <= 0) {
+            return Async.call(() -> CompletableFuture.completedFuture(null));
         }
-      }
-      return Map.copyOf(counts);
-    });
-  }
+        Revocation revocation = new Revocation(clock.instant(), expiresAt);
+        return Async.call(() -> revoked.putIfAbsentAsync(jti, revocation, lifespan, TimeUnit.MILLISECONDS)
+                .thenApply(previous -> null));
+    }
 
-  private long lifespanMillis(Instant expiresAt) {
-    return Duration.between(clock.instant(), expiresAt.plus(GRACE)).toMillis();
-  }
+    @Override
+    public Future<Set<String>> revokedAmong(Collection<String> jtis) {
+        if (jtis.isEmpty()) {
+            return Async.call(() -> CompletableFuture.completedFuture(Set.of()));
+        }
+        return Async.call(() -> revoked.getAllAsync(new HashSet<>(jtis)).thenApply(found -> {
+            Set<String> hits = new HashSet<>();
+            found.forEach((jti, revocation) -> {
+                if (revocation != null) {
+                    hits.add(jti);
+                }
+            });
+            return Set.copyOf(hits);
+        }));
+    }
+
+    @Override
+    public Future<Map<String, Long>> liveTokenCounts(Instant now) {
+        Objects.requireNonNull(now, "now");
+        return Async.blocking(() -> {
+            Map<String, Long> counts = new HashMap<>();
+            for (TokenRecord token : tokens.values()) {
+                if (token.expiresAt().isAfter(now)) {
+                    for (String actor : new HashSet<>(token.actors())) {
+                        counts.merge(actor, 1L, Long::sum);
+                    }
+                }
+            }
+            return Map.copyOf(counts);
+        });
+    }
+
+    private long lifespanMillis(Instant expiresAt) {
+        return Duration.between(clock.instant(), expiresAt.plus(GRACE)).toMillis();
+    }
 }

@@ -18,63 +18,64 @@ import org.infinispan.configuration.global.UncleanShutdownAction;
  */
 final class StoreConfiguration {
 
-  static final String AGENTS = "agents";
-  static final String TOKENS = "tokens";
-  static final String REVOKED = "revoked";
-  static final String REPLAY = "replay";
-  static final List<String> CACHES = List.of(AGENTS, TOKENS, REVOKED, REPLAY);
+    static final String AGENTS = "agents";
+    static final String TOKENS = "tokens";
+    static final String REVOKED = "revoked";
+    static final String REPLAY = "replay";
+    static final List<String> CACHES = List.of(AGENTS, TOKENS, REVOKED, REPLAY);
 
-  static final CacheMode CACHE_MODE = CacheMode.LOCAL;
+    static final CacheMode CACHE_MODE = CacheMode.LOCAL;
 
-  /**
-   * Segments per cache; the file store keeps one index file per segment. Infinispan's default, 256, means 1024 index
-   * files and slow starts for four small caches; 32 still spreads a DIST cache over a handful of issuer nodes. The
-   * persisted state records it: changing it needs a fresh data directory.
-   */
-  static final int SEGMENTS = 32;
+    /**
+     * Segments per cache; the file store keeps one index file per segment. Infinispan's default, 256, means 1024 index
+     * files and slow starts for four small caches; 32 still spreads a DIST cache over a handful of issuer nodes. The
+     * persisted state records it: changing it needs a fresh data directory.
+     */
+    static final int SEGMENTS = 32;
 
-  private StoreConfiguration() {
-  }
+    private StoreConfiguration() {
+    }
 
-  /** {@code dataDir/infinispan}: global state and one file store per cache. */
-  static Path root(Path dataDir) {
-    return dataDir.toAbsolutePath().resolve("infinispan");
-  }
+    /** {@code dataDir/infinispan}: global state and one file store per cache. */
+    static Path root(Path dataDir) {
+        return dataDir.toAbsolutePath().resolve("infinispan");
+    }
 
-  static GlobalConfiguration global(Path root) {
-    GlobalConfigurationBuilder global = new GlobalConfigurationBuilder();
-    global.cacheContainer().name("agentid-issuer");
-    global.globalState().enable()
-        .persistentLocation(root.toString())
-        // The default, FAIL, refuses to start after a crash (a dangling lock file), and PURGE would delete the
-        // state. The data files are consistent after a crash (SIFS rebuilds its index from the log), so start.
-        // Two processes on one directory are prevented by StateStore's own lock.
-        .uncleanShutdownAction(UncleanShutdownAction.IGNORE);
-    global.serialization().addContextInitializer(new StoreSchemaImpl());
-    // Micrometer is not on the class path; with metrics on, every start warns ISPN000714.
-    global.metrics().gauges(false).histograms(false);
-    return global.build();
-  }
+    static GlobalConfiguration global(Path root) {
+        GlobalConfigurationBuilder global = new GlobalConfigurationBuilder();
+        global.cacheContainer().name("agentid-issuer");
+        global.globalState().enable()
+                .persistentLocation(root.toString())
+                // After a crash the default, FAIL, refuses to start (dangling global-state lock) and PURGE deletes
+                // the state; SIFS recovers from its own log, so start. Local caches write no global state today
+                // (checked on 16.1.4); this matters once the caches are clustered. StateStore's own lock keeps a
+                // second process off the directory.
+                .uncleanShutdownAction(UncleanShutdownAction.IGNORE);
+        global.serialization().addContextInitializer(new StoreSchemaImpl());
+        // Micrometer is not on the class path; with metrics on, every start warns ISPN000714.
+        global.metrics().gauges(false).histograms(false);
+        return global.build();
+    }
 
-  /**
-   * Write-through SoftIndexFileStore with synchronous writes (a write completes only after its fsync), preloaded so
-   * reads and misses are answered from memory.
-   */
-  static Configuration cache(Path root, String name) {
-    ConfigurationBuilder cache = new ConfigurationBuilder();
-    cache.clustering().cacheMode(CACHE_MODE).hash().numSegments(SEGMENTS);
-    cache.encoding().mediaType(MediaType.APPLICATION_OBJECT_TYPE);
-    cache.persistence()
-        .passivation(false)
-        .addSoftIndexFileStore()
-        // SIFS appends "<cache name>/data" and "<cache name>/index" to these
-        .dataLocation(root.toString())
-        .indexLocation(root.toString())
-        .syncWrites(true)
-        .preload(true)
-        .shared(false)
-        .purgeOnStartup(false)
-        .async().disable();
-    return cache.build();
-  }
+    /**
+     * Write-through SoftIndexFileStore with synchronous writes (a write completes only after its fsync), preloaded so
+     * reads and misses are answered from memory.
+     */
+    static Configuration cache(Path root, String name) {
+        ConfigurationBuilder cache = new ConfigurationBuilder();
+        cache.clustering().cacheMode(CACHE_MODE).hash().numSegments(SEGMENTS);
+        cache.encoding().mediaType(MediaType.APPLICATION_OBJECT_TYPE);
+        cache.persistence()
+                .passivation(false)
+                .addSoftIndexFileStore()
+                // SIFS appends "<cache name>/data" and "<cache name>/index" to these
+                .dataLocation(root.toString())
+                .indexLocation(root.toString())
+                .syncWrites(true)
+                .preload(true)
+                .shared(false)
+                .purgeOnStartup(false)
+                .async().disable();
+        return cache.build();
+    }
 }

@@ -11,11 +11,11 @@ import org.infinispan.protostream.types.java.CommonTypes;
  * {@code java.time.Instant} to {@code fixed64}), so the records truncate them to milliseconds.
  */
 @ProtoSchema(
-    schemaPackageName = "dev.agentid.issuer.store",
-    schemaFileName = "agentid-store.proto",
-    schemaFilePath = "proto/",
-    dependsOn = CommonTypes.class,
-    service = false,
-    includeClasses = {AgentStatus.class, AgentRecordAdapter.class, TokenRecord.class, Revocation.class})
+        schemaPackageName = "dev.agentid.issuer.store",
+        schemaFileName = "agentid-store.proto",
+        schemaFilePath = "proto/",
+        dependsOn = CommonTypes.class,
+        service = false,
+        includeClasses = {AgentStatus.class, AgentRecordAdapter.class, TokenRecord.class, Revocation.class})
 interface StoreSchema extends GeneratedSchema {
 }

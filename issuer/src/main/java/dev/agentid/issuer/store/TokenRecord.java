@@ -19,18 +19,18 @@ import org.infinispan.protostream.annotations.ProtoField;
  */
 @Proto
 public record TokenRecord(
-    @ProtoField(1) String jti,
-    @ProtoField(2) String parentJti,
-    @ProtoField(3) List<String> ancestors,
-    @ProtoField(4) List<String> actors,
-    @ProtoField(5) String subject,
-    @ProtoField(6) Instant expiresAt) {
+        @ProtoField(1) String jti,
+        @ProtoField(2) String parentJti,
+        @ProtoField(3) List<String> ancestors,
+        @ProtoField(4) List<String> actors,
+        @ProtoField(5) String subject,
+        @ProtoField(6) Instant expiresAt) {
 
-  public TokenRecord {
-    Objects.requireNonNull(jti, "jti");
-    Objects.requireNonNull(subject, "subject");
-    expiresAt = Objects.requireNonNull(expiresAt, "expiresAt").truncatedTo(ChronoUnit.MILLIS);
-    ancestors = ancestors == null ? List.of() : List.copyOf(ancestors);
-    actors = actors == null ? List.of() : List.copyOf(actors);
-  }
+    public TokenRecord {
+        Objects.requireNonNull(jti, "jti");
+        Objects.requireNonNull(subject, "subject");
+        expiresAt = Objects.requireNonNull(expiresAt, "expiresAt").truncatedTo(ChronoUnit.MILLIS);
+        ancestors = ancestors == null ? List.of() : List.copyOf(ancestors);
+        actors = actors == null ? List.of() : List.copyOf(actors);
+    }
 }

@@ -11,57 +11,57 @@ import org.junit.jupiter.api.Test;
 
 class AgentRecordTest {
 
-  private final Instant now = Instant.parse("2026-11-29T10:15:30.123456789Z");
+    private final Instant now = Instant.parse("2026-11-29T10:15:30.123456789Z");
 
-  @Test
-  void buildWhenJwksHoldsAPrivateKeyThenRejected() {
-    assertThrows(IllegalArgumentException.class,
-        () -> TestAgents.agent("agent-a", now).jwksJson(TestAgents.PRIVATE_JWKS).build());
-  }
+    @Test
+    void buildWhenJwksHoldsAPrivateKeyThenRejected() {
+        assertThrows(IllegalArgumentException.class,
+                () -> TestAgents.agent("agent-a", now).jwksJson(TestAgents.PRIVATE_JWKS).build());
+    }
 
-  @Test
-  void buildWhenJwksIsNotAKeySetThenRejected() {
-    assertThrows(IllegalArgumentException.class,
-        () -> TestAgents.agent("agent-a", now).jwksJson("{\"kty\":\"EC\"").build());
-  }
+    @Test
+    void buildWhenJwksIsNotAKeySetThenRejected() {
+        assertThrows(IllegalArgumentException.class,
+                () -> TestAgents.agent("agent-a", now).jwksJson("{\"kty\":\"EC\"").build());
+    }
 
-  @Test
-  void withStatusKeepsTheRegistrationAndSharesTheParsedKeys() {
-    AgentRecord active = TestAgents.agent("agent-a", now).build();
-    Instant killedAt = now.plusSeconds(60);
+    @Test
+    void withStatusKeepsTheRegistrationAndSharesTheParsedKeys() {
+        AgentRecord active = TestAgents.agent("agent-a", now).build();
+        Instant killedAt = now.plusSeconds(60);
 
-    AgentRecord killed = active.withStatus(AgentStatus.KILLED, killedAt);
+        AgentRecord killed = active.withStatus(AgentStatus.KILLED, killedAt);
 
-    assertEquals(AgentStatus.KILLED, killed.status());
-    assertEquals(killedAt.truncatedTo(java.time.temporal.ChronoUnit.MILLIS), killed.statusChangedAt());
-    assertEquals(active.createdAt(), killed.createdAt());
-    assertEquals(active.scopes(), killed.scopes());
-    assertEquals(active.jwksJson(), killed.jwksJson());
-    assertSame(active.jwks(), killed.jwks());
-  }
+        assertEquals(AgentStatus.KILLED, killed.status());
+        assertEquals(killedAt.truncatedTo(java.time.temporal.ChronoUnit.MILLIS), killed.statusChangedAt());
+        assertEquals(active.createdAt(), killed.createdAt());
+        assertEquals(active.scopes(), killed.scopes());
+        assertEquals(active.jwksJson(), killed.jwksJson());
+        assertSame(active.jwks(), killed.jwks());
+    }
 
-  @Test
-  void instantsAreKeptAtMillisecondPrecisionLikeTheStore() {
-    AgentRecord agent = TestAgents.agent("agent-a", now).build();
+    @Test
+    void instantsAreKeptAtMillisecondPrecisionLikeTheStore() {
+        AgentRecord agent = TestAgents.agent("agent-a", now).build();
 
-    assertEquals(Instant.parse("2026-11-29T10:15:30.123Z"), agent.createdAt());
-    assertEquals(agent.createdAt(), agent.statusChangedAt());
-  }
+        assertEquals(Instant.parse("2026-11-29T10:15:30.123Z"), agent.createdAt());
+        assertEquals(agent.createdAt(), agent.statusChangedAt());
+    }
 
-  @Test
-  void listsAreCopiedAndUnmodifiable() {
-    List<String> scopes = new ArrayList<>(List.of("a"));
-    AgentRecord agent = TestAgents.agent("agent-a", now).scopes(scopes).build();
-    scopes.add("b");
+    @Test
+    void listsAreCopiedAndUnmodifiable() {
+        List<String> scopes = new ArrayList<>(List.of("a"));
+        AgentRecord agent = TestAgents.agent("agent-a", now).scopes(scopes).build();
+        scopes.add("b");
 
-    assertEquals(List.of("a"), agent.scopes());
-    assertThrows(UnsupportedOperationException.class, () -> agent.scopes().add("c"));
-  }
+        assertEquals(List.of("a"), agent.scopes());
+        assertThrows(UnsupportedOperationException.class, () -> agent.scopes().add("c"));
+    }
 
-  @Test
-  void toStringShowsNoKeyMaterial() {
-    String text = TestAgents.agent("agent-a", now).build().toString();
+    @Test
+    void toStringShowsNoKeyMaterial() {
+        String text = TestAgents.agent("agent-a", now).build().toString();
 
-    assertEquals(-1, text.indexOf("MKBCTNIcKUSDii11ySs3526iDZ8AiTo7Tu6KPAqv7D4"));
-  }
+        assertEquals(-1, text.indexOf("MKBCTNIcKUSDii11ySs3526iDZ8AiTo7Tu6KPAqv7D4"));
+    }
 }

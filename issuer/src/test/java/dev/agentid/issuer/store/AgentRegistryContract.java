@@ -29,155 +29,157 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(VertxExtension.class)
 abstract class AgentRegistryContract {
 
-  protected final TestClock clock = new TestClock();
+    protected final TestClock clock = new TestClock();
 
-  /** The registry under test; the same instance for the whole test. */
-  protected abstract AgentRegistry registry();
+    /** The registry under test; the same instance for the whole test. */
+    protected abstract AgentRegistry registry();
 
-  @Test
-  void registerWhenNewThenTrueAndFindReturnsIt() {
-    AgentRecord agent = TestAgents.agent("agent-a", clock.now()).build();
+    @Test
+    void registerWhenNewThenTrueAndFindReturnsIt() {
+        AgentRecord agent = TestAgents.agent("agent-a", clock.now()).build();
 
-    assertTrue(await(registry().register(agent)));
+        assertTrue(await(registry().register(agent)));
 
-    AgentRecord found = await(registry().find("agent-a"));
-    assertEquals(agent, found);
-    assertEquals(List.of("tickets:read", "tickets:write"), found.scopes());
-    assertEquals(AgentStatus.ACTIVE, found.status());
-    assertEquals("agent-key-1", found.jwks().getKeys().get(0).getKeyID());
-  }
-
-  @Test
-  void registerWhenIdExistsThenFalseAndFirstRegistrationKept() {
-    AgentRecord first = TestAgents.agent("agent-a", clock.now()).owner("first-owner").build();
-    AgentRecord second = TestAgents.agent("agent-a", clock.now()).owner("second-owner").build();
-
-    assertTrue(await(registry().register(first)));
-    assertFalse(await(registry().register(second)));
-
-    assertEquals("first-owner", await(registry().find("agent-a")).owner());
-  }
-
-  @Test
-  void registerOfOneIdFromManyThreadsSucceedsExactlyOnce() throws Exception {
-    int threads = 8;
-    ExecutorService pool = Executors.newFixedThreadPool(threads);
-    CountDownLatch start = new CountDownLatch(1);
-    List<java.util.concurrent.Future<Boolean>> results = new ArrayList<>();
-    try {
-      for (int i = 0; i < threads; i++) {
-        AgentRecord agent = TestAgents.agent("agent-a", clock.now()).owner("owner-" + i).build();
-        results.add(pool.submit(() -> {
-          start.await();
-          return await(registry().register(agent));
-        }));
-      }
-      start.countDown();
-      int wins = 0;
-      for (java.util.concurrent.Future<Boolean> result : results) {
-        wins += result.get(10, TimeUnit.SECONDS) ? 1 : 0;
-      }
-      assertEquals(1, wins);
-    } finally {
-      pool.shutdownNow();
-    }
-  }
-
-  @Test
-  void findWhenUnknownThenNull() {
-    assertNull(await(registry().find("nobody")));
-  }
-
-  @Test
-  void listReturnsEveryAgentSortedByAgentId() {
-    for (String id : List.of("charlie", "alpha", "bravo")) {
-      assertTrue(await(registry().register(TestAgents.agent(id, clock.now()).build())));
+        AgentRecord found = await(registry().find("agent-a"));
+        assertEquals(agent, found);
+        assertEquals(List.of("tickets:read", "tickets:write"), found.scopes());
+        assertEquals(AgentStatus.ACTIVE, found.status());
+        assertEquals("agent-key-1", found.jwks().getKeys().get(0).getKeyID());
     }
 
-    List<AgentRecord> all = await(registry().list());
+    @Test
+    void registerWhenIdExistsThenFalseAndFirstRegistrationKept() {
+        AgentRecord first = TestAgents.agent("agent-a", clock.now()).owner("first-owner").build();
+        AgentRecord second = TestAgents.agent("agent-a", clock.now()).owner("second-owner").build();
 
-    assertEquals(List.of("alpha", "bravo", "charlie"), all.stream().map(AgentRecord::agentId).toList());
-  }
+        assertTrue(await(registry().register(first)));
+        assertFalse(await(registry().register(second)));
 
-  @Test
-  void listWhenEmptyThenEmpty() {
-    assertEquals(List.of(), await(registry().list()));
-  }
+        assertEquals("first-owner", await(registry().find("agent-a")).owner());
+    }
 
-  @Test
-  void setStatusWhenKnownThenStoredAndReturned() {
-    Instant created = clock.now();
-    await(registry().register(TestAgents.agent("agent-a", created).build()));
-    clock.advance(Duration.ofMinutes(3));
+    @Test
+    void registerOfOneIdFromManyThreadsSucceedsExactlyOnce() throws Exception {
+        int threads = 8;
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        CountDownLatch start = new CountDownLatch(1);
+        List<java.util.concurrent.Future<Boolean>> results = new ArrayList<>();
+        try {
+            for (int i = 0; i < threads; i++) {
+                AgentRecord agent = TestAgents.agent("agent-a", clock.now()).owner("owner-" + i).build();
+                results.add(pool.submit(() -> {
+                    start.await();
+                    return await(registry().register(agent));
+                }));
+            }
+            start.countDown();
+            int wins = 0;
+            for (java.util.concurrent.Future<Boolean> result : results) {
+                wins += result.get(10, TimeUnit.SECONDS) ? 1 : 0;
+            }
+            assertEquals(1, wins);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
 
-    AgentRecord killed = await(registry().setStatus("agent-a", AgentStatus.KILLED, clock.now()));
+    @Test
+    void findWhenUnknownThenNull() {
+        assertNull(await(registry().find("nobody")));
+    }
 
-    assertEquals(AgentStatus.KILLED, killed.status());
-    assertEquals(clock.now(), killed.statusChangedAt());
-    assertEquals(created, killed.createdAt());
-    assertEquals(killed, await(registry().find("agent-a")));
-  }
+    @Test
+    void listReturnsEveryAgentSortedByAgentId() {
+        for (String id : List.of("charlie", "alpha", "bravo")) {
+            assertTrue(await(registry().register(TestAgents.agent(id, clock.now()).build())));
+        }
 
-  @Test
-  void setStatusWhenUnknownThenNullAndNothingCreated() {
-    assertNull(await(registry().setStatus("nobody", AgentStatus.KILLED, clock.now())));
-    assertNull(await(registry().find("nobody")));
-  }
+        List<AgentRecord> all = await(registry().list());
 
-  @Test
-  void setStatusToTheCurrentStatusKeepsTheFirstChange() {
-    await(registry().register(TestAgents.agent("agent-a", clock.now()).build()));
-    Instant killedAt = clock.now().plusSeconds(10);
-    await(registry().setStatus("agent-a", AgentStatus.KILLED, killedAt));
+        assertEquals(List.of("alpha", "bravo", "charlie"), all.stream().map(AgentRecord::agentId).toList());
+    }
 
-    AgentRecord again = await(registry().setStatus("agent-a", AgentStatus.KILLED, killedAt.plusSeconds(50)));
+    @Test
+    void listWhenEmptyThenEmpty() {
+        assertEquals(List.of(), await(registry().list()));
+    }
 
-    assertEquals(killedAt, again.statusChangedAt());
-    assertEquals(killedAt, await(registry().find("agent-a")).statusChangedAt());
-  }
+    @Test
+    void setStatusWhenKnownThenStoredAndReturned() {
+        Instant created = clock.now();
+        await(registry().register(TestAgents.agent("agent-a", created).build()));
+        clock.advance(Duration.ofMinutes(3));
 
-  @Test
-  void setStatusCanRevive() {
-    await(registry().register(TestAgents.agent("agent-a", clock.now()).build()));
-    await(registry().setStatus("agent-a", AgentStatus.KILLED, clock.now().plusSeconds(1)));
+        AgentRecord killed = await(registry().setStatus("agent-a", AgentStatus.KILLED, clock.now()));
 
-    AgentRecord revived = await(registry().setStatus("agent-a", AgentStatus.ACTIVE, clock.now().plusSeconds(2)));
+        assertEquals(AgentStatus.KILLED, killed.status());
+        assertEquals(clock.now(), killed.statusChangedAt());
+        assertEquals(created, killed.createdAt());
+        assertEquals(killed, await(registry().find("agent-a")));
+    }
 
-    assertEquals(AgentStatus.ACTIVE, revived.status());
-    assertEquals(AgentStatus.ACTIVE, await(registry().find("agent-a")).status());
-  }
+    @Test
+    void setStatusWhenUnknownThenNullAndNothingCreated() {
+        assertNull(await(registry().setStatus("nobody", AgentStatus.KILLED, clock.now())));
+        assertNull(await(registry().find("nobody")));
+    }
 
-  @Test
-  void statusesReturnsKnownAgentsOnly() {
-    await(registry().register(TestAgents.agent("agent-a", clock.now()).build()));
-    await(registry().register(TestAgents.agent("agent-b", clock.now()).build()));
-    await(registry().setStatus("agent-b", AgentStatus.KILLED, clock.now()));
+    @Test
+    void setStatusToTheCurrentStatusKeepsTheFirstChange() {
+        await(registry().register(TestAgents.agent("agent-a", clock.now()).build()));
+        Instant killedAt = clock.now().plusSeconds(10);
+        await(registry().setStatus("agent-a", AgentStatus.KILLED, killedAt));
 
-    Map<String, AgentStatus> statuses = await(registry().statuses(List.of("agent-a", "agent-b", "nobody")));
+        AgentRecord again = await(registry().setStatus("agent-a", AgentStatus.KILLED, killedAt.plusSeconds(50)));
 
-    assertEquals(Map.of("agent-a", AgentStatus.ACTIVE, "agent-b", AgentStatus.KILLED), statuses);
-  }
+        assertEquals(killedAt, again.statusChangedAt());
+        assertEquals(killedAt, await(registry().find("agent-a")).statusChangedAt());
+    }
 
-  @Test
-  void statusesOfNoAgentsIsEmpty() {
-    assertEquals(Map.of(), await(registry().statuses(Set.of())));
-  }
+    @Test
+    void setStatusToActiveRevivesAndRemembersTheLastKill() {
+        await(registry().register(TestAgents.agent("agent-a", clock.now()).build()));
+        Instant killedAt = clock.now().plusSeconds(1);
+        await(registry().setStatus("agent-a", AgentStatus.KILLED, killedAt));
 
-  @Test
-  void resultsArriveOnTheCallersContext(Vertx vertx, VertxTestContext test) {
-    await(registry().register(TestAgents.agent("agent-a", clock.now()).build()));
-    Context context = vertx.getOrCreateContext();
-    context.runOnContext(v -> {
-      Future<AgentRecord> found = registry().find("agent-a");
-      Future<List<AgentRecord>> listed = registry().list();
-      Future<Map<String, AgentStatus>> statuses = registry().statuses(List.of("agent-a"));
-      Future.all(found, listed, statuses).onComplete(test.succeeding(all -> test.verify(() -> {
-        assertSame(context, Vertx.currentContext());
-        assertEquals("agent-a", found.result().agentId());
-        assertEquals(1, listed.result().size());
-        assertEquals(Map.of("agent-a", AgentStatus.ACTIVE), statuses.result());
-        test.completeNow();
-      })));
-    });
-  }
+        AgentRecord revived = await(registry().setStatus("agent-a", AgentStatus.ACTIVE, clock.now().plusSeconds(2)));
+
+        assertEquals(AgentStatus.ACTIVE, revived.status());
+        assertEquals(killedAt, revived.lastKilledAt());
+        assertEquals(revived, await(registry().find("agent-a")));
+    }
+
+    @Test
+    void statusesReturnsKnownAgentsOnly() {
+        await(registry().register(TestAgents.agent("agent-a", clock.now()).build()));
+        await(registry().register(TestAgents.agent("agent-b", clock.now()).build()));
+        await(registry().setStatus("agent-b", AgentStatus.KILLED, clock.now()));
+
+        Map<String, AgentStatus> statuses = await(registry().statuses(List.of("agent-a", "agent-b", "nobody")));
+
+        assertEquals(Map.of("agent-a", AgentStatus.ACTIVE, "agent-b", AgentStatus.KILLED), statuses);
+    }
+
+    @Test
+    void statusesOfNoAgentsIsEmpty() {
+        assertEquals(Map.of(), await(registry().statuses(Set.of())));
+    }
+
+    @Test
+    void resultsArriveOnTheCallersContext(Vertx vertx, VertxTestContext test) {
+        await(registry().register(TestAgents.agent("agent-a", clock.now()).build()));
+        Context context = vertx.getOrCreateContext();
+        context.runOnContext(v -> {
+            Future<AgentRecord> found = registry().find("agent-a");
+            Future<List<AgentRecord>> listed = registry().list();
+            Future<Map<String, AgentStatus>> statuses = registry().statuses(List.of("agent-a"));
+            Future.all(found, listed, statuses).onComplete(test.succeeding(all -> test.verify(() -> {
+                assertSame(context, Vertx.currentContext());
+                assertEquals("agent-a", found.result().agentId());
+                assertEquals(1, listed.result().size());
+                assertEquals(Map.of("agent-a", AgentStatus.ACTIVE), statuses.result());
+                test.completeNow();
+            })));
+        });
+    }
 }

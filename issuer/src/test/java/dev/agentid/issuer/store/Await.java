@@ -10,33 +10,33 @@ import java.util.function.Supplier;
 /** Waits for futures in tests, with a bound. */
 final class Await {
 
-  private Await() {
-  }
-
-  static <T> T await(Future<T> future) {
-    try {
-      return future.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-    } catch (ExecutionException e) {
-      throw new AssertionError("future failed", e.getCause());
-    } catch (InterruptedException | TimeoutException e) {
-      throw new AssertionError("future did not complete", e);
+    private Await() {
     }
-  }
 
-  /** Polls {@code condition} every 50 ms until it holds or {@code bound} passes; returns whether it held. */
-  static boolean eventually(Duration bound, Supplier<Boolean> condition) {
-    long deadline = System.nanoTime() + bound.toNanos();
-    while (System.nanoTime() < deadline) {
-      if (condition.get()) {
-        return true;
-      }
-      try {
-        TimeUnit.MILLISECONDS.sleep(50);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return false;
-      }
+    static <T> T await(Future<T> future) {
+        try {
+            return future.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            throw new AssertionError("future failed", e.getCause());
+        } catch (InterruptedException | TimeoutException e) {
+            throw new AssertionError("future did not complete", e);
+        }
     }
-    return condition.get();
-  }
+
+    /** Polls {@code condition} every 50 ms until it holds or {@code bound} passes; returns whether it held. */
+    static boolean eventually(Duration bound, Supplier<Boolean> condition) {
+        long deadline = System.nanoTime() + bound.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (condition.get()) {
+                return true;
+            }
+            try {
+                TimeUnit.MILLISECONDS.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+        return condition.get();
+    }
 }

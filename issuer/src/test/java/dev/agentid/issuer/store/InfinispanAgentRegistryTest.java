@@ -11,30 +11,30 @@ import org.junit.jupiter.api.io.TempDir;
 
 class InfinispanAgentRegistryTest extends AgentRegistryContract {
 
-  @TempDir
-  Path dataDir;
+    @TempDir
+    Path dataDir;
 
-  private StateStore state;
+    private StateStore state;
 
-  @BeforeEach
-  void open() {
-    state = StateStore.start(dataDir, clock);
-  }
+    @BeforeEach
+    void open() {
+        state = StateStore.start(dataDir, clock);
+    }
 
-  @AfterEach
-  void close() {
-    state.close();
-  }
+    @AfterEach
+    void close() {
+        state.close();
+    }
 
-  @Override
-  protected AgentRegistry registry() {
-    return state.agents();
-  }
+    @Override
+    protected AgentRegistry registry() {
+        return state.agents();
+    }
 
-  @Test
-  void findReturnsTheSameParsedKeySetEachTime() {
-    await(registry().register(TestAgents.agent("agent-a", clock.now()).build()));
+    @Test
+    void findReturnsTheSameParsedKeySetEachTime() {
+        await(registry().register(TestAgents.agent("agent-a", clock.now()).build()));
 
-    assertSame(await(registry().find("agent-a")).jwks(), await(registry().find("agent-a")).jwks());
-  }
+        assertSame(await(registry().find("agent-a")).jwks(), await(registry().find("agent-a")).jwks());
+    }
 }

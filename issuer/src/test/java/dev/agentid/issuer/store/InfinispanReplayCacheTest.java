@@ -15,33 +15,33 @@ import org.junit.jupiter.api.io.TempDir;
 
 class InfinispanReplayCacheTest extends ReplayCacheContract {
 
-  @TempDir
-  Path dataDir;
+    @TempDir
+    Path dataDir;
 
-  private StateStore state;
+    private StateStore state;
 
-  @BeforeEach
-  void open() {
-    state = StateStore.start(dataDir, clock);
-  }
+    @BeforeEach
+    void open() {
+        state = StateStore.start(dataDir, clock);
+    }
 
-  @AfterEach
-  void close() {
-    state.close();
-  }
+    @AfterEach
+    void close() {
+        state.close();
+    }
 
-  @Override
-  protected ReplayCache cache() {
-    return state.replay();
-  }
+    @Override
+    protected ReplayCache cache() {
+        return state.replay();
+    }
 
-  @Test
-  void keyIsForgottenWhenTheGraceAfterExpiryEnds() {
-    Instant exp = clock.now().minus(InfinispanReplayCache.GRACE).plusMillis(300);
-    assertTrue(await(cache().firstUse("jti-1", exp)));
-    assertFalse(await(cache().firstUse("jti-1", exp)));
+    @Test
+    void keyIsForgottenWhenTheGraceAfterExpiryEnds() {
+        Instant exp = clock.now().minus(InfinispanReplayCache.GRACE).plusMillis(300);
+        assertTrue(await(cache().firstUse("jti-1", exp)));
+        assertFalse(await(cache().firstUse("jti-1", exp)));
 
-    // once the lifespan (expiry + grace) has passed, the key is unknown again
-    assertTrue(eventually(Duration.ofMillis(2500), () -> await(cache().firstUse("jti-1", exp))));
-  }
+        // once the lifespan (expiry + grace) has passed, the key is unknown again
+        assertTrue(eventually(Duration.ofMillis(2500), () -> await(cache().firstUse("jti-1", exp))));
+    }
 }

@@ -19,63 +19,63 @@ import org.junit.jupiter.api.io.TempDir;
 
 class InfinispanTokenStoreTest extends TokenStoreContract {
 
-  @TempDir
-  Path dataDir;
+    @TempDir
+    Path dataDir;
 
-  private StateStore state;
+    private StateStore state;
 
-  @BeforeEach
-  void open() {
-    state = StateStore.start(dataDir, clock);
-  }
+    @BeforeEach
+    void open() {
+        state = StateStore.start(dataDir, clock);
+    }
 
-  @AfterEach
-  void close() {
-    state.close();
-  }
+    @AfterEach
+    void close() {
+        state.close();
+    }
 
-  @Override
-  protected TokenStore store() {
-    return state.tokens();
-  }
+    @Override
+    protected TokenStore store() {
+        return state.tokens();
+    }
 
-  /** An expiry whose grace ends {@code millis} from now. */
-  private Instant graceEndsIn(long millis) {
-    return clock.now().minus(InfinispanTokenStore.GRACE).plusMillis(millis);
-  }
+    /** An expiry whose grace ends {@code millis} from now. */
+    private Instant graceEndsIn(long millis) {
+        return clock.now().minus(InfinispanTokenStore.GRACE).plusMillis(millis);
+    }
 
-  @Test
-  void revocationIsDroppedWhenTheGraceAfterExpiryEnds() {
-    await(store().revoke("jti-1", graceEndsIn(300)));
-    assertEquals(Set.of("jti-1"), await(store().revokedAmong(Set.of("jti-1"))));
+    @Test
+    void revocationIsDroppedWhenTheGraceAfterExpiryEnds() {
+        await(store().revoke("jti-1", graceEndsIn(300)));
+        assertEquals(Set.of("jti-1"), await(store().revokedAmong(Set.of("jti-1"))));
 
-    assertTrue(eventually(Duration.ofMillis(2500), () -> await(store().revokedAmong(Set.of("jti-1"))).isEmpty()));
-  }
+        assertTrue(eventually(Duration.ofMillis(2500), () -> await(store().revokedAmong(Set.of("jti-1"))).isEmpty()));
+    }
 
-  @Test
-  void lineageIsDroppedWhenTheGraceAfterExpiryEnds() {
-    Cache<String, TokenRecord> raw = state.cacheManager().getCache(StoreConfiguration.TOKENS);
-    await(store().recordIssued(new TokenRecord("jti-1", null, List.of(), List.of("agent-a"), "user-1",
-        graceEndsIn(300))));
-    assertTrue(raw.containsKey("jti-1"));
+    @Test
+    void lineageIsDroppedWhenTheGraceAfterExpiryEnds() {
+        Cache<String, TokenRecord> raw = state.cacheManager().getCache(StoreConfiguration.TOKENS);
+        await(store().recordIssued(new TokenRecord("jti-1", null, List.of(), List.of("agent-a"), "user-1",
+                graceEndsIn(300))));
+        assertTrue(raw.containsKey("jti-1"));
 
-    assertTrue(eventually(Duration.ofMillis(2500), () -> !raw.containsKey("jti-1")));
-  }
+        assertTrue(eventually(Duration.ofMillis(2500), () -> !raw.containsKey("jti-1")));
+    }
 
-  @Test
-  void revokeWhenTheGraceAlreadyEndedThenNothingStored() {
-    await(store().revoke("jti-1", graceEndsIn(-1000)));
+    @Test
+    void revokeWhenTheGraceAlreadyEndedThenNothingStored() {
+        await(store().revoke("jti-1", graceEndsIn(-1000)));
 
-    assertEquals(Set.of(), await(store().revokedAmong(Set.of("jti-1"))));
-  }
+        assertEquals(Set.of(), await(store().revokedAmong(Set.of("jti-1"))));
+    }
 
-  @Test
-  void recordIssuedWhenTheGraceAlreadyEndedThenNothingStored() {
-    Cache<String, TokenRecord> raw = state.cacheManager().getCache(StoreConfiguration.TOKENS);
+    @Test
+    void recordIssuedWhenTheGraceAlreadyEndedThenNothingStored() {
+        Cache<String, TokenRecord> raw = state.cacheManager().getCache(StoreConfiguration.TOKENS);
 
-    await(store().recordIssued(new TokenRecord("jti-1", null, List.of(), List.of("agent-a"), "user-1",
-        graceEndsIn(-1000))));
+        await(store().recordIssued(new TokenRecord("jti-1", null, List.of(), List.of("agent-a"), "user-1",
+                graceEndsIn(-1000))));
 
-    assertFalse(raw.containsKey("jti-1"));
-  }
+        assertFalse(raw.containsKey("jti-1"));
+    }
 }

@@ -17,70 +17,70 @@ import org.junit.jupiter.api.io.TempDir;
 
 class StateStoreTest {
 
-  @TempDir
-  Path dataDir;
+    @TempDir
+    Path dataDir;
 
-  private final TestClock clock = new TestClock();
+    private final TestClock clock = new TestClock();
 
-  @Test
-  void restartKeepsAgentsStatusesLineageRevocationsAndReplayKeys() {
-    Instant exp = clock.now().plusSeconds(600);
-    AgentRecord alpha = TestAgents.agent("alpha", clock.now()).build();
-    AgentRecord bravo = TestAgents.agent("bravo", clock.now()).delegates(List.of()).maxDelegationDepth(0).build();
-    TokenRecord root = new TokenRecord("jti-root", null, List.of(), List.of("alpha"), "user-1", exp);
-    TokenRecord child = new TokenRecord("jti-child", "jti-root", List.of("jti-root"), List.of("bravo", "alpha"),
-        "user-1", exp);
-    AgentRecord bravoKilled;
-    try (StateStore state = StateStore.start(dataDir, clock)) {
-      assertTrue(await(state.agents().register(alpha)));
-      assertTrue(await(state.agents().register(bravo)));
-      bravoKilled = await(state.agents().setStatus("bravo", AgentStatus.KILLED, clock.now().plusSeconds(5)));
-      await(state.tokens().recordIssued(root));
-      await(state.tokens().recordIssued(child));
-      await(state.tokens().revoke("jti-root", exp));
-      assertTrue(await(state.replay().firstUse("assertion-1", exp)));
+    @Test
+    void restartKeepsAgentsStatusesLineageRevocationsAndReplayKeys() {
+        Instant exp = clock.now().plusSeconds(600);
+        AgentRecord alpha = TestAgents.agent("alpha", clock.now()).build();
+        AgentRecord bravo = TestAgents.agent("bravo", clock.now()).delegates(List.of()).maxDelegationDepth(0).build();
+        TokenRecord root = new TokenRecord("jti-root", null, List.of(), List.of("alpha"), "user-1", exp);
+        TokenRecord child = new TokenRecord("jti-child", "jti-root", List.of("jti-root"), List.of("bravo", "alpha"),
+                "user-1", exp);
+        AgentRecord bravoKilled;
+        try (StateStore state = StateStore.start(dataDir, clock)) {
+            assertTrue(await(state.agents().register(alpha)));
+            assertTrue(await(state.agents().register(bravo)));
+            bravoKilled = await(state.agents().setStatus("bravo", AgentStatus.KILLED, clock.now().plusSeconds(5)));
+            await(state.tokens().recordIssued(root));
+            await(state.tokens().recordIssued(child));
+            await(state.tokens().revoke("jti-root", exp));
+            assertTrue(await(state.replay().firstUse("assertion-1", exp)));
+        }
+
+        try (StateStore state = StateStore.start(dataDir, clock)) {
+            assertEquals(List.of(alpha, bravoKilled), await(state.agents().list()));
+            assertEquals(Map.of("alpha", AgentStatus.ACTIVE, "bravo", AgentStatus.KILLED),
+                    await(state.agents().statuses(List.of("alpha", "bravo"))));
+            assertEquals(alpha.jwks().toString(), await(state.agents().find("alpha")).jwks().toString());
+            assertEquals(root, await(state.tokens().find("jti-root")));
+            assertEquals(child, await(state.tokens().find("jti-child")));
+            assertEquals(Set.of("jti-root"), await(state.tokens().revokedAmong(List.of("jti-root", "jti-child"))));
+            assertEquals(Map.of("alpha", 2L, "bravo", 1L), await(state.tokens().liveTokenCounts(clock.now())));
+            assertFalse(await(state.replay().firstUse("assertion-1", exp)));
+        }
     }
 
-    try (StateStore state = StateStore.start(dataDir, clock)) {
-      assertEquals(List.of(alpha, bravoKilled), await(state.agents().list()));
-      assertEquals(Map.of("alpha", AgentStatus.ACTIVE, "bravo", AgentStatus.KILLED),
-          await(state.agents().statuses(List.of("alpha", "bravo"))));
-      assertEquals(alpha.jwks().toString(), await(state.agents().find("alpha")).jwks().toString());
-      assertEquals(root, await(state.tokens().find("jti-root")));
-      assertEquals(child, await(state.tokens().find("jti-child")));
-      assertEquals(Set.of("jti-root"), await(state.tokens().revokedAmong(List.of("jti-root", "jti-child"))));
-      assertEquals(Map.of("alpha", 2L, "bravo", 1L), await(state.tokens().liveTokenCounts(clock.now())));
-      assertFalse(await(state.replay().firstUse("assertion-1", exp)));
-    }
-  }
+    @Test
+    void stateLivesUnderDataDirInfinispan() {
+        try (StateStore state = StateStore.start(dataDir, clock)) {
+            await(state.agents().register(TestAgents.agent("alpha", clock.now()).build()));
+        }
 
-  @Test
-  void stateLivesUnderDataDirInfinispan() {
-    try (StateStore state = StateStore.start(dataDir, clock)) {
-      await(state.agents().register(TestAgents.agent("alpha", clock.now()).build()));
+        for (String cache : List.of("agents", "tokens", "revoked", "replay")) {
+            assertTrue(Files.isDirectory(dataDir.resolve("infinispan").resolve(cache).resolve("data")), cache);
+        }
     }
 
-    for (String cache : List.of("agents", "tokens", "revoked", "replay")) {
-      assertTrue(Files.isDirectory(dataDir.resolve("infinispan").resolve(cache).resolve("data")), cache);
+    @Test
+    void startWhenTheDirectoryIsAlreadyOpenThenRefused() {
+        try (StateStore state = StateStore.start(dataDir, clock)) {
+            assertThrows(IllegalStateException.class, () -> StateStore.start(dataDir, clock));
+            // the refused start left the open store working
+            assertTrue(await(state.agents().register(TestAgents.agent("alpha", clock.now()).build())));
+        }
+        try (StateStore reopened = StateStore.start(dataDir, clock)) {
+            assertEquals(1, await(reopened.agents().list()).size());
+        }
     }
-  }
 
-  @Test
-  void startWhenTheDirectoryIsAlreadyOpenThenRefused() {
-    try (StateStore state = StateStore.start(dataDir, clock)) {
-      assertThrows(IllegalStateException.class, () -> StateStore.start(dataDir, clock));
-      // the refused start left the open store working
-      assertTrue(await(state.agents().register(TestAgents.agent("alpha", clock.now()).build())));
+    @Test
+    void closeTwiceIsHarmless() {
+        StateStore state = StateStore.start(dataDir, clock);
+        state.close();
+        state.close();
     }
-    try (StateStore reopened = StateStore.start(dataDir, clock)) {
-      assertEquals(1, await(reopened.agents().list()).size());
-    }
-  }
-
-  @Test
-  void closeTwiceIsHarmless() {
-    StateStore state = StateStore.start(dataDir, clock);
-    state.close();
-    state.close();
-  }
 }

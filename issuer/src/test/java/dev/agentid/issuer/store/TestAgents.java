@@ -6,29 +6,29 @@ import java.util.List;
 /** Pre-filled agent registrations. */
 final class TestAgents {
 
-  /** The public P-256 key of RFC 7517 appendix A.1. */
-  static final String PUBLIC_JWKS = "{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\","
-      + "\"x\":\"MKBCTNIcKUSDii11ySs3526iDZ8AiTo7Tu6KPAqv7D4\","
-      + "\"y\":\"4Etl6SRW2YiLUrN5vfvVHuhp7x8PxltmWWlbbM4IFyM\",\"use\":\"sig\",\"kid\":\"agent-key-1\"}]}";
+    /** The public P-256 key of RFC 7517 appendix A.1. */
+    static final String PUBLIC_JWKS = "{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\","
+            + "\"x\":\"MKBCTNIcKUSDii11ySs3526iDZ8AiTo7Tu6KPAqv7D4\","
+            + "\"y\":\"4Etl6SRW2YiLUrN5vfvVHuhp7x8PxltmWWlbbM4IFyM\",\"use\":\"sig\",\"kid\":\"agent-key-1\"}]}";
 
-  /** The same key with its private part (RFC 7517 appendix A.2). */
-  static final String PRIVATE_JWKS = "{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\","
-      + "\"x\":\"MKBCTNIcKUSDii11ySs3526iDZ8AiTo7Tu6KPAqv7D4\","
-      + "\"y\":\"4Etl6SRW2YiLUrN5vfvVHuhp7x8PxltmWWlbbM4IFyM\","
-      + "\"d\":\"870MB6gfuTJ4HtUnUvYMyJpr5eUZNP4Bk43bVdj3eAE\",\"use\":\"sig\",\"kid\":\"agent-key-1\"}]}";
+    /** The same key with its private part (RFC 7517 appendix A.2). */
+    static final String PRIVATE_JWKS = "{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\","
+            + "\"x\":\"MKBCTNIcKUSDii11ySs3526iDZ8AiTo7Tu6KPAqv7D4\","
+            + "\"y\":\"4Etl6SRW2YiLUrN5vfvVHuhp7x8PxltmWWlbbM4IFyM\","
+            + "\"d\":\"870MB6gfuTJ4HtUnUvYMyJpr5eUZNP4Bk43bVdj3eAE\",\"use\":\"sig\",\"kid\":\"agent-key-1\"}]}";
 
-  private TestAgents() {
-  }
+    private TestAgents() {
+    }
 
-  static AgentRecord.Builder agent(String agentId, Instant createdAt) {
-    return AgentRecord.builder(agentId)
-        .owner("team-" + agentId)
-        .jwksJson(PUBLIC_JWKS)
-        .scopes(List.of("tickets:read", "tickets:write"))
-        .audiences(List.of("https://api.example.test"))
-        .delegates(List.of("helper-agent"))
-        .maxDelegationDepth(2)
-        .tokenTtlSeconds(300)
-        .createdAt(createdAt);
-  }
+    static AgentRecord.Builder agent(String agentId, Instant createdAt) {
+        return AgentRecord.builder(agentId)
+                .owner("team-" + agentId)
+                .jwksJson(PUBLIC_JWKS)
+                .scopes(List.of("tickets:read", "tickets:write"))
+                .audiences(List.of("https://api.example.test"))
+                .delegates(List.of("helper-agent"))
+                .maxDelegationDepth(2)
+                .tokenTtlSeconds(300)
+                .createdAt(createdAt);
+    }
 }
