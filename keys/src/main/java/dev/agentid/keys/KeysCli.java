@@ -1,5 +1,6 @@
 package dev.agentid.keys;
 
+import com.nimbusds.jose.jwk.ECKey;
 import com.nimbusds.jose.jwk.JWKSet;
 import com.nimbusds.jose.util.JSONObjectUtils;
 import java.io.PrintStream;
@@ -13,8 +14,9 @@ import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
- * {@code java -jar keys.jar <command> --data-dir DIR [options]}: generate, rotate, list, prune and publish
- * the issuer's signing keys. Exit codes: 0 success, 1 failure, 2 usage error. Never prints key material.
+ * {@code java -jar keys.jar <command> [options]}: generate, rotate, list, prune and publish the issuer's
+ * signing keys ({@code --data-dir DIR}); make an agent key pair and sign client assertions with it.
+ * Exit codes: 0 success, 1 failure, 2 usage error. Never prints private key material.
  */
 public final class KeysCli {
 
@@ -32,21 +34,37 @@ public final class KeysCli {
     private static final String ACTIVATE_IN = "--activate-in";
     private static final String MAX_TOKEN_LIFETIME = "--max-token-lifetime";
     private static final String CLOCK_SKEW = "--clock-skew";
+    private static final String OUT = "--out";
+    private static final String KID = "--kid";
+    private static final String KEY = "--key";
+    private static final String AGENT = "--agent";
+    private static final String AUDIENCE = "--audience";
+    private static final String LIFETIME = "--lifetime";
 
     private static final Map<String, Set<String>> COMMANDS = Map.of(
             "generate", Set.of(DATA_DIR),
             "rotate", Set.of(DATA_DIR, ACTIVATE_IN, MAX_TOKEN_LIFETIME, CLOCK_SKEW),
             "prune", Set.of(DATA_DIR, MAX_TOKEN_LIFETIME, CLOCK_SKEW),
             "list", Set.of(DATA_DIR, MAX_TOKEN_LIFETIME, CLOCK_SKEW),
-            "jwks", Set.of(DATA_DIR, MAX_TOKEN_LIFETIME, CLOCK_SKEW));
+            "jwks", Set.of(DATA_DIR, MAX_TOKEN_LIFETIME, CLOCK_SKEW),
+            "agent-key", Set.of(OUT, KID),
+            "client-assertion", Set.of(KEY, AGENT, AUDIENCE, LIFETIME));
+
+    /** Options each command cannot do without. */
+    private static final Map<String, List<String>> REQUIRED = Map.of(
+            "agent-key", List.of(OUT),
+            "client-assertion", List.of(KEY, AGENT, AUDIENCE));
 
     static final String USAGE_TEXT = """
             Usage: java -jar keys.jar <command> --data-dir DIR [options]
+                   java -jar keys.jar agent-key --out FILE [--kid KID]
+                   java -jar keys.jar client-assertion --key FILE --agent AGENT_ID --audience ISSUER_URL
+                                                       [--lifetime SECONDS]
 
             Manages the issuer's ES256 signing keys in DIR/keys/signing-keys.json (0600, directory 0700).
             A running issuer picks up changes within a second; no restart is needed.
 
-            Commands:
+            Issuer signing-key commands (--data-dir DIR):
               generate  Create the first signing key if there is none (does nothing if keys exist).
               rotate    Add a new key. It is published in the JWKS at once and starts signing after
                         --activate-in seconds; the old key stays published until every token it signed
@@ -55,6 +73,16 @@ public final class KeysCli {
               list      Show each key's kid, creation and activation time and state
                         (pending, active, retired-until TIME, expired). Never shows key material.
               jwks      Print the public JWK set the issuer publishes now, as JSON.
+
+            Agent key commands (for trying the issuer without writing code):
+              agent-key         Generate an agent's ES256 (P-256) key pair. Writes the PRIVATE JWK to FILE,
+                                created 0600 (an existing FILE is never overwritten), and prints the
+                                PUBLIC JWK set {"keys":[...]} to stdout: register it as the agent's "jwks".
+              client-assertion  Print a fresh RFC 7523 private_key_jwt client assertion signed with the
+                                key in FILE (refused if group or others can access FILE): ES256, iss = sub
+                                = AGENT_ID, aud = ISSUER_URL, a random jti. Each one is single-use; send
+                                it as client_assertion with client_assertion_type
+                                urn:ietf:params:oauth:client-assertion-type:jwt-bearer.
 
             Options:
               --data-dir DIR                the issuer's data directory (required)
@@ -68,6 +96,12 @@ public final class KeysCli {
                                             A retired key stays published this long plus the clock skew.
                                             Must not be shorter than the issuer's setting.
               --clock-skew SECONDS          clock skew verifiers tolerate past exp (default 60)
+              --out FILE                    agent-key: the new private key file (must not exist)
+              --kid KID                     agent-key: key id (default: the RFC 7638 thumbprint)
+              --key FILE                    client-assertion: the private key file from agent-key
+              --agent AGENT_ID              client-assertion: the registered agent id (iss and sub)
+              --audience ISSUER_URL         client-assertion: the issuer's URL (aud)
+              --lifetime SECONDS            client-assertion: seconds until exp (default 60, max 300)
               -h, --help                    show this help
 
             Exit codes: 0 success, 1 failure, 2 usage error.
@@ -120,6 +154,22 @@ public final class KeysCli {
             }
             if (options.put(name, value) != null) {
                 return usage(err, "'" + name + "' given twice");
+            }
+        }
+        if (REQUIRED.containsKey(command)) {
+            for (String required : REQUIRED.get(command)) {
+                String value = options.get(required);
+                if (value == null || value.isBlank()) {
+                    return usage(err, "'" + required + "' is required");
+                }
+            }
+            try {
+                return command.equals("agent-key")
+                        ? agentKey(options, clock, out, err)
+                        : clientAssertion(options, clock, out, err);
+            } catch (KeyFileException | IllegalStateException e) {
+                err.println("error: " + e.getMessage());
+                return FAILURE;
             }
         }
         String dataDir = options.get(DATA_DIR);
@@ -226,6 +276,45 @@ public final class KeysCli {
             PrintStream out) {
         JWKSet jwks = store.load().publicJwks(clock.instant(), maxTokenLifetime, clockSkew);
         out.println(JSONObjectUtils.toJSONString(jwks.toJSONObject(true)));
+        return OK;
+    }
+
+    private static int agentKey(Map<String, String> options, Clock clock, PrintStream out, PrintStream err) {
+        String kid = options.get(KID);
+        if (kid != null) {
+            try {
+                AgentKeyFile.checkKid(kid);
+            } catch (IllegalArgumentException e) {
+                return usage(err, "'" + KID + "': " + e.getMessage());
+            }
+        }
+        Path file = Path.of(options.get(OUT));
+        ECKey key = AgentKeyFile.generate(clock, kid);
+        AgentKeyFile.create(file, key);
+        out.println(JSONObjectUtils.toJSONString(new JWKSet(key.toPublicJWK()).toJSONObject(true)));
+        err.println("wrote the private agent key " + key.getKeyID() + " to " + file
+                + " (0600); register the public JWK set above as the agent's \"jwks\"");
+        return OK;
+    }
+
+    private static int clientAssertion(Map<String, String> options, Clock clock, PrintStream out,
+            PrintStream err) {
+        String agentId = options.get(AGENT);
+        String audience = options.get(AUDIENCE);
+        Duration lifetime;
+        try {
+            ClientAssertion.checkAgentId(agentId);
+            ClientAssertion.checkAudience(audience);
+            lifetime = seconds(options, LIFETIME, ClientAssertion.DEFAULT_LIFETIME, true);
+            if (lifetime.compareTo(ClientAssertion.MAX_LIFETIME) > 0) {
+                throw new IllegalArgumentException("'" + LIFETIME + "' must be at most "
+                        + ClientAssertion.MAX_LIFETIME.toSeconds() + " (the longest assertion the issuer accepts)");
+            }
+        } catch (IllegalArgumentException e) {
+            return usage(err, e.getMessage());
+        }
+        ECKey key = AgentKeyFile.load(Path.of(options.get(KEY)));
+        out.println(ClientAssertion.sign(key, agentId, audience, lifetime, clock).serialize());
         return OK;
     }
 

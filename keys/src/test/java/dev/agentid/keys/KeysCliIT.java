@@ -4,8 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.nimbusds.jose.crypto.ECDSAVerifier;
+import com.nimbusds.jose.crypto.bc.BouncyCastleProviderSingleton;
+import com.nimbusds.jose.jwk.ECKey;
 import com.nimbusds.jose.jwk.JWK;
 import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -156,6 +161,49 @@ class KeysCliIT {
         assertEquals("", open.out());
 
         for (Result r : List.of(usage, missing, open)) {
+            assertNoKeyMaterialOrStackTrace(r);
+        }
+    }
+
+    @Test
+    void agentKeyThenClientAssertionAsInTheReadmeWalkThrough() throws Exception {
+        Path keyFile = dataDir.resolve("agent-a.jwk");
+
+        Result created = run("agent-key", "--out", keyFile.toString());
+        assertEquals(0, created.code(), created.all());
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(keyFile)));
+        JWK published = JWKSet.parse(created.out()).getKeys().get(0);
+        assertFalse(published.isPrivate());
+
+        Result assertion = run("client-assertion", "--key", keyFile.toString(), "--agent", "agent-a",
+                "--audience", "http://127.0.0.1:8443", "--lifetime", "120");
+        assertEquals(0, assertion.code(), assertion.all());
+        SignedJWT jwt = SignedJWT.parse(assertion.out().strip());
+        ECDSAVerifier verifier = new ECDSAVerifier(published.toECKey());
+        verifier.getJCAContext().setProvider(BouncyCastleProviderSingleton.getInstance());
+        assertTrue(jwt.verify(verifier));
+        assertEquals(published.getKeyID(), jwt.getHeader().getKeyID());
+        JWTClaimsSet claims = jwt.getJWTClaimsSet();
+        assertEquals("agent-a", claims.getIssuer());
+        assertEquals("agent-a", claims.getSubject());
+        assertEquals(List.of("http://127.0.0.1:8443"), claims.getAudience());
+        assertEquals(120_000, claims.getExpirationTime().getTime() - claims.getIssueTime().getTime());
+        assertTrue(claims.getJWTID() != null && !claims.getJWTID().isEmpty());
+
+        Result overwrite = run("agent-key", "--out", keyFile.toString());
+        assertEquals(1, overwrite.code(), overwrite.all());
+        assertTrue(overwrite.err().contains("already exists"), overwrite.err());
+
+        Files.setPosixFilePermissions(keyFile, PosixFilePermissions.fromString("rw-r--r--"));
+        Result open = run("client-assertion", "--key", keyFile.toString(), "--agent", "agent-a",
+                "--audience", "http://127.0.0.1:8443");
+        assertEquals(1, open.code(), open.all());
+        assertTrue(open.err().contains("chmod 600"), open.err());
+        assertEquals("", open.out());
+
+        String d = ECKey.parse(Files.readString(keyFile)).getD().toString();
+        for (Result r : List.of(created, assertion, overwrite, open)) {
+            assertFalse(r.all().contains(d), r.all());
             assertNoKeyMaterialOrStackTrace(r);
         }
     }

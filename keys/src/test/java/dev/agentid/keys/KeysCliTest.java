@@ -4,14 +4,22 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.crypto.ECDSAVerifier;
+import com.nimbusds.jose.crypto.bc.BouncyCastleProviderSingleton;
+import com.nimbusds.jose.jwk.ECKey;
 import com.nimbusds.jose.jwk.JWK;
 import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jose.util.Base64URL;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Date;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -242,5 +250,236 @@ class KeysCliTest {
 
         assertEquals(0, r.code(), r.err());
         assertEquals(clock.instant().plusSeconds(300), KeyStoreFile.in(dataDir).load().keys().get(1).activatesAt());
+    }
+
+    // ------------------------------------------------------------------ agent-key / client-assertion
+
+    private static final String ISSUER = "https://issuer.example";
+
+    private Path agentKeyFile() {
+        return dataDir.resolve("agent.jwk");
+    }
+
+    private Result agentKey(String... extra) {
+        List<String> args = new java.util.ArrayList<>(List.of("agent-key", "--out", agentKeyFile().toString()));
+        args.addAll(List.of(extra));
+        return run(args.toArray(String[]::new));
+    }
+
+    private Result assertion(String... extra) {
+        List<String> args = new java.util.ArrayList<>(List.of("client-assertion", "--key", agentKeyFile().toString(),
+                "--agent", "agent-a", "--audience", ISSUER));
+        args.addAll(List.of(extra));
+        return run(args.toArray(String[]::new));
+    }
+
+    private static boolean verifies(SignedJWT jwt, JWK publicJwk) throws Exception {
+        ECDSAVerifier verifier = new ECDSAVerifier(publicJwk.toECKey());
+        verifier.getJCAContext().setProvider(BouncyCastleProviderSingleton.getInstance());
+        return jwt.verify(verifier);
+    }
+
+    private void assertNoAgentPrivateKey(Result r) throws Exception {
+        if (Files.exists(agentKeyFile())) {
+            String d = ECKey.parse(Files.readString(agentKeyFile())).getD().toString();
+            assertFalse(r.all().contains(d), r.all());
+        }
+        assertNoPrivateKeyOrStackTrace(r);
+    }
+
+    @Test
+    void agentKeyWritesThePrivateJwk0600AndPrintsOnlyThePublicJwkSet() throws Exception {
+        Result r = agentKey();
+
+        assertEquals(0, r.code(), r.all());
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(agentKeyFile())));
+        ECKey stored = ECKey.parse(Files.readString(agentKeyFile()));
+        assertTrue(stored.isPrivate());
+        assertTrue(KeyGenerator.privateMatchesPublic(stored));
+        assertEquals(stored.computeThumbprint().toString(), stored.getKeyID());
+        assertEquals(JWSAlgorithm.ES256, stored.getAlgorithm());
+        JWKSet printed = JWKSet.parse(r.out());
+        assertEquals(1, printed.getKeys().size());
+        JWK published = printed.getKeys().get(0);
+        assertFalse(published.isPrivate());
+        assertEquals(stored.toPublicJWK(), published);
+        assertTrue(r.err().contains(stored.getKeyID()), r.err());
+        assertNoAgentPrivateKey(r);
+    }
+
+    @Test
+    void agentKeyUsesTheGivenKid() throws Exception {
+        Result r = agentKey("--kid", "agent-a-2026");
+
+        assertEquals(0, r.code(), r.all());
+        assertEquals("agent-a-2026", ECKey.parse(Files.readString(agentKeyFile())).getKeyID());
+        assertEquals("agent-a-2026", JWKSet.parse(r.out()).getKeys().get(0).getKeyID());
+    }
+
+    @Test
+    void agentKeyRefusesToOverwriteAnExistingFile() throws Exception {
+        Files.writeString(agentKeyFile(), "precious");
+
+        Result r = agentKey();
+
+        assertEquals(1, r.code(), r.all());
+        assertTrue(r.err().startsWith("error: " + agentKeyFile() + " already exists"), r.err());
+        assertEquals("", r.out());
+        assertEquals("precious", Files.readString(agentKeyFile()));
+        assertNoPrivateKeyOrStackTrace(r);
+    }
+
+    @Test
+    void agentKeyIntoAMissingDirectoryFailsWithExitCode1() {
+        Result r = run("agent-key", "--out", dataDir.resolve("nowhere/agent.jwk").toString());
+
+        assertEquals(1, r.code(), r.all());
+        assertTrue(r.err().contains("directory does not exist"), r.err());
+        assertEquals("", r.out());
+        assertNoPrivateKeyOrStackTrace(r);
+    }
+
+    @Test
+    void agentKeyUsageErrors() {
+        assertEquals(2, run("agent-key").code());
+        assertEquals(2, run("agent-key", "--out").code());
+        assertEquals(2, agentKey("--kid", "").code());
+        assertEquals(2, agentKey("--kid", "has space").code());
+        assertEquals(2, agentKey("--data-dir", dir()).code());
+        assertEquals(2, run("generate", "--data-dir", dir(), "--out", agentKeyFile().toString()).code());
+        assertFalse(Files.exists(agentKeyFile()));
+    }
+
+    @Test
+    void clientAssertionVerifiesWithThePrintedPublicJwkAndCarriesTheRfc7523Claims() throws Exception {
+        JWK published = JWKSet.parse(agentKey().out()).getKeys().get(0);
+
+        Result r = assertion();
+
+        assertEquals(0, r.code(), r.all());
+        assertEquals("", r.err());
+        SignedJWT jwt = SignedJWT.parse(r.out().strip());
+        assertTrue(verifies(jwt, published));
+        assertEquals(JWSAlgorithm.ES256, jwt.getHeader().getAlgorithm());
+        assertEquals(published.getKeyID(), jwt.getHeader().getKeyID());
+        JWTClaimsSet claims = jwt.getJWTClaimsSet();
+        assertEquals("agent-a", claims.getIssuer());
+        assertEquals("agent-a", claims.getSubject());
+        assertEquals(List.of(ISSUER), claims.getAudience());
+        assertEquals(Date.from(clock.instant()), claims.getIssueTime());
+        assertEquals(Date.from(clock.instant().plusSeconds(60)), claims.getExpirationTime());
+        assertEquals(16, new Base64URL(claims.getJWTID()).decode().length);
+        assertNoAgentPrivateKey(r);
+    }
+
+    @Test
+    void clientAssertionsAreFreshEachTime() throws Exception {
+        agentKey();
+        String first = assertion().out().strip();
+        clock.advanceSeconds(5);
+
+        SignedJWT second = SignedJWT.parse(assertion().out().strip());
+
+        assertFalse(SignedJWT.parse(first).getJWTClaimsSet().getJWTID().equals(second.getJWTClaimsSet().getJWTID()));
+        assertEquals(Date.from(clock.instant()), second.getJWTClaimsSet().getIssueTime());
+    }
+
+    @Test
+    void clientAssertionLifetimeIsAtMost300Seconds() throws Exception {
+        agentKey();
+
+        Result max = assertion("--lifetime", "300");
+
+        assertEquals(0, max.code(), max.all());
+        assertEquals(Date.from(clock.instant().plusSeconds(300)),
+                SignedJWT.parse(max.out().strip()).getJWTClaimsSet().getExpirationTime());
+        Result tooLong = assertion("--lifetime", "301");
+        assertEquals(2, tooLong.code());
+        assertTrue(tooLong.err().contains("at most 300"), tooLong.err());
+        assertEquals("", tooLong.out());
+        assertEquals(2, assertion("--lifetime", "0").code());
+        assertEquals(2, assertion("--lifetime", "soon").code());
+    }
+
+    @Test
+    void clientAssertionUsageErrors() {
+        agentKey();
+
+        assertEquals(2, run("client-assertion", "--key", agentKeyFile().toString(), "--agent", "a").code());
+        assertEquals(2, run("client-assertion", "--agent", "a", "--audience", ISSUER).code());
+        assertEquals(2, run("client-assertion", "--key", agentKeyFile().toString(), "--audience", ISSUER).code());
+        assertEquals(2, assertion("--audience", ISSUER).code(), "given twice");
+        Result badAudience = run("client-assertion", "--key", agentKeyFile().toString(), "--agent", "a",
+                "--audience", "issuer.example");
+        assertEquals(2, badAudience.code());
+        assertTrue(badAudience.err().contains("issuer's http(s) URL"), badAudience.err());
+        assertEquals(2, assertion("--data-dir", dir()).code());
+    }
+
+    @Test
+    void clientAssertionRefusesAKeyFileThatGroupCanRead() throws Exception {
+        agentKey();
+        Files.setPosixFilePermissions(agentKeyFile(), PosixFilePermissions.fromString("rw-r-----"));
+
+        Result r = assertion();
+
+        assertEquals(1, r.code(), r.all());
+        assertTrue(r.err().contains("0640"), r.err());
+        assertTrue(r.err().contains("chmod 600 " + agentKeyFile()), r.err());
+        assertEquals("", r.out());
+        assertNoAgentPrivateKey(r);
+    }
+
+    @Test
+    void clientAssertionRefusesAPublicOnlyKey() throws Exception {
+        Files.writeString(agentKeyFile(), JWKSet.parse(agentKey().out()).getKeys().get(0).toJSONString());
+
+        Result r = assertion();
+
+        assertEquals(1, r.code(), r.all());
+        assertTrue(r.err().contains("public key only"), r.err());
+        assertEquals("", r.out());
+        assertNoPrivateKeyOrStackTrace(r);
+    }
+
+    @Test
+    void clientAssertionRefusesADamagedOrForeignKeyFile() throws Exception {
+        ECKey stored = ECKey.parse(Files.readString(dataDir.resolve(agentKeyFileName(agentKey()))));
+        ECKey other = KeyGenerator.generateEs256(clock);
+        ECKey damaged = new ECKey.Builder(stored.toPublicJWK()).d(other.getD()).build();
+        Files.writeString(agentKeyFile(), damaged.toJSONString());
+
+        Result mismatched = assertion();
+        Files.writeString(agentKeyFile(), "{\"kty\":\"EC\",\"secret\":\"oops\"");
+        Result notJson = assertion();
+        Files.delete(agentKeyFile());
+        Result missing = assertion();
+
+        assertEquals(1, mismatched.code(), mismatched.all());
+        assertTrue(mismatched.err().contains("damaged"), mismatched.err());
+        assertEquals(1, notJson.code(), notJson.all());
+        assertTrue(notJson.err().contains("does not hold a JWK"), notJson.err());
+        assertFalse(notJson.err().contains("oops"), notJson.err());
+        assertEquals(1, missing.code(), missing.all());
+        assertTrue(missing.err().contains("does not exist"), missing.err());
+        for (Result r : List.of(mismatched, notJson, missing)) {
+            assertEquals("", r.out());
+            assertFalse(r.all().contains(damaged.getD().toString()), r.all());
+            assertNoPrivateKeyOrStackTrace(r);
+        }
+    }
+
+    private String agentKeyFileName(Result created) {
+        assertEquals(0, created.code(), created.all());
+        return agentKeyFile().getFileName().toString();
+    }
+
+    @Test
+    void helpListsTheAgentKeyCommands() {
+        Result r = run("--help");
+
+        assertTrue(r.out().contains("agent-key --out FILE [--kid KID]"), r.out());
+        assertTrue(r.out().contains("client-assertion --key FILE --agent AGENT_ID --audience ISSUER_URL"), r.out());
+        assertTrue(r.out().contains("(default 60, max 300)"), r.out());
     }
 }
