@@ -1,0 +1,136 @@
+package dev.agentid.verifier;
+
+import com.nimbusds.jwt.JWTClaimsSet;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * A token that passed {@link AgentTokenVerifier#verify(String)}: its signature, type, issuer, lifetime,
+ * audience and delegation chain were checked. Immutable and thread-safe.
+ */
+public final class VerifiedAgentToken {
+
+    private final String principal;
+    private final String issuer;
+    private final List<String> audience;
+    private final Set<String> scopes;
+    private final DelegationChain chain;
+    private final String clientId;
+    private final String jwtId;
+    private final Instant issuedAt;
+    private final Instant expiresAt;
+    private final String keyId;
+    private final JWTClaimsSet claims;
+
+    VerifiedAgentToken(String principal, String issuer, List<String> audience, Set<String> scopes,
+                       DelegationChain chain, String clientId, String jwtId, Instant issuedAt,
+                       Instant expiresAt, String keyId, JWTClaimsSet claims) {
+        this.principal = principal;
+        this.issuer = issuer;
+        this.audience = audience;
+        this.scopes = scopes;
+        this.chain = chain;
+        this.clientId = clientId;
+        this.jwtId = jwtId;
+        this.issuedAt = issuedAt;
+        this.expiresAt = expiresAt;
+        this.keyId = keyId;
+        this.claims = claims;
+    }
+
+    /** The principal on whose behalf the agents act: the {@code sub} claim. */
+    public String principal() {
+        return principal;
+    }
+
+    /** The {@code iss} claim, one of the verifier's trusted issuers. */
+    public String issuer() {
+        return issuer;
+    }
+
+    /** The {@code aud} claim as a list (a single string becomes a list of one). */
+    public List<String> audience() {
+        return audience;
+    }
+
+    /** The scopes of the space-separated {@code scope} claim, in claim order, without duplicates. */
+    public Set<String> scopes() {
+        return scopes;
+    }
+
+    /** The delegation chain from the {@code act} claim, current actor first. */
+    public DelegationChain chain() {
+        return chain;
+    }
+
+    /** The {@code client_id} claim; always equal to {@code chain().current().subject()}. */
+    public String clientId() {
+        return clientId;
+    }
+
+    /** The {@code jti} claim. */
+    public String jwtId() {
+        return jwtId;
+    }
+
+    /** The {@code iat} claim. */
+    public Instant issuedAt() {
+        return issuedAt;
+    }
+
+    /** The {@code exp} claim. */
+    public Instant expiresAt() {
+        return expiresAt;
+    }
+
+    /** The {@code kid} of the JWS header: the issuer's signing key. */
+    public String keyId() {
+        return keyId;
+    }
+
+    /** All claims as parsed, including those the profile does not check ({@code status}, {@code cnf}, ...). */
+    public JWTClaimsSet claims() {
+        return claims;
+    }
+
+    /**
+     * Checks the invariants between this token and the token it was exchanged from: the same principal,
+     * no new scope, no later expiry, and this chain equal to the parent's chain with exactly one new
+     * current actor.
+     *
+     * @throws TokenVerificationException with {@link Reason#SUBJECT_CHANGED}, {@link Reason#SCOPE_WIDENED},
+     *         {@link Reason#LIFETIME_EXTENDED} or {@link Reason#CHAIN_NOT_EXTENDED}, checked in that order
+     */
+    public void checkDerivedFrom(VerifiedAgentToken parent) throws TokenVerificationException {
+        Objects.requireNonNull(parent, "parent");
+        if (!principal.equals(parent.principal)) {
+            throw new TokenVerificationException(Reason.SUBJECT_CHANGED,
+                    "the derived token names principal '" + principal + "', its parent '" + parent.principal + "'");
+        }
+        if (!parent.scopes.containsAll(scopes)) {
+            List<String> added = new ArrayList<>(scopes);
+            added.removeAll(parent.scopes);
+            throw new TokenVerificationException(Reason.SCOPE_WIDENED,
+                    "the derived token holds scopes its parent does not hold: " + added);
+        }
+        if (expiresAt.isAfter(parent.expiresAt)) {
+            throw new TokenVerificationException(Reason.LIFETIME_EXTENDED,
+                    "the derived token expires at " + expiresAt + ", after its parent (" + parent.expiresAt + ")");
+        }
+        DelegationChain previous = chain.parent();
+        if (previous == null || !previous.equals(parent.chain)) {
+            throw new TokenVerificationException(Reason.CHAIN_NOT_EXTENDED,
+                    "the derived chain " + chain + " is not the parent chain " + parent.chain
+                            + " extended by one new current actor");
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "VerifiedAgentToken[principal=" + principal + ", issuer=" + issuer + ", jti=" + jwtId
+                + ", chain=" + chain + ", scopes=" + scopes + ", exp=" + expiresAt + "]";
+    }
+}
