@@ -36,10 +36,12 @@ import java.util.Optional;
  */
 public final class KeyRing {
 
-    /** The order keys take over signing in. */
+    /**
+     * The order keys take over signing in. Times are whole seconds, so two keys can tie; the sorts are
+     * stable and new keys are appended, so on a tie the key added last (the newest rotation) wins.
+     */
     static final Comparator<ManagedKey> ACTIVATION_ORDER = Comparator.comparing(ManagedKey::activatesAt)
-            .thenComparing(ManagedKey::createdAt)
-            .thenComparing(ManagedKey::kid);
+            .thenComparing(ManagedKey::createdAt);
 
     /** The signing key at an instant, with its ready-made signer. */
     public record ActiveSigner(String keyId, JWSAlgorithm algorithm, JWSSigner signer) {

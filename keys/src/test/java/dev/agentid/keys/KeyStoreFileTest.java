@@ -143,6 +143,19 @@ class KeyStoreFileTest {
         assertEquals(ring.keys().get(1).kid(), ring.signingKeyId(clock.instant()));
     }
 
+    /** Regression: a rotation in the same second as the first key tied on whole-second times and lost half the time. */
+    @Test
+    void rotateInTheSameSecondAsTheLastKeyTakesOverEveryTime() {
+        for (int i = 0; i < 20; i++) {
+            KeyStoreFile store = KeyStoreFile.in(dataDir.resolve("same-second-" + i));
+            store.loadOrCreate(clock);
+            KeyRing ring = store.rotate(clock, Duration.ZERO, LIFETIME, SKEW);
+            String newest = ring.keys().get(ring.keys().size() - 1).kid();
+            assertEquals(newest, ring.signingKeyId(clock.instant()));
+            assertEquals(newest, store.load().signingKeyId(clock.instant()), "and after a reload from the file");
+        }
+    }
+
     @Test
     void rotatePrunesKeysWhoseTokensHaveAllExpired() {
         KeyRing first = store().loadOrCreate(clock);
