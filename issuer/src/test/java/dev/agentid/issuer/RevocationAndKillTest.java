@@ -110,6 +110,36 @@ class RevocationAndKillTest {
     }
 
     @Test
+    void theAdminRevokesWithTheBearerToken() {
+        try (TestIssuer issuer = TestIssuer.start(dir)) {
+            TestAgent a = issuer.register(agent("a"));
+            String token = issuer.tokenFor(a);
+            TestIssuer.Response r = issuer.send(HttpRequest.newBuilder(URI.create(issuer.url + "/oauth2/revoke"))
+                    .header("Content-Type", "application/x-www-form-urlencoded")
+                    .header("Authorization", "Bearer " + TestIssuer.ADMIN_TOKEN)
+                    .POST(HttpRequest.BodyPublishers.ofString(TestIssuer.form(Map.of("token", token)))).build());
+            assertEquals(200, r.status(), r.body());
+            assertFalse(active(issuer, token));
+        }
+    }
+
+    @Test
+    void revocationWithoutAuthenticationIsRefused() {
+        try (TestIssuer issuer = TestIssuer.start(dir)) {
+            TestAgent a = issuer.register(agent("a"));
+            String token = issuer.tokenFor(a);
+            TestIssuer.assertError(issuer.post("/oauth2/revoke", "application/x-www-form-urlencoded",
+                    TestIssuer.form(Map.of("token", token))), 401, "invalid_client", "client authentication failed");
+            TestIssuer.Response wrongAdmin = issuer.send(HttpRequest.newBuilder(URI.create(issuer.url
+                            + "/oauth2/revoke")).header("Content-Type", "application/x-www-form-urlencoded")
+                    .header("Authorization", "Bearer wrong-token-wrong-token")
+                    .POST(HttpRequest.BodyPublishers.ofString(TestIssuer.form(Map.of("token", token)))).build());
+            TestIssuer.assertError(wrongAdmin, 401, "invalid_client", "client authentication failed");
+            assertTrue(active(issuer, token));
+        }
+    }
+
+    @Test
     void revokingGarbageIsASuccessThatChangesNothing() {
         try (TestIssuer issuer = TestIssuer.start(dir)) {
             TestAgent a = issuer.register(agent("a"));

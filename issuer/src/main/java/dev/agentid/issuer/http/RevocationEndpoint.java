@@ -43,13 +43,28 @@ final class RevocationEndpoint {
             Forms.requirePost(ctx, "revocation endpoint");
             Map<String, List<String>> params = Forms.requireForm(ctx);
             String hint = Forms.single(params, "token_type_hint");
-            TokenRevocationRequest request = parse(ctx);
             if (hint != null && !hint.equals("access_token")) {
                 throw new OAuthException("unsupported_token_type", 400, "only access tokens can be revoked", null);
             }
-            Caller.authenticate(request.getClientAuthentication(), ctx.request().getHeader("Authorization"), adminToken,
-                            clients)
-                    .compose(caller -> revoke(caller, request.getToken().getValue()))
+            String authorization = ctx.request().getHeader("Authorization");
+            if (authorization == null && Forms.single(params, "client_assertion") == null) {
+                throw OAuthException.invalidClient("client authentication failed");
+            }
+            Future<Caller> caller;
+            String token;
+            if (authorization != null && Forms.single(params, "client_assertion") == null) {
+                // the admin bearer: the SDK's parser wants client authentication, so read the form here
+                token = Forms.single(params, "token");
+                if (token == null) {
+                    throw OAuthException.invalidRequest("missing token");
+                }
+                caller = Caller.authenticate(null, authorization, adminToken, clients);
+            } else {
+                TokenRevocationRequest request = parse(ctx);
+                token = request.getToken().getValue();
+                caller = Caller.authenticate(request.getClientAuthentication(), null, adminToken, clients);
+            }
+            caller.compose(c -> revoke(c, token))
                     .onSuccess(v -> ctx.response().setStatusCode(200).putHeader("Cache-Control", "no-store").end())
                     .onFailure(t -> Responses.failure(ctx, t));
         } catch (RuntimeException e) {

@@ -84,7 +84,7 @@ public final class TokenLiveness {
                 if (!revoked.isEmpty()) {
                     return new Verdict(State.ANCESTOR_REVOKED, null, record);
                 }
-                String disabled = disabledAgent(chainAgents, token.issuedAt());
+                String disabled = disabledAgent(chainAgents, record.issuedAt());
                 return disabled == null
                         ? new Verdict(State.ACTIVE, null, record)
                         : new Verdict(State.AGENT_DISABLED, disabled, record);

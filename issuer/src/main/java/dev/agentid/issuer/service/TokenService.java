@@ -109,7 +109,7 @@ public final class TokenService {
             actors.add(actor.subject());
         }
         TokenRecord record = new TokenRecord(minted.jti(), parentJti, List.copyOf(ancestors), List.copyOf(actors),
-                draft.subject(), minted.expiresAt());
+                draft.subject(), minted.expiresAt(), draft.issuedAt());
         long expiresIn = Math.max(0, minted.expiresAt().getEpochSecond() - draft.issuedAt().getEpochSecond());
         return tokens.recordIssued(record).map(v -> new Issued(minted.serialized(), draft.scopes(), expiresIn));
     }

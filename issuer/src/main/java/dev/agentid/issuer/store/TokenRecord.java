@@ -16,6 +16,9 @@ import org.infinispan.protostream.annotations.ProtoField;
  * @param actors agent ids, current actor first
  * @param subject the principal ({@code sub})
  * @param expiresAt the token's {@code exp} (kept at millisecond precision)
+ * @param issuedAt when the issuer minted it, at millisecond precision (the {@code iat} claim has whole
+ *     seconds only, too coarse to tell a token minted just before a kill from one minted just after a
+ *     restore)
  */
 @Proto
 public record TokenRecord(
@@ -24,12 +27,14 @@ public record TokenRecord(
         @ProtoField(3) List<String> ancestors,
         @ProtoField(4) List<String> actors,
         @ProtoField(5) String subject,
-        @ProtoField(6) Instant expiresAt) {
+        @ProtoField(6) Instant expiresAt,
+        @ProtoField(7) Instant issuedAt) {
 
     public TokenRecord {
         Objects.requireNonNull(jti, "jti");
         Objects.requireNonNull(subject, "subject");
         expiresAt = Objects.requireNonNull(expiresAt, "expiresAt").truncatedTo(ChronoUnit.MILLIS);
+        issuedAt = Objects.requireNonNull(issuedAt, "issuedAt").truncatedTo(ChronoUnit.MILLIS);
         ancestors = ancestors == null ? List.of() : List.copyOf(ancestors);
         actors = actors == null ? List.of() : List.copyOf(actors);
     }

@@ -30,7 +30,7 @@ public final class CrashWriter {
             throw new IllegalStateException("registration failed");
         }
         await(state.tokens().recordIssued(new TokenRecord("jti-crash", "jti-parent", List.of("jti-parent"),
-                List.of("crash-agent"), "user-1", exp)));
+                List.of("crash-agent"), "user-1", exp, Instant.EPOCH)));
         await(state.tokens().revoke("jti-parent", exp));
         if (!await(state.replay().firstUse("assertion-crash", exp))) {
             throw new IllegalStateException("replay key already used");

@@ -56,7 +56,7 @@ class InfinispanTokenStoreTest extends TokenStoreContract {
     void lineageIsDroppedWhenTheGraceAfterExpiryEnds() {
         Cache<String, TokenRecord> raw = state.cacheManager().getCache(StoreConfiguration.TOKENS);
         await(store().recordIssued(new TokenRecord("jti-1", null, List.of(), List.of("agent-a"), "user-1",
-                graceEndsIn(300))));
+                graceEndsIn(300), Instant.EPOCH)));
         assertTrue(raw.containsKey("jti-1"));
 
         assertTrue(eventually(Duration.ofMillis(2500), () -> !raw.containsKey("jti-1")));
@@ -74,7 +74,7 @@ class InfinispanTokenStoreTest extends TokenStoreContract {
         Cache<String, TokenRecord> raw = state.cacheManager().getCache(StoreConfiguration.TOKENS);
 
         await(store().recordIssued(new TokenRecord("jti-1", null, List.of(), List.of("agent-a"), "user-1",
-                graceEndsIn(-1000))));
+                graceEndsIn(-1000), Instant.EPOCH)));
 
         assertFalse(raw.containsKey("jti-1"));
     }

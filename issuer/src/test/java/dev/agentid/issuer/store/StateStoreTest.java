@@ -27,9 +27,9 @@ class StateStoreTest {
         Instant exp = clock.now().plusSeconds(600);
         AgentRecord alpha = TestAgents.agent("alpha", clock.now()).build();
         AgentRecord bravo = TestAgents.agent("bravo", clock.now()).delegates(List.of()).maxDelegationDepth(0).build();
-        TokenRecord root = new TokenRecord("jti-root", null, List.of(), List.of("alpha"), "user-1", exp);
+        TokenRecord root = new TokenRecord("jti-root", null, List.of(), List.of("alpha"), "user-1", exp, Instant.EPOCH);
         TokenRecord child = new TokenRecord("jti-child", "jti-root", List.of("jti-root"), List.of("bravo", "alpha"),
-                "user-1", exp);
+                "user-1", exp, Instant.EPOCH);
         AgentRecord bravoKilled;
         try (StateStore state = StateStore.start(dataDir, clock)) {
             assertTrue(await(state.agents().register(alpha)));

@@ -28,7 +28,7 @@ abstract class TokenStoreContract {
     protected abstract TokenStore store();
 
     private TokenRecord root(String jti, Instant expiresAt, String actor) {
-        return new TokenRecord(jti, null, List.of(), List.of(actor), "user-1", expiresAt);
+        return new TokenRecord(jti, null, List.of(), List.of(actor), "user-1", expiresAt, Instant.EPOCH);
     }
 
     @Test
@@ -36,7 +36,7 @@ abstract class TokenStoreContract {
         Instant exp = clock.now().plusSeconds(300);
         TokenRecord root = root("jti-root", exp, "agent-a");
         TokenRecord child = new TokenRecord("jti-child", "jti-root", List.of("jti-root"), List.of("agent-b", "agent-a"),
-                "user-1", exp);
+                "user-1", exp, Instant.EPOCH);
 
         await(store().recordIssued(root));
         await(store().recordIssued(child));
@@ -103,10 +103,10 @@ abstract class TokenStoreContract {
         Instant now = clock.now();
         await(store().recordIssued(root("jti-1", now.plusSeconds(300), "agent-a")));
         await(store().recordIssued(new TokenRecord("jti-2", "jti-1", List.of("jti-1"), List.of("agent-b", "agent-a"),
-                "user-1", now.plusSeconds(300))));
+                "user-1", now.plusSeconds(300), Instant.EPOCH)));
         // a chain that passes through agent-a twice counts once for agent-a
         await(store().recordIssued(new TokenRecord("jti-3", "jti-2", List.of("jti-1", "jti-2"),
-                List.of("agent-a", "agent-b", "agent-a"), "user-1", now.plusSeconds(300))));
+                List.of("agent-a", "agent-b", "agent-a"), "user-1", now.plusSeconds(300), Instant.EPOCH)));
         await(store().recordIssued(root("jti-expiring", now.plusSeconds(10), "agent-c")));
 
         assertEquals(Map.of("agent-a", 3L, "agent-b", 2L, "agent-c", 1L), await(store().liveTokenCounts(now)));
