@@ -1,0 +1,337 @@
+package dev.agentid.interop;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The issuer jar running as a separate JVM on 127.0.0.1, with its own data directory. Its standard
+ * output and error go to files under target/issuer-logs/. Close it to stop it.
+ *
+ * <pre>
+ * try (IssuerProcess issuer = IssuerProcess.named("chain").start()) {
+ *     URI token = issuer.tokenEndpoint();   // discovered from the RFC 8414 metadata
+ * }
+ * </pre>
+ */
+final class IssuerProcess implements AutoCloseable {
+
+    static final String WELL_KNOWN = "/.well-known/oauth-authorization-server";
+    static final String READY_LINE = "issuer ready at ";
+
+    private static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(60);
+    private static final Duration STOP_TIMEOUT = Duration.ofSeconds(15);
+    private static final AtomicInteger SEQUENCE = new AtomicInteger();
+    private static final List<IssuerProcess> STARTED = Collections.synchronizedList(new ArrayList<>());
+
+    static {
+        // a test JVM that ends without closing an issuer (a crash in @BeforeAll, Ctrl-C) leaves none behind
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            for (IssuerProcess issuer : started()) {
+                issuer.process.destroyForcibly();
+            }
+        }, "stop-issuers"));
+    }
+
+    private final String name;
+    private final Path dataDir;
+    private final String adminTokenEnv;
+    private final Process process;
+    private final Path stdout;
+    private final Path stderr;
+    private final Http http;
+    private int port;
+    private String issuer;
+    private Map<String, Object> metadata;
+
+    private IssuerProcess(String name, Path dataDir, String adminTokenEnv, Process process,
+                          Path stdout, Path stderr, Http http) {
+        this.name = name;
+        this.dataDir = dataDir;
+        this.adminTokenEnv = adminTokenEnv;
+        this.process = process;
+        this.stdout = stdout;
+        this.stderr = stderr;
+        this.http = http;
+    }
+
+    /** A launcher with a fresh data directory, an ephemeral port and a random admin token. */
+    static Launcher named(String name) {
+        return new Launcher(name);
+    }
+
+    /** Every issuer started in this JVM so far, oldest first (for dumping logs when a test fails). */
+    static List<IssuerProcess> started() {
+        synchronized (STARTED) {
+            return List.copyOf(STARTED);
+        }
+    }
+
+    static final class Launcher {
+        private final String name;
+        private Path dataDir;
+        private int port;
+        private String adminToken = TestAgents.randomSecret();
+
+        private Launcher(String name) {
+            this.name = Objects.requireNonNull(name, "name");
+        }
+
+        /** Reuses a data directory (a restart); default: a new one under target/issuer-data/. */
+        Launcher dataDir(Path dir) {
+            this.dataDir = dir;
+            return this;
+        }
+
+        /** The port to bind; 0 (default) lets the system choose. */
+        Launcher port(int port) {
+            this.port = port;
+            return this;
+        }
+
+        /** The admin token to pass in ISSUER_ADMIN_TOKEN, or null to leave it unset. */
+        Launcher adminToken(String token) {
+            this.adminToken = token;
+            return this;
+        }
+
+        IssuerProcess start() {
+            try {
+                return launch();
+            } catch (IOException e) {
+                throw new UncheckedIOException("could not start the issuer " + name, e);
+            }
+        }
+
+        private IssuerProcess launch() throws IOException {
+            Path target = Interop.targetDir();
+            Path dir = dataDir;
+            if (dir == null) {
+                Files.createDirectories(target.resolve("issuer-data"));
+                dir = Files.createTempDirectory(target.resolve("issuer-data"), name + "-");
+            }
+            // a restart finds the previous process's port file: readiness must come from the new one
+            Files.deleteIfExists(dir.resolve("issuer.port"));
+            Path logs = Files.createDirectories(target.resolve("issuer-logs"));
+            String stem = name + "-" + SEQUENCE.incrementAndGet();
+            Path out = logs.resolve(stem + ".stdout.log");
+            Path err = logs.resolve(stem + ".stderr.log");
+
+            ProcessBuilder builder = new ProcessBuilder(Interop.javaExecutable(),
+                    "-XX:+UseSerialGC", "-Xms64m", "-Xmx384m",
+                    "-jar", Interop.issuerJar().toString())
+                    .directory(dir.toFile())
+                    .redirectOutput(out.toFile())
+                    .redirectError(err.toFile())
+                    .redirectInput(ProcessBuilder.Redirect.PIPE);
+            Map<String, String> env = builder.environment();
+            env.keySet().removeIf(key -> key.startsWith("ISSUER_"));
+            env.put("ISSUER_HOST", "127.0.0.1");
+            env.put("ISSUER_PORT", Integer.toString(port));
+            if (port != 0) {
+                env.put("ISSUER_URL", "http://127.0.0.1:" + port);
+            }
+            env.put("ISSUER_DATA_DIR", dir.toString());
+            if (adminToken != null) {
+                env.put("ISSUER_ADMIN_TOKEN", adminToken);
+            }
+            Process process = builder.start();
+            process.getOutputStream().close();
+            IssuerProcess started = new IssuerProcess(stem, dir, adminToken, process, out, err, new Http());
+            STARTED.add(started);
+            try {
+                started.awaitReady();
+            } catch (RuntimeException | AssertionError e) {
+                String logs1 = started.logTail(80);
+                started.close();
+                throw new AssertionError("issuer " + stem + " did not become ready: " + e.getMessage()
+                        + "\n" + logs1, e);
+            }
+            return started;
+        }
+    }
+
+    private void awaitReady() {
+        long deadline = System.nanoTime() + STARTUP_TIMEOUT.toNanos();
+        Path portFile = dataDir.resolve("issuer.port");
+        port = Interop.await("DATA_DIR/issuer.port", STARTUP_TIMEOUT, Duration.ofMillis(100), () -> {
+            if (!process.isAlive()) {
+                throw new AssertionError("the issuer exited with status " + process.exitValue());
+            }
+            try {
+                String text = Files.readString(portFile, StandardCharsets.UTF_8).trim();
+                int p = Integer.parseInt(text);
+                return p > 0 ? p : null;
+            } catch (IOException | NumberFormatException notYet) {
+                return null;
+            }
+        });
+        String expectedIssuer = "http://127.0.0.1:" + port;
+        URI metadataUri = URI.create(expectedIssuer + WELL_KNOWN);
+        Duration left = Duration.ofNanos(Math.max(deadline - System.nanoTime(), Duration.ofSeconds(5).toNanos()));
+        metadata = Interop.await("the metadata endpoint", left, Duration.ofMillis(100), () -> {
+            if (!process.isAlive()) {
+                throw new AssertionError("the issuer exited with status " + process.exitValue());
+            }
+            try {
+                HttpResult result = http.get(metadataUri, null);
+                return result.status() == 200 ? result.json() : null;
+            } catch (UncheckedIOException notYet) {
+                return null;
+            }
+        });
+        issuer = (String) metadata.get("issuer");
+        if (!expectedIssuer.equals(issuer)) {
+            throw new AssertionError("metadata issuer is " + issuer + ", expected " + expectedIssuer
+                    + " (RFC 8414 section 3.3)");
+        }
+    }
+
+    // ---- what the tests use ----------------------------------------------------------------
+
+    /** The {@code iss} of this issuer (from its metadata). */
+    String issuer() {
+        return issuer;
+    }
+
+    int port() {
+        return port;
+    }
+
+    Path dataDir() {
+        return dataDir;
+    }
+
+    long pid() {
+        return process.pid();
+    }
+
+    boolean isAlive() {
+        return process.isAlive();
+    }
+
+    URI metadataUri() {
+        return URI.create(issuer + WELL_KNOWN);
+    }
+
+    Map<String, Object> metadata() {
+        return metadata;
+    }
+
+    URI tokenEndpoint() {
+        return endpoint("token_endpoint");
+    }
+
+    URI jwksUri() {
+        return endpoint("jwks_uri");
+    }
+
+    URI introspectionEndpoint() {
+        return endpoint("introspection_endpoint");
+    }
+
+    URI revocationEndpoint() {
+        return endpoint("revocation_endpoint");
+    }
+
+    /** An admin API path (the admin API has no discovery; its paths are fixed by the contract). */
+    URI admin(String path) {
+        return URI.create(issuer + path);
+    }
+
+    /** The admin token: the one passed in the environment, or the one the issuer wrote to DATA_DIR/admin-token. */
+    String adminToken() {
+        if (adminTokenEnv != null) {
+            return adminTokenEnv;
+        }
+        try {
+            return Files.readString(dataDir.resolve("admin-token"), StandardCharsets.UTF_8).trim();
+        } catch (IOException e) {
+            throw new UncheckedIOException("no admin token in " + dataDir, e);
+        }
+    }
+
+    private URI endpoint(String member) {
+        Object value = metadata.get(member);
+        if (!(value instanceof String)) {
+            throw new AssertionError("the metadata has no " + member + ": " + metadata.keySet());
+        }
+        return URI.create((String) value);
+    }
+
+    /** A new process on the same data directory, port and admin token, after stopping this one. */
+    IssuerProcess restart() {
+        stop();
+        return new Launcher(name.replaceFirst("-\\d+$", "") + "-restarted")
+                .dataDir(dataDir).port(port).adminToken(adminTokenEnv).start();
+    }
+
+    String stdoutText() {
+        return read(stdout);
+    }
+
+    String stderrText() {
+        return read(stderr);
+    }
+
+    /** The last lines of both streams, for failure messages. */
+    String logTail(int lines) {
+        return "---- " + name + " stdout (" + stdout + ") ----\n" + tail(stdoutText(), lines)
+                + "---- " + name + " stderr (" + stderr + ") ----\n" + tail(stderrText(), lines);
+    }
+
+    private static String tail(String text, int lines) {
+        String[] all = text.split("\n", -1);
+        StringBuilder out = new StringBuilder();
+        for (int i = Math.max(0, all.length - lines); i < all.length; i++) {
+            out.append(all[i]).append('\n');
+        }
+        return out.toString();
+    }
+
+    private static String read(Path file) {
+        try {
+            return Files.exists(file) ? Files.readString(file, StandardCharsets.UTF_8) : "";
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** SIGTERM, then SIGKILL if the process has not exited within 15 s. Idempotent. */
+    void stop() {
+        if (!process.isAlive()) {
+            return;
+        }
+        process.destroy();
+        try {
+            if (!process.waitFor(STOP_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                process.waitFor(STOP_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public void close() {
+        stop();
+    }
+
+    @Override
+    public String toString() {
+        return "issuer " + name + " (pid " + process.pid() + ", " + issuer + ")";
+    }
+}
