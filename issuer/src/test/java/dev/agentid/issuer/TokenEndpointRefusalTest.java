@@ -111,6 +111,18 @@ class TokenEndpointRefusalTest {
     }
 
     @Test
+    void t12UnknownParameterIsRefused() {
+        TestAgent a = issuer.register(agent(id("a")));
+        assertRow(issuer.clientCredentials(a, "password", "hunter2"), "T12", "name", "password");
+    }
+
+    @Test
+    void clientIdNextToTheAssertionIsAccepted() {
+        TestAgent a = issuer.register(agent(id("a")));
+        assertEquals(200, issuer.clientCredentials(a, "client_id", a.id).status());
+    }
+
+    @Test
     void t05MissingGrantTypeIsRefused() {
         TestAgent a = issuer.register(agent(id("a")));
         assertRow(issuer.token(issuer.as(a)), "T05");

@@ -27,8 +27,18 @@ final class Forms {
         }
     }
 
-    /** T02–T04: form content type, parameters that parse, none repeated. Returns the parameters. */
-    static Map<String, List<String>> requireForm(RoutingContext ctx) {
+    /** The parameters of introspection (RFC 7662) and revocation (RFC 7009) requests. */
+    static final Set<String> TOKEN_PARAMETERS = Set.of("token", "token_type_hint");
+
+    /** Client authentication parameters every form endpoint reads (a client_secret is then refused as T08). */
+    static final Set<String> CLIENT_AUTHENTICATION = Set.of("client_id", "client_secret", "client_assertion",
+            "client_assertion_type");
+
+    /**
+     * T02–T04 and T12: form content type, parameters that parse, none repeated, none unknown.
+     * Returns the parameters.
+     */
+    static Map<String, List<String>> requireForm(RoutingContext ctx, Set<String> known) {
         String type = ctx.request().getHeader("Content-Type");
         if (type == null || !type.toLowerCase().split(";", 2)[0].trim().equals("application/x-www-form-urlencoded")) {
             throw OAuthException.invalidRequest("Content-Type must be application/x-www-form-urlencoded");
@@ -36,6 +46,9 @@ final class Forms {
         String body = ctx.body().asString();
         Map<String, List<String>> params = URLUtils.parseParameters(body == null ? "" : body);
         for (Map.Entry<String, List<String>> e : params.entrySet()) {
+            if (!known.contains(e.getKey()) && !CLIENT_AUTHENTICATION.contains(e.getKey())) {
+                throw OAuthException.invalidRequest("unknown parameter '" + e.getKey() + "'");
+            }
             if (e.getValue().size() > 1 && !REPEATABLE.contains(e.getKey())) {
                 throw OAuthException.invalidRequest("parameter '" + e.getKey() + "' must not be repeated");
             }

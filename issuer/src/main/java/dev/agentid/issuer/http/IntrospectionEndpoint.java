@@ -45,7 +45,7 @@ final class IntrospectionEndpoint {
     void handle(RoutingContext ctx) {
         try {
             Forms.requirePost(ctx, "introspection endpoint");
-            Forms.requireForm(ctx);
+            Forms.requireForm(ctx, Forms.TOKEN_PARAMETERS);
             TokenIntrospectionRequest request = parse(ctx);
             Caller.authenticate(request.getClientAuthentication(), ctx.request().getHeader("Authorization"), adminToken,
                             clients)

@@ -41,7 +41,7 @@ final class RevocationEndpoint {
     void handle(RoutingContext ctx) {
         try {
             Forms.requirePost(ctx, "revocation endpoint");
-            Map<String, List<String>> params = Forms.requireForm(ctx);
+            Map<String, List<String>> params = Forms.requireForm(ctx, Forms.TOKEN_PARAMETERS);
             String hint = Forms.single(params, "token_type_hint");
             if (hint != null && !hint.equals("access_token")) {
                 throw new OAuthException("unsupported_token_type", 400, "only access tokens can be revoked", null);

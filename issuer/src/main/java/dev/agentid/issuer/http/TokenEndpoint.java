@@ -28,6 +28,10 @@ import java.util.Set;
  */
 final class TokenEndpoint {
 
+    /** The parameters of the grants this endpoint completes; anything else is refused (T12). */
+    static final Set<String> PARAMETERS = Set.of("grant_type", "scope", "audience", "resource", "subject_token",
+            "subject_token_type", "actor_token", "actor_token_type", "requested_token_type");
+
     static final Set<TokenTypeURI> ACCEPTED_TOKEN_TYPES = Set.of(TokenTypeURI.ACCESS_TOKEN, TokenTypeURI.JWT);
 
     private final URI endpoint;
@@ -43,7 +47,7 @@ final class TokenEndpoint {
     void handle(RoutingContext ctx) {
         try {
             Forms.requirePost(ctx, "token endpoint");
-            Map<String, List<String>> params = Forms.requireForm(ctx);
+            Map<String, List<String>> params = Forms.requireForm(ctx, PARAMETERS);
             GrantType grantType = grantType(Forms.single(params, "grant_type"));
             if (GrantType.TOKEN_EXCHANGE.equals(grantType)
                     && (Forms.single(params, "actor_token") == null) != (Forms.single(params, "actor_token_type") == null)) {
