@@ -10,6 +10,7 @@ import com.nimbusds.oauth2.sdk.token.TokenTypeURI;
 import com.nimbusds.oauth2.sdk.tokenexchange.TokenExchangeGrant;
 import dev.agentid.issuer.OAuthException;
 import dev.agentid.issuer.service.ClientAuthenticator;
+import dev.agentid.issuer.service.Presenter;
 import dev.agentid.issuer.service.TokenService;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
@@ -58,7 +59,8 @@ final class TokenEndpoint {
                     .compose(agent -> {
                         TokenRequest request = parse(ctx);
                         if (GrantType.CLIENT_CREDENTIALS.equals(grantType)) {
-                            return tokens.clientCredentials(agent, scope(request), audiences(request, null));
+                            return tokens.clientCredentials(Presenter.bearer(agent), scope(request),
+                                    audiences(request, null));
                         }
                         return exchange(agent, request);
                     })
@@ -109,7 +111,7 @@ final class TokenEndpoint {
             throw OAuthException.invalidRequest("unsupported requested_token_type");
         }
         String actorToken = grant.getActorToken() == null ? null : grant.getActorToken().getValue();
-        return tokens.exchange(client, grant.getSubjectToken().getValue(), actorToken, scope(request),
+        return tokens.exchange(Presenter.bearer(client), grant.getSubjectToken().getValue(), actorToken, scope(request),
                 audiences(request, grant.getAudience()));
     }
 

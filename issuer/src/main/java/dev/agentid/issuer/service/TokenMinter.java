@@ -13,6 +13,7 @@ import java.time.Instant;
 import java.util.Base64;
 import java.util.Date;
 import java.util.List;
+import java.util.Map;
 
 /** Builds and signs agent tokens (spec/agent-token-profile.md). Thread-safe. */
 public final class TokenMinter {
@@ -30,7 +31,7 @@ public final class TokenMinter {
 
     /** A token about to be minted. */
     public record Draft(String subject, String audience, List<String> scopes, DelegationChain chain,
-                        Instant issuedAt, Instant expiresAt) {
+                        Instant issuedAt, Instant expiresAt, Map<String, Object> confirmation) {
     }
 
     /** A minted token and the facts the lineage needs. */
@@ -53,6 +54,7 @@ public final class TokenMinter {
                 .claim("client_id", draft.chain().current().subject())
                 .claim("scope", String.join(" ", draft.scopes()))
                 .claim(DelegationChain.ACT, draft.chain().toActClaim())
+                .claim("cnf", draft.confirmation().isEmpty() ? null : draft.confirmation())
                 .build();
         KeyService.Signing signing = keys.signing(draft.issuedAt());
         JWSHeader header = new JWSHeader.Builder(JWSAlgorithm.ES256)

@@ -45,14 +45,15 @@ public final class TokenService {
     }
 
     /** client_credentials: sub = owner, act = {sub: agent, iss: issuer}. */
-    public Future<Issued> clientCredentials(AgentRecord agent, List<String> requestedScope,
+    public Future<Issued> clientCredentials(Presenter presenter, List<String> requestedScope,
                                             List<String> requestedAudience) {
+        AgentRecord agent = presenter.agent();
         List<String> scopes = policy.clientCredentialsScope(agent, requestedScope);
         String audience = policy.audience(agent, requestedAudience);
         Instant now = clock.instant();
         DelegationChain chain = DelegationChain.of(new Actor(agent.agentId(), minter.issuer()));
         TokenMinter.Draft draft = new TokenMinter.Draft(agent.owner(), audience, scopes, chain, now,
-                policy.expiry(now, agent, null));
+                policy.expiry(now, agent, null), presenter.confirmation());
         return mintAndRecord(draft, null, List.of());
     }
 
@@ -60,14 +61,15 @@ public final class TokenService {
      * Token exchange, top to bottom: verify the subject token, identify the actor, check the whole
      * lineage, apply the delegation policy, extend the chain, mint.
      */
-    public Future<Issued> exchange(AgentRecord client, String subjectToken, String actorToken,
+    public Future<Issued> exchange(Presenter presenter, String subjectToken, String actorToken,
                                    List<String> requestedScope, List<String> requestedAudience) {
+        AgentRecord client = presenter.agent();
         VerifiedAgentToken subject = verifySubjectToken(subjectToken);
         requireActorTokenIdentifiesClient(actorToken, client);
         return liveness.chainAgents(subject).compose(chainAgents ->
                 liveness.check(subject, chainAgents).map(verdict -> {
                     requireLive(verdict);
-                    return delegate(client, subject, chainAgents, verdict.record(), requestedScope,
+                    return delegate(presenter, subject, chainAgents, verdict.record(), requestedScope,
                             requestedAudience);
                 })).compose(draft -> mintAndRecord(draft.draft, draft.parent, draft.parentAncestors));
     }
@@ -75,9 +77,10 @@ public final class TokenService {
     private record Delegation(TokenMinter.Draft draft, String parent, List<String> parentAncestors) {
     }
 
-    private Delegation delegate(AgentRecord client, VerifiedAgentToken subject, Map<String, AgentRecord> chainAgents,
+    private Delegation delegate(Presenter presenter, VerifiedAgentToken subject, Map<String, AgentRecord> chainAgents,
                                 TokenRecord subjectRecord, List<String> requestedScope,
                                 List<String> requestedAudience) {
+        AgentRecord client = presenter.agent();
         Actor clientActor = new Actor(client.agentId(), minter.issuer());
         AgentRecord current = chainAgents.get(subject.chain().current().subject());
         if (current == null || !minter.issuer().equals(subject.chain().current().issuer())) {
@@ -93,7 +96,8 @@ public final class TokenService {
         String audience = policy.audience(client, requestedAudience);
         Instant now = clock.instant();
         TokenMinter.Draft draft = new TokenMinter.Draft(subject.principal(), audience, scopes,
-                subject.chain().extendedBy(clientActor), now, policy.expiry(now, client, subject.expiresAt()));
+                subject.chain().extendedBy(clientActor), now, policy.expiry(now, client, subject.expiresAt()),
+                presenter.confirmation());
         return new Delegation(draft, subjectRecord.jti(), subjectRecord.ancestors());
     }
 

@@ -1,0 +1,26 @@
+package dev.agentid.issuer.service;
+
+import dev.agentid.issuer.store.AgentRecord;
+
+import java.util.Map;
+
+/**
+ * The agent presenting a token request, as the token endpoint established it: who it is (client
+ * authentication), and what the new token is bound to (the {@code cnf} claim: a DPoP key thumbprint
+ * or a client-certificate thumbprint), if anything. The token service mints for the presenter: a
+ * delegated token is bound to the new actor's key, never to the previous actor's.
+ *
+ * @param agent the authenticated agent
+ * @param confirmation the {@code cnf} claim of the new token (RFC 7800), empty for a bearer token
+ */
+public record Presenter(AgentRecord agent, Map<String, Object> confirmation) {
+
+    public Presenter {
+        confirmation = Map.copyOf(confirmation);
+    }
+
+    /** A presenter whose token will be a plain bearer token. */
+    public static Presenter bearer(AgentRecord agent) {
+        return new Presenter(agent, Map.of());
+    }
+}
