@@ -3,8 +3,16 @@ package dev.agentid.keys;
 import com.nimbusds.jose.jwk.ECKey;
 import com.nimbusds.jose.jwk.JWKSet;
 import com.nimbusds.jose.util.JSONObjectUtils;
+import dev.agentid.keys.ca.AgentCa;
+import dev.agentid.keys.ca.AgentCsr;
+import dev.agentid.keys.ca.CertificateRequestException;
+import dev.agentid.keys.ca.Pem;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
@@ -15,7 +23,8 @@ import java.util.stream.Collectors;
 
 /**
  * {@code java -jar keys.jar <command> [options]}: generate, rotate, list, prune and publish the issuer's
- * signing keys ({@code --data-dir DIR}); make an agent key pair and sign client assertions with it.
+ * signing keys ({@code --data-dir DIR}); make an agent key pair and sign client assertions with it; run the
+ * agent CA ({@code ca init}, {@code ca issue}) and make an agent's certificate signing request ({@code agent-csr}).
  * Exit codes: 0 success, 1 failure, 2 usage error. Never prints private key material.
  */
 public final class KeysCli {
@@ -40,6 +49,7 @@ public final class KeysCli {
     private static final String AGENT = "--agent";
     private static final String AUDIENCE = "--audience";
     private static final String LIFETIME = "--lifetime";
+    private static final String CSR = "--csr";
 
     private static final Map<String, Set<String>> COMMANDS = Map.of(
             "generate", Set.of(DATA_DIR),
@@ -48,18 +58,27 @@ public final class KeysCli {
             "list", Set.of(DATA_DIR, MAX_TOKEN_LIFETIME, CLOCK_SKEW),
             "jwks", Set.of(DATA_DIR, MAX_TOKEN_LIFETIME, CLOCK_SKEW),
             "agent-key", Set.of(OUT, KID),
-            "client-assertion", Set.of(KEY, AGENT, AUDIENCE, LIFETIME));
+            "client-assertion", Set.of(KEY, AGENT, AUDIENCE, LIFETIME),
+            "agent-csr", Set.of(KEY, AGENT),
+            "ca init", Set.of(DATA_DIR),
+            "ca issue", Set.of(DATA_DIR, CSR, AGENT, LIFETIME));
 
     /** Options each command cannot do without. */
     private static final Map<String, List<String>> REQUIRED = Map.of(
             "agent-key", List.of(OUT),
-            "client-assertion", List.of(KEY, AGENT, AUDIENCE));
+            "client-assertion", List.of(KEY, AGENT, AUDIENCE),
+            "agent-csr", List.of(KEY, AGENT),
+            "ca init", List.of(DATA_DIR),
+            "ca issue", List.of(DATA_DIR, CSR, AGENT));
 
     static final String USAGE_TEXT = """
             Usage: java -jar keys.jar <command> --data-dir DIR [options]
                    java -jar keys.jar agent-key --out FILE [--kid KID]
                    java -jar keys.jar client-assertion --key FILE --agent AGENT_ID --audience ISSUER_URL
                                                        [--lifetime SECONDS]
+                   java -jar keys.jar agent-csr --key FILE --agent AGENT_ID
+                   java -jar keys.jar ca init --data-dir DIR
+                   java -jar keys.jar ca issue --data-dir DIR --csr FILE --agent AGENT_ID [--lifetime SECONDS]
 
             Manages the issuer's ES256 signing keys in DIR/keys/signing-keys.json (0600, directory 0700).
             A running issuer picks up changes within a second; no restart is needed.
@@ -83,6 +102,17 @@ public final class KeysCli {
                                 = AGENT_ID, aud = ISSUER_URL, a random jti. Each one is single-use; send
                                 it as client_assertion with client_assertion_type
                                 urn:ietf:params:oauth:client-assertion-type:jwt-bearer.
+              agent-csr         Print a PKCS#10 certificate signing request (PEM) for the key in FILE,
+                                subject CN=AGENT_ID, signed with that key (proof of possession).
+
+            Agent CA commands (--data-dir DIR; certificates for mTLS client authentication, RFC 8705):
+              ca init   Create the agent CA in DIR/ca: an EC P-256 key (ca-key.pem, PKCS#8, 0600) and a
+                        self-signed CA certificate valid for 365 days (ca-cert.pem). Does nothing if a CA
+                        exists. Prints the CA certificate (PEM): relying parties trust it.
+              ca issue  Verify the CSR in FILE (its signature, an EC P-256 or RSA >= 2048 key, no CN other
+                        than AGENT_ID) and print a certificate (PEM) for AGENT_ID: CN=AGENT_ID, SAN URI
+                        urn:agentid:agent:AGENT_ID, extendedKeyUsage clientAuth. Its RFC 8705 thumbprint
+                        (cnf.x5t#S256) goes to stderr.
 
             Options:
               --data-dir DIR                the issuer's data directory (required)
@@ -101,7 +131,9 @@ public final class KeysCli {
               --key FILE                    client-assertion: the private key file from agent-key
               --agent AGENT_ID              client-assertion: the registered agent id (iss and sub)
               --audience ISSUER_URL         client-assertion: the issuer's URL (aud)
-              --lifetime SECONDS            client-assertion: seconds until exp (default 60, max 300)
+              --lifetime SECONDS            client-assertion: seconds until exp (default 60, max 300);
+                                            ca issue: certificate lifetime (default 86400, max 604800)
+              --csr FILE                    ca issue: the PEM certificate signing request (agent-csr)
               -h, --help                    show this help
 
             Exit codes: 0 success, 1 failure, 2 usage error.
@@ -124,12 +156,20 @@ public final class KeysCli {
             return OK;
         }
         String command = args[0];
+        int first = 1;
+        if (command.equals("ca")) {
+            if (args.length < 2 || args[1].startsWith("-")) {
+                return usage(err, "'ca' needs a subcommand: init or issue");
+            }
+            command = "ca " + args[1];
+            first = 2;
+        }
         Set<String> allowed = COMMANDS.get(command);
         if (allowed == null) {
             return usage(err, "unknown command '" + command + "'");
         }
         Map<String, String> options = new HashMap<>();
-        for (int i = 1; i < args.length; i++) {
+        for (int i = first; i < args.length; i++) {
             String arg = args[i];
             if (arg.equals("-h") || arg.equals("--help")) {
                 out.print(USAGE_TEXT);
@@ -164,10 +204,15 @@ public final class KeysCli {
                 }
             }
             try {
-                return command.equals("agent-key")
-                        ? agentKey(options, clock, out, err)
-                        : clientAssertion(options, clock, out, err);
-            } catch (KeyFileException | IllegalStateException e) {
+                return switch (command) {
+                    case "agent-key" -> agentKey(options, clock, out, err);
+                    case "client-assertion" -> clientAssertion(options, clock, out, err);
+                    case "agent-csr" -> agentCsr(options, out, err);
+                    case "ca init" -> caInit(options, clock, out, err);
+                    case "ca issue" -> caIssue(options, clock, out, err);
+                    default -> throw new IllegalStateException(command);
+                };
+            } catch (KeyFileException | IllegalStateException | CertificateRequestException e) {
                 err.println("error: " + e.getMessage());
                 return FAILURE;
             }
@@ -315,6 +360,67 @@ public final class KeysCli {
         }
         ECKey key = AgentKeyFile.load(Path.of(options.get(KEY)));
         out.println(ClientAssertion.sign(key, agentId, audience, lifetime, clock).serialize());
+        return OK;
+    }
+
+    private static int agentCsr(Map<String, String> options, PrintStream out, PrintStream err) {
+        String agentId = options.get(AGENT);
+        try {
+            AgentCa.checkAgentId(agentId);
+        } catch (IllegalArgumentException e) {
+            return usage(err, "'" + AGENT + "': " + e.getMessage());
+        }
+        ECKey key = AgentKeyFile.load(Path.of(options.get(KEY)));
+        out.print(Pem.encode(AgentCsr.create(key, agentId)));
+        return OK;
+    }
+
+    private static int caInit(Map<String, String> options, Clock clock, PrintStream out, PrintStream err) {
+        Path dataDir = Path.of(options.get(DATA_DIR));
+        if (AgentCa.exists(dataDir)) {
+            AgentCa ca = AgentCa.load(dataDir, clock);
+            err.println("an agent CA already exists in " + dataDir.resolve("ca") + " (valid until "
+                    + ca.certificate().getNotAfter().toInstant() + "); nothing to do");
+            out.print(Pem.encode(ca.certificate()));
+            return OK;
+        }
+        AgentCa ca = AgentCa.create(dataDir, clock);
+        err.println("created the agent CA in " + dataDir.resolve("ca") + " (key 0600), valid until "
+                + ca.certificate().getNotAfter().toInstant() + "; relying parties trust the certificate below");
+        out.print(Pem.encode(ca.certificate()));
+        return OK;
+    }
+
+    private static int caIssue(Map<String, String> options, Clock clock, PrintStream out, PrintStream err) {
+        String agentId = options.get(AGENT);
+        Duration lifetime;
+        try {
+            AgentCa.checkAgentId(agentId);
+            lifetime = seconds(options, LIFETIME, AgentCa.DEFAULT_LIFETIME, true);
+            if (lifetime.compareTo(AgentCa.MAX_LIFETIME) > 0) {
+                throw new IllegalArgumentException("'" + LIFETIME + "' must be at most "
+                        + AgentCa.MAX_LIFETIME.toSeconds() + " (7 days) for a certificate");
+            }
+        } catch (IllegalArgumentException e) {
+            return usage(err, e.getMessage());
+        }
+        Path csrFile = Path.of(options.get(CSR));
+        String pem;
+        try {
+            if (Files.size(csrFile) > 64 * 1024) {
+                err.println("error: " + csrFile + " is too large for a certificate signing request");
+                return FAILURE;
+            }
+            pem = Files.readString(csrFile, StandardCharsets.US_ASCII);
+        } catch (IOException e) {
+            err.println("error: cannot read " + csrFile + ": " + e.getMessage());
+            return FAILURE;
+        }
+        AgentCa ca = AgentCa.load(Path.of(options.get(DATA_DIR)), clock);
+        X509Certificate certificate = ca.issue(Pem.decodeCsr(pem), agentId, lifetime);
+        out.print(Pem.encode(certificate));
+        err.println("issued a certificate for agent " + agentId + " until " + certificate.getNotAfter().toInstant()
+                + "; x5t#S256 " + AgentCa.thumbprintS256(certificate));
         return OK;
     }
 
