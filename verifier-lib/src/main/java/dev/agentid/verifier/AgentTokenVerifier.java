@@ -52,6 +52,8 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import dev.agentid.verifier.status.StatusListCheck;
+import dev.agentid.verifier.status.StatusListPolicy;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
@@ -115,11 +117,15 @@ public final class AgentTokenVerifier implements AutoCloseable {
     private final int maxChainDepth;
     private final Clock clock;
     private final List<Closeable> ownedSources;
+    private final StatusListCheck statusCheck;
+    private final Map<String, String> organisations;
 
     private AgentTokenVerifier(Map<String, DefaultJOSEProcessor<SecurityContext>> processors,
                                Set<String> algorithmNames, Set<String> audiences, boolean anyAudience,
                                Duration clockSkew, int maxTokenBytes, int maxChainDepth, Clock clock,
-                               List<Closeable> ownedSources) {
+                               List<Closeable> ownedSources, StatusListPolicy statusPolicy,
+                               Map<String, String> organisations) {
+        this.organisations = organisations;
         this.processors = processors;
         this.algorithmNames = algorithmNames;
         this.audiences = audiences;
@@ -129,6 +135,29 @@ public final class AgentTokenVerifier implements AutoCloseable {
         this.maxChainDepth = maxChainDepth;
         this.clock = clock;
         this.ownedSources = ownedSources;
+        this.statusCheck = statusPolicy == null ? null
+                : new StatusListCheck(statusPolicy, clock, clockSkew, this::verifyStatusListSignature);
+    }
+
+    /** A status list token's signature, with the keys and algorithm allowlist of the issuer it belongs to. */
+    private void verifyStatusListSignature(String issuer, JWSObject jws) throws TokenVerificationException {
+        DefaultJOSEProcessor<SecurityContext> processor = processors.get(issuer);
+        if (processor == null) {
+            throw fail(Reason.UNTRUSTED_ISSUER, "the issuer '" + issuer + "' is not trusted");
+        }
+        if (!algorithmNames.contains(jws.getHeader().getAlgorithm().getName())) {
+            throw fail(Reason.UNSUPPORTED_ALGORITHM, "the algorithm is not allowed");
+        }
+        if (jws.getHeader().getKeyID() == null) {
+            throw fail(Reason.UNKNOWN_KEY, "the JWS header has no kid");
+        }
+        try {
+            processor.process(jws, null);
+        } catch (KeySourceException e) {
+            throw new TokenVerificationException(Reason.KEY_SOURCE_UNAVAILABLE, e.getMessage(), e);
+        } catch (BadJOSEException | JOSEException e) {
+            throw fail(Reason.BAD_SIGNATURE, "the signature does not verify");
+        }
     }
 
     public static Builder builder() {
@@ -226,7 +255,13 @@ public final class AgentTokenVerifier implements AutoCloseable {
         }
 
         // 5. claims
-        return checkClaims((String) iss, payload, jws.getHeader().getKeyID());
+        VerifiedAgentToken verified = checkClaims((String) iss, payload, jws.getHeader().getKeyID());
+
+        // 6. status list (opt-in): after every other check, as draft-ietf-oauth-status-list orders it
+        if (statusCheck != null) {
+            statusCheck.check(verified);
+        }
+        return verified;
     }
 
     private VerifiedAgentToken checkClaims(String issuer, Map<String, Object> payload, String keyId)
@@ -275,7 +310,8 @@ public final class AgentTokenVerifier implements AutoCloseable {
         } catch (ParseException e) {
             throw fail(Reason.INVALID_CLAIM, "invalid claims: " + e.getMessage());
         }
-        return new VerifiedAgentToken(sub, issuer, aud, scopes, chain, clientId, jti, iat, exp, keyId, claims);
+        return new VerifiedAgentToken(sub, issuer, aud, scopes, chain, clientId, jti, iat, exp, keyId, claims,
+                organisations);
     }
 
     private boolean containsAny(List<String> aud) {
@@ -511,6 +547,7 @@ public final class AgentTokenVerifier implements AutoCloseable {
     public static final class Builder {
 
         private final Map<String, Object> issuers = new LinkedHashMap<>();
+        private final Map<String, String> organisations = new LinkedHashMap<>();
         private Set<String> audiences;
         private boolean anyAudience;
         private Set<JWSAlgorithm> algorithms = Set.of(JWSAlgorithm.ES256);
@@ -518,6 +555,7 @@ public final class AgentTokenVerifier implements AutoCloseable {
         private int maxTokenBytes = 8192;
         private int maxChainDepth = 10;
         private Clock clock = Clock.systemUTC();
+        private StatusListPolicy statusPolicy;
 
         private Builder() {
         }
@@ -540,6 +578,32 @@ public final class AgentTokenVerifier implements AutoCloseable {
                         + jwksUri);
             }
             return addIssuer(issuer, jwksUri);
+        }
+
+        /**
+         * Trusts an issuer whose keys are published at a JWK set URL, as {@link #trustIssuer(String, URL)}, and labels
+         * it with the organisation it belongs to: {@link VerifiedAgentToken#organisationOf(Actor)} reports it for every
+         * actor that issuer authenticated.
+         */
+        public Builder trustIssuer(String issuer, URL jwksUri, String organisation) {
+            trustIssuer(issuer, jwksUri);
+            return organisation(issuer, organisation);
+        }
+
+        /**
+         * Labels an issuer with its organisation (identity chaining: chains cross organisations). The issuer need not be
+         * trusted: a partner organisation's actors inside a trusted issuer's token are labelled too.
+         *
+         * @throws IllegalArgumentException for an empty issuer or organisation
+         */
+        public Builder organisation(String issuer, String organisation) {
+            Objects.requireNonNull(issuer, "issuer");
+            Objects.requireNonNull(organisation, "organisation");
+            if (issuer.isEmpty() || organisation.isEmpty()) {
+                throw new IllegalArgumentException("the issuer and the organisation must not be empty");
+            }
+            organisations.put(issuer, organisation);
+            return this;
         }
 
         /**
@@ -676,6 +740,16 @@ public final class AgentTokenVerifier implements AutoCloseable {
          * @throws IllegalStateException without a trusted issuer, or without an audience unless
          *         {@link #anyAudience()} was called (and not both)
          */
+        /**
+         * Opts in to the revocation check through Token Status Lists (draft-ietf-oauth-status-list; profile section
+         * 7.3): each token's {@code status.status_list} list is fetched from its issuer, verified with that issuer's
+         * keys, cached for its {@code ttl}, and a set status refuses the token with {@link Reason#REVOKED}.
+         */
+        public Builder statusLists(StatusListPolicy policy) {
+            this.statusPolicy = Objects.requireNonNull(policy, "policy");
+            return this;
+        }
+
         public AgentTokenVerifier build() {
             if (issuers.isEmpty()) {
                 throw new IllegalStateException("no trusted issuer");
@@ -707,7 +781,7 @@ public final class AgentTokenVerifier implements AutoCloseable {
             }
             return new AgentTokenVerifier(Map.copyOf(processors), Set.copyOf(names),
                     audiences == null ? Set.of() : audiences, anyAudience, clockSkew, maxTokenBytes,
-                    maxChainDepth, clock, List.copyOf(owned));
+                    maxChainDepth, clock, List.copyOf(owned), statusPolicy, Map.copyOf(organisations));
         }
 
         @SuppressWarnings("unchecked")

@@ -1,5 +1,7 @@
 package dev.agentid.verifier;
 
+import java.math.BigInteger;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
@@ -20,6 +22,9 @@ import java.util.Set;
  *                 "act": {"sub": "agent-a", "iss": "https://a.example"}}}   &lt;- first actor
  * </pre>
  *
+ * A level may carry the attestation summary of its actor, {@code "att": {"iss": <attester>, "dig":
+ * <digest>, "iat": <attestation time>}} (see {@link Attestation}); other members are ignored.
+ *
  * Immutable and thread-safe.
  */
 public final class DelegationChain {
@@ -27,6 +32,10 @@ public final class DelegationChain {
     public static final String ACT = "act";
     public static final String SUB = "sub";
     public static final String ISS = "iss";
+    public static final String ATT = "att";
+    /** Members of an {@code att} object. */
+    public static final String ATT_DIGEST = "dig";
+    public static final String ATT_TIME = "iat";
 
     private final List<Actor> actors;
 
@@ -80,7 +89,7 @@ public final class DelegationChain {
             Map<?, ?> map = (Map<?, ?>) level;
             String sub = requireString(map, SUB, actors.size());
             String iss = requireString(map, ISS, actors.size());
-            Actor actor = new Actor(sub, iss);
+            Actor actor = new Actor(sub, iss, attestation(map, actors.size()));
             if (!seen.add(actor)) {
                 throw new TokenVerificationException(Reason.CHAIN_CYCLE,
                         "agent " + sub + " of " + iss + " appears twice in the delegation chain");
@@ -93,6 +102,54 @@ public final class DelegationChain {
             }
         }
         return new DelegationChain(Collections.unmodifiableList(actors));
+    }
+
+    /** The level's {@code att} summary, null when absent; any other shape is malformed. */
+    private static Attestation attestation(Map<?, ?> level, int index) throws TokenVerificationException {
+        Object att = level.get(ATT);
+        if (att == null) {
+            if (level.containsKey(ATT)) {
+                throw new TokenVerificationException(Reason.CHAIN_MALFORMED, "act level " + index + " has a null att");
+            }
+            return null;
+        }
+        if (!(att instanceof Map)) {
+            throw new TokenVerificationException(Reason.CHAIN_MALFORMED,
+                    "act level " + index + " has an att that is not a JSON object");
+        }
+        Map<?, ?> map = (Map<?, ?>) att;
+        Object iss = map.get(ISS);
+        Object dig = map.get(ATT_DIGEST);
+        Object iat = map.get(ATT_TIME);
+        if (!(iss instanceof String) || ((String) iss).isEmpty()) {
+            throw attMalformed(index, "no non-empty string 'iss'");
+        }
+        if (!(dig instanceof String) || !Attestation.DIGEST.matcher((String) dig).matches()) {
+            throw attMalformed(index, "no 'dig' of the form sha256:<64 lowercase hex digits>");
+        }
+        if (!(iat instanceof Number) || !integral((Number) iat)) {
+            throw attMalformed(index, "no integer 'iat'");
+        }
+        long seconds = ((Number) iat).longValue();
+        if (seconds < 0 || seconds > Attestation.MAX_EPOCH_SECOND) {
+            throw attMalformed(index, "an 'iat' out of range");
+        }
+        return new Attestation((String) iss, (String) dig, Instant.ofEpochSecond(seconds));
+    }
+
+    private static boolean integral(Number n) {
+        if (n instanceof Long || n instanceof Integer || n instanceof Short || n instanceof Byte) {
+            return true;
+        }
+        if (n instanceof BigInteger) {
+            return ((BigInteger) n).bitLength() < 63;
+        }
+        double d = n.doubleValue();
+        return !Double.isNaN(d) && !Double.isInfinite(d) && d == Math.rint(d) && Math.abs(d) < 1e15;
+    }
+
+    private static TokenVerificationException attMalformed(int index, String what) {
+        return new TokenVerificationException(Reason.CHAIN_MALFORMED, "the att of act level " + index + " has " + what);
     }
 
     private static String requireString(Map<?, ?> level, String member, int index)
@@ -121,13 +178,24 @@ public final class DelegationChain {
         return new DelegationChain(Collections.unmodifiableList(next));
     }
 
-    /** The {@code act} claim value: nested JSON objects, current actor outermost. */
+    /**
+     * The {@code act} claim value: nested JSON objects, current actor outermost; each level is
+     * {@code sub}, {@code iss}, then {@code att} if the actor is attested, then the nested {@code act}.
+     */
     public Map<String, Object> toActClaim() {
         Map<String, Object> nested = null;
         for (int i = actors.size() - 1; i >= 0; i--) {
             Map<String, Object> level = new LinkedHashMap<>(4);
             level.put(SUB, actors.get(i).subject());
             level.put(ISS, actors.get(i).issuer());
+            Attestation att = actors.get(i).attestation();
+            if (att != null) {
+                Map<String, Object> summary = new LinkedHashMap<>(4);
+                summary.put(ISS, att.attester());
+                summary.put(ATT_DIGEST, att.digest());
+                summary.put(ATT_TIME, att.attestedAt().getEpochSecond());
+                level.put(ATT, summary);
+            }
             if (nested != null) {
                 level.put(ACT, nested);
             }
@@ -170,9 +238,19 @@ public final class DelegationChain {
         return actors.size() == 1 ? null : new DelegationChain(actors.subList(1, actors.size()));
     }
 
+    /** Same actors in the same order, each with the same attestation summary (or none). */
     @Override
     public boolean equals(Object o) {
-        return o instanceof DelegationChain && ((DelegationChain) o).actors.equals(actors);
+        if (!(o instanceof DelegationChain) || !((DelegationChain) o).actors.equals(actors)) {
+            return false;
+        }
+        List<Actor> other = ((DelegationChain) o).actors;
+        for (int i = 0; i < actors.size(); i++) {
+            if (!Objects.equals(actors.get(i).attestation(), other.get(i).attestation())) {
+                return false;
+            }
+        }
+        return true;
     }
 
     @Override

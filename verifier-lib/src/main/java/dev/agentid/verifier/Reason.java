@@ -49,6 +49,31 @@ public enum Reason {
     LIFETIME_EXTENDED(Family.INVALID_TOKEN),
     /** A derived token's chain is not its parent's chain with exactly one new current actor. */
     CHAIN_NOT_EXTENDED(Family.INVALID_TOKEN),
+    /**
+     * A DPoP proof (RFC 9449) is missing where the verifier was asked to check one, or is not a valid proof
+     * for this request: not a signed JWT of type {@code dpop+jwt}, an algorithm not allowed, no public
+     * {@code jwk}, a bad signature, a missing claim, {@code htm}/{@code htu} for another method or URI,
+     * {@code iat} outside the window, or {@code ath} not the hash of the presented token. A resource
+     * server answers {@code error="invalid_dpop_proof"}.
+     */
+    DPOP_PROOF_INVALID(Family.INVALID_TOKEN),
+    /** The DPoP proof ({@code jti} of that key) was already used. Answered like {@link #DPOP_PROOF_INVALID}. */
+    DPOP_PROOF_REPLAYED(Family.INVALID_TOKEN),
+    /**
+     * The server requires a DPoP nonce and the proof has none, or one no longer valid. A resource server
+     * answers {@code error="use_dpop_nonce"} with a fresh {@code DPoP-Nonce} header.
+     */
+    DPOP_NONCE_REQUIRED(Family.INVALID_TOKEN),
+    /**
+     * The sender did not prove possession of the key the token is bound to ({@code cnf}): a DPoP-bound
+     * token without a proof, with a proof by another key, or with the {@code Bearer} scheme; a
+     * certificate-bound token over a connection without that client certificate; a token without
+     * {@code cnf.jkt} presented with the {@code DPoP} scheme; a confirmation method the verifier cannot
+     * check. A resource server answers {@code error="invalid_token"}.
+     */
+    BINDING_MISMATCH(Family.INVALID_TOKEN),
+    /** The DPoP replay cache could not be consulted (full or unreachable). Not a verdict on the proof. */
+    REPLAY_CHECK_UNAVAILABLE(Family.UNAVAILABLE),
     /** The issuer's keys (or another verification input) could not be fetched. Not a verdict on the token. */
     KEY_SOURCE_UNAVAILABLE(Family.UNAVAILABLE);
 

@@ -1,9 +1,11 @@
 package dev.agentid.verifier;
 
 import com.nimbusds.jwt.JWTClaimsSet;
+import dev.agentid.verifier.binding.Confirmation;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 
@@ -24,10 +26,19 @@ public final class VerifiedAgentToken {
     private final Instant expiresAt;
     private final String keyId;
     private final JWTClaimsSet claims;
+    private final Map<String, String> organisations;
 
     VerifiedAgentToken(String principal, String issuer, List<String> audience, Set<String> scopes,
                        DelegationChain chain, String clientId, String jwtId, Instant issuedAt,
                        Instant expiresAt, String keyId, JWTClaimsSet claims) {
+        this(principal, issuer, audience, scopes, chain, clientId, jwtId, issuedAt, expiresAt, keyId, claims,
+                Map.of());
+    }
+
+    VerifiedAgentToken(String principal, String issuer, List<String> audience, Set<String> scopes,
+                       DelegationChain chain, String clientId, String jwtId, Instant issuedAt,
+                       Instant expiresAt, String keyId, JWTClaimsSet claims, Map<String, String> organisations) {
+        this.organisations = organisations;
         this.principal = principal;
         this.issuer = issuer;
         this.audience = audience;
@@ -91,9 +102,41 @@ public final class VerifiedAgentToken {
         return keyId;
     }
 
+    /**
+     * The organisation an actor of the chain came from: the label the verifier was configured with for the actor's
+     * issuer ({@link AgentTokenVerifier.Builder#trustIssuer(String, java.net.URL, String)},
+     * {@link AgentTokenVerifier.Builder#organisation(String, String)}), or null when its issuer has no label. Across
+     * organisations (identity chaining) every actor names the issuer that authenticated it, so an A → B chain reports
+     * A for A's agents and B for B's.
+     */
+    public String organisationOf(Actor actor) {
+        Objects.requireNonNull(actor, "actor");
+        return organisations.get(actor.issuer());
+    }
+
+    /** The organisation of each actor, current actor first (null where the actor's issuer has no label). */
+    public List<String> organisations() {
+        List<String> list = new ArrayList<>(chain.depth());
+        for (Actor actor : chain.actors()) {
+            list.add(organisations.get(actor.issuer()));
+        }
+        return java.util.Collections.unmodifiableList(list);
+    }
+
     /** All claims as parsed, including those the profile does not check ({@code status}, {@code cnf}, ...). */
     public JWTClaimsSet claims() {
         return claims;
+    }
+
+    /**
+     * The {@code cnf} claim: the key the token is bound to, or {@link Confirmation#NONE} for a bearer
+     * token. Checking the binding takes a {@link dev.agentid.verifier.binding.BindingVerifier}.
+     *
+     * @throws TokenVerificationException {@link Reason#INVALID_CLAIM} if {@code cnf} is not an object or a
+     *         thumbprint in it is malformed
+     */
+    public Confirmation confirmation() throws TokenVerificationException {
+        return Confirmation.fromClaim(claims.getClaim("cnf"));
     }
 
     /**

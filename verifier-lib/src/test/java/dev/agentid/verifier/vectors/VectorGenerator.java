@@ -14,12 +14,14 @@ import com.nimbusds.jose.crypto.RSASSASigner;
 import com.nimbusds.jose.jwk.JWK;
 import com.nimbusds.jose.util.Base64URL;
 import dev.agentid.verifier.Actor;
+import dev.agentid.verifier.Attestation;
 import dev.agentid.verifier.DelegationChain;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.text.ParseException;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -56,6 +58,12 @@ public final class VectorGenerator {
     static final String MAILER = "agent-mailer";
 
     static final String SCOPES = "tickets:read tickets:write calendar:read";
+
+    static final String ATTESTER = "https://attester.example";
+    static final String TEE = "https://tee.example";
+    /** SHA-256 of "agent-planner image" and "agent-browser image": fixed example measurements. */
+    static final String DIGEST_PLANNER = "sha256:" + sha256Hex("agent-planner image");
+    static final String DIGEST_BROWSER = "sha256:" + sha256Hex("agent-browser image");
 
     static final int MAX_TOKEN_BYTES = 8192;
 
@@ -135,6 +143,7 @@ public final class VectorGenerator {
         chain();
         clientId();
         derived();
+        attestation();
     }
 
     private void examples() {
@@ -174,15 +183,18 @@ public final class VectorGenerator {
                 "The same agent id at two issuers names two different agents, so this is not a cycle", twoIssuers);
 
         Map<String, Object> inner = level(PLANNER, ISSUER, null);
-        inner.put("att", Map.of("model", "example-model-1"));
+        Map<String, Object> innerAtt = attClaim(ATTESTER, DIGEST_PLANNER, T - 300);
+        innerAtt.put("model", "example-model-1");
+        inner.put("att", innerAtt);
         Map<String, Object> outer = level(RESEARCHER, ISSUER, inner);
         outer.put("x_unknown_member", List.of(1, 2, 3));
         Map<String, Object> unknown = claims("vec-unknown-members", outer);
         unknown.put("x_trace_id", "4bf92f3577b34da6");
         valid("unknown-members-ignored", "3.5",
-                "Unknown act members, the reserved att member and unknown claims are ignored",
-                "An act level carries the reserved member att and an unknown member; the payload carries an unknown "
-                        + "claim. Verifiers ignore all three; they are still part of the claims set.", unknown);
+                "Unknown members of act levels and of att, and unknown claims, are ignored",
+                "An act level carries an unknown member, an att summary carries an unknown member (model); the "
+                        + "payload carries an unknown claim. Verifiers ignore all three; they are still part of the "
+                        + "claims set.", unknown);
     }
 
     private void size() {
@@ -541,6 +553,67 @@ public final class VectorGenerator {
                 same, "CHAIN_NOT_EXTENDED");
     }
 
+    /** Attestation summaries in act levels (section 3.5.1) and what a verifier refuses. */
+    private void attestation() {
+        Map<String, Object> attested = claims("vec-attested-chain", DelegationChain.ofCurrentFirst(List.of(
+                Actor.attested(BROWSER, ISSUER, Attestation.of(TEE, DIGEST_BROWSER, Instant.ofEpochSecond(T - 90))),
+                actor(RESEARCHER),
+                Actor.attested(PLANNER, ISSUER, Attestation.of(ATTESTER, DIGEST_PLANNER,
+                        Instant.ofEpochSecond(T - 300))))).toActClaim());
+        attested.put("scope", "tickets:read");
+        valid("attested-chain", "3.5.1",
+                "Every attested actor's level carries its attestation summary",
+                "A -> B -> C where agent-planner and agent-browser presented client attestations (two attesters) and "
+                        + "agent-researcher did not: two act levels carry att {iss, dig, iat}, one has none", attested);
+
+        Map<String, Object> notObject = level(PLANNER, ISSUER, null);
+        notObject.put("att", DIGEST_PLANNER);
+        invalid("att-not-object", "3.5.1", "An att that is not an object is a malformed chain",
+                "att MUST be a JSON object when present", sign(claims("vec-att-string", notObject)),
+                "CHAIN_MALFORMED");
+
+        Map<String, Object> upper = level(PLANNER, ISSUER, null);
+        upper.put("att", attClaim(ATTESTER, DIGEST_PLANNER.toUpperCase(java.util.Locale.ROOT).replace("SHA256",
+                "sha256"), T - 300));
+        invalid("att-digest-uppercase", "3.5.1", "An att digest in uppercase hex is a malformed chain",
+                "dig MUST be sha256:, sha384: or sha512: followed by lowercase hex of the digest's length",
+                sign(claims("vec-att-digest", upper)), "CHAIN_MALFORMED");
+
+        Map<String, Object> noTime = level(PLANNER, ISSUER, null);
+        Map<String, Object> timeless = attClaim(ATTESTER, DIGEST_PLANNER, T - 300);
+        timeless.remove("iat");
+        noTime.put("att", timeless);
+        invalid("att-missing-iat", "3.5.1", "An att without iat is a malformed chain",
+                "iat (the attestation time) is REQUIRED in att", sign(claims("vec-att-iat", noTime)),
+                "CHAIN_MALFORMED");
+
+        Map<String, Object> parentClaims = claims("vec-att-parent", DelegationChain.ofCurrentFirst(List.of(
+                actor(RESEARCHER), Actor.attested(PLANNER, ISSUER, Attestation.of(ATTESTER, DIGEST_PLANNER,
+                        Instant.ofEpochSecond(T - 300))))).toActClaim());
+        parentClaims.put("iat", T - 120);
+        parentClaims.put("exp", T + 480);
+        Map<String, Object> rewritten = childClaims("vec-att-rewritten");
+        rewritten.put("act", DelegationChain.ofCurrentFirst(List.of(actor(BROWSER), actor(RESEARCHER),
+                Actor.attested(PLANNER, ISSUER, Attestation.of(ATTESTER, DIGEST_BROWSER,
+                        Instant.ofEpochSecond(T - 300))))).toActClaim());
+        Vector v = invalidVector("derived-att-rewritten", "3.5.1",
+                "A derived token that rewrites an earlier actor's attestation does not extend its parent",
+                "The parent's first actor was attested with one digest; the child names another digest for it",
+                sign(rewritten), "CHAIN_NOT_EXTENDED");
+        v.parent = new LinkedHashMap<>();
+        v.parent.put("token", sign(parentClaims));
+        v.parent.put("verification_time", T);
+        vectors.add(v);
+    }
+
+    private static Map<String, Object> attClaim(String attester, String digest, long iat) {
+        Map<String, Object> att = new LinkedHashMap<>();
+        att.put("iss", attester);
+        att.put("dig", digest);
+        att.put("iat", iat);
+        return att;
+    }
+
     private Map<String, Object> childClaims(String jti) {
         Map<String, Object> child = claims(jti, chain(actor(BROWSER), actor(RESEARCHER), actor(PLANNER)));
         child.put("scope", "tickets:read calendar:read");
@@ -581,6 +654,20 @@ public final class VectorGenerator {
             list.add(actor(String.format("agent-%02d", i)));
         }
         return list;
+    }
+
+    private static String sha256Hex(String text) {
+        try {
+            byte[] hash = java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(text.getBytes(StandardCharsets.UTF_8));
+            StringBuilder hex = new StringBuilder();
+            for (byte b : hash) {
+                hex.append(String.format("%02x", b));
+            }
+            return hex.toString();
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private static Map<String, Object> level(String sub, String iss, Map<String, Object> nested) {
@@ -791,6 +878,13 @@ public final class VectorGenerator {
             Map<String, Object> actor = new LinkedHashMap<>();
             actor.put("sub", map.get("sub"));
             actor.put("iss", map.get("iss"));
+            if (map.get("att") instanceof Map<?, ?> att) {
+                Map<String, Object> summary = new LinkedHashMap<>();
+                summary.put("iss", att.get("iss"));
+                summary.put("dig", att.get("dig"));
+                summary.put("iat", att.get("iat"));
+                actor.put("att", summary);
+            }
             chain.add(actor);
             level = map.get("act");
         }

@@ -10,6 +10,8 @@ import com.nimbusds.jose.util.JSONObjectUtils;
 import com.nimbusds.jwt.JWTClaimsSet;
 import dev.agentid.verifier.Actor;
 import dev.agentid.verifier.AgentTokenVerifier;
+import dev.agentid.verifier.Attestation;
+import dev.agentid.verifier.DelegationChain;
 import dev.agentid.verifier.TokenVerificationException;
 import dev.agentid.verifier.VerifiedAgentToken;
 import java.io.IOException;
@@ -93,9 +95,15 @@ class VectorsTest {
         List<Actor> chain = new ArrayList<>();
         for (Object level : JSONObjectUtils.getJSONArray(expected, "chain")) {
             Map<?, ?> actor = (Map<?, ?>) level;
-            chain.add(new Actor((String) actor.get("sub"), (String) actor.get("iss")));
+            Attestation att = null;
+            if (actor.get("att") instanceof Map<?, ?> summary) {
+                att = Attestation.of((String) summary.get("iss"), (String) summary.get("dig"),
+                        Instant.ofEpochSecond(((Number) summary.get("iat")).longValue()));
+            }
+            chain.add(new Actor((String) actor.get("sub"), (String) actor.get("iss"), att));
         }
         assertEquals(chain, token.chain().actors(), "chain, current actor first");
+        assertEquals(DelegationChain.ofCurrentFirst(chain), token.chain(), "chain with attestation summaries");
 
         Map<String, Object> expectedClaims = JSONObjectUtils.getJSONObject(expected, "claims");
         JWTClaimsSet claims = token.claims();
