@@ -2,6 +2,7 @@ package dev.agentid.issuer.store;
 
 import com.nimbusds.jose.jwk.JWK;
 import com.nimbusds.jose.jwk.JWKSet;
+import dev.agentid.issuer.attestation.AttestationRequirement;
 import java.text.ParseException;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -31,6 +32,16 @@ public final class AgentRecord {
     private final Instant statusChangedAt;
     private final Instant lastKilledAt;
     private final transient JWKSet jwks;
+    // sender-constrained tokens (RFC 9449 / RFC 8705 client metadata); see withSenderConstraints
+    private final boolean dpopBoundAccessTokens;
+    private final boolean tlsClientCertificateBoundAccessTokens;
+    private final String tlsClientAuthSanUri;
+    // client attestation (draft-ietf-oauth-attestation-based-client-auth); see withAttestation
+    private final AttestationRequirement attestation;
+    // human principals (federation/idp): the users ("<idp issuer>#<sub>") and groups ("<idp issuer>#<group>")
+    // this agent may act for when a chain starts from a human's token; see withActsFor
+    private final List<String> actsForUsers;
+    private final List<String> actsForGroups;
 
     /**
      * @throws IllegalArgumentException if {@code jwksJson} is not a JWK set or holds private key material, or a number
@@ -51,12 +62,15 @@ public final class AgentRecord {
             List<String> delegates, int maxDelegationDepth, long tokenTtlSeconds, AgentStatus status, Instant createdAt,
             Instant statusChangedAt, Instant lastKilledAt) {
         this(agentId, owner, jwksJson, scopes, audiences, delegates, maxDelegationDepth, tokenTtlSeconds, status,
-                createdAt, statusChangedAt, lastKilledAt, parsePublicJwks(jwksJson));
+                createdAt, statusChangedAt, lastKilledAt, parsePublicJwks(jwksJson), false, false, null,
+                AttestationRequirement.NONE, List.of(), List.of());
     }
 
     private AgentRecord(String agentId, String owner, String jwksJson, List<String> scopes, List<String> audiences,
             List<String> delegates, int maxDelegationDepth, long tokenTtlSeconds, AgentStatus status, Instant createdAt,
-            Instant statusChangedAt, Instant lastKilledAt, JWKSet jwks) {
+            Instant statusChangedAt, Instant lastKilledAt, JWKSet jwks, boolean dpopBoundAccessTokens,
+            boolean tlsClientCertificateBoundAccessTokens, String tlsClientAuthSanUri,
+            AttestationRequirement attestation, List<String> actsForUsers, List<String> actsForGroups) {
         this.agentId = Objects.requireNonNull(agentId, "agentId");
         this.owner = Objects.requireNonNull(owner, "owner");
         this.jwksJson = jwksJson;
@@ -77,6 +91,12 @@ public final class AgentRecord {
                 .truncatedTo(ChronoUnit.MILLIS);
         this.lastKilledAt = lastKilledAt == null ? null : lastKilledAt.truncatedTo(ChronoUnit.MILLIS);
         this.jwks = jwks;
+        this.dpopBoundAccessTokens = dpopBoundAccessTokens;
+        this.tlsClientCertificateBoundAccessTokens = tlsClientCertificateBoundAccessTokens;
+        this.tlsClientAuthSanUri = tlsClientAuthSanUri;
+        this.attestation = Objects.requireNonNull(attestation, "attestation");
+        this.actsForUsers = copy(actsForUsers);
+        this.actsForGroups = copy(actsForGroups);
     }
 
     /**
@@ -145,7 +165,75 @@ public final class AgentRecord {
     /** A copy with another status; shares the parsed key set. */
     public AgentRecord withStatus(AgentStatus s, Instant at) {
         return new AgentRecord(agentId, owner, jwksJson, scopes, audiences, delegates, maxDelegationDepth,
-                tokenTtlSeconds, s, createdAt, at, s == AgentStatus.KILLED ? at : lastKilledAt, jwks);
+                tokenTtlSeconds, s, createdAt, at, s == AgentStatus.KILLED ? at : lastKilledAt, jwks,
+                dpopBoundAccessTokens, tlsClientCertificateBoundAccessTokens, tlsClientAuthSanUri, attestation,
+                actsForUsers, actsForGroups);
+    }
+
+    /**
+     * A copy with the agent's sender-constraint settings (RFC 9449 section 5.2 and RFC 8705 client metadata);
+     * shares the parsed key set.
+     *
+     * @param dpopBound {@code dpop_bound_access_tokens}: every token request must carry a DPoP proof
+     * @param certificateBound {@code tls_client_certificate_bound_access_tokens}: tokens are bound to the client
+     *     certificate of the TLS connection that requested them
+     * @param sanUri {@code tls_client_auth_san_uri}: the SAN URI that a client certificate must carry for
+     *     {@code tls_client_auth}; null when the agent does not use mutual-TLS client authentication
+     */
+    public AgentRecord withSenderConstraints(boolean dpopBound, boolean certificateBound, String sanUri) {
+        return new AgentRecord(agentId, owner, jwksJson, scopes, audiences, delegates, maxDelegationDepth,
+                tokenTtlSeconds, status, createdAt, statusChangedAt, lastKilledAt, jwks, dpopBound, certificateBound,
+                sanUri, attestation, actsForUsers, actsForGroups);
+    }
+
+    /**
+     * A copy with the agent's client-attestation requirement (whether an attestation is required, and the
+     * pinned measurements); shares the parsed key set.
+     */
+    public AgentRecord withAttestation(AttestationRequirement requirement) {
+        return new AgentRecord(agentId, owner, jwksJson, scopes, audiences, delegates, maxDelegationDepth,
+                tokenTtlSeconds, status, createdAt, statusChangedAt, lastKilledAt, jwks, dpopBoundAccessTokens,
+                tlsClientCertificateBoundAccessTokens, tlsClientAuthSanUri, requirement, actsForUsers, actsForGroups);
+    }
+
+    /**
+     * A copy with the human principals the agent may act for (federation/idp): {@code users} as
+     * {@code <idp issuer>#<sub>}, {@code groups} as {@code <idp issuer>#<group>}; shares the parsed key set.
+     */
+    public AgentRecord withActsFor(List<String> users, List<String> groups) {
+        return new AgentRecord(agentId, owner, jwksJson, scopes, audiences, delegates, maxDelegationDepth,
+                tokenTtlSeconds, status, createdAt, statusChangedAt, lastKilledAt, jwks, dpopBoundAccessTokens,
+                tlsClientCertificateBoundAccessTokens, tlsClientAuthSanUri, attestation, users, groups);
+    }
+
+    /** {@code acts_for.users}: the humans ({@code <idp issuer>#<sub>}) this agent may act for; empty: none. */
+    public List<String> actsForUsers() {
+        return actsForUsers;
+    }
+
+    /** {@code acts_for.groups}: a human in one of these groups ({@code <idp issuer>#<group>}) may be acted for. */
+    public List<String> actsForGroups() {
+        return actsForGroups;
+    }
+
+    /** What the agent's client attestations must satisfy; {@link AttestationRequirement#NONE} by default. */
+    public AttestationRequirement attestation() {
+        return attestation;
+    }
+
+    /** RFC 9449 {@code dpop_bound_access_tokens}: token requests without a DPoP proof are refused. */
+    public boolean dpopBoundAccessTokens() {
+        return dpopBoundAccessTokens;
+    }
+
+    /** RFC 8705 {@code tls_client_certificate_bound_access_tokens}: tokens carry {@code cnf.x5t#S256}. */
+    public boolean tlsClientCertificateBoundAccessTokens() {
+        return tlsClientCertificateBoundAccessTokens;
+    }
+
+    /** RFC 8705 {@code tls_client_auth_san_uri}, or null: the agent does not use {@code tls_client_auth}. */
+    public String tlsClientAuthSanUri() {
+        return tlsClientAuthSanUri;
     }
 
     private static List<String> copy(List<String> values) {
@@ -189,13 +277,20 @@ public final class AgentRecord {
                 && status == that.status
                 && createdAt.equals(that.createdAt)
                 && statusChangedAt.equals(that.statusChangedAt)
-                && Objects.equals(lastKilledAt, that.lastKilledAt);
+                && Objects.equals(lastKilledAt, that.lastKilledAt)
+                && dpopBoundAccessTokens == that.dpopBoundAccessTokens
+                && tlsClientCertificateBoundAccessTokens == that.tlsClientCertificateBoundAccessTokens
+                && Objects.equals(tlsClientAuthSanUri, that.tlsClientAuthSanUri)
+                && attestation.equals(that.attestation)
+                && actsForUsers.equals(that.actsForUsers)
+                && actsForGroups.equals(that.actsForGroups);
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(agentId, owner, jwksJson, scopes, audiences, delegates, maxDelegationDepth, tokenTtlSeconds,
-                status, createdAt, statusChangedAt, lastKilledAt);
+                status, createdAt, statusChangedAt, lastKilledAt, dpopBoundAccessTokens,
+                tlsClientCertificateBoundAccessTokens, tlsClientAuthSanUri, attestation, actsForUsers, actsForGroups);
     }
 
     /** Names and shapes only; no key material. */
@@ -205,7 +300,10 @@ public final class AgentRecord {
                 + ", scopes=" + scopes + ", audiences=" + audiences + ", delegates=" + delegates
                 + ", maxDelegationDepth=" + maxDelegationDepth + ", tokenTtlSeconds=" + tokenTtlSeconds
                 + ", status=" + status + ", createdAt=" + createdAt + ", statusChangedAt=" + statusChangedAt
-                + ", lastKilledAt=" + lastKilledAt + "]";
+                + ", lastKilledAt=" + lastKilledAt + ", dpopBoundAccessTokens=" + dpopBoundAccessTokens
+                + ", tlsClientCertificateBoundAccessTokens=" + tlsClientCertificateBoundAccessTokens
+                + ", tlsClientAuthSanUri=" + tlsClientAuthSanUri + ", attestation=" + attestation
+                + ", actsForUsers=" + actsForUsers + ", actsForGroups=" + actsForGroups + "]";
     }
 
     /** Pre-filled with empty lists, depth 0 and status ACTIVE. */

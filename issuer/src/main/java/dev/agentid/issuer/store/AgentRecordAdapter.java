@@ -2,6 +2,7 @@ package dev.agentid.issuer.store;
 
 import java.time.Instant;
 import java.util.List;
+import dev.agentid.issuer.attestation.AttestationRequirement;
 import org.infinispan.protostream.annotations.ProtoAdapter;
 import org.infinispan.protostream.annotations.ProtoFactory;
 import org.infinispan.protostream.annotations.ProtoField;
@@ -16,9 +17,17 @@ final class AgentRecordAdapter {
     @ProtoFactory
     AgentRecord create(String agentId, String owner, String jwksJson, List<String> scopes, List<String> audiences,
             List<String> delegates, int maxDelegationDepth, long tokenTtlSeconds, AgentStatus status, Instant createdAt,
-            Instant statusChangedAt, Instant lastKilledAt) {
+            Instant statusChangedAt, Instant lastKilledAt, boolean dpopBoundAccessTokens,
+            boolean tlsClientCertificateBoundAccessTokens, String tlsClientAuthSanUri, boolean attestationRequired,
+            List<String> attestedDigests, List<String> attestedModels, List<String> attestedRuntimes,
+            List<String> actsForUsers, List<String> actsForGroups) {
         return new AgentRecord(agentId, owner, jwksJson, scopes, audiences, delegates, maxDelegationDepth,
-                tokenTtlSeconds, status, createdAt, statusChangedAt, lastKilledAt);
+                tokenTtlSeconds, status, createdAt, statusChangedAt, lastKilledAt)
+                .withSenderConstraints(dpopBoundAccessTokens, tlsClientCertificateBoundAccessTokens,
+                        tlsClientAuthSanUri)
+                .withAttestation(new AttestationRequirement(attestationRequired, attestedDigests, attestedModels,
+                        attestedRuntimes))
+                .withActsFor(actsForUsers, actsForGroups);
     }
 
     @ProtoField(1)
@@ -79,5 +88,56 @@ final class AgentRecordAdapter {
     @ProtoField(12)
     Instant getLastKilledAt(AgentRecord a) {
         return a.lastKilledAt();
+    }
+
+    // 20..: sender-constrained tokens (RFC 9449, RFC 8705)
+
+    @ProtoField(number = 20, defaultValue = "false")
+    boolean getDpopBoundAccessTokens(AgentRecord a) {
+        return a.dpopBoundAccessTokens();
+    }
+
+    @ProtoField(number = 21, defaultValue = "false")
+    boolean getTlsClientCertificateBoundAccessTokens(AgentRecord a) {
+        return a.tlsClientCertificateBoundAccessTokens();
+    }
+
+    @ProtoField(22)
+    String getTlsClientAuthSanUri(AgentRecord a) {
+        return a.tlsClientAuthSanUri();
+    }
+
+    // 13..16: client attestation requirement and pinned measurements
+
+    @ProtoField(number = 13, defaultValue = "false")
+    boolean getAttestationRequired(AgentRecord a) {
+        return a.attestation().required();
+    }
+
+    @ProtoField(14)
+    List<String> getAttestedDigests(AgentRecord a) {
+        return a.attestation().digests();
+    }
+
+    @ProtoField(15)
+    List<String> getAttestedModels(AgentRecord a) {
+        return a.attestation().models();
+    }
+
+    @ProtoField(16)
+    List<String> getAttestedRuntimes(AgentRecord a) {
+        return a.attestation().runtimes();
+    }
+
+    // 30..: human principals (federation/idp)
+
+    @ProtoField(30)
+    List<String> getActsForUsers(AgentRecord a) {
+        return a.actsForUsers();
+    }
+
+    @ProtoField(31)
+    List<String> getActsForGroups(AgentRecord a) {
+        return a.actsForGroups();
     }
 }

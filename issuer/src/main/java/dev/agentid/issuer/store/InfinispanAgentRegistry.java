@@ -23,25 +23,27 @@ public final class InfinispanAgentRegistry implements AgentRegistry {
     /** Attempts of the compare-and-set loop in {@link #setStatus} before giving up under contention. */
     private static final int MAX_STATUS_ATTEMPTS = 16;
 
+    private final Readiness ready;
     private final Cache<String, AgentRecord> cache;
 
-    InfinispanAgentRegistry(Cache<String, AgentRecord> cache) {
+    InfinispanAgentRegistry(Cache<String, AgentRecord> cache, Readiness ready) {
+        this.ready = Objects.requireNonNull(ready);
         this.cache = Objects.requireNonNull(cache);
     }
 
     @Override
     public Future<Boolean> register(AgentRecord agent) {
-        return Async.call(() -> cache.putIfAbsentAsync(agent.agentId(), agent).thenApply(Objects::isNull));
+        return Async.call(ready, () -> cache.putIfAbsentAsync(agent.agentId(), agent).thenApply(Objects::isNull));
     }
 
     @Override
     public Future<AgentRecord> find(String agentId) {
-        return Async.call(() -> cache.getAsync(agentId));
+        return Async.call(ready, () -> cache.getAsync(agentId));
     }
 
     @Override
     public Future<List<AgentRecord>> list() {
-        return Async.blocking(() -> {
+        return Async.blocking(ready, () -> {
             List<AgentRecord> all = new ArrayList<>(cache.values());
             all.sort(Comparator.comparing(AgentRecord::agentId));
             return List.copyOf(all);
@@ -52,7 +54,7 @@ public final class InfinispanAgentRegistry implements AgentRegistry {
     public Future<AgentRecord> setStatus(String agentId, AgentStatus status, Instant at) {
         Objects.requireNonNull(status, "status");
         Objects.requireNonNull(at, "at");
-        return Async.call(() -> setStatus(agentId, status, at, 1));
+        return Async.call(ready, () -> setStatus(agentId, status, at, 1));
     }
 
     // Read, then conditional replace: a lost race re-reads. Unlike compute(), this sends no function over the wire
@@ -79,9 +81,9 @@ public final class InfinispanAgentRegistry implements AgentRegistry {
     @Override
     public Future<Map<String, AgentStatus>> statuses(Collection<String> agentIds) {
         if (agentIds.isEmpty()) {
-            return Async.call(() -> CompletableFuture.completedFuture(Map.of()));
+            return Async.call(ready, () -> CompletableFuture.completedFuture(Map.of()));
         }
-        return Async.call(() -> cache.getAllAsync(new HashSet<>(agentIds)).thenApply(found -> {
+        return Async.call(ready, () -> cache.getAllAsync(new HashSet<>(agentIds)).thenApply(found -> {
             Map<String, AgentStatus> statuses = new HashMap<>();
             found.forEach((id, agent) -> {
                 if (agent != null) {

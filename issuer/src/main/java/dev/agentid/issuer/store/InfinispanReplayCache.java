@@ -15,10 +15,12 @@ public final class InfinispanReplayCache implements ReplayCache {
     /** How long a key is remembered after its expiry: covers clock skew between the issuer and its clients. */
     public static final Duration GRACE = Duration.ofSeconds(60);
 
+    private final Readiness ready;
     private final Cache<String, Boolean> cache;
     private final Clock clock;
 
-    InfinispanReplayCache(Cache<String, Boolean> cache, Clock clock) {
+    InfinispanReplayCache(Cache<String, Boolean> cache, Clock clock, Readiness ready) {
+        this.ready = Objects.requireNonNull(ready);
         this.cache = Objects.requireNonNull(cache);
         this.clock = Objects.requireNonNull(clock);
     }
@@ -29,9 +31,9 @@ public final class InfinispanReplayCache implements ReplayCache {
         long lifespan = Duration.between(clock.instant(), expiresAt.plus(GRACE)).toMillis();
         if (lifespan <= 0) {
             // Too old to be remembered for its whole window, so it cannot be proven to be a first use.
-            return Async.call(() -> CompletableFuture.completedFuture(false));
+            return Async.call(ready, () -> CompletableFuture.completedFuture(false));
         }
-        return Async.call(() -> cache.putIfAbsentAsync(key, Boolean.TRUE, lifespan, TimeUnit.MILLISECONDS)
+        return Async.call(ready, () -> cache.putIfAbsentAsync(key, Boolean.TRUE, lifespan, TimeUnit.MILLISECONDS)
                 .thenApply(Objects::isNull));
     }
 }

@@ -25,12 +25,15 @@ public final class InfinispanTokenStore implements TokenStore {
     /** How long lineage and revocations outlive the token: covers verifiers whose clocks run behind. */
     public static final Duration GRACE = Duration.ofMinutes(5);
 
+    private final Readiness ready;
     private final Cache<String, TokenRecord> tokens;
     private final AdvancedCache<String, TokenRecord> tokenWrites;
     private final Cache<String, Revocation> revoked;
     private final Clock clock;
 
-    InfinispanTokenStore(Cache<String, TokenRecord> tokens, Cache<String, Revocation> revoked, Clock clock) {
+    InfinispanTokenStore(Cache<String, TokenRecord> tokens, Cache<String, Revocation> revoked, Clock clock,
+                         Readiness ready) {
+        this.ready = Objects.requireNonNull(ready);
         this.tokens = Objects.requireNonNull(tokens);
         this.tokenWrites = tokens.getAdvancedCache().withFlags(Flag.IGNORE_RETURN_VALUES);
         this.revoked = Objects.requireNonNull(revoked);
@@ -41,15 +44,15 @@ public final class InfinispanTokenStore implements TokenStore {
     public Future<Void> recordIssued(TokenRecord token) {
         long lifespan = lifespanMillis(token.expiresAt());
         if (lifespan <= 0) {
-            return Async.call(() -> CompletableFuture.completedFuture(null));
+            return Async.call(ready, () -> CompletableFuture.completedFuture(null));
         }
-        return Async.call(() -> tokenWrites.putAsync(token.jti(), token, lifespan, TimeUnit.MILLISECONDS)
+        return Async.call(ready, () -> tokenWrites.putAsync(token.jti(), token, lifespan, TimeUnit.MILLISECONDS)
                 .thenApply(previous -> null));
     }
 
     @Override
     public Future<TokenRecord> find(String jti) {
-        return Async.call(() -> tokens.getAsync(jti)
+        return Async.call(ready, () -> tokens.getAsync(jti)
                 .thenApply(token -> token == null || !token.expiresAt().isAfter(clock.instant()) ? null : token));
     }
 
@@ -58,19 +61,19 @@ public final class InfinispanTokenStore implements TokenStore {
         Objects.requireNonNull(jti, "jti");
         long lifespan = lifespanMillis(expiresAt);
         if (lifespan <= 0) {
-            return Async.call(() -> CompletableFuture.completedFuture(null));
+            return Async.call(ready, () -> CompletableFuture.completedFuture(null));
         }
         Revocation revocation = new Revocation(clock.instant(), expiresAt);
-        return Async.call(() -> revoked.putIfAbsentAsync(jti, revocation, lifespan, TimeUnit.MILLISECONDS)
+        return Async.call(ready, () -> revoked.putIfAbsentAsync(jti, revocation, lifespan, TimeUnit.MILLISECONDS)
                 .thenApply(previous -> null));
     }
 
     @Override
     public Future<Set<String>> revokedAmong(Collection<String> jtis) {
         if (jtis.isEmpty()) {
-            return Async.call(() -> CompletableFuture.completedFuture(Set.of()));
+            return Async.call(ready, () -> CompletableFuture.completedFuture(Set.of()));
         }
-        return Async.call(() -> revoked.getAllAsync(new HashSet<>(jtis)).thenApply(found -> {
+        return Async.call(ready, () -> revoked.getAllAsync(new HashSet<>(jtis)).thenApply(found -> {
             Set<String> hits = new HashSet<>();
             found.forEach((jti, revocation) -> {
                 if (revocation != null) {
@@ -84,7 +87,7 @@ public final class InfinispanTokenStore implements TokenStore {
     @Override
     public Future<Map<String, Long>> liveTokenCounts(Instant now) {
         Objects.requireNonNull(now, "now");
-        return Async.blocking(() -> {
+        return Async.blocking(ready, () -> {
             Map<String, Long> counts = new HashMap<>();
             for (TokenRecord token : tokens.values()) {
                 if (token.expiresAt().isAfter(now)) {

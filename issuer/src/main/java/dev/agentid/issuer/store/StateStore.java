@@ -11,8 +11,13 @@ import java.nio.file.StandardOpenOption;
 import java.time.Clock;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.logging.Level;
 import java.util.logging.Logger;
+import dev.agentid.keys.KeyStoreFile;
+import io.vertx.core.Future;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Supplier;
 import org.infinispan.Cache;
 import org.infinispan.manager.DefaultCacheManager;
 import org.infinispan.manager.EmbeddedCacheManager;
@@ -34,17 +39,26 @@ public final class StateStore implements AutoCloseable {
     private final AgentRegistry agents;
     private final TokenStore tokens;
     private final ReplayCache replay;
+    private final IndexAllocator statusIndices;
+    private final boolean clustered;
+    private final Readiness ready;
     private boolean closed;
 
-    private StateStore(EmbeddedCacheManager cacheManager, FileChannel lockChannel, FileLock lock, Clock clock) {
+    private StateStore(EmbeddedCacheManager cacheManager, FileChannel lockChannel, FileLock lock, Clock clock,
+                       boolean clustered) {
         this.cacheManager = cacheManager;
+        this.clustered = clustered;
         this.lockChannel = lockChannel;
         this.lock = lock;
-        this.agents = new InfinispanAgentRegistry(cacheManager.getCache(StoreConfiguration.AGENTS));
+        this.ready = clustered ? Readiness.of(StoreConfiguration.CACHES.stream()
+                .<Cache<?, ?>>map(cacheManager::getCache).toList()) : Readiness.ALWAYS;
+        this.agents = new InfinispanAgentRegistry(cacheManager.getCache(StoreConfiguration.AGENTS), ready);
         Cache<String, TokenRecord> tokenCache = cacheManager.getCache(StoreConfiguration.TOKENS);
         Cache<String, Revocation> revokedCache = cacheManager.getCache(StoreConfiguration.REVOKED);
-        this.tokens = new InfinispanTokenStore(tokenCache, revokedCache, clock);
-        this.replay = new InfinispanReplayCache(cacheManager.getCache(StoreConfiguration.REPLAY), clock);
+        this.tokens = new InfinispanTokenStore(tokenCache, revokedCache, clock, ready);
+        this.replay = new InfinispanReplayCache(cacheManager.getCache(StoreConfiguration.REPLAY), clock, ready);
+        this.statusIndices = new InfinispanIndexAllocator(cacheManager.getCache(StoreConfiguration.STATUS_ALLOC),
+                ready);
     }
 
     /** Opens (or creates) the state under {@code dataDir/infinispan/}. Blocking; call once, off the event loop. */
@@ -58,6 +72,16 @@ public final class StateStore implements AutoCloseable {
      * @throws IllegalStateException if another process (or another store in this JVM) has the directory open
      */
     public static StateStore start(Path dataDir, Clock clock) {
+        return start(dataDir, clock, null);
+    }
+
+    /**
+     * As {@link #start(Path, Clock)}; with {@code cluster} non-null the node joins that cluster (JGroups TCP, every
+     * cache {@code REPL_SYNC}) and returns once it holds the cluster's state. See docs/CLUSTER.md.
+     *
+     * @param cluster null for a single node (local caches)
+     */
+    public static StateStore start(Path dataDir, Clock clock, ClusterSettings cluster) {
         Objects.requireNonNull(clock, "clock");
         quietLogging();
         Path root = StoreConfiguration.root(dataDir);
@@ -76,11 +100,15 @@ public final class StateStore implements AutoCloseable {
             if (lock == null) {
                 throw new IllegalStateException("state directory is in use by another store: " + root);
             }
-            cacheManager = new DefaultCacheManager(StoreConfiguration.global(root), true);
+            boolean clustered = cluster != null;
+            cacheManager = new DefaultCacheManager(StoreConfiguration.global(root, cluster), false);
             for (String name : StoreConfiguration.CACHES) {
-                cacheManager.defineConfiguration(name, StoreConfiguration.cache(root, name));
+                cacheManager.defineConfiguration(name, StoreConfiguration.cache(root, name, clustered));
             }
-            return new StateStore(cacheManager, lockChannel, lock, clock);
+            cacheManager.start();
+            // start every cache now, in one order on every node, so that a joiner has all the state before serving
+            cacheManager.startCaches(StoreConfiguration.CACHES.toArray(new String[0]));
+            return new StateStore(cacheManager, lockChannel, lock, clock, clustered);
         } catch (IOException e) {
             release(cacheManager, lockChannel);
             throw new UncheckedIOException("cannot open state directory " + root, e);
@@ -100,6 +128,68 @@ public final class StateStore implements AutoCloseable {
 
     public ReplayCache replay() {
         return replay;
+    }
+
+    /** Status-list index allocation, unique across the cluster and restarts. */
+    public IndexAllocator statusIndices() {
+        return statusIndices;
+    }
+
+    /**
+     * A cache declared in {@link StoreConfiguration#CACHES}, configured by its {@link StoreConfiguration.Kind}
+     * (replicated and persisted when clustered). Its value type must be in {@link StoreSchema} or known to ProtoStream.
+     * Wrap Infinispan's completion stages with Vert.x futures (see {@code Async}); failures that mean "no majority"
+     * surface as {@code AvailabilityException} and map to 503 in the HTTP layer.
+     *
+     * @throws IllegalArgumentException for a name not in {@link StoreConfiguration#CACHES}
+     */
+    public <K, V> Cache<K, V> cache(String name) {
+        if (!StoreConfiguration.CACHES.contains(name)) {
+            throw new IllegalArgumentException("no such cache: " + name + " (declare it in StoreConfiguration.CACHES)");
+        }
+        return cacheManager.getCache(name);
+    }
+
+    /**
+     * Runs a non-blocking call on a cache from {@link #cache(String)} the way the built-in stores do: refused at once
+     * with {@link StoreUnavailableException} when this node may not answer (minority side of a partition, or the
+     * cluster reconciling after one), the result on the caller's Vert.x context, and Infinispan's "cannot answer now"
+     * failures translated to {@link StoreUnavailableException} (which the HTTP layer answers with 503).
+     */
+    public <T> Future<T> guarded(Supplier<? extends CompletionStage<T>> call) {
+        return Async.call(ready, call);
+    }
+
+    /** Throws {@link StoreUnavailableException} if this node may not answer from its caches right now. */
+    public void requireAvailable() {
+        StoreUnavailableException unavailable = ready.check();
+        if (unavailable != null) {
+            throw unavailable;
+        }
+    }
+
+    /** Whether this node is a member of a cluster (else it runs alone on local caches). */
+    public boolean clustered() {
+        return clustered;
+    }
+
+    /**
+     * The signing key file shared through the {@code keys} cache, or empty when not clustered (a single node uses its
+     * key file alone, as before).
+     */
+    public Optional<ReplicatedKeyFile> replicatedKeys(KeyStoreFile file) {
+        if (!clustered) {
+            return Optional.empty();
+        }
+        return Optional.of(new ReplicatedKeyFile(cacheManager.getCache(StoreConfiguration.KEYS), file));
+    }
+
+    /** The cluster members this node currently sees (itself included); just itself when not clustered. */
+    public List<String> members() {
+        if (!clustered) {
+            return List.of("local");
+        }
+        return cacheManager.getMembers().stream().map(Object::toString).toList();
     }
 
     /** For tests in this package: the underlying caches. */

@@ -1,7 +1,13 @@
 package dev.agentid.issuer.store;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
 import org.infinispan.commons.dataconversion.MediaType;
 import org.infinispan.configuration.cache.CacheMode;
 import org.infinispan.configuration.cache.Configuration;
@@ -9,22 +15,48 @@ import org.infinispan.configuration.cache.ConfigurationBuilder;
 import org.infinispan.configuration.global.GlobalConfiguration;
 import org.infinispan.configuration.global.GlobalConfigurationBuilder;
 import org.infinispan.configuration.global.UncleanShutdownAction;
+import org.infinispan.conflict.MergePolicy;
+import org.infinispan.partitionhandling.PartitionHandling;
+import org.infinispan.remoting.transport.jgroups.JGroupsTransport;
 
 /**
- * The one place the Infinispan configuration lives. Local caches for now; clustering them means changing
- * {@link #CACHE_MODE} to {@code REPL_SYNC}/{@code DIST_SYNC} and starting from a clustered global builder (JGroups
- * TCP). Values are stored as Java objects in memory and marshalled with the ProtoStream schema ({@link StoreSchema})
- * for the file store and, later, the wire.
+ * The one place the Infinispan configuration lives. Without {@link ClusterSettings} every cache is LOCAL (one node,
+ * as before clustering); with them the cache manager joins a JGroups TCP cluster (stack:
+ * {@code agentid-jgroups-tcp.xml}) and every cache is {@code REPL_SYNC}. Either way each node persists every cache in
+ * its own SoftIndexFileStore with fsync'd writes. Values are Java objects in memory, marshalled with the ProtoStream
+ * schema ({@link StoreSchema}) for the file store and the wire. The choices are explained in docs/CLUSTER.md.
+ *
+ * <p>Adding a cache (e.g. for status lists): add its name to {@link #CACHES} with a {@link Kind}, put its value type in
+ * {@link StoreSchema} (or use a type ProtoStream knows: String, Long, byte[], ...), and obtain it with
+ * {@link StateStore#cache(String)}. Every cache in {@link #CACHES} is defined at start, so all nodes agree on it.
  */
-final class StoreConfiguration {
+public final class StoreConfiguration {
 
     static final String AGENTS = "agents";
     static final String TOKENS = "tokens";
     static final String REVOKED = "revoked";
     static final String REPLAY = "replay";
-    static final List<String> CACHES = List.of(AGENTS, TOKENS, REVOKED, REPLAY);
+    /** The cluster's signing key file (one entry); only used when clustered. */
+    static final String KEYS = "keys";
+    /** Status-list index allocation: list name to the next free index (see {@link IndexAllocator}). */
+    public static final String STATUS_ALLOC = "status-alloc";
+    /** Status list tokens as served (list name to the signed JWT) and the revocation generation (see StatusLists). */
+    public static final String STATUS_LISTS = "status-lists";
+    static final List<String> CACHES = List.of(AGENTS, TOKENS, REVOKED, REPLAY, KEYS, STATUS_ALLOC, STATUS_LISTS);
 
-    static final CacheMode CACHE_MODE = CacheMode.LOCAL;
+    /** How a cache is kept. One kind today; add one here (with its reasons in docs/CLUSTER.md) if a cache needs another. */
+    public enum Kind {
+        /**
+         * On every node: LOCAL alone, {@code REPL_SYNC} in a cluster (a write completes after every member has it),
+         * persisted on each node with fsync'd writes, reads and writes refused on the minority side of a partition.
+         */
+        REPLICATED_PERSISTENT
+    }
+
+    /** The kind of each cache in {@link #CACHES}. */
+    static Kind kind(String name) {
+        return Kind.REPLICATED_PERSISTENT;
+    }
 
     /**
      * Segments per cache; the file store keeps one index file per segment. Infinispan's default, 256, means 1024 index
@@ -32,6 +64,14 @@ final class StoreConfiguration {
      * persisted state records it: changing it needs a fresh data directory.
      */
     static final int SEGMENTS = 32;
+
+    /** How long a clustered write waits for every member's acknowledgement; more than failure detection needs. */
+    static final long REMOTE_TIMEOUT_MILLIS = 15_000;
+
+    /** How long a joining node waits for the state of the running members. */
+    static final long STATE_TRANSFER_TIMEOUT_MILLIS = 60_000;
+
+    static final String JGROUPS_TEMPLATE = "agentid-jgroups-tcp.xml";
 
     private StoreConfiguration() {
     }
@@ -42,28 +82,89 @@ final class StoreConfiguration {
     }
 
     static GlobalConfiguration global(Path root) {
-        GlobalConfigurationBuilder global = new GlobalConfigurationBuilder();
+        return global(root, null);
+    }
+
+    /** The cache manager: local if {@code cluster} is null, else a JGroups TCP member of {@code cluster}. */
+    static GlobalConfiguration global(Path root, ClusterSettings cluster) {
+        GlobalConfigurationBuilder global = cluster == null ? new GlobalConfigurationBuilder()
+                : GlobalConfigurationBuilder.defaultClusteredBuilder();
         global.cacheContainer().name("agentid-issuer");
         global.globalState().enable()
                 .persistentLocation(root.toString())
                 // After a crash the default, FAIL, refuses to start (dangling global-state lock) and PURGE deletes
-                // the state; SIFS recovers from its own log, so start. Local caches write no global state today
-                // (checked on 16.1.4); this matters once the caches are clustered. StateStore's own lock keeps a
-                // second process off the directory.
+                // the state; SIFS recovers from its own log, so start. StateStore's own lock keeps a second process
+                // off the directory.
                 .uncleanShutdownAction(UncleanShutdownAction.IGNORE);
         global.serialization().addContextInitializer(new StoreSchemaImpl());
         // Micrometer is not on the class path; with metrics on, every start warns ISPN000714.
         global.metrics().gauges(false).histograms(false);
+        if (cluster != null) {
+            global.transport()
+                    .clusterName(cluster.clusterName())
+                    .nodeName(cluster.bind().toString())
+                    // a node starts only once it sees a majority of the member list: one that is cut off from the
+                    // others at start never forms a cluster of its own and serves its (possibly stale) data
+                    .initialClusterSize(cluster.majority())
+                    .initialClusterTimeout(cluster.startTimeout().toMillis(), TimeUnit.MILLISECONDS)
+                    .addProperty(JGroupsTransport.CONFIGURATION_XML, jgroupsXml(cluster));
+        }
         return global.build();
     }
 
     /**
-     * Write-through SoftIndexFileStore with synchronous writes (a write completes only after its fsync), preloaded so
-     * reads and misses are answered from memory.
+     * The JGroups stack of {@code agentid-jgroups-tcp.xml} with this node's address, port and member list filled in
+     * (here, not through JVM system properties, so that several nodes can run in one JVM in tests).
      */
+    static String jgroupsXml(ClusterSettings cluster) {
+        String template;
+        try (InputStream in = StoreConfiguration.class.getClassLoader().getResourceAsStream(JGROUPS_TEMPLATE)) {
+            if (in == null) {
+                throw new IllegalStateException(JGROUPS_TEMPLATE + " is missing from the class path");
+            }
+            template = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + JGROUPS_TEMPLATE, e);
+        }
+        return template
+                .replace("@BIND_ADDR@", xml(cluster.bind().host()))
+                .replace("@BIND_PORT@", Integer.toString(cluster.bind().port()))
+                .replace("@INITIAL_HOSTS@", xml(cluster.initialHosts()))
+                .replace("@FD_OFFSET@", Integer.toString(ClusterSettings.FD_SOCK_OFFSET));
+    }
+
+    private static String xml(String value) {
+        return value.replace("&", "&amp;").replace("\"", "&quot;").replace("<", "&lt;").replace(">", "&gt;");
+    }
+
     static Configuration cache(Path root, String name) {
+        return cache(root, name, false);
+    }
+
+    /**
+     * Write-through SoftIndexFileStore with synchronous writes (a write completes only after its fsync), preloaded so
+     * reads and misses are answered from memory. Clustered: {@code REPL_SYNC}, every node holds every entry and a write
+     * completes once all members have it; on the minority side of a partition reads and writes fail with
+     * {@code AvailabilityException} (DENY_READ_WRITES); after a merge entries present on either side are kept
+     * (PREFERRED_NON_NULL), so no revocation is dropped.
+     */
+    static Configuration cache(Path root, String name, boolean clustered) {
+        Objects.requireNonNull(kind(name));
         ConfigurationBuilder cache = new ConfigurationBuilder();
-        cache.clustering().cacheMode(CACHE_MODE).hash().numSegments(SEGMENTS);
+        if (clustered) {
+            cache.clustering().cacheMode(CacheMode.REPL_SYNC)
+                    .remoteTimeout(REMOTE_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS)
+                    .hash().numSegments(SEGMENTS);
+            cache.clustering().partitionHandling()
+                    .whenSplit(PartitionHandling.DENY_READ_WRITES)
+                    .mergePolicy(MergePolicy.PREFERRED_NON_NULL);
+            cache.clustering().stateTransfer()
+                    .fetchInMemoryState(true)
+                    .awaitInitialTransfer(true)
+                    .timeout(STATE_TRANSFER_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
+        } else {
+            cache.clustering().cacheMode(CacheMode.LOCAL).hash().numSegments(SEGMENTS);
+        }
         cache.encoding().mediaType(MediaType.APPLICATION_OBJECT_TYPE);
         cache.persistence()
                 .passivation(false)

@@ -16,6 +16,7 @@ import org.infinispan.protostream.types.java.CommonTypes;
         schemaFilePath = "proto/",
         dependsOn = CommonTypes.class,
         service = false,
-        includeClasses = {AgentStatus.class, AgentRecordAdapter.class, TokenRecord.class, Revocation.class})
+        includeClasses = {AgentStatus.class, AgentRecordAdapter.class, TokenRecord.class, Revocation.class,
+                SharedKeyFile.class})
 interface StoreSchema extends GeneratedSchema {
 }

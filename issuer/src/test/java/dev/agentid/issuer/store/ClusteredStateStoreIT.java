@@ -1,0 +1,297 @@
+package dev.agentid.issuer.store;
+
+import static dev.agentid.issuer.store.Await.await;
+import static dev.agentid.issuer.store.Await.eventually;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.agentid.keys.KeyRing;
+import dev.agentid.keys.KeyStoreFile;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.attribute.PosixFilePermission;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.infinispan.factories.GlobalComponentRegistry;
+import org.infinispan.remoting.transport.Transport;
+import org.infinispan.remoting.transport.jgroups.JGroupsTransport;
+import org.jgroups.JChannel;
+import org.jgroups.protocols.DISCARD;
+import org.jgroups.protocols.TP;
+import org.jgroups.stack.ProtocolStack;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Three clustered stores in one JVM over loopback TCP (each with its own data directory and ports), driven through one
+ * life: replication of every cache, a node stopped and restarted, a node cut off from the others, and a restart of the
+ * whole cluster.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ClusteredStateStoreIT {
+
+    @TempDir
+    static Path tmp;
+
+    private final TestClock clock = new TestClock();
+    private final ExecutorService starter = Executors.newFixedThreadPool(3);
+    private final List<ClusterSettings> settings = new ArrayList<>();
+    private final StateStore[] nodes = new StateStore[3];
+    private Instant exp;
+
+    @BeforeAll
+    void startThreeNodes() throws Exception {
+        List<ClusterSettings.HostPort> members = new ArrayList<>();
+        for (int port : freePorts(3)) {
+            members.add(new ClusterSettings.HostPort("127.0.0.1", port));
+        }
+        for (ClusterSettings.HostPort member : members) {
+            settings.add(new ClusterSettings(member, members, "agentid-it", Duration.ofSeconds(30)));
+        }
+        startAll();
+        exp = clock.now().plusSeconds(600);
+    }
+
+    @AfterAll
+    void stopAll() {
+        for (int i = 0; i < nodes.length; i++) {
+            stop(i);
+        }
+        starter.shutdownNow();
+    }
+
+    @Test
+    @Order(1)
+    void everyCacheIsReplicatedAndARevocationIsVisibleOnAnotherNodeOnceAcknowledged() {
+        assertEquals(3, nodes[0].members().size());
+        AgentRecord alpha = TestAgents.agent("alpha", clock.now()).build();
+        assertTrue(await(nodes[0].agents().register(alpha)));
+        assertEquals(alpha, await(nodes[2].agents().find("alpha")));
+        assertFalse(await(nodes[1].agents().register(alpha)), "the id is taken cluster-wide");
+
+        AgentRecord killed = await(nodes[1].agents().setStatus("alpha", AgentStatus.KILLED, clock.now()));
+        assertEquals(Map.of("alpha", AgentStatus.KILLED), await(nodes[0].agents().statuses(List.of("alpha"))));
+        assertEquals(killed, await(nodes[2].agents().find("alpha")));
+
+        TokenRecord root = new TokenRecord("jti-root", null, List.of(), List.of("alpha"), "user-1", exp,
+                Instant.EPOCH);
+        await(nodes[0].tokens().recordIssued(root));
+        assertEquals(root, await(nodes[2].tokens().find("jti-root")));
+
+        await(nodes[0].tokens().revoke("jti-root", exp));
+        assertEquals(Set.of("jti-root"), await(nodes[2].tokens().revokedAmong(List.of("jti-root"))));
+        assertEquals(Set.of("jti-root"), await(nodes[1].tokens().revokedAmong(List.of("jti-root"))));
+
+        assertTrue(await(nodes[0].replay().firstUse("assertion-1", exp)));
+        assertFalse(await(nodes[2].replay().firstUse("assertion-1", exp)), "a replay on another node is refused");
+
+        assertEquals(0L, await(nodes[0].statusIndices().reserve("list-a", 100)));
+        assertEquals(100L, await(nodes[1].statusIndices().reserve("list-a", 100)));
+        assertEquals(200L, await(nodes[2].statusIndices().reserve("list-a", 1)));
+        assertEquals(0L, await(nodes[2].statusIndices().reserve("list-b", 5)));
+    }
+
+    @Test
+    @Order(2)
+    void signingKeysAreSeededByOneNodeAndARotationAnywhereReachesEveryNodesKeyFile() throws Exception {
+        List<KeyStoreFile> files = new ArrayList<>();
+        List<ReplicatedKeyFile> shared = new ArrayList<>();
+        List<KeyRing> joined = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            KeyStoreFile file = KeyStoreFile.in(tmp.resolve("node" + i));
+            file.loadOrCreate(clock);   // each node generates its own key before joining
+            files.add(file);
+            shared.add(nodes[i].replicatedKeys(file).orElseThrow());
+            joined.add(shared.get(i).join());
+        }
+        assertEquals(kids(joined.get(0)), kids(joined.get(1)), "the first node's key wins everywhere");
+        assertEquals(kids(joined.get(0)), kids(joined.get(2)));
+        assertEquals(Files.readString(files.get(0).path()), Files.readString(files.get(2).path()));
+
+        AtomicInteger changes = new AtomicInteger();
+        shared.get(2).onChange(changes::incrementAndGet);
+        KeyRing rotated = shared.get(1).rotate(clock, Duration.ZERO, Duration.ofHours(1), Duration.ofMinutes(1));
+        assertEquals(2, rotated.keys().size());
+        assertTrue(eventually(Duration.ofSeconds(10), () -> changes.get() > 0), "the listener fires on node 3");
+        assertEquals(kids(rotated), kids(shared.get(2).adoptCluster().orElseThrow()));
+        assertEquals(kids(rotated), kids(files.get(2).load()), "node 3's key file has the rotated ring");
+        assertEquals(Set.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE),
+                Files.getPosixFilePermissions(files.get(2).path()));
+        assertTrue(shared.get(2).adoptCluster().isEmpty(), "nothing to adopt twice: no ping-pong");
+        assertEquals(kids(rotated), kids(shared.get(2).publish()), "an unchanged file publishes nothing new");
+    }
+
+    private static List<String> kids(KeyRing ring) {
+        return ring.keys().stream().map(k -> k.privateJwk().getKeyID()).sorted().toList();
+    }
+
+    @Test
+    @Order(3)
+    void aStoppedNodeCatchesUpOnRestartWithEverythingWrittenWhileItWasAway() throws Exception {
+        stop(2);
+        assertTrue(eventually(Duration.ofSeconds(10), () -> nodes[0].members().size() == 2));
+        // the other two still form a majority and keep writing
+        await(nodes[0].tokens().revoke("jti-away", exp));
+        assertTrue(await(nodes[1].agents().register(TestAgents.agent("bravo", clock.now()).build())));
+
+        nodes[2] = start(2).get(60, TimeUnit.SECONDS);
+        assertEquals(3, nodes[2].members().size());
+        assertEquals(Set.of("jti-root", "jti-away"),
+                await(nodes[2].tokens().revokedAmong(List.of("jti-root", "jti-away", "jti-other"))));
+        assertEquals("bravo", await(nodes[2].agents().find("bravo")).agentId());
+    }
+
+    @Test
+    @Order(4)
+    void aNodeCutOffFromTheOthersRefusesReadsAndWritesUntilItRejoins() {
+        JChannel channel = channel(nodes[2]);
+        DISCARD discard = new DISCARD().discardAll(true);
+        try {
+            channel.getProtocolStack().insertProtocol(discard, ProtocolStack.Position.ABOVE, TP.class);
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+        assertTrue(eventually(Duration.ofSeconds(30), () -> nodes[0].members().size() == 2),
+                "the majority excludes the cut-off node");
+        // the majority side keeps serving and acknowledging revocations
+        await(nodes[1].tokens().revoke("jti-during-split", exp));
+        assertTrue(eventually(Duration.ofSeconds(30), () -> unavailable(nodes[2])),
+                "the isolated node refuses to answer");
+        Throwable failure = assertThrows(AssertionError.class,
+                () -> await(nodes[2].tokens().revokedAmong(List.of("jti-during-split")))).getCause();
+        assertInstanceOf(StoreUnavailableException.class, failure);
+        assertEquals(StoreUnavailableException.NO_MAJORITY, ((StoreUnavailableException) failure).description());
+        assertInstanceOf(StoreUnavailableException.class, assertThrows(AssertionError.class,
+                () -> await(nodes[2].agents().register(TestAgents.agent("charlie", clock.now()).build())))
+                .getCause());
+
+        discard.discardAll(false);
+        channel.getProtocolStack().removeProtocol(DISCARD.class);
+        assertTrue(eventually(Duration.ofSeconds(40), () -> !unavailable(nodes[2])), "the healed node rejoins");
+        assertEquals(Set.of("jti-during-split"),
+                await(nodes[2].tokens().revokedAmong(List.of("jti-during-split"))));
+    }
+
+    @Test
+    @Order(5)
+    void aFullClusterRestartKeepsEveryCache() throws Exception {
+        for (int i = 0; i < nodes.length; i++) {
+            stop(i);
+        }
+        startAll();
+        assertEquals(Set.of("jti-root", "jti-away", "jti-during-split"),
+                await(nodes[1].tokens().revokedAmong(List.of("jti-root", "jti-away", "jti-during-split"))));
+        assertEquals(AgentStatus.KILLED, await(nodes[2].agents().find("alpha")).status());
+        assertEquals("bravo", await(nodes[0].agents().find("bravo")).agentId());
+        assertEquals("jti-root", await(nodes[0].tokens().find("jti-root")).jti());
+        assertFalse(await(nodes[1].replay().firstUse("assertion-1", exp)));
+        assertEquals(201L, await(nodes[0].statusIndices().reserve("list-a", 1)));
+    }
+
+    @Test
+    @Order(6)
+    void aNodeThatCannotSeeAMajorityOfItsMembersDoesNotStart() throws Exception {
+        int[] ports = freePorts(3);
+        List<ClusterSettings.HostPort> members = List.of(new ClusterSettings.HostPort("127.0.0.1", ports[0]),
+                new ClusterSettings.HostPort("127.0.0.1", ports[1]),
+                new ClusterSettings.HostPort("127.0.0.1", ports[2]));
+        ClusterSettings alone = new ClusterSettings(members.get(0), members, "agentid-it-alone",
+                Duration.ofSeconds(3));
+        assertThrows(RuntimeException.class, () -> StateStore.start(tmp.resolve("alone"), clock, alone).close());
+    }
+
+    // ---------------------------------------------------------------------------------------------- helpers
+
+    private void startAll() throws Exception {
+        List<Future<StateStore>> started = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            started.add(start(i));
+        }
+        for (int i = 0; i < 3; i++) {
+            nodes[i] = started.get(i).get(90, TimeUnit.SECONDS);
+        }
+        for (StateStore node : nodes) {
+            assertTrue(eventually(Duration.ofSeconds(20), () -> node.members().size() == 3));
+        }
+    }
+
+    private Future<StateStore> start(int i) {
+        return starter.submit(() -> StateStore.start(tmp.resolve("node" + i), clock, settings.get(i)));
+    }
+
+    private void stop(int i) {
+        if (nodes[i] != null) {
+            nodes[i].close();
+            nodes[i] = null;
+        }
+    }
+
+    private static boolean unavailable(StateStore node) {
+        try {
+            node.tokens().revokedAmong(List.of("probe")).toCompletionStage().toCompletableFuture()
+                    .get(5, TimeUnit.SECONDS);
+            return false;
+        } catch (ExecutionException e) {
+            return e.getCause() instanceof StoreUnavailableException;
+        } catch (Exception e) {
+            return false;
+        }
+    }
+
+    private static JChannel channel(StateStore node) {
+        Transport transport = GlobalComponentRegistry.componentOf(node.cacheManager(), Transport.class);
+        return ((JGroupsTransport) transport).getChannel();
+    }
+
+    /** Ports free on loopback whose failure-detector port (port + offset) is free too. */
+    private static int[] freePorts(int count) throws IOException {
+        int[] ports = new int[count];
+        int found = 0;
+        InetAddress loopback = InetAddress.getLoopbackAddress();
+        while (found < count) {
+            try (ServerSocket a = new ServerSocket(0, 1, loopback)) {
+                int port = a.getLocalPort();
+                if (port + ClusterSettings.FD_SOCK_OFFSET > 65535) {
+                    continue;
+                }
+                try (ServerSocket b = new ServerSocket(port + ClusterSettings.FD_SOCK_OFFSET, 1, loopback)) {
+                    boolean clash = false;
+                    for (int i = 0; i < found; i++) {
+                        clash |= Math.abs(ports[i] - port) == ClusterSettings.FD_SOCK_OFFSET || ports[i] == port;
+                    }
+                    if (!clash) {
+                        ports[found++] = port;
+                    }
+                } catch (IOException taken) {
+                    // try another
+                }
+            }
+        }
+        assertNotEquals(ports[0], ports[1]);
+        return ports;
+    }
+}
