@@ -1,0 +1,124 @@
+package dev.agentid.issuer.binding;
+
+import com.nimbusds.oauth2.sdk.auth.TLSClientAuthentication;
+import dev.agentid.issuer.OAuthException;
+import dev.agentid.issuer.store.AgentRecord;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.security.cert.X509Certificate;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The token endpoint's step after client authentication: what the new token is bound to (its {@code cnf} claim,
+ * RFC 7800), for the agent that asked for it.
+ *
+ * <ul>
+ *   <li>A {@code DPoP} header: the proof is verified ({@link DpopProofVerifier}) and the token is bound to the proof
+ *       key, {@code cnf: {"jkt": <RFC 7638 thumbprint>}}, {@code token_type DPoP} (RFC 9449 section 5).</li>
+ *   <li>No proof, and the agent registered {@code dpop_bound_access_tokens}: refused (D13).</li>
+ *   <li>The agent registered {@code tls_client_certificate_bound_access_tokens}: the token is bound to the client
+ *       certificate of this TLS connection, {@code cnf: {"x5t#S256": ...}} (RFC 8705 section 3), which must be the
+ *       agent's own (M02, M03); a DPoP proof is refused for such an agent (M04): one token, one binding.</li>
+ *   <li>Otherwise a bearer token (empty {@code cnf}).</li>
+ * </ul>
+ *
+ * <p>In a token exchange the binding is always the presenter's: B's new token is bound to B's proof key or
+ * certificate, never to the subject token's (A's). The subject token's own {@code cnf} is not checked at the token
+ * endpoint: the exchange is authenticated by B's client authentication, and A's token is B's input, not B's
+ * credential.
+ */
+public final class SenderBinding {
+
+    public static final String JKT = "jkt";
+    public static final String X5T_S256 = "x5t#S256";
+
+    private final DpopProofVerifier dpop;
+    private final TlsClientAuthenticator tls;
+
+    /**
+     * @param tls mutual TLS ({@code tls_client_auth} and certificate-bound tokens), or null when the issuer does
+     *     not request client certificates
+     */
+    public SenderBinding(DpopProofVerifier dpop, TlsClientAuthenticator tls) {
+        this.dpop = Objects.requireNonNull(dpop);
+        this.tls = tls;
+    }
+
+    /** Whether client certificates are requested (the listener is TLS with a client CA). */
+    public boolean mutualTls() {
+        return tls != null;
+    }
+
+    /** The agent authenticated by {@code tls_client_auth}; without mutual TLS, an invalid_client (M01). */
+    public Future<AgentRecord> authenticate(TLSClientAuthentication auth) {
+        if (tls == null) {
+            return Future.failedFuture(OAuthException.invalidClient(TlsClientAuthenticator.FAILED,
+                    "tls_client_auth is not configured"));
+        }
+        return tls.authenticate(auth);
+    }
+
+    /**
+     * The {@code cnf} of the token about to be issued to {@code agent}.
+     *
+     * @param dpopHeaders the values of the request's {@code DPoP} headers (empty if none)
+     * @param certificate the client certificate of the request's TLS connection, or null
+     */
+    public Future<Map<String, Object>> confirmation(AgentRecord agent, List<String> dpopHeaders,
+                                                    X509Certificate certificate) {
+        if (!dpopHeaders.isEmpty()) {
+            if (agent.tlsClientCertificateBoundAccessTokens()) {
+                return Future.failedFuture(OAuthException.invalidRequest("agent '" + agent.agentId()
+                        + "' has certificate-bound tokens: send no DPoP proof"));
+            }
+            return dpop.verify(dpopHeaders, agent.agentId())
+                    .map(jkt -> Map.<String, Object>of(JKT, jkt.getValue().toString()));
+        }
+        if (agent.dpopBoundAccessTokens()) {
+            return Future.failedFuture(DpopProofVerifier.refusal("agent '" + agent.agentId()
+                    + "' must present a DPoP proof"));
+        }
+        if (agent.tlsClientCertificateBoundAccessTokens()) {
+            if (certificate == null || tls == null) {
+                return Future.failedFuture(OAuthException.invalidRequest("agent '" + agent.agentId()
+                        + "' must present its client certificate: its tokens are certificate-bound"));
+            }
+            if (!tls.certificates().identifies(certificate, agent)) {
+                return Future.failedFuture(OAuthException.invalidRequest(
+                        "the client certificate does not name agent '" + agent.agentId() + "'"));
+            }
+            return Future.succeededFuture(Map.of(X5T_S256, ClientCertificates.thumbprint(certificate)));
+        }
+        return Future.succeededFuture(Map.of());
+    }
+
+    /** RFC 9449 section 5: a DPoP-bound token is of type DPoP; every other token (certificate-bound too) Bearer. */
+    public static String tokenType(Map<String, Object> confirmation) {
+        return confirmation.containsKey(JKT) ? "DPoP" : "Bearer";
+    }
+
+    /**
+     * Adds the binding members to RFC 8414 metadata: {@code dpop_signing_alg_values_supported} (RFC 9449
+     * section 5.1), and with mutual TLS {@code tls_client_certificate_bound_access_tokens} and
+     * {@code tls_client_auth} among the token endpoint's authentication methods (RFC 8705 section 3.3, 2.1).
+     */
+    public JsonObject advertise(JsonObject metadata) {
+        metadata.put("dpop_signing_alg_values_supported", new JsonArray().add("ES256"));
+        if (tls != null) {
+            metadata.put("tls_client_certificate_bound_access_tokens", true);
+            JsonArray methods = metadata.getJsonArray("token_endpoint_auth_methods_supported");
+            if (methods == null) {
+                methods = new JsonArray();
+                metadata.put("token_endpoint_auth_methods_supported", methods);
+            }
+            if (!methods.contains("tls_client_auth")) {
+                methods.add("tls_client_auth");
+            }
+        }
+        return metadata;
+    }
+}
