@@ -1,0 +1,470 @@
+package dev.agentid.issuer.federation;
+
+import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.JOSEObjectType;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.KeySourceException;
+import com.nimbusds.jose.crypto.bc.BouncyCastleProviderSingleton;
+import com.nimbusds.jose.crypto.factories.DefaultJWSVerifierFactory;
+import com.nimbusds.jose.jwk.source.ImmutableJWKSet;
+import com.nimbusds.jose.jwk.source.JWKSource;
+import com.nimbusds.jose.proc.BadJOSEException;
+import com.nimbusds.jose.proc.JWSVerificationKeySelector;
+import com.nimbusds.jose.proc.SecurityContext;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
+import com.nimbusds.jwt.proc.DefaultJWTProcessor;
+import dev.agentid.issuer.OAuthException;
+import dev.agentid.issuer.service.DelegationPolicy;
+import dev.agentid.issuer.service.KeyService;
+import dev.agentid.issuer.service.Presenter;
+import dev.agentid.issuer.service.TokenLiveness;
+import dev.agentid.issuer.service.TokenMinter;
+import dev.agentid.issuer.service.TokenService;
+import dev.agentid.issuer.status.StatusLists;
+import dev.agentid.issuer.status.StatusReference;
+import dev.agentid.issuer.store.AgentRecord;
+import dev.agentid.issuer.store.AgentRegistry;
+import dev.agentid.issuer.store.AgentStatus;
+import dev.agentid.issuer.store.ReplayCache;
+import dev.agentid.issuer.store.TokenRecord;
+import dev.agentid.issuer.store.TokenStore;
+import dev.agentid.verifier.Actor;
+import dev.agentid.verifier.DelegationChain;
+import dev.agentid.verifier.TokenVerificationException;
+import dev.agentid.verifier.VerifiedAgentToken;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+
+import java.security.SecureRandom;
+import java.text.ParseException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Date;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Identity chaining across organisations (draft-ietf-oauth-identity-chaining; profile section "Federation").
+ *
+ * <p><b>Step 1, at the agent's own issuer</b> ({@link #grant}): token exchange with {@code audience} (or
+ * {@code resource}) a trusted partner's issuer yields a JWT authorization grant for that partner: {@code typ}
+ * {@value #GRANT_TYPE}, {@code iss} this issuer, {@code aud} the partner (one string), {@code sub} the principal,
+ * {@code act} the subject token's chain unchanged, {@code client_id} the requesting agent (the chain's current actor),
+ * {@code scope}, {@code exp} at most {@link #GRANT_LIFETIME} away, {@code max_exp} the subject token's {@code exp},
+ * {@code status} this issuer's status-list reference. The grant is recorded in the lineage as a child of the subject
+ * token, so revoking any ancestor marks its status bit.
+ *
+ * <p><b>Step 2, at the partner</b> ({@link #redeem}): {@code grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer}
+ * with {@code assertion}, by one of the partner's agents authenticated with its own {@code private_key_jwt}. The grant
+ * is verified with the issuing partner's own keys, must be for this issuer only, fresh, short-lived and unused; the
+ * trust file decides which partner agents may hand work to which local agents and the most scope a partner's chain
+ * may hold. The new token keeps {@code sub}; its {@code act} is the grant's chain extended by the client.
+ */
+public final class FederationService {
+
+    /** RFC 8725 section 3.11 explicit typing: a grant is never an access token, and no access token is a grant. */
+    public static final String GRANT_TYPE = "chain-grant+jwt";
+    public static final JOSEObjectType GRANT_JOSE_TYPE = new JOSEObjectType(GRANT_TYPE);
+    public static final String JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+    public static final String JWT_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:jwt";
+    /** Lifetime of the grants this issuer mints. */
+    public static final Duration GRANT_LIFETIME = Duration.ofSeconds(120);
+    /** The longest grant ({@code exp - iat}) this issuer accepts. */
+    public static final Duration MAX_ACCEPTED_LIFETIME = Duration.ofMinutes(5);
+    public static final String MAX_EXP = "max_exp";
+    private static final int MAX_CHAIN_DEPTH = 10;
+
+    /** A minted grant, as the token endpoint answers it (RFC 8693 section 2.2.1, token_type N_A). */
+    public record Grant(String assertion, List<String> scopes, long expiresIn) {
+    }
+
+    /** A grant that passed every check that needs no state. */
+    private record VerifiedGrant(String issuer, Partner partner, String subject, String jwtId, Instant expiresAt,
+                                 Instant maxExpiresAt, List<String> scopes, DelegationChain chain,
+                                 ExternalStatus status) {
+    }
+
+    private final Vertx vertx;
+    private final String issuer;
+    private final Clock clock;
+    private final Duration clockSkew;
+    private final KeyService keys;
+    private final TokenService tokens;
+    private final TokenLiveness liveness;
+    private final DelegationPolicy policy;
+    private final TokenStore lineage;
+    private final StatusLists statusLists;
+    private final AgentRegistry agents;
+    private final ReplayCache replay;
+    private final TrustedPartners partners;
+    private final PartnerStatusLists partnerStatus;
+    private final SecureRandom random = new SecureRandom();
+
+    public FederationService(Vertx vertx, String issuer, Clock clock, Duration clockSkew, KeyService keys,
+                             TokenService tokens, TokenLiveness liveness, DelegationPolicy policy, TokenStore lineage,
+                             StatusLists statusLists, AgentRegistry agents, ReplayCache replay,
+                             TrustedPartners partners, PartnerStatusLists partnerStatus) {
+        this.vertx = vertx;
+        this.issuer = issuer;
+        this.clock = clock;
+        this.clockSkew = clockSkew;
+        this.keys = keys;
+        this.tokens = tokens;
+        this.liveness = liveness;
+        this.policy = policy;
+        this.lineage = lineage;
+        this.statusLists = statusLists;
+        this.agents = agents;
+        this.replay = replay;
+        this.partners = partners;
+        this.partnerStatus = partnerStatus;
+    }
+
+    public TrustedPartners partners() {
+        return partners;
+    }
+
+    public PartnerStatusLists partnerStatus() {
+        return partnerStatus;
+    }
+
+    /** Whether the jwt-bearer grant is offered (a trust file is configured). */
+    public boolean enabled() {
+        return partners.configured();
+    }
+
+    /** Whether a token-exchange target names a trusted partner: then the exchange yields a grant. */
+    public boolean isPartner(List<String> targets) {
+        return targets.size() == 1 && !issuer.equals(targets.get(0)) && partners.partner(targets.get(0)) != null;
+    }
+
+    // ---- step 1: a grant for a partner ----
+
+    /** F01, F02, then X04–X13, X17, X21 as for any exchange. */
+    public Future<Grant> grant(Presenter presenter, String subjectToken, String actorToken,
+                               List<String> requestedScope, String partner, String requestedTokenType) {
+        if (requestedTokenType != null && !JWT_TOKEN_TYPE.equals(requestedTokenType)) {
+            throw OAuthException.invalidRequest("requested_token_type must be " + JWT_TOKEN_TYPE
+                    + " for a partner audience");
+        }
+        AgentRecord client = presenter.agent();
+        VerifiedAgentToken subject = tokens.verifySubjectToken(subjectToken);
+        tokens.requireActorTokenIdentifiesClient(actorToken, client);
+        if (!subject.chain().current().equals(new Actor(client.agentId(), issuer))) {
+            throw OAuthException.invalidRequest("agent '" + client.agentId()
+                    + "' is not the current actor of the subject_token");
+        }
+        return liveness.check(subject).compose(verdict -> {
+            TokenService.requireLive(verdict);
+            List<String> scopes = grantScope(subject, requestedScope);
+            return statusLists.allocate().compose(status -> mintGrant(client, subject, verdict.record(), scopes,
+                    partner, status));
+        });
+    }
+
+    private static List<String> grantScope(VerifiedAgentToken subject, List<String> requested) {
+        if (requested == null || requested.isEmpty()) {
+            return List.copyOf(subject.scopes());
+        }
+        for (String s : requested) {
+            if (!subject.scopes().contains(s)) {
+                throw OAuthException.invalidScope("scope '" + s + "' exceeds the subject_token's scope");
+            }
+        }
+        return List.copyOf(new LinkedHashSet<>(requested));
+    }
+
+    private Future<Grant> mintGrant(AgentRecord client, VerifiedAgentToken subject, TokenRecord subjectRecord,
+                                    List<String> scopes, String partner, StatusReference status) {
+        Instant now = clock.instant();
+        Instant exp = now.plus(GRANT_LIFETIME);
+        if (subject.expiresAt().isBefore(exp)) {
+            exp = subject.expiresAt();
+        }
+        String jti = newJti();
+        JWTClaimsSet claims = new JWTClaimsSet.Builder()
+                .issuer(issuer)
+                .subject(subject.principal())
+                .audience(partner)
+                .issueTime(Date.from(now))
+                .expirationTime(Date.from(exp))
+                .jwtID(jti)
+                .claim("client_id", client.agentId())
+                .claim("scope", String.join(" ", scopes))
+                .claim(DelegationChain.ACT, subject.chain().toActClaim())
+                .claim(MAX_EXP, subject.expiresAt().getEpochSecond())
+                .claim("status", status.claim())
+                .build();
+        KeyService.Signing signing = keys.signing(now);
+        SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.ES256).type(GRANT_JOSE_TYPE)
+                .keyID(signing.keyId()).build(), claims);
+        try {
+            jwt.sign(signing.signer());
+        } catch (JOSEException e) {
+            throw new IllegalStateException("signing the grant failed", e);
+        }
+        List<String> ancestors = new ArrayList<>(subjectRecord.ancestors());
+        ancestors.add(subjectRecord.jti());
+        List<String> actors = new ArrayList<>();
+        for (Actor actor : subject.chain().actors()) {
+            if (issuer.equals(actor.issuer())) {
+                actors.add(actor.subject());
+            }
+        }
+        // the record lives as long as anything the partner mints from the grant may (max_exp), so that its status
+        // bit is still set when an ancestor is revoked after the grant itself has expired
+        TokenRecord record = new TokenRecord(jti, subjectRecord.jti(), ancestors, actors, subject.principal(),
+                subject.expiresAt(), now, status.index(), subjectRecord.externalStatus());
+        long expiresIn = Math.max(0, exp.getEpochSecond() - now.getEpochSecond());
+        return lineage.recordIssued(record).map(v -> new Grant(jwt.serialize(), scopes, expiresIn));
+    }
+
+    // ---- step 2: redeem a partner's grant ----
+
+    /** F04–F22 and C02–C04, in that order. */
+    public Future<TokenService.Issued> redeem(Presenter presenter, String assertion, List<String> requestedScope,
+                                              List<String> requestedAudience) {
+        return vertx.executeBlocking(() -> verify(assertion), false)   // a partner's keys may have to be fetched
+                .compose(grant -> replay.firstUse("chain-grant:" + grant.issuer() + ":" + grant.jwtId(),
+                                grant.expiresAt())
+                        .compose(first -> {
+                            if (!first) {
+                                throw invalidGrant("assertion has already been used");
+                            }
+                            return checkPartnerStatus(grant);
+                        }))
+                .compose(grant -> localAgents(grant.chain()).compose(local -> {
+                    AgentRecord client = presenter.agent();
+                    String partnerAgent = grant.chain().current().subject();
+                    if (!grant.partner().mayActFor(partnerAgent, client.agentId())) {
+                        throw invalidGrant("partner agent '" + partnerAgent + "' of " + grant.issuer()
+                                + " may not act for agent '" + client.agentId() + "'");
+                    }
+                    for (Map.Entry<String, AgentRecord> e : local.entrySet()) {
+                        if (e.getValue() == null || e.getValue().status() != AgentStatus.ACTIVE) {
+                            throw invalidGrant("agent '" + e.getKey() + "' in the assertion's delegation chain is"
+                                    + " disabled");
+                        }
+                    }
+                    Actor clientActor = new Actor(client.agentId(), issuer, presenter.attestation());
+                    if (grant.chain().contains(clientActor)) {
+                        throw invalidGrant("agent '" + client.agentId() + "' is already in the delegation chain");
+                    }
+                    List<AgentRecord> newChainAgents = new ArrayList<>(local.values());
+                    newChainAgents.add(client);
+                    int depth = grant.chain().depth() + 1;
+                    int limit = policy.depthLimit(newChainAgents);
+                    if (depth > limit) {
+                        throw invalidGrant("delegation depth " + depth + " exceeds the limit of " + limit);
+                    }
+                    List<String> scopes = redeemScope(grant, client, requestedScope);
+                    String audience = policy.audience(client, requestedAudience);
+                    Instant now = clock.instant();
+                    Instant exp = policy.expiry(now, client, grant.maxExpiresAt());
+                    if (!exp.isAfter(now)) {
+                        throw invalidGrant("assertion has expired");
+                    }
+                    TokenMinter.Draft draft = new TokenMinter.Draft(grant.subject(), audience, scopes,
+                            grant.chain().extendedBy(clientActor), now, exp, presenter.confirmation());
+                    partnerStatus.follow(grant.status(), exp);
+                    return tokens.mintFederated(draft, List.of(grant.status().encode()));
+                }));
+    }
+
+    private Future<VerifiedGrant> checkPartnerStatus(VerifiedGrant grant) {
+        partnerStatus.follow(grant.status(), grant.maxExpiresAt());
+        switch (partnerStatus.status(grant.status(), clock.instant())) {
+            case REVOKED:
+                throw invalidGrant("assertion has been revoked");
+            case UNKNOWN:
+                throw invalidGrant("assertion's partner status cannot be checked");
+            default:
+                return Future.succeededFuture(grant);
+        }
+    }
+
+    /** Records of our own agents in a partner's chain (A → B → A), in chain order; absent agents map to null. */
+    private Future<Map<String, AgentRecord>> localAgents(DelegationChain chain) {
+        List<String> ids = new ArrayList<>();
+        for (Actor actor : chain.actors()) {
+            if (issuer.equals(actor.issuer())) {
+                ids.add(actor.subject());
+            }
+        }
+        List<Future<AgentRecord>> lookups = new ArrayList<>();
+        ids.forEach(id -> lookups.add(agents.find(id)));
+        return Future.all(lookups).map(done -> {
+            Map<String, AgentRecord> byId = new java.util.LinkedHashMap<>();
+            for (int i = 0; i < ids.size(); i++) {
+                byId.put(ids.get(i), lookups.get(i).result());
+            }
+            return byId;
+        });
+    }
+
+    /** F19–F22: requested ⊆ grant ∩ partner ∩ registered; the default is that intersection, in grant order. */
+    private static List<String> redeemScope(VerifiedGrant grant, AgentRecord client, List<String> requested) {
+        List<String> partnerScopes = grant.partner().scopes();
+        if (requested == null || requested.isEmpty()) {
+            List<String> granted = new ArrayList<>();
+            for (String s : grant.scopes()) {
+                if (partnerScopes.contains(s) && client.scopes().contains(s)) {
+                    granted.add(s);
+                }
+            }
+            if (granted.isEmpty()) {
+                throw OAuthException.invalidScope("no scope remains: the assertion's scope, the partner's scopes and"
+                        + " agent '" + client.agentId() + "''s scopes do not intersect");
+            }
+            return granted;
+        }
+        for (String s : requested) {
+            if (!grant.scopes().contains(s)) {
+                throw OAuthException.invalidScope("scope '" + s + "' exceeds the assertion's scope");
+            }
+            if (!partnerScopes.contains(s)) {
+                throw OAuthException.invalidScope("scope '" + s + "' is not permitted for partner "
+                        + grant.issuer());
+            }
+            if (!client.scopes().contains(s)) {
+                throw OAuthException.invalidScope("scope '" + s + "' is not registered for agent '"
+                        + client.agentId() + "'");
+            }
+        }
+        return List.copyOf(new LinkedHashSet<>(requested));
+    }
+
+    /** Everything that needs no state, in the order of the refusal table (F04–F11). Blocking: a worker thread. */
+    private VerifiedGrant verify(String assertion) {
+        SignedJWT jwt;
+        try {
+            jwt = SignedJWT.parse(assertion);
+        } catch (ParseException e) {
+            throw invalidGrant("assertion is malformed");
+        }
+        JOSEObjectType typ = jwt.getHeader().getType();
+        if (typ == null || !GRANT_TYPE.equalsIgnoreCase(typ.getType())) {
+            throw invalidGrant("assertion is not a " + GRANT_TYPE + " authorization grant");
+        }
+        JWTClaimsSet unverified;
+        try {
+            unverified = jwt.getJWTClaimsSet();
+        } catch (ParseException e) {
+            throw invalidGrant("assertion is malformed");
+        }
+        String iss = unverified.getIssuer();
+        if (iss == null || iss.isEmpty()) {
+            throw invalidGrant("assertion has invalid claims");
+        }
+        Partner partner = partners.partner(iss);
+        JWKSource<SecurityContext> source;
+        if (issuer.equals(iss)) {
+            source = new ImmutableJWKSet<>(keys.publishedKeys());   // our own grant, presented back to us
+        } else if (partner == null) {
+            throw invalidGrant("assertion issuer '" + iss + "' is not a trusted partner");
+        } else {
+            source = partners.keys(iss);
+            if (source == null) {
+                throw unavailable(iss);
+            }
+        }
+        JWTClaimsSet claims = verifySignature(jwt, source, iss);
+        if (claims.getAudience().size() != 1 || !issuer.equals(claims.getAudience().get(0))) {
+            throw invalidGrant("assertion audience is not this issuer");
+        }
+        if (partner == null) {   // our own grant with our own audience: never minted, so never accepted
+            throw invalidGrant("assertion issuer '" + iss + "' is not a trusted partner");
+        }
+        Instant now = clock.instant();
+        Date exp = claims.getExpirationTime();
+        Date iat = claims.getIssueTime();
+        if (exp != null && !exp.toInstant().plus(clockSkew).isAfter(now)) {
+            throw invalidGrant("assertion has expired");
+        }
+        try {
+            if (exp == null || iat == null || iat.toInstant().isAfter(now.plus(clockSkew))
+                    || Duration.between(iat.toInstant(), exp.toInstant()).compareTo(MAX_ACCEPTED_LIFETIME) > 0) {
+                throw new IllegalArgumentException("times");
+            }
+            String sub = nonEmpty(claims.getSubject());
+            String jti = nonEmpty(claims.getJWTID());
+            String clientId = nonEmpty(claims.getStringClaim("client_id"));
+            String scope = nonEmpty(claims.getStringClaim("scope"));
+            Long maxExp = claims.getLongClaim(MAX_EXP);
+            if (maxExp == null) {
+                throw new IllegalArgumentException("max_exp");
+            }
+            DelegationChain chain = DelegationChain.fromActClaim(claims.getClaim(DelegationChain.ACT),
+                    MAX_CHAIN_DEPTH);
+            if (!chain.current().equals(new Actor(clientId, iss))) {
+                throw new IllegalArgumentException("client_id is not the current actor of " + iss);
+            }
+            ExternalStatus status = ExternalStatus.fromClaim(iss, claims.getClaim("status"));
+            List<String> scopes = List.of(scope.split(" "));
+            return new VerifiedGrant(iss, partner, sub, jti, exp.toInstant(), Instant.ofEpochSecond(maxExp), scopes,
+                    chain, status);
+        } catch (ParseException | TokenVerificationException | IllegalArgumentException e) {
+            throw invalidGrant("assertion has invalid claims");
+        }
+    }
+
+    private static JWTClaimsSet verifySignature(SignedJWT jwt, JWKSource<SecurityContext> source, String iss) {
+        DefaultJWTProcessor<SecurityContext> processor = new DefaultJWTProcessor<>();
+        processor.setJWSTypeVerifier((type, context) -> { });   // checked above, with its own refusal
+        processor.setJWSKeySelector(new JWSVerificationKeySelector<>(JWSAlgorithm.ES256, source));
+        DefaultJWSVerifierFactory factory = new DefaultJWSVerifierFactory();
+        factory.getJCAContext().setProvider(BouncyCastleProviderSingleton.getInstance());
+        processor.setJWSVerifierFactory(factory);
+        processor.setJWTClaimsSetVerifier((claims, context) -> { });   // checked after, with their own refusals
+        try {
+            return processor.process(jwt, null);
+        } catch (KeySourceException e) {
+            throw unavailable(iss);
+        } catch (BadJOSEException | JOSEException e) {
+            throw invalidGrant("assertion signature is invalid");
+        }
+    }
+
+    private static String nonEmpty(String value) {
+        if (value == null || value.isEmpty()) {
+            throw new IllegalArgumentException("missing");
+        }
+        return value;
+    }
+
+    private static OAuthException invalidGrant(String description) {
+        return new OAuthException("invalid_grant", 400, description, null);
+    }
+
+    private static OAuthException unavailable(String partner) {
+        return new OAuthException("temporarily_unavailable", 503, "the keys of partner '" + partner
+                + "' cannot be obtained", null);
+    }
+
+    private String newJti() {
+        byte[] bytes = new byte[16];
+        random.nextBytes(bytes);
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+    }
+
+    /**
+     * F04 before the SDK parses the request: an assertion that is not a signed compact JWT (an unsecured or encrypted
+     * JWT included) gets this table's refusal rather than the SDK's parse message. A missing one is left to the SDK.
+     */
+    public static void requireWellFormed(String assertion) {
+        if (assertion == null) {
+            return;
+        }
+        try {
+            SignedJWT.parse(assertion);
+        } catch (ParseException e) {
+            throw invalidGrant("assertion is malformed");
+        }
+    }
+}

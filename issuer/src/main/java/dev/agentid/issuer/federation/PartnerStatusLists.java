@@ -1,0 +1,296 @@
+package dev.agentid.issuer.federation;
+
+import com.nimbusds.jose.JOSEObjectType;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.crypto.bc.BouncyCastleProviderSingleton;
+import com.nimbusds.jose.crypto.factories.DefaultJWSVerifierFactory;
+import com.nimbusds.jose.jwk.source.JWKSource;
+import com.nimbusds.jose.proc.DefaultJOSEObjectTypeVerifier;
+import com.nimbusds.jose.proc.JWSVerificationKeySelector;
+import com.nimbusds.jose.proc.SecurityContext;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.proc.DefaultJWTProcessor;
+import dev.agentid.issuer.service.TokenLiveness;
+import dev.agentid.issuer.store.TokenRecord;
+import dev.agentid.verifier.status.StatusList;
+import io.vertx.core.Vertx;
+import org.infinispan.Cache;
+import org.infinispan.context.Flag;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The status lists of partner organisations (draft-ietf-oauth-status-list), for the partner-issued ancestors (grants)
+ * of this issuer's tokens. A background job ({@link #refresh()}, every {@code period}, on a worker thread) fetches
+ * every list a live token depends on, verifies it with that partner's own keys ({@code typ statuslist+jwt},
+ * {@code iss} the partner, {@code sub} the uri, {@code exp}) and keeps the bits in memory. The request path only reads
+ * that memory ({@link #status}): it never fetches.
+ *
+ * <p><b>Fail closed.</b> A cached list is usable until {@code fetchedAt + ttl + period + clockSkew} (and never past its
+ * own {@code exp}); after that, or when a list that a token needs was never fetched and the token is older than
+ * {@link #pendingGrace()}, the token's partner status is {@link Status#UNKNOWN} and the token is treated as inactive.
+ */
+public final class PartnerStatusLists implements TokenLiveness.ExternalAncestors {
+
+    public enum Status { VALID, REVOKED, UNKNOWN }
+
+    private static final Logger LOG = Logger.getLogger(PartnerStatusLists.class.getName());
+    private static final Duration HTTP_TIMEOUT = Duration.ofSeconds(5);
+    private static final int MAX_LIST_BYTES = 16 * 1024 * 1024;
+    private static final long MAX_BODY_CHARS = 1024 * 1024;
+    /** A list's ttl is honoured up to this long (a partner cannot make us trust a stale list for days). */
+    private static final Duration MAX_TTL = Duration.ofMinutes(10);
+
+    private record Cached(StatusList list, Instant fetchedAt, Instant usableUntil) {
+    }
+
+    private record Interest(String issuer, Instant until) {
+    }
+
+    private final TrustedPartners partners;
+    private final Clock clock;
+    private final Duration period;
+    private final Duration clockSkew;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(HTTP_TIMEOUT)
+            .followRedirects(HttpClient.Redirect.NEVER).build();
+    private final Map<String, Cached> lists = new ConcurrentHashMap<>();
+    private final Map<String, Interest> interest = new ConcurrentHashMap<>();
+    private volatile Runnable onRevocation = () -> { };
+    private volatile Vertx vertx;
+    private long timer = -1;
+
+    public PartnerStatusLists(TrustedPartners partners, Clock clock, Duration period, Duration clockSkew) {
+        this.partners = partners;
+        this.clock = clock;
+        this.period = period;
+        this.clockSkew = clockSkew;
+    }
+
+    /** Called (on the job's thread) when a fetched list newly marks an index: the issuer's status job rescans. */
+    public void onRevocation(Runnable callback) {
+        this.onRevocation = callback;
+    }
+
+    /** How long a token whose partner list was never fetched yet counts as unrevoked after it was issued. */
+    public Duration pendingGrace() {
+        return period.multipliedBy(2).plus(HTTP_TIMEOUT);
+    }
+
+    /** The refresh period of the job. */
+    public Duration period() {
+        return period;
+    }
+
+    // ---- request path: memory only ----
+
+    /** The status of one partner-issued ancestor of a token issued at {@code tokenIssuedAt}. */
+    public Status status(ExternalStatus ref, Instant tokenIssuedAt) {
+        Instant now = clock.instant();
+        Cached cached = lists.get(ref.uri());
+        if (cached != null && cached.list().status(ref.idx()) != StatusList.VALID) {
+            return Status.REVOKED;   // bits are never cleared: a revocation seen once stays
+        }
+        if (cached != null && now.isBefore(cached.usableUntil())) {
+            return ref.idx() < cached.list().size() ? Status.VALID : Status.UNKNOWN;
+        }
+        if (cached == null && now.isBefore(tokenIssuedAt.plus(pendingGrace()))) {
+            return Status.VALID;     // just issued; the job fetches the list within a period
+        }
+        return Status.UNKNOWN;
+    }
+
+    @Override
+    public TokenLiveness.State check(List<String> references, Instant issuedAt, Instant expiresAt) {
+        TokenLiveness.State state = TokenLiveness.State.ACTIVE;
+        for (String encoded : references) {
+            ExternalStatus ref;
+            try {
+                ref = ExternalStatus.decode(encoded);
+            } catch (IllegalArgumentException e) {
+                return TokenLiveness.State.PARTNER_STATUS_UNKNOWN;
+            }
+            follow(ref, expiresAt);
+            Status status = status(ref, issuedAt);
+            if (status == Status.REVOKED) {
+                return TokenLiveness.State.ANCESTOR_REVOKED;
+            }
+            if (status == Status.UNKNOWN) {
+                state = TokenLiveness.State.PARTNER_STATUS_UNKNOWN;
+            }
+        }
+        return state;
+    }
+
+    /** True only when a fetched list marks the reference (the issuer's status job sets bits only on certainty). */
+    public boolean revoked(String encoded) {
+        try {
+            ExternalStatus ref = ExternalStatus.decode(encoded);
+            Cached cached = lists.get(ref.uri());
+            return cached != null && cached.list().status(ref.idx()) != StatusList.VALID;
+        } catch (IllegalArgumentException | IndexOutOfBoundsException e) {
+            return false;
+        }
+    }
+
+    /** Keeps {@code ref}'s list refreshed until {@code until}; a list not seen before is fetched soon. */
+    public void follow(ExternalStatus ref, Instant until) {
+        Interest before = interest.get(ref.uri());
+        if (before == null || before.until().isBefore(until)) {
+            interest.put(ref.uri(), new Interest(ref.issuer(), until));
+        }
+        if (before == null && !lists.containsKey(ref.uri())) {
+            Vertx v = vertx;
+            if (v != null) {
+                v.executeBlocking(() -> {
+                    fetch(ref.uri(), ref.issuer());
+                    return null;
+                }, false);
+            }
+        }
+    }
+
+    // ---- the background job ----
+
+    /** Follows the partner references of the lineage records on this node, then refreshes now and every period. */
+    public void start(Vertx vertx, Cache<String, TokenRecord> tokens) {
+        this.vertx = vertx;
+        vertx.executeBlocking(() -> {
+            Instant now = clock.instant();
+            for (TokenRecord record : tokens.getAdvancedCache().withFlags(Flag.CACHE_MODE_LOCAL).values()) {
+                for (String encoded : record.externalStatus()) {
+                    try {
+                        ExternalStatus ref = ExternalStatus.decode(encoded);
+                        interest.merge(ref.uri(), new Interest(ref.issuer(), record.expiresAt()),
+                                (a, b) -> a.until().isAfter(b.until()) ? a : b);
+                    } catch (IllegalArgumentException ignored) {
+                        // unreadable: the request path fails closed on it
+                    }
+                }
+            }
+            interest.values().removeIf(i -> i.until().isBefore(now));
+            refresh();
+            return null;
+        }, false).onFailure(e -> LOG.log(Level.WARNING, "partner status lists: first refresh failed", e));
+        timer = vertx.setPeriodic(period.toMillis(), id -> vertx.executeBlocking(() -> {
+            refresh();
+            return null;
+        }, false).onFailure(e -> LOG.log(Level.WARNING, "partner status list refresh failed", e)));
+    }
+
+    public void stop(Vertx vertx) {
+        if (timer >= 0) {
+            vertx.cancelTimer(timer);
+        }
+    }
+
+    /** One pass: fetches every followed list. Blocking (HTTP): never call it on an event loop. */
+    public synchronized void refresh() {
+        Instant now = clock.instant();
+        interest.entrySet().removeIf(e -> e.getValue().until().plus(clockSkew).isBefore(now));
+        lists.keySet().removeIf(uri -> !interest.containsKey(uri));
+        for (Map.Entry<String, Interest> e : interest.entrySet()) {
+            fetch(e.getKey(), e.getValue().issuer());
+        }
+    }
+
+    private void fetch(String uri, String issuer) {
+        JWKSource<SecurityContext> keys = partners.keys(issuer);
+        if (keys == null) {
+            LOG.warning("status list " + uri + ": partner " + issuer + " is not trusted or not discovered");
+            return;
+        }
+        try {
+            HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(uri)).timeout(HTTP_TIMEOUT)
+                    .header("Accept", "application/statuslist+jwt").GET().build(), HttpResponse.BodyHandlers.ofString());
+            if (response.statusCode() != 200) {
+                throw new IOException("answered " + response.statusCode());
+            }
+            if (response.body().length() > MAX_BODY_CHARS) {
+                throw new IOException("is larger than " + MAX_BODY_CHARS + " bytes");
+            }
+            Instant now = clock.instant();
+            Cached next = verify(response.body().trim(), uri, issuer, keys, now);
+            Cached previous = lists.put(uri, next);
+            if (newlyMarked(previous, next)) {
+                onRevocation.run();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (IOException | IllegalArgumentException e) {
+            LOG.warning("status list " + uri + " of partner " + issuer + " not refreshed: " + e.getMessage());
+        }
+    }
+
+    private Cached verify(String body, String uri, String issuer, JWKSource<SecurityContext> keys, Instant now)
+            throws IOException {
+        DefaultJWTProcessor<SecurityContext> processor = new DefaultJWTProcessor<>();
+        processor.setJWSTypeVerifier(new DefaultJOSEObjectTypeVerifier<>(new JOSEObjectType("statuslist+jwt")));
+        processor.setJWSKeySelector(new JWSVerificationKeySelector<>(JWSAlgorithm.ES256, keys));
+        DefaultJWSVerifierFactory factory = new DefaultJWSVerifierFactory();
+        factory.getJCAContext().setProvider(BouncyCastleProviderSingleton.getInstance());
+        processor.setJWSVerifierFactory(factory);
+        processor.setJWTClaimsSetVerifier((claims, context) -> { });
+        JWTClaimsSet claims;
+        try {
+            claims = processor.process(body, null);
+        } catch (java.text.ParseException | com.nimbusds.jose.proc.BadJOSEException
+                 | com.nimbusds.jose.JOSEException e) {
+            throw new IOException("does not verify with the partner's keys: " + e.getMessage());
+        }
+        if (!issuer.equals(claims.getIssuer()) || !uri.equals(claims.getSubject())) {
+            throw new IOException("names iss " + claims.getIssuer() + " and sub " + claims.getSubject());
+        }
+        if (claims.getIssueTime() == null || claims.getIssueTime().toInstant().isAfter(now.plus(clockSkew))) {
+            throw new IOException("has no iat or one in the future");
+        }
+        Instant until = now.plus(MAX_TTL);
+        Object ttl = claims.getClaim("ttl");
+        if (ttl instanceof Number && ((Number) ttl).doubleValue() > 0) {
+            Duration t = Duration.ofMillis((long) Math.min(((Number) ttl).doubleValue() * 1000, MAX_TTL.toMillis()));
+            until = now.plus(t);
+        }
+        until = until.plus(period).plus(clockSkew);
+        if (claims.getExpirationTime() != null) {
+            Instant exp = claims.getExpirationTime().toInstant().plus(clockSkew);
+            if (!exp.isAfter(now)) {
+                throw new IOException("has expired");
+            }
+            if (exp.isBefore(until)) {
+                until = exp;
+            }
+        }
+        Object statusList = claims.getClaim("status_list");
+        if (!(statusList instanceof Map)) {
+            throw new IOException("has no status_list");
+        }
+        Object bits = ((Map<?, ?>) statusList).get("bits");
+        Object lst = ((Map<?, ?>) statusList).get("lst");
+        if (!(bits instanceof Number) || !(lst instanceof String)) {
+            throw new IOException("has no integer bits and string lst");
+        }
+        int b = ((Number) bits).intValue();
+        if (b != 1 && b != 2 && b != 4 && b != 8) {
+            throw new IOException("has bits " + bits);
+        }
+        return new Cached(StatusList.decode((String) lst, b, MAX_LIST_BYTES), now, until);
+    }
+
+    private static boolean newlyMarked(Cached previous, Cached next) {
+        if (previous == null) {
+            return !java.util.Arrays.equals(next.list().toBytes(), new byte[next.list().toBytes().length]);
+        }
+        return !java.util.Arrays.equals(previous.list().toBytes(), next.list().toBytes());
+    }
+}

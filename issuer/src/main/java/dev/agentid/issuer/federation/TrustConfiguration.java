@@ -1,0 +1,182 @@
+package dev.agentid.issuer.federation;
+
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.UnknownHostException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The parsed trust file ({@code ISSUER_TRUST_FILE}): the partner issuers this issuer trusts (identity chaining) and
+ * the external OpenID Providers it trusts for human principals. {@code identity_providers} entries are kept as JSON
+ * for the component that handles human principals; this class only checks that they are objects with an
+ * {@code issuer}.
+ *
+ * <pre>{@code
+ * {"partners": [{"issuer": "https://b.example", "metadata_url": "...optional...",
+ *                "agents": {"<partner agent>": ["<local agent>", ...]}, "scopes": ["tickets:read"]}],
+ *  "identity_providers": [{"issuer": "https://idp.example", ...}]}
+ * }</pre>
+ */
+public record TrustConfiguration(List<Partner> partners, List<JsonObject> identityProviders) {
+
+    public static final TrustConfiguration EMPTY = new TrustConfiguration(List.of(), List.of());
+
+    public TrustConfiguration {
+        partners = List.copyOf(partners);
+        identityProviders = List.copyOf(identityProviders);
+    }
+
+    /** The partner with this issuer identifier, or null. */
+    public Partner partner(String issuer) {
+        for (Partner p : partners) {
+            if (p.issuer().equals(issuer)) {
+                return p;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Parses a trust file.
+     *
+     * @throws IllegalArgumentException naming the first problem
+     */
+    public static TrustConfiguration parse(String json) {
+        JsonObject root;
+        try {
+            root = new JsonObject(json);
+        } catch (DecodeException | ClassCastException e) {
+            throw new IllegalArgumentException("not a JSON object");
+        }
+        for (String key : root.fieldNames()) {
+            if (!key.equals("partners") && !key.equals("identity_providers")) {
+                throw new IllegalArgumentException("unknown member '" + key + "'");
+            }
+        }
+        List<Partner> partners = new ArrayList<>();
+        Set<String> seen = new LinkedHashSet<>();
+        for (JsonObject p : objects(root, "partners")) {
+            Partner partner = partner(p);
+            if (!seen.add(partner.issuer())) {
+                throw new IllegalArgumentException("partner '" + partner.issuer() + "' is listed twice");
+            }
+            partners.add(partner);
+        }
+        List<JsonObject> providers = new ArrayList<>();
+        for (JsonObject idp : objects(root, "identity_providers")) {
+            if (!(idp.getValue("issuer") instanceof String) || idp.getString("issuer").isEmpty()) {
+                throw new IllegalArgumentException("identity_providers: every entry needs an issuer");
+            }
+            providers.add(idp.copy());
+        }
+        return new TrustConfiguration(partners, providers);
+    }
+
+    private static Partner partner(JsonObject p) {
+        for (String key : p.fieldNames()) {
+            if (!Set.of("issuer", "metadata_url", "agents", "scopes").contains(key)) {
+                throw new IllegalArgumentException("partners: unknown member '" + key + "'");
+            }
+        }
+        Object issuerValue = p.getValue("issuer");
+        if (!(issuerValue instanceof String) || ((String) issuerValue).isEmpty()) {
+            throw new IllegalArgumentException("partners: every entry needs an issuer");
+        }
+        String issuer = (String) issuerValue;
+        requireSecureUrl(issuer, "partner issuer");
+        URI metadata = Partner.defaultMetadataUrl(issuer);
+        if (p.containsKey("metadata_url")) {
+            Object value = p.getValue("metadata_url");
+            if (!(value instanceof String)) {
+                throw new IllegalArgumentException("partner '" + issuer + "': metadata_url must be a string");
+            }
+            requireSecureUrl((String) value, "metadata_url of partner '" + issuer + "'");
+            metadata = URI.create((String) value);
+        }
+        Map<String, Set<String>> agents = new LinkedHashMap<>();
+        Object agentsValue = p.getValue("agents");
+        if (agentsValue != null) {
+            if (!(agentsValue instanceof JsonObject)) {
+                throw new IllegalArgumentException("partner '" + issuer + "': agents must be an object");
+            }
+            for (Map.Entry<String, Object> e : (JsonObject) agentsValue) {
+                agents.put(e.getKey(), Set.copyOf(strings(e.getValue(), "partner '" + issuer + "': agents."
+                        + e.getKey())));
+            }
+        }
+        List<String> scopes = p.containsKey("scopes") ? strings(p.getValue("scopes"), "partner '" + issuer
+                + "': scopes") : List.of();
+        return new Partner(issuer, metadata, agents, scopes);
+    }
+
+    private static List<JsonObject> objects(JsonObject root, String member) {
+        Object value = root.getValue(member);
+        if (value == null) {
+            return List.of();
+        }
+        if (!(value instanceof JsonArray)) {
+            throw new IllegalArgumentException(member + " must be an array");
+        }
+        List<JsonObject> list = new ArrayList<>();
+        for (Object o : (JsonArray) value) {
+            if (!(o instanceof JsonObject)) {
+                throw new IllegalArgumentException(member + ": every entry must be an object");
+            }
+            list.add((JsonObject) o);
+        }
+        return list;
+    }
+
+    private static List<String> strings(Object value, String what) {
+        if (!(value instanceof JsonArray)) {
+            throw new IllegalArgumentException(what + " must be an array of strings");
+        }
+        List<String> list = new ArrayList<>();
+        for (Object o : (JsonArray) value) {
+            if (!(o instanceof String) || ((String) o).isEmpty()) {
+                throw new IllegalArgumentException(what + " must be an array of non-empty strings");
+            }
+            list.add((String) o);
+        }
+        return list;
+    }
+
+    /** https, or http to a loopback address (tests, a single machine). */
+    static void requireSecureUrl(String value, String what) {
+        URI uri;
+        try {
+            uri = new URI(value);
+        } catch (java.net.URISyntaxException e) {
+            throw new IllegalArgumentException(what + " is not a URL: " + value);
+        }
+        String scheme = uri.getScheme();
+        if (uri.getHost() == null || uri.getRawQuery() != null || uri.getRawFragment() != null
+                || !("https".equalsIgnoreCase(scheme) || ("http".equalsIgnoreCase(scheme) && isLoopback(uri.getHost())))) {
+            throw new IllegalArgumentException(what + " must be an https URL (http only for loopback): " + value);
+        }
+    }
+
+    static boolean isLoopback(String host) {
+        if ("localhost".equalsIgnoreCase(host)) {
+            return true;
+        }
+        String literal = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+        if (!literal.matches("[0-9.]+|[0-9a-fA-F:]+")) {
+            return false;
+        }
+        try {
+            return InetAddress.getByName(literal).isLoopbackAddress();
+        } catch (UnknownHostException e) {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,210 @@
+package dev.agentid.issuer.federation.idp;
+
+import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.JOSEObjectType;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.KeySourceException;
+import com.nimbusds.jose.crypto.bc.BouncyCastleProviderSingleton;
+import com.nimbusds.jose.crypto.factories.DefaultJWSVerifierFactory;
+import com.nimbusds.jose.jwk.source.JWKSource;
+import com.nimbusds.jose.jwk.source.JWKSourceBuilder;
+import com.nimbusds.jose.proc.BadJOSEException;
+import com.nimbusds.jose.proc.JWSVerificationKeySelector;
+import com.nimbusds.jose.proc.SecurityContext;
+import com.nimbusds.jose.util.DefaultResourceRetriever;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
+import com.nimbusds.jwt.proc.DefaultJWTProcessor;
+import com.nimbusds.oauth2.sdk.ParseException;
+import com.nimbusds.oauth2.sdk.http.HTTPRequest;
+import com.nimbusds.oauth2.sdk.http.HTTPResponse;
+import com.nimbusds.openid.connect.sdk.op.OIDCProviderMetadata;
+import dev.agentid.issuer.federation.idp.HumanTokenException.Reason;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.net.URI;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Verifies the tokens of one trusted OpenID Provider: its own key source (its {@code jwks_uri}, from its discovery
+ * document) and its own Nimbus processor, so that a token is only ever checked with the keys of the IdP it names.
+ * Built off the event loop ({@link #discover} fetches); {@link #verify} may fetch the IdP's keys on a cache miss,
+ * so it runs on a worker thread too. Thread-safe.
+ */
+final class IdentityProviderVerifier implements Closeable {
+
+    /** What an IdP may sign with: asymmetric only, never {@code none} or HS*. */
+    static final Set<JWSAlgorithm> ALLOWED = Set.of(JWSAlgorithm.ES256, JWSAlgorithm.RS256, JWSAlgorithm.PS256);
+    static final JOSEObjectType AT_JWT = new JOSEObjectType("at+jwt");
+    private static final int TIMEOUT_MILLIS = 3000;
+    private static final int SIZE_LIMIT = 256 * 1024;
+
+    private final IdentityProvider idp;
+    private final Set<JWSAlgorithm> idTokenAlgorithms;
+    private final JWKSource<SecurityContext> keys;
+    private final DefaultJWTProcessor<SecurityContext> idTokens;
+    private final DefaultJWTProcessor<SecurityContext> accessTokens;
+    private final Clock clock;
+    private final Duration skew;
+
+    IdentityProviderVerifier(IdentityProvider idp, Set<JWSAlgorithm> idTokenAlgorithms, JWKSource<SecurityContext> keys,
+                             Clock clock, Duration skew) {
+        this.idp = idp;
+        this.idTokenAlgorithms = Set.copyOf(idTokenAlgorithms);
+        this.keys = keys;
+        this.clock = clock;
+        this.skew = skew;
+        this.idTokens = processor(this.idTokenAlgorithms, keys);
+        this.accessTokens = processor(ALLOWED, keys);
+    }
+
+    /**
+     * OpenID Connect Discovery 1.0: fetches the IdP's metadata, requires its {@code issuer} to be exactly the
+     * configured one (section 4.3), and builds a key source on its {@code jwks_uri}. Blocking.
+     *
+     * @throws IOException if the document cannot be fetched or is not valid provider metadata
+     */
+    static IdentityProviderVerifier discover(IdentityProvider idp, Clock clock, Duration skew) throws IOException {
+        HTTPRequest request = new HTTPRequest(HTTPRequest.Method.GET, idp.metadataUrl());
+        request.setConnectTimeout(TIMEOUT_MILLIS);
+        request.setReadTimeout(TIMEOUT_MILLIS);
+        request.setFollowRedirects(false);
+        HTTPResponse response = request.send();
+        if (response.getStatusCode() != 200) {
+            throw new IOException(idp.metadataUrl() + " answered " + response.getStatusCode());
+        }
+        OIDCProviderMetadata metadata;
+        try {
+            metadata = OIDCProviderMetadata.parse(response.getBodyAsJSONObject());
+        } catch (ParseException e) {
+            throw new IOException(idp.metadataUrl() + " is not OpenID provider metadata: " + e.getMessage());
+        }
+        if (!idp.issuer().equals(metadata.getIssuer().getValue())) {
+            throw new IOException(idp.metadataUrl() + " names the issuer '" + metadata.getIssuer()
+                    + "', not '" + idp.issuer() + "'");
+        }
+        URI jwksUri = metadata.getJWKSetURI();
+        if (jwksUri == null) {
+            throw new IOException(idp.metadataUrl() + " has no jwks_uri");
+        }
+        Set<JWSAlgorithm> algorithms = new LinkedHashSet<>();
+        if (metadata.getIDTokenJWSAlgs() != null) {
+            for (JWSAlgorithm alg : metadata.getIDTokenJWSAlgs()) {
+                if (ALLOWED.contains(alg)) {
+                    algorithms.add(alg);
+                }
+            }
+        }
+        if (algorithms.isEmpty()) {
+            throw new IOException(idp.metadataUrl() + " advertises none of " + ALLOWED
+                    + " in id_token_signing_alg_values_supported");
+        }
+        JWKSource<SecurityContext> keys = JWKSourceBuilder.<SecurityContext>create(jwksUri.toURL(),
+                        new DefaultResourceRetriever(TIMEOUT_MILLIS, TIMEOUT_MILLIS, SIZE_LIMIT))
+                .build();
+        return new IdentityProviderVerifier(idp, algorithms, keys, clock, skew);
+    }
+
+    private static DefaultJWTProcessor<SecurityContext> processor(Set<JWSAlgorithm> algorithms,
+                                                                  JWKSource<SecurityContext> keys) {
+        DefaultJWTProcessor<SecurityContext> processor = new DefaultJWTProcessor<>();
+        DefaultJWSVerifierFactory factory = new DefaultJWSVerifierFactory();
+        factory.getJCAContext().setProvider(BouncyCastleProviderSingleton.getInstance());
+        processor.setJWSVerifierFactory(factory);
+        processor.setJWSKeySelector(new JWSVerificationKeySelector<>(algorithms, keys));
+        processor.setJWSTypeVerifier((type, context) -> { });       // checked before, with its own refusal
+        processor.setJWTClaimsSetVerifier((claims, context) -> { });  // checked after, against the injected clock
+        return processor;
+    }
+
+    IdentityProvider provider() {
+        return idp;
+    }
+
+    Set<JWSAlgorithm> idTokenAlgorithms() {
+        return idTokenAlgorithms;
+    }
+
+    /** Verifies a parsed token whose {@code iss} names this IdP. Blocking on a key-cache miss. */
+    HumanToken verify(SignedJWT jwt, HumanToken.Kind kind) throws HumanTokenException {
+        JWSAlgorithm alg = jwt.getHeader().getAlgorithm();
+        Set<JWSAlgorithm> allowed = kind == HumanToken.Kind.ID_TOKEN ? idTokenAlgorithms : ALLOWED;
+        if (!allowed.contains(alg)) {
+            throw fail(Reason.BAD_SIGNATURE, "alg " + alg + " is not allowed");
+        }
+        JOSEObjectType typ = jwt.getHeader().getType();
+        if (kind == HumanToken.Kind.ID_TOKEN ? typ != null && !JOSEObjectType.JWT.equals(typ) : !AT_JWT.equals(typ)) {
+            throw fail(Reason.WRONG_TYPE, (kind == HumanToken.Kind.ID_TOKEN ? "id_token" : "access token") + " typ " + typ);
+        }
+        JWTClaimsSet claims;
+        try {
+            claims = (kind == HumanToken.Kind.ID_TOKEN ? idTokens : accessTokens).process(jwt, null);
+        } catch (KeySourceException e) {
+            throw fail(Reason.UNAVAILABLE, "keys of " + idp.issuer() + " unavailable: " + e.getMessage());
+        } catch (BadJOSEException | JOSEException e) {
+            throw fail(Reason.BAD_SIGNATURE, e.getMessage());
+        }
+        return checkClaims(claims, kind);
+    }
+
+    private HumanToken checkClaims(JWTClaimsSet claims, HumanToken.Kind kind) throws HumanTokenException {
+        if (!idp.issuer().equals(claims.getIssuer())) {
+            throw fail(Reason.UNTRUSTED_ISSUER, "iss " + claims.getIssuer());
+        }
+        String subject = claims.getSubject();
+        Date exp = claims.getExpirationTime();
+        Date iat = claims.getIssueTime();
+        if (subject == null || subject.isEmpty() || subject.length() > 255 || exp == null || iat == null) {
+            throw fail(Reason.INVALID_CLAIMS, "sub, exp and iat are required");
+        }
+        List<String> aud = claims.getAudience();
+        if (aud == null || aud.stream().noneMatch(idp.audiences()::contains)) {
+            throw fail(Reason.WRONG_AUDIENCE, "aud " + aud);
+        }
+        Instant now = clock.instant();
+        if (!exp.toInstant().plus(skew).isAfter(now)) {
+            throw fail(Reason.EXPIRED, "exp " + exp.toInstant());
+        }
+        Date nbf = claims.getNotBeforeTime();
+        if (iat.toInstant().minus(skew).isAfter(now) || (nbf != null && nbf.toInstant().minus(skew).isAfter(now))) {
+            throw fail(Reason.NOT_YET_VALID, "iat " + iat.toInstant());
+        }
+        List<String> groups = new ArrayList<>();
+        if (idp.groupsClaim() != null && claims.getClaim(idp.groupsClaim()) != null) {
+            Object raw = claims.getClaim(idp.groupsClaim());
+            if (!(raw instanceof List)) {
+                throw fail(Reason.INVALID_CLAIMS, idp.groupsClaim() + " is not an array");
+            }
+            for (Object group : (List<?>) raw) {
+                if (!(group instanceof String) || ((String) group).isEmpty()) {
+                    throw fail(Reason.INVALID_CLAIMS, idp.groupsClaim() + " holds a non-string");
+                }
+                groups.add(idp.group((String) group));
+            }
+        }
+        return new HumanToken(idp, subject, idp.principal(subject), groups, exp.toInstant(), kind);
+    }
+
+    private HumanTokenException fail(Reason reason, String detail) {
+        return new HumanTokenException(reason, idp.issuer(), detail);
+    }
+
+    @Override
+    public void close() {
+        if (keys instanceof Closeable) {
+            try {
+                ((Closeable) keys).close();
+            } catch (IOException e) {
+                // nothing held that matters
+            }
+        }
+    }
+}

@@ -1,0 +1,414 @@
+package dev.agentid.issuer.federation;
+
+import com.nimbusds.jose.JOSEObjectType;
+import com.nimbusds.jose.jwk.ECKey;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
+import dev.agentid.issuer.RefusalTable;
+import dev.agentid.issuer.TestAgent;
+import dev.agentid.issuer.TestIssuer;
+import dev.agentid.keys.KeyStoreFile;
+import dev.agentid.verifier.Actor;
+import dev.agentid.verifier.AgentTokenVerifier;
+import dev.agentid.verifier.VerifiedAgentToken;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.URL;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Date;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+
+import static dev.agentid.issuer.RefusalTable.assertRow;
+import static dev.agentid.issuer.TestAgent.agent;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Identity chaining across organisations (profile section "Federation"): three in-process issuers A, B and C, each
+ * with its own data and trust file. A and B trust each other, C trusts A. Every F row of the refusal table is
+ * exercised here (the last check proves it).
+ */
+class FederationTest {
+
+    static final String UNREACHABLE_PARTNER = "http://127.0.0.1:9";
+
+    @TempDir
+    static Path dir;
+    static Organisation a;
+    static Organisation b;
+    static Organisation c;
+    // A's agents
+    static TestAgent a1;
+    static TestAgent a2;
+    static TestAgent aOther;
+    static TestAgent aKilled;
+    // B's agents
+    static TestAgent b1;
+    static TestAgent b2;
+    static TestAgent bNot;
+    static TestAgent bShallow;
+    static TestAgent bNarrow;
+    static TestAgent bReadOnly;
+    // C's agent
+    static TestAgent c1;
+
+    @BeforeAll
+    static void start() {
+        a = Organisation.start("a", dir);
+        b = Organisation.start("b", dir);
+        c = Organisation.start("c", dir);
+        a1 = a.issuer.register(agent("a1"));
+        a2 = a.issuer.register(agent("a2"));
+        aOther = a.issuer.register(agent("a-other"));
+        aKilled = a.issuer.register(agent("a-killed"));
+        b1 = b.issuer.register(agent("b1").delegates("b2"));
+        b2 = b.issuer.register(agent("b2"));
+        bNot = b.issuer.register(agent("b-not"));
+        bShallow = b.issuer.register(agent("b-shallow").maxDepth(1));
+        bNarrow = b.issuer.register(agent("b-narrow").scopes("admin"));
+        bReadOnly = b.issuer.register(agent("b-read-only").scopes("read"));
+        c1 = c.issuer.register(agent("c1"));
+        a.trust(b, Map.of("b1", List.of("a2", "a1")), "read", "write")
+                .trust(c, Map.of())
+                .apply();
+        b.trust(a, Map.of("a1", List.of("b1", "b-shallow", "b-narrow", "b-read-only"),
+                        "a-killed", List.of("b1")), "read", "write")
+                .trust(UNREACHABLE_PARTNER, Map.of(), "read")
+                .apply();
+        c.trust(a, Map.of("a1", List.of("c1")), "read").apply();
+    }
+
+    @AfterAll
+    static void stop() {
+        c.close();
+        b.close();
+        a.close();
+        assertEquals(RefusalTable.idsOf(RefusalTable.FEDERATION_PREFIXES),
+                RefusalTable.exercisedOf(RefusalTable.FEDERATION_PREFIXES), "every F row has a test");
+    }
+
+    static AgentTokenVerifier verifierAt(Organisation org) throws Exception {
+        return AgentTokenVerifier.builder()
+                .trustIssuer(org.url(), new URL(org.url() + "/oauth2/jwks"), "Org " + org.name.toUpperCase())
+                .organisation(a.url(), "Org A")
+                .organisation(b.url(), "Org B")
+                .audience("https://api.example")
+                .build();
+    }
+
+    // ---- the chain ----
+
+    @Test
+    void chainAcrossOrganisationsKeepsThePrincipalAndEveryActorWithItsOrganisation() throws Exception {
+        String root = a.issuer.tokenFor(a1);
+        String grant = a.grantFor(b, a1, root);
+
+        SignedJWT jwt = SignedJWT.parse(grant);
+        assertEquals("chain-grant+jwt", jwt.getHeader().getType().getType());
+        JWTClaimsSet claims = jwt.getJWTClaimsSet();
+        assertEquals(a.url(), claims.getIssuer());
+        assertEquals(List.of(b.url()), claims.getAudience());
+        assertEquals("user:alice", claims.getSubject());
+        assertEquals("a1", claims.getStringClaim("client_id"));
+        assertTrue(Duration.between(claims.getIssueTime().toInstant(), claims.getExpirationTime().toInstant())
+                .compareTo(Duration.ofSeconds(120)) <= 0);
+        assertEquals(Map.of("sub", "a1", "iss", a.url()), claims.getJSONObjectClaim("act"));
+
+        TestIssuer.Response response = b.redeem(b1, grant);
+        assertEquals(200, response.status(), response.body());
+        assertEquals("read write", response.json().getString("scope"));
+        String token = response.json().getString("access_token");
+
+        try (AgentTokenVerifier verifier = verifierAt(b)) {
+            VerifiedAgentToken verified = verifier.verify(token);
+            assertEquals("user:alice", verified.principal());
+            assertEquals(b.url(), verified.issuer());
+            assertEquals(List.of(new Actor("b1", b.url()), new Actor("a1", a.url())), verified.chain().actors());
+            assertEquals(List.of("Org B", "Org A"), verified.organisations());
+            assertEquals("Org A", verified.organisationOf(new Actor("a1", a.url())));
+            assertTrue(!verified.expiresAt().isAfter(Instant.ofEpochSecond(claims.getLongClaim("max_exp"))));
+        }
+        JsonObject introspection = b.issuer.introspect(token);
+        assertEquals(true, introspection.getBoolean("active"));
+        assertEquals(new JsonObject().put("sub", "b1").put("iss", b.url())
+                .put("act", new JsonObject().put("sub", "a1").put("iss", a.url())), introspection.getJsonObject("act"));
+        // the B token continues within B like any other
+        String delegated = b.issuer.exchanged(b2, token);
+        try (AgentTokenVerifier verifier = verifierAt(b)) {
+            assertEquals(List.of("Org B", "Org B", "Org A"), verifier.verify(delegated).organisations());
+        }
+    }
+
+    @Test
+    void chainGoesFromAToBAndBackToA() throws Exception {
+        String atB = b.redeemed(b1, a.grantFor(b, a1, a.issuer.tokenFor(a1)));
+        String grant = b.grantFor(a, b1, atB);
+        String backAtA = a.redeemed(a2, grant, "scope", "read");
+        try (AgentTokenVerifier verifier = verifierAt(a)) {
+            VerifiedAgentToken verified = verifier.verify(backAtA);
+            assertEquals("user:alice", verified.principal());
+            assertEquals(List.of(new Actor("a2", a.url()), new Actor("b1", b.url()), new Actor("a1", a.url())),
+                    verified.chain().actors());
+            assertEquals(List.of("Org A", "Org B", "Org A"), verified.organisations());
+            assertEquals(Set.of("read"), verified.scopes());
+        }
+    }
+
+    @Test
+    void metadataOffersJwtBearerWithATrustFile() {
+        JsonObject md = new JsonObject(a.issuer.send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create(a.url() + "/.well-known/oauth-authorization-server")).GET().build()).body());
+        assertTrue(md.getJsonArray("grant_types_supported").contains(Organisation.JWT_BEARER_GRANT));
+    }
+
+    // ---- step 1 refusals (at A) ----
+
+    @Test
+    void f01GrantAsAccessTokenIsRefused() {
+        assertRow(a.requestGrant(b, a1, a.issuer.tokenFor(a1), "requested_token_type",
+                TestIssuer.ACCESS_TOKEN_TYPE), "F01");
+    }
+
+    @Test
+    void f02GrantForAnAgentThatIsNotTheCurrentActorIsRefused() {
+        assertRow(a.requestGrant(b, aOther, a.issuer.tokenFor(a1)), "F02", "client", "a-other");
+    }
+
+    @Test
+    void grantScopeBeyondTheSubjectTokenIsRefused() {
+        assertRow(a.requestGrant(b, a1, a.issuer.tokenFor(a1, "scope", "read"), "scope", "write"), "X17",
+                "scope", "write");
+    }
+
+    // ---- step 2 refusals (at B) ----
+
+    @Test
+    void f03MissingAssertionIsRefused() {
+        assertRow(b.redeem(b1, null), "F03");
+    }
+
+    @Test
+    void f04MalformedAssertionIsRefused() {
+        assertRow(b.redeem(b1, "not-a-jwt"), "F04");
+    }
+
+    @Test
+    void f05AccessTokenPresentedAsAGrantIsRefused() {
+        assertRow(b.redeem(b1, a.issuer.tokenFor(a1)), "F05");
+    }
+
+    @Test
+    void f06GrantOfAnUntrustedOrganisationIsRefused() {
+        String forged = Organisation.sign(FederationService.GRANT_JOSE_TYPE,
+                grantClaims("https://untrusted.example", b.url()).build(), TestAgent.newKey(), "k1");
+        assertRow(b.redeem(b1, forged), "F06", "iss", "https://untrusted.example");
+    }
+
+    @Test
+    void f07PartnerWhoseKeysCannotBeObtainedIsUnavailable() {
+        String forged = Organisation.sign(FederationService.GRANT_JOSE_TYPE,
+                grantClaims(UNREACHABLE_PARTNER, b.url()).build(), TestAgent.newKey(), "k1");
+        assertRow(b.redeem(b1, forged), "F07", "iss", UNREACHABLE_PARTNER);
+    }
+
+    @Test
+    void f08GrantSignedWithAnotherKeyIsRefused() {
+        ECKey real = KeyStoreFile.in(a.issuer.dataDir).load().signingKey(Instant.now()).privateJwk();
+        String forged = Organisation.sign(FederationService.GRANT_JOSE_TYPE, grantClaims(a.url(), b.url()).build(),
+                TestAgent.newKey(), real.getKeyID());
+        assertRow(b.redeem(b1, forged), "F08");
+    }
+
+    @Test
+    void f09GrantForBPresentedAtAIsRefused() {
+        String grant = a.grantFor(b, a1, a.issuer.tokenFor(a1));
+        assertRow(a.redeem(a2, grant), "F09");
+    }
+
+    @Test
+    void f09GrantForBReplayedAtAThirdOrganisationIsRefused() {
+        String grant = a.grantFor(b, a1, a.issuer.tokenFor(a1));
+        assertEquals(200, b.redeem(b1, grant).status());
+        assertRow(c.redeem(c1, grant), "F09");
+    }
+
+    @Test
+    void f10ExpiredGrantIsRefused() {
+        Instant past = Instant.now().minusSeconds(600);
+        String forged = a.sign(FederationService.GRANT_JOSE_TYPE, grantClaims(a.url(), b.url())
+                .issueTime(Date.from(past)).expirationTime(Date.from(past.plusSeconds(60))).build());
+        assertRow(b.redeem(b1, forged), "F10");
+    }
+
+    @Test
+    void f11GrantWithoutMaxExpIsRefused() {
+        String forged = a.sign(FederationService.GRANT_JOSE_TYPE, grantClaims(a.url(), b.url())
+                .claim("max_exp", null).build());
+        assertRow(b.redeem(b1, forged), "F11");
+    }
+
+    @Test
+    void f11GrantLivingLongerThanFiveMinutesIsRefused() {
+        String forged = a.sign(FederationService.GRANT_JOSE_TYPE, grantClaims(a.url(), b.url())
+                .expirationTime(Date.from(Instant.now().plusSeconds(3600))).build());
+        assertRow(b.redeem(b1, forged), "F11");
+    }
+
+    @Test
+    void f11GrantWhoseCurrentActorIsNotItsClientIsRefused() {
+        String forged = a.sign(FederationService.GRANT_JOSE_TYPE, grantClaims(a.url(), b.url())
+                .claim("client_id", "a2").build());
+        assertRow(b.redeem(b1, forged), "F11");
+    }
+
+    @Test
+    void f12GrantReplayedAtItsAudienceIsRefused() {
+        String grant = a.grantFor(b, a1, a.issuer.tokenFor(a1));
+        assertEquals(200, b.redeem(b1, grant).status());
+        assertRow(b.redeem(b1, grant), "F12");
+    }
+
+    @Test
+    void f15PartnerActorNotPermittedByPolicyIsRefused() {
+        String grant = a.grantFor(b, a1, a.issuer.tokenFor(a1));
+        assertRow(b.redeem(bNot, grant), "F15", "partner_agent", "a1", "iss", a.url(), "agent", "b-not");
+    }
+
+    @Test
+    void f16KilledOwnAgentInAReturningChainIsRefused() {
+        String atB = b.redeemed(b1, a.grantFor(b, aKilled, a.issuer.tokenFor(aKilled)));
+        String grant = b.grantFor(a, b1, atB);
+        assertEquals(200, a.issuer.admin("POST", "/admin/agents/a-killed/kill", null).status());
+        assertRow(a.redeem(a2, grant), "F16", "agent", "a-killed");
+    }
+
+    @Test
+    void f17AgentAlreadyInTheChainIsRefused() {
+        String atB = b.redeemed(b1, a.grantFor(b, a1, a.issuer.tokenFor(a1)));
+        assertRow(a.redeem(a1, b.grantFor(a, b1, atB)), "F17", "client", "a1");
+    }
+
+    @Test
+    void f18DepthBeyondTheClientsLimitIsRefused() {
+        String grant = a.grantFor(b, a1, a.issuer.tokenFor(a1));
+        assertRow(b.redeem(bShallow, grant), "F18", "n", "2", "limit", "1");
+    }
+
+    @Test
+    void f19ScopeBeyondTheGrantIsRefused() {
+        String grant = a.grantFor(b, a1, a.issuer.tokenFor(a1), "scope", "read");
+        assertRow(b.redeem(b1, grant, "scope", "write"), "F19", "scope", "write");
+    }
+
+    @Test
+    void f20PartnerScopeBeyondTheTrustFileIsRefused() {
+        String grant = a.grantFor(b, a1, a.issuer.tokenFor(a1));
+        assertRow(b.redeem(b1, grant, "scope", "admin"), "F20", "scope", "admin", "iss", a.url());
+    }
+
+    @Test
+    void f21ScopeNotRegisteredForTheClientIsRefused() {
+        String grant = a.grantFor(b, a1, a.issuer.tokenFor(a1));
+        assertRow(b.redeem(bReadOnly, grant, "scope", "write"), "F21", "scope", "write", "agent", "b-read-only");
+    }
+
+    @Test
+    void f22NoCommonScopeIsRefused() {
+        String grant = a.grantFor(b, a1, a.issuer.tokenFor(a1));
+        assertRow(b.redeem(bNarrow, grant), "F22", "agent", "b-narrow");
+    }
+
+    // ---- revocation across organisations ----
+
+    @Test
+    void revokingTheRootAtAReachesBAndComesBackToA() {
+        String root = a.issuer.tokenFor(a1);
+        String atB = b.redeemed(b1, a.grantFor(b, a1, root));
+        String unused = a.grantFor(b, a1, root);
+        String backAtA = a.redeemed(a2, b.grantFor(a, b1, atB), "scope", "read");
+        assertEquals(true, b.issuer.introspect(atB).getBoolean("active"));
+        assertEquals(true, a.issuer.introspect(backAtA).getBoolean("active"));
+
+        assertEquals(200, a.issuer.revoke(a1, root).status());
+        a.issuer.server.statusLists().refresh();            // A's status job marks the grants
+        b.federation().partnerStatus().refresh();          // B's refresher fetches A's list
+
+        assertEquals(new JsonObject().put("active", false), b.issuer.introspect(atB));
+        assertRow(b.issuer.exchange(b2, atB), "X12");
+        assertRow(b.redeem(b1, unused), "F13");
+
+        b.issuer.server.statusLists().refresh();            // B's status job marks B's grant for A
+        a.federation().partnerStatus().refresh();          // A's refresher fetches B's list
+        assertEquals(new JsonObject().put("active", false), a.issuer.introspect(backAtA));
+    }
+
+    @Test
+    void partnerStatusThatCannotBeRefreshedFailsClosed(@TempDir Path own) {
+        Map<String, String> skew = Map.of("ISSUER_CLOCK_SKEW_SECONDS", "5");
+        try (Organisation d = Organisation.start("d", own, skew); Organisation e = Organisation.start("e", own, skew)) {
+            TestAgent d1 = d.issuer.register(agent("d1"));
+            TestAgent e1 = e.issuer.register(agent("e1").delegates("e2"));
+            TestAgent e2 = e.issuer.register(agent("e2"));
+            d.trust(e, Map.of()).apply();
+            e.trust(d, Map.of("d1", List.of("e1")), "read", "write").apply();
+            String root = d.issuer.tokenFor(d1);
+            String atE = e.redeemed(e1, d.grantFor(e, d1, root));
+            String pending = d.grantFor(e, d1, root);
+            e.federation().partnerStatus().refresh();
+            assertEquals(true, e.issuer.introspect(atE).getBoolean("active"));
+
+            d.close();                                      // D's status lists can no longer be fetched
+            e.issuer.clock.advance(Duration.ofSeconds(70));  // beyond ttl 60 s + refresh 1 s + skew 5 s
+            e.federation().partnerStatus().refresh();
+
+            assertEquals(new JsonObject().put("active", false), e.issuer.introspect(atE));
+            assertRow(e.issuer.exchange(e2, atE), "F23");
+            assertRow(e.redeem(e1, pending), "F14");
+        }
+    }
+
+    // ---- the trust file ----
+
+    @Test
+    void trustFileReloadAddsAndRemovesPartnersWithoutRestart() {
+        String first = a.grantFor(c, a1, a.issuer.tokenFor(a1));
+        c.distrustAll().apply();
+        assertRow(c.redeem(c1, first), "F06", "iss", a.url());
+        c.trust(a, Map.of("a1", List.of("c1")), "read").apply();
+        TestIssuer.Response accepted = c.redeem(c1, a.grantFor(c, a1, a.issuer.tokenFor(a1)));
+        assertEquals(200, accepted.status(), accepted.body());
+        assertEquals("read", accepted.json().getString("scope"));
+    }
+
+    @Test
+    void brokenTrustFileKeepsThePreviousTrust() throws Exception {
+        java.nio.file.Files.writeString(c.trustFile, "{not json");
+        assertFalse(c.federation().partners().reload());
+        assertEquals(a.url(), c.federation().partners().trust().partners().get(0).issuer());
+        c.distrustAll().trust(a, Map.of("a1", List.of("c1")), "read").apply();
+    }
+
+    static JWTClaimsSet.Builder grantClaims(String iss, String aud) {
+        Instant now = Instant.now();
+        return new JWTClaimsSet.Builder().issuer(iss).subject("user:alice").audience(aud)
+                .issueTime(Date.from(now)).expirationTime(Date.from(now.plusSeconds(60)))
+                .jwtID(UUID.randomUUID().toString()).claim("client_id", "a1").claim("scope", "read")
+                .claim("act", Map.of("sub", "a1", "iss", iss))
+                .claim("max_exp", now.plusSeconds(300).getEpochSecond())
+                .claim("status", Map.of("status_list", Map.of("idx", 0, "uri", iss + "/oauth2/status/0")));
+    }
+
+    static JOSEObjectType at() {
+        return new JOSEObjectType("at+jwt");
+    }
+}

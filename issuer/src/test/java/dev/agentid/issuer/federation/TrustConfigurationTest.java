@@ -1,0 +1,50 @@
+package dev.agentid.issuer.federation;
+
+import org.junit.jupiter.api.Test;
+
+import java.net.URI;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class TrustConfigurationTest {
+
+    @Test
+    void partnerEntriesParseWithTheirPolicyAndDefaultMetadataUrl() {
+        TrustConfiguration trust = TrustConfiguration.parse("{\"partners\": [{\"issuer\": \"https://b.example/tenant\","
+                + " \"agents\": {\"b1\": [\"a1\", \"a2\"]}, \"scopes\": [\"read\"]}],"
+                + " \"identity_providers\": [{\"issuer\": \"https://idp.example\", \"audience\": \"x\"}]}");
+        Partner b = trust.partner("https://b.example/tenant");
+        assertEquals(URI.create("https://b.example/.well-known/oauth-authorization-server/tenant"), b.metadataUrl());
+        assertTrue(b.mayActFor("b1", "a2"));
+        assertFalse(b.mayActFor("b1", "a3"));
+        assertFalse(b.mayActFor("b2", "a1"));
+        assertEquals(List.of("read"), b.scopes());
+        assertEquals("x", trust.identityProviders().get(0).getString("audience"));
+    }
+
+    @Test
+    void unsafeOrAmbiguousTrustFilesAreRefused() {
+        assertThrows(IllegalArgumentException.class, () -> TrustConfiguration.parse("[]"));
+        assertThrows(IllegalArgumentException.class, () -> TrustConfiguration.parse("{\"partner\": []}"));
+        assertThrows(IllegalArgumentException.class,
+                () -> TrustConfiguration.parse("{\"partners\": [{\"issuer\": \"http://b.example\"}]}"));
+        assertThrows(IllegalArgumentException.class, () -> TrustConfiguration.parse(
+                "{\"partners\": [{\"issuer\": \"https://b.example\"}, {\"issuer\": \"https://b.example\"}]}"));
+        assertThrows(IllegalArgumentException.class, () -> TrustConfiguration.parse(
+                "{\"partners\": [{\"issuer\": \"https://b.example\", \"agents\": {\"b1\": \"a1\"}}]}"));
+        assertEquals(1, TrustConfiguration.parse(
+                "{\"partners\": [{\"issuer\": \"http://127.0.0.1:9001\"}]}").partners().size());
+    }
+
+    @Test
+    void externalStatusReferencesRoundTripAndStayUnderTheirIssuer() {
+        ExternalStatus ref = new ExternalStatus("https://a.example", "https://a.example/oauth2/status/0", 41);
+        assertEquals(ref, ExternalStatus.decode(ref.encode()));
+        assertThrows(IllegalArgumentException.class, () -> ExternalStatus.fromClaim("https://a.example",
+                java.util.Map.of("status_list", java.util.Map.of("idx", 1, "uri", "https://evil.example/0"))));
+    }
+}
