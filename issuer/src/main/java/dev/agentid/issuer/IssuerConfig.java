@@ -1,5 +1,6 @@
 package dev.agentid.issuer;
 
+import dev.agentid.issuer.store.ClusterSettings;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.file.Files;
@@ -22,7 +23,12 @@ public record IssuerConfig(
         Duration maxTokenLifetime,
         int maxDelegationDepth,
         Duration clockSkew,
-        Duration keysReloadInterval) {
+        Duration keysReloadInterval,
+        dev.agentid.issuer.binding.TlsSettings tls,   // null: plain HTTP
+        Path attestersFile,                           // null: no trusted attesters
+        ClusterSettings cluster,                      // null: a single node on its embedded store
+        Path trustFile,                               // null: no partner organisations, no identity providers
+        Duration partnerStatusRefresh) {              // how often partners' status lists are fetched
 
     public static final int DEFAULT_PORT = 8080;
 
@@ -61,7 +67,44 @@ public record IssuerConfig(
         int maxDepth = intValue(v, "ISSUER_MAX_DELEGATION_DEPTH", 5, 1, 10);
         Duration skew = Duration.ofSeconds(intValue(v, "ISSUER_CLOCK_SKEW_SECONDS", 60, 0, 300));
         Duration reload = Duration.ofMillis(intValue(v, "ISSUER_KEYS_RELOAD_MILLIS", 1000, 100, 600_000));
-        return new IssuerConfig(host, port, url, dataDir, admin, maxLifetime, maxDepth, skew, reload);
+        dev.agentid.issuer.binding.TlsSettings tls = dev.agentid.issuer.binding.TlsSettings.fromValues(v);
+        String attesters = blankToNull(v.get("ISSUER_ATTESTERS_FILE"));
+        Path attestersFile = attesters == null ? null : Path.of(attesters).toAbsolutePath().normalize();
+        ClusterSettings cluster = cluster(v);
+        if (cluster != null && url == null) {
+            throw new IllegalArgumentException("ISSUER_URL is required with ISSUER_CLUSTER_*: every node must mint and"
+                    + " accept tokens of the same issuer");
+        }
+        String trust = blankToNull(v.get("ISSUER_TRUST_FILE"));
+        Path trustFile = trust == null ? null : Path.of(trust).toAbsolutePath().normalize();
+        Duration partnerRefresh = Duration.ofMillis(intValue(v, "ISSUER_PARTNER_STATUS_REFRESH_MILLIS", 5000, 100,
+                600_000));
+        return new IssuerConfig(host, port, url, dataDir, admin, maxLifetime, maxDepth, skew, reload, tls,
+                attestersFile, cluster, trustFile, partnerRefresh);
+    }
+
+    /**
+     * ISSUER_CLUSTER_BIND (host:port this node listens on), ISSUER_CLUSTER_MEMBERS (comma-separated host:port list,
+     * this node included) and ISSUER_CLUSTER_NAME: all three or none (none: a single node). See docs/CLUSTER.md.
+     */
+    private static ClusterSettings cluster(Map<String, String> v) {
+        String bind = blankToNull(v.get("ISSUER_CLUSTER_BIND"));
+        String members = blankToNull(v.get("ISSUER_CLUSTER_MEMBERS"));
+        String name = blankToNull(v.get("ISSUER_CLUSTER_NAME"));
+        if (bind == null && members == null && name == null) {
+            return null;
+        }
+        if (bind == null || members == null || name == null) {
+            throw new IllegalArgumentException("set all of ISSUER_CLUSTER_BIND, ISSUER_CLUSTER_MEMBERS and"
+                    + " ISSUER_CLUSTER_NAME, or none of them");
+        }
+        try {
+            return ClusterSettings.parse(bind, members, name);
+        } catch (IllegalArgumentException e) {
+            String message = e.getMessage();
+            throw new IllegalArgumentException(message.startsWith("ISSUER_CLUSTER_") ? message
+                    : "ISSUER_CLUSTER_MEMBERS/ISSUER_CLUSTER_BIND: " + message);
+        }
     }
 
     private static int intValue(Map<String, String> v, String name, int def, int min, int max) {
@@ -86,7 +129,8 @@ public record IssuerConfig(
 
     /** The issuer identifier once the port is known. */
     public String issuerUrlFor(int boundPort) {
-        return issuerUrl != null ? issuerUrl : "http://" + hostForUrl() + ":" + boundPort;
+        String scheme = tls != null ? "https://" : "http://";   // TLS on ISSUER_PORT when ISSUER_TLS_* are set
+        return issuerUrl != null ? issuerUrl : scheme + hostForUrl() + ":" + boundPort;
     }
 
     private String hostForUrl() {
@@ -97,6 +141,8 @@ public record IssuerConfig(
     public String toString() {   // never prints the admin token
         return "IssuerConfig[host=" + host + ", port=" + port + ", issuerUrl=" + issuerUrl + ", dataDir=" + dataDir
                 + ", adminToken=" + (adminToken == null ? "<generated>" : "<set>") + ", maxTokenLifetime="
-                + maxTokenLifetime + ", maxDelegationDepth=" + maxDelegationDepth + ", clockSkew=" + clockSkew + "]";
+                + maxTokenLifetime + ", maxDelegationDepth=" + maxDelegationDepth + ", clockSkew=" + clockSkew
+                + ", tls=" + tls + ", attestersFile=" + attestersFile + ", cluster=" + cluster + ", trustFile=" + trustFile
+                + ", partnerStatusRefresh=" + partnerStatusRefresh + "]";
     }
 }

@@ -1,6 +1,17 @@
 package dev.agentid.issuer;
 
 import com.nimbusds.oauth2.sdk.id.Audience;
+import dev.agentid.issuer.attestation.AttestersFile;
+import dev.agentid.issuer.attestation.ClientAttestationVerifier;
+import dev.agentid.issuer.attestation.TrustedAttesters;
+import dev.agentid.issuer.binding.ClientCertificates;
+import dev.agentid.issuer.binding.DpopProofVerifier;
+import dev.agentid.issuer.binding.SenderBinding;
+import dev.agentid.issuer.binding.TlsClientAuthenticator;
+import dev.agentid.issuer.federation.idp.HumanPrincipals;
+import dev.agentid.issuer.federation.FederationService;
+import dev.agentid.issuer.federation.PartnerStatusLists;
+import dev.agentid.issuer.federation.TrustedPartners;
 import dev.agentid.issuer.http.Routes;
 import dev.agentid.issuer.service.ClientAuthenticator;
 import dev.agentid.issuer.service.DelegationPolicy;
@@ -8,7 +19,9 @@ import dev.agentid.issuer.service.KeyService;
 import dev.agentid.issuer.service.TokenLiveness;
 import dev.agentid.issuer.service.TokenMinter;
 import dev.agentid.issuer.service.TokenService;
+import dev.agentid.issuer.status.StatusLists;
 import dev.agentid.issuer.store.StateStore;
+import dev.agentid.issuer.store.StoreConfiguration;
 import dev.agentid.keys.KeyRing;
 import dev.agentid.keys.KeyStoreFile;
 import io.vertx.core.Vertx;
@@ -44,7 +57,12 @@ public final class IssuerServer implements AutoCloseable {
     private final int port;
     private final String adminToken;
 
-    private IssuerServer(Vertx vertx, StateStore state, HttpServer http, String issuer, int port, String adminToken) {
+    private final StatusLists statusLists;
+    private FederationService federation;
+
+    private IssuerServer(Vertx vertx, StateStore state, HttpServer http, String issuer, int port, String adminToken,
+                         StatusLists statusLists) {
+        this.statusLists = statusLists;
         this.vertx = vertx;
         this.state = state;
         this.http = http;
@@ -60,15 +78,19 @@ public final class IssuerServer implements AutoCloseable {
         String adminToken = config.adminToken() != null ? config.adminToken() : adminTokenFile(dataDir);
         KeyStoreFile keyFile = KeyStoreFile.in(dataDir);
         KeyRing ring = keyFile.loadOrCreate(clock);
-        StateStore state = StateStore.start(dataDir, clock);
+        StateStore state = StateStore.start(dataDir, clock, config.cluster());
         Vertx vertx = Vertx.vertx();
         try {
             AtomicReference<Router> router = new AtomicReference<>();
-            HttpServer http = vertx.createHttpServer(new HttpServerOptions()
-                            .setHost(config.host())
-                            .setPort(config.port())
-                            .setMaxFormAttributeSize(Routes.MAX_BODY_BYTES)
-                            .setMaxHeaderSize(16 * 1024))
+            HttpServerOptions options = new HttpServerOptions()
+                    .setHost(config.host())
+                    .setPort(config.port())
+                    .setMaxFormAttributeSize(Routes.MAX_BODY_BYTES)
+                    .setMaxHeaderSize(16 * 1024);
+            if (config.tls() != null) {
+                config.tls().apply(options);
+            }
+            HttpServer http = vertx.createHttpServer(options)
                     .requestHandler(request -> {
                         Router r = router.get();
                         if (r == null) {
@@ -83,24 +105,74 @@ public final class IssuerServer implements AutoCloseable {
 
             KeyService keys = new KeyService(keyFile, ring, clock, issuer, config.maxTokenLifetime(),
                     config.clockSkew(), config.maxDelegationDepth());
+            state.replicatedKeys(keyFile).ifPresent(shared -> keys.replicate(vertx, shared));
             keys.watch(vertx, config.keysReloadInterval());
             TokenMinter minter = new TokenMinter(issuer, keys);
-            TokenLiveness liveness = new TokenLiveness(state.tokens(), state.agents(), issuer);
+            TrustedPartners partners = config.trustFile() == null ? TrustedPartners.none()
+                    : TrustedPartners.load(config.trustFile());
+            partners.discoverAll();   // blocking HTTP: start() runs on a plain thread; failures are retried
+            partners.watch(vertx, config.keysReloadInterval());
+            // human principals: the trust file's identity_providers (OIDC discovery, blocking here, then followed)
+            HumanPrincipals humans = new HumanPrincipals(clock, config.clockSkew());
+            humans.update(partners.trust().identityProviders());
+            humans.watch(vertx, config.keysReloadInterval(), () -> partners.trust().identityProviders());
+            PartnerStatusLists partnerStatus = new PartnerStatusLists(partners, clock, config.partnerStatusRefresh(),
+                    config.clockSkew());
+            TokenLiveness liveness = new TokenLiveness(state.tokens(), state.agents(), issuer, partnerStatus);
             DelegationPolicy policy = new DelegationPolicy(config.maxDelegationDepth(), config.maxTokenLifetime());
-            TokenService tokens = new TokenService(clock, minter, keys, state.tokens(), liveness, policy);
+            StatusLists statusLists = new StatusLists(issuer, keys, clock, StatusLists.DEFAULT_TTL, config.clockSkew(),
+                    state.statusIndices(), new StatusLists.Caches(state.cache(StoreConfiguration.STATUS_LISTS),
+                    state.cache(StoreConfiguration.STATUS_ALLOC), state.cache("tokens"), state.cache("revoked"),
+                    state.cache("agents")));
+            statusLists.externalRevocation(partnerStatus::revoked);
+            statusLists.start(vertx, StatusLists.DEFAULT_PERIOD);
+            partnerStatus.onRevocation(statusLists::changed);
+            partnerStatus.start(vertx, state.cache("tokens"));
+            TokenService tokens = new TokenService(clock, minter, keys, state.tokens(), liveness, policy, statusLists,
+                    humans);
             ClientAuthenticator clients = new ClientAuthenticator(state.agents(), state.replay(), clock,
                     Set.of(new Audience(issuer), new Audience(issuer + Routes.TOKEN_PATH),
                             new Audience(issuer + Routes.INTROSPECTION_PATH),
                             new Audience(issuer + Routes.REVOCATION_PATH)));
+            SenderBinding binding = senderBinding(config, clock, issuer, state);
+            FederationService federation = new FederationService(vertx, issuer, clock, config.clockSkew(), keys,
+                    tokens, liveness, policy, state.tokens(), statusLists, state.agents(), state.replay(), partners,
+                    partnerStatus);
             router.set(Routes.router(new Routes.Wiring(vertx, clock, issuer, adminToken, state, keys, tokens,
-                    liveness, clients, config.maxDelegationDepth(), config.maxTokenLifetime())));
+                    liveness, clients, config.maxDelegationDepth(), config.maxTokenLifetime(), statusLists,
+                    binding, attestations(config, vertx, clock, issuer, state), federation)));
             writePortFile(dataDir, port);
-            return new IssuerServer(vertx, state, http, issuer, port, adminToken);
+            IssuerServer server = new IssuerServer(vertx, state, http, issuer, port, adminToken, statusLists);
+            server.federation = federation;
+            return server;
         } catch (RuntimeException e) {
             vertx.close();
             state.close();
             throw e;
         }
+    }
+
+    /** Client attestations: trusted attesters from ISSUER_ATTESTERS_FILE (reloaded on change), else none. */
+    private static ClientAttestationVerifier attestations(IssuerConfig config, Vertx vertx, Clock clock,
+                                                          String issuer, StateStore state) {
+        java.util.function.Supplier<TrustedAttesters> attesters = AttestersFile.fixed(TrustedAttesters.NONE);
+        if (config.attestersFile() != null) {
+            AttestersFile file = AttestersFile.load(config.attestersFile());
+            file.watch(vertx, config.keysReloadInterval());
+            LOG.info("trusted attesters: " + file.get());
+            attesters = file;
+        }
+        return new ClientAttestationVerifier(attesters, state.replay(), clock, issuer, config.clockSkew());
+    }
+
+    /** DPoP always; mutual TLS when the TLS listener requests client certificates of the agent CA. */
+    private static SenderBinding senderBinding(IssuerConfig config, Clock clock, String issuer, StateStore state) {
+        DpopProofVerifier dpop = new DpopProofVerifier(java.net.URI.create(issuer + Routes.TOKEN_PATH),
+                state.replay(), clock, config.clockSkew());
+        TlsClientAuthenticator tls = config.tls() == null || !config.tls().mutualTls() ? null
+                : new TlsClientAuthenticator(state.agents(),
+                        new ClientCertificates(config.tls().clientCaCertificate(), clock));
+        return new SenderBinding(dpop, tls);
     }
 
     private static <T> T await(io.vertx.core.Future<T> future) {
@@ -125,6 +197,16 @@ public final class IssuerServer implements AutoCloseable {
 
     public Vertx vertx() {
         return vertx;
+    }
+
+    /** The status lists (draft-ietf-oauth-status-list); tests drive {@link StatusLists#refresh()} directly. */
+    public StatusLists statusLists() {
+        return statusLists;
+    }
+
+    /** Identity chaining: trusted partners and their status lists; tests drive reloads and refreshes directly. */
+    public FederationService federation() {
+        return federation;
     }
 
     @Override

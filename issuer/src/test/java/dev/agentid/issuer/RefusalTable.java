@@ -16,7 +16,20 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 /** The refusal table of the profile (spec/refusals/token-endpoint.json), as tests consume it. */
-final class RefusalTable {
+public final class RefusalTable {
+
+    /** Rows of the sender-constrained token step (DPoP, mutual TLS), exercised by binding/BindingRefusalTest. */
+    public static final java.util.List<String> BINDING_PREFIXES = java.util.List.of("D", "M");
+    /** Rows of the client-attestation step, exercised by attestation/ClientAttestationTest. */
+    public static final java.util.List<String> ATTESTATION_PREFIXES = java.util.List.of("A");
+    /** Rows of human principals (federation/idp), exercised by federation/idp/HumanPrincipalRefusalTest. */
+    public static final java.util.List<String> HUMAN_PREFIXES = java.util.List.of("H");
+    /** Rows of identity chaining across organisations, exercised by federation/FederationTest. */
+    public static final java.util.List<String> FEDERATION_PREFIXES = java.util.List.of("F");
+    /** Rows that a class other than TokenEndpointRefusalTest exercises and checks. */
+    public static final java.util.List<String> DELEGATED_PREFIXES = java.util.stream.Stream
+            .of(BINDING_PREFIXES, ATTESTATION_PREFIXES, HUMAN_PREFIXES, FEDERATION_PREFIXES)
+            .flatMap(java.util.List::stream).toList();
 
     static final Path FILE = Path.of(System.getProperty("user.dir")).resolveSibling("spec")
             .resolve("refusals").resolve("token-endpoint.json");
@@ -48,8 +61,36 @@ final class RefusalTable {
         return EXERCISED;
     }
 
+    /** The ids of the rows whose id starts with none of the prefixes. */
+    public static Set<String> idsExcept(java.util.List<String> prefixes) {
+        return select(ids(), prefixes, false);
+    }
+
+    public static Set<String> exercisedExcept(java.util.List<String> prefixes) {
+        return select(EXERCISED, prefixes, false);
+    }
+
+    /** The ids of the rows whose id starts with one of the prefixes. */
+    public static Set<String> idsOf(java.util.List<String> prefixes) {
+        return select(ids(), prefixes, true);
+    }
+
+    public static Set<String> exercisedOf(java.util.List<String> prefixes) {
+        return select(EXERCISED, prefixes, true);
+    }
+
+    private static Set<String> select(Set<String> ids, java.util.List<String> prefixes, boolean matching) {
+        Set<String> selected = new java.util.TreeSet<>();
+        for (String id : ids) {
+            if (prefixes.stream().anyMatch(id::startsWith) == matching) {
+                selected.add(id);
+            }
+        }
+        return selected;
+    }
+
     /** Asserts the response is exactly the row's refusal, with {placeholders} filled in. */
-    static void assertRow(TestIssuer.Response response, String id, String... placeholders) {
+    public static void assertRow(TestIssuer.Response response, String id, String... placeholders) {
         JsonObject row = ROWS.get(id);
         assertNotNull(row, "no row " + id + " in " + FILE);
         String description = row.getString("error_description");

@@ -30,13 +30,14 @@ public final class TestIssuer implements AutoCloseable {
     public final MutableClock clock;
     public final Path dataDir;
     public final String url;
-    private final HttpClient http = HttpClient.newHttpClient();
+    private final HttpClient http;
 
-    private TestIssuer(IssuerServer server, MutableClock clock, Path dataDir) {
+    private TestIssuer(IssuerServer server, MutableClock clock, Path dataDir, HttpClient http) {
         this.server = server;
         this.clock = clock;
         this.dataDir = dataDir;
         this.url = server.issuer();
+        this.http = http;
     }
 
     public static TestIssuer start(Path dataDir) {
@@ -49,7 +50,16 @@ public final class TestIssuer implements AutoCloseable {
         values.put("ISSUER_DATA_DIR", dataDir.toString());
         values.put("ISSUER_ADMIN_TOKEN", ADMIN_TOKEN);
         values.putAll(extra);
-        return new TestIssuer(IssuerServer.start(IssuerConfig.fromValues(values), clock), clock, dataDir);
+        return start(values, clock, dataDir, HttpClient.newHttpClient());
+    }
+
+    /** An issuer over TLS (ISSUER_TLS_* in {@code values}); {@code http} trusts its certificate. */
+    public static TestIssuer start(Map<String, String> values, MutableClock clock, Path dataDir, HttpClient http) {
+        Map<String, String> all = new HashMap<>(values);
+        all.putIfAbsent("ISSUER_PORT", "0");
+        all.putIfAbsent("ISSUER_DATA_DIR", dataDir.toString());
+        all.putIfAbsent("ISSUER_ADMIN_TOKEN", ADMIN_TOKEN);
+        return new TestIssuer(IssuerServer.start(IssuerConfig.fromValues(all), clock), clock, dataDir, http);
     }
 
     /** A response: status, headers and body. */
@@ -64,8 +74,13 @@ public final class TestIssuer implements AutoCloseable {
     }
 
     public Response send(HttpRequest request) {
+        return send(http, request);
+    }
+
+    /** Sends with another client (e.g. one presenting an agent's TLS client certificate). */
+    public Response send(HttpClient client, HttpRequest request) {
         try {
-            HttpResponse<String> r = http.send(request, HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> r = client.send(request, HttpResponse.BodyHandlers.ofString());
             return new Response(r.statusCode(), r.headers(), r.body());
         } catch (IOException e) {
             throw new UncheckedIOException(e);

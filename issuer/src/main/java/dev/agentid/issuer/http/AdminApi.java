@@ -5,11 +5,15 @@ import com.nimbusds.jose.jwk.ECKey;
 import com.nimbusds.jose.jwk.JWK;
 import com.nimbusds.jose.jwk.JWKSet;
 import dev.agentid.issuer.OAuthException;
+import dev.agentid.issuer.attestation.AttestationRequirement;
+import dev.agentid.issuer.binding.ClientCertificates;
 import dev.agentid.issuer.service.KeyService;
+import dev.agentid.issuer.status.StatusLists;
 import dev.agentid.issuer.store.AgentRecord;
 import dev.agentid.issuer.store.AgentRegistry;
 import dev.agentid.issuer.store.AgentStatus;
 import dev.agentid.issuer.store.TokenStore;
+import dev.agentid.verifier.Attestation;
 import dev.agentid.verifier.JwksPolicy;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -37,8 +41,21 @@ final class AdminApi {
     static final Pattern AGENT_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}");
     /** RFC 6749 §3.3 scope-token. */
     static final Pattern SCOPE_TOKEN = Pattern.compile("[\\x21\\x23-\\x5B\\x5D-\\x7E]{1,128}");
+    /** Sender-constrained tokens: RFC 9449 section 5.2 and RFC 8705 sections 2.1.2 and 3.4 client metadata. */
+    static final String DPOP_BOUND = "dpop_bound_access_tokens";
+    static final String CERTIFICATE_BOUND = "tls_client_certificate_bound_access_tokens";
+    static final String SAN_URI = "tls_client_auth_san_uri";
+    /** Client attestation: {"required": bool, "digests": [...], "models": [...], "runtimes": [...]}. */
+    static final String ATTESTATION = "attestation";
+    private static final Set<String> ATTESTATION_FIELDS = Set.of("required", "digests", "models", "runtimes");
+    private static final Pattern MEASUREMENT = Pattern.compile("[\\x21-\\x7E]{1,256}");
+    /** Human principals (federation/idp): {"users": ["<idp issuer>#<sub>"], "groups": ["<idp issuer>#<group>"]}. */
+    static final String ACTS_FOR = "acts_for";
+    private static final Set<String> ACTS_FOR_FIELDS = Set.of("users", "groups");
+    /** {@code <idp issuer URL>#<sub or group>}: printable ASCII, no '#' in the issuer part. */
+    static final Pattern HUMAN_PRINCIPAL = Pattern.compile("https?://[\\x21\\x22\\x24-\\x7E]+#[\\x21-\\x7E]{1,255}");
     private static final Set<String> FIELDS = Set.of("agent_id", "owner", "jwks", "scopes", "audiences", "delegates",
-            "max_delegation_depth", "token_ttl_seconds");
+            "max_delegation_depth", "token_ttl_seconds", DPOP_BOUND, CERTIFICATE_BOUND, SAN_URI, ATTESTATION, ACTS_FOR);
     private static final int MAX_LIST = 100;
 
     private final Vertx vertx;
@@ -49,9 +66,10 @@ final class AdminApi {
     private final Clock clock;
     private final int globalMaxDepth;
     private final Duration maxTokenLifetime;
+    private final StatusLists statusLists;
 
     AdminApi(Vertx vertx, Caller.AdminToken adminToken, AgentRegistry agents, TokenStore tokens, KeyService keys,
-             Clock clock, int globalMaxDepth, Duration maxTokenLifetime) {
+             Clock clock, int globalMaxDepth, Duration maxTokenLifetime, StatusLists statusLists) {
         this.vertx = vertx;
         this.adminToken = adminToken;
         this.agents = agents;
@@ -60,6 +78,7 @@ final class AdminApi {
         this.clock = clock;
         this.globalMaxDepth = globalMaxDepth;
         this.maxTokenLifetime = maxTokenLifetime;
+        this.statusLists = statusLists;
     }
 
     /** First step of every admin route. */
@@ -124,6 +143,9 @@ final class AdminApi {
         agents.setStatus(id, status, clock.instant()).compose(agent -> agent == null
                 ? Future.failedFuture(OAuthException.notFound("agent '" + id + "' is not registered"))
                 : Future.succeededFuture(agent))
+                // a kill sets status-list bits within their ttl in any case; changed() makes it prompt
+                .compose(agent -> status != AgentStatus.KILLED ? Future.succeededFuture(agent)
+                        : statusLists.changed().recover(e -> Future.succeededFuture()).map(agent))
                 .onSuccess(agent -> Responses.json(ctx, 200, toJson(agent, null)))
                 .onFailure(t -> Responses.failure(ctx, t));
     }
@@ -197,7 +219,96 @@ final class AdminApi {
                 maxTokenLifetime.toSeconds());
         Instant now = clock.instant();
         return new AgentRecord(agentId, owner, jwks.toString(true), scopes, audiences, delegates, maxDepth, ttl,
-                AgentStatus.ACTIVE, now, now);
+                AgentStatus.ACTIVE, now, now)
+                .withSenderConstraints(bool(body, DPOP_BOUND), bool(body, CERTIFICATE_BOUND), sanUri(body, agentId))
+                .withAttestation(attestation(body))
+                .withActsFor(actsFor(body, "users"), actsFor(body, "groups"));
+    }
+
+    /** One list of the optional {@code acts_for} object; absent means the agent acts for no human. */
+    private static List<String> actsFor(JsonObject body, String list) {
+        if (!body.containsKey(ACTS_FOR)) {
+            return List.of();
+        }
+        Object raw = body.getValue(ACTS_FOR);
+        if (!(raw instanceof JsonObject)) {
+            throw bad(ACTS_FOR, ACTS_FOR + " must be a JSON object {\"users\": [...], \"groups\": [...]}");
+        }
+        JsonObject actsFor = (JsonObject) raw;
+        for (String name : actsFor.fieldNames()) {
+            if (!ACTS_FOR_FIELDS.contains(name)) {
+                throw bad(ACTS_FOR, "unknown field '" + ACTS_FOR + "." + name + "'");
+            }
+        }
+        if (!actsFor.containsKey(list)) {
+            return List.of();
+        }
+        JsonObject wrapper = new JsonObject().put(ACTS_FOR + "." + list, actsFor.getValue(list));
+        try {
+            return strings(wrapper, ACTS_FOR + "." + list, false, HUMAN_PRINCIPAL);
+        } catch (OAuthException e) {
+            throw bad(ACTS_FOR, e.description() + " (each entry is '<identity provider issuer>#<"
+                    + (list.equals("users") ? "sub" : "group") + ">')");
+        }
+    }
+
+    /** The optional {@code attestation} object; absent means nothing required and nothing pinned. */
+    private static AttestationRequirement attestation(JsonObject body) {
+        if (!body.containsKey(ATTESTATION)) {
+            return AttestationRequirement.NONE;
+        }
+        Object raw = body.getValue(ATTESTATION);
+        if (!(raw instanceof JsonObject)) {
+            throw bad(ATTESTATION, ATTESTATION + " must be a JSON object");
+        }
+        JsonObject att = (JsonObject) raw;
+        for (String name : att.fieldNames()) {
+            if (!ATTESTATION_FIELDS.contains(name)) {
+                throw bad(ATTESTATION, "unknown field '" + ATTESTATION + "." + name + "'");
+            }
+        }
+        Object required = att.getValue("required");
+        if (required != null && !(required instanceof Boolean)) {
+            throw bad(ATTESTATION, ATTESTATION + ".required must be true or false");
+        }
+        return new AttestationRequirement(Boolean.TRUE.equals(required),
+                pins(att, "digests", Attestation.DIGEST), pins(att, "models", MEASUREMENT),
+                pins(att, "runtimes", MEASUREMENT));
+    }
+
+    private static List<String> pins(JsonObject att, String field, Pattern syntax) {
+        if (!att.containsKey(field)) {
+            return List.of();
+        }
+        JsonObject wrapper = new JsonObject().put(ATTESTATION + "." + field, att.getValue(field));
+        try {
+            return strings(wrapper, ATTESTATION + "." + field, false, syntax);
+        } catch (OAuthException e) {
+            throw bad(ATTESTATION, e.description());
+        }
+    }
+
+    private static boolean bool(JsonObject body, String field) {
+        Object value = body.getValue(field);
+        if (value != null && !(value instanceof Boolean)) {
+            throw bad(field, field + " must be true or false");
+        }
+        return Boolean.TRUE.equals(value);
+    }
+
+    /**
+     * The agent CA names an agent only as {@code urn:agentid:agent:<agent_id>}; any other URI would let an agent
+     * authenticate with another agent's certificate, so no other value is accepted.
+     */
+    private static String sanUri(JsonObject body, String agentId) {
+        if (!body.containsKey(SAN_URI)) {
+            return null;
+        }
+        String expected = ClientCertificates.AGENT_URI_PREFIX + agentId;
+        if (!expected.equals(body.getValue(SAN_URI))) {
+            throw bad(SAN_URI, SAN_URI + " must be '" + expected + "'");
+        }
+        return expected;
     }
 
     private static JWKSet jwks(JsonObject body) {
@@ -291,7 +402,22 @@ final class AdminApi {
                 .put("max_delegation_depth", agent.maxDelegationDepth())
                 .put("token_ttl_seconds", agent.tokenTtlSeconds())
                 .put("created_at", agent.createdAt().toString())
-                .put("status_changed_at", agent.statusChangedAt().toString());
+                .put("status_changed_at", agent.statusChangedAt().toString())
+                .put(DPOP_BOUND, agent.dpopBoundAccessTokens())
+                .put(CERTIFICATE_BOUND, agent.tlsClientCertificateBoundAccessTokens());
+        if (!agent.attestation().isNone()) {
+            AttestationRequirement att = agent.attestation();
+            json.put(ATTESTATION, new JsonObject().put("required", att.required())
+                    .put("digests", new JsonArray(att.digests())).put("models", new JsonArray(att.models()))
+                    .put("runtimes", new JsonArray(att.runtimes())));
+        }
+        if (!agent.actsForUsers().isEmpty() || !agent.actsForGroups().isEmpty()) {
+            json.put(ACTS_FOR, new JsonObject().put("users", new JsonArray(agent.actsForUsers()))
+                    .put("groups", new JsonArray(agent.actsForGroups())));
+        }
+        if (agent.tlsClientAuthSanUri() != null) {
+            json.put(SAN_URI, agent.tlsClientAuthSanUri());
+        }
         if (agent.lastKilledAt() != null) {
             json.put("last_killed_at", agent.lastKilledAt().toString());
         }

@@ -88,6 +88,17 @@ final class IntrospectionEndpoint {
                 .tokenType(AccessTokenType.BEARER)
                 .parameter(DelegationChain.ACT, t.chain().toActClaim())
                 .build();
-        return new JsonObject(response.toJSONObject());
+        JsonObject json = new JsonObject(response.toJSONObject());
+        // RFC 9449 section 6.2 / RFC 8705 section 3.2: the binding, for resource servers that introspect
+        Object cnf = t.claims().getClaim("cnf");
+        if (cnf instanceof java.util.Map) {
+            @SuppressWarnings("unchecked")
+            JsonObject confirmation = new JsonObject((java.util.Map<String, Object>) cnf);
+            json.put("cnf", confirmation);
+            if (confirmation.containsKey(dev.agentid.issuer.binding.SenderBinding.JKT)) {
+                json.put("token_type", "DPoP");
+            }
+        }
+        return json;
     }
 }

@@ -1,6 +1,7 @@
 package dev.agentid.issuer.http;
 
 import dev.agentid.issuer.OAuthException;
+import dev.agentid.issuer.store.StoreUnavailableException;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
@@ -55,9 +56,32 @@ public final class Responses {
             error(ctx, (OAuthException) t);
             return;
         }
+        StoreUnavailableException unavailable = unavailable(t);
+        if (unavailable != null) {
+            // A clustered node that cannot prove its answer (minority side of a partition, a merge in progress, a
+            // write not acknowledged in time) refuses rather than guess: never active:true, never a lost revocation.
+            LOG.fine(() -> "unavailable on " + ctx.request().method() + " " + ctx.request().path() + ": "
+                    + unavailable.description());
+            ctx.response().putHeader("Retry-After", RETRY_AFTER_SECONDS);
+            json(ctx, 503, new JsonObject().put("error", "temporarily_unavailable")
+                    .put("error_description", unavailable.description()));
+            return;
+        }
         LOG.log(Level.SEVERE, "internal error on " + ctx.request().method() + " " + ctx.request().path(), t);
         json(ctx, 500, new JsonObject().put("error", "server_error")
                 .put("error_description", "the server could not complete the request"));
+    }
+
+    /** Seconds a client should wait before retrying a 503 (failure detection takes about 10 s). */
+    static final String RETRY_AFTER_SECONDS = "5";
+
+    private static StoreUnavailableException unavailable(Throwable t) {
+        for (Throwable cause = t; cause != null; cause = cause.getCause() == cause ? null : cause.getCause()) {
+            if (cause instanceof StoreUnavailableException e) {
+                return e;
+            }
+        }
+        return null;
     }
 
     /** Router-level failure handler: body too large, unmatched methods and unexpected throws. */

@@ -5,6 +5,7 @@ import com.nimbusds.oauth2.sdk.TokenRevocationRequest;
 import dev.agentid.issuer.OAuthException;
 import dev.agentid.issuer.service.ClientAuthenticator;
 import dev.agentid.issuer.service.TokenService;
+import dev.agentid.issuer.status.StatusLists;
 import dev.agentid.issuer.store.TokenStore;
 import dev.agentid.verifier.VerifiedAgentToken;
 import io.vertx.core.Future;
@@ -27,15 +28,17 @@ final class RevocationEndpoint {
     private final TokenService tokens;
     private final TokenStore store;
     private final String issuer;
+    private final StatusLists statusLists;
 
     RevocationEndpoint(URI endpoint, ClientAuthenticator clients, Caller.AdminToken adminToken, TokenService tokens,
-                       TokenStore store, String issuer) {
+                       TokenStore store, String issuer, StatusLists statusLists) {
         this.endpoint = endpoint;
         this.clients = clients;
         this.adminToken = adminToken;
         this.tokens = tokens;
         this.store = store;
         this.issuer = issuer;
+        this.statusLists = statusLists;
     }
 
     void handle(RoutingContext ctx) {
@@ -91,6 +94,8 @@ final class RevocationEndpoint {
             return Future.failedFuture(OAuthException.unauthorizedClient(
                     "agent '" + caller.agent().agentId() + "' may not revoke this token"));
         }
-        return store.revoke(verified.jwtId(), verified.expiresAt());
+        // the status lists pick the revocation up within their ttl in any case; changed() makes it prompt
+        return store.revoke(verified.jwtId(), verified.expiresAt())
+                .compose(v -> statusLists.changed().recover(e -> Future.succeededFuture()));
     }
 }

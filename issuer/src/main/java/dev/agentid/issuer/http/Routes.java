@@ -5,10 +5,15 @@ import com.nimbusds.oauth2.sdk.GrantType;
 import com.nimbusds.oauth2.sdk.as.AuthorizationServerMetadata;
 import com.nimbusds.oauth2.sdk.auth.ClientAuthenticationMethod;
 import com.nimbusds.oauth2.sdk.id.Issuer;
+import dev.agentid.issuer.attestation.ClientAttestationVerifier;
+import dev.agentid.issuer.attestation.TrustedAttesters;
+import dev.agentid.issuer.binding.SenderBinding;
 import dev.agentid.issuer.service.ClientAuthenticator;
 import dev.agentid.issuer.service.KeyService;
 import dev.agentid.issuer.service.TokenLiveness;
 import dev.agentid.issuer.service.TokenService;
+import dev.agentid.issuer.status.StatusListEndpoint;
+import dev.agentid.issuer.status.StatusLists;
 import dev.agentid.issuer.store.StateStore;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -40,20 +45,24 @@ public final class Routes {
     /** Everything a router needs. */
     public record Wiring(Vertx vertx, Clock clock, String issuer, String adminToken, StateStore state, KeyService keys,
                          TokenService tokens, TokenLiveness liveness, ClientAuthenticator clients,
-                         int globalMaxDepth, Duration maxTokenLifetime) {
+                         int globalMaxDepth, Duration maxTokenLifetime, StatusLists statusLists,
+                         SenderBinding binding, ClientAttestationVerifier attestations,
+                         dev.agentid.issuer.federation.FederationService federation) {
     }
 
     public static Router router(Wiring w) {
         URI tokenUri = URI.create(w.issuer() + TOKEN_PATH);
         Caller.AdminToken admin = new Caller.AdminToken(w.adminToken());
-        TokenEndpoint token = new TokenEndpoint(tokenUri, w.clients(), w.tokens());
+        TokenEndpoint token = new TokenEndpoint(tokenUri, w.clients(), w.tokens(), w.binding(), w.attestations(),
+                w.federation());
         IntrospectionEndpoint introspection = new IntrospectionEndpoint(URI.create(w.issuer() + INTROSPECTION_PATH),
                 w.clients(), admin, w.tokens(), w.liveness());
         RevocationEndpoint revocation = new RevocationEndpoint(URI.create(w.issuer() + REVOCATION_PATH), w.clients(),
-                admin, w.tokens(), w.state().tokens(), w.issuer());
+                admin, w.tokens(), w.state().tokens(), w.issuer(), w.statusLists());
         AdminApi adminApi = new AdminApi(w.vertx(), admin, w.state().agents(), w.state().tokens(), w.keys(), w.clock(),
-                w.globalMaxDepth(), w.maxTokenLifetime());
-        Buffer metadata = metadata(w.issuer()).toBuffer();
+                w.globalMaxDepth(), w.maxTokenLifetime(), w.statusLists());
+        StatusListEndpoint statusLists = new StatusListEndpoint(w.statusLists());
+        Buffer metadata = w.binding().advertise(metadata(w.issuer(), w.federation().enabled())).toBuffer();
 
         Router router = Router.router(w.vertx());
         BodyHandler body = BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES);
@@ -66,6 +75,9 @@ public final class Routes {
                 .putHeader("Content-Type", "application/json")
                 .putHeader("Cache-Control", "public, max-age=" + JWKS_MAX_AGE_SECONDS)
                 .end(w.keys().publishedKeys().toString(true)));
+
+        router.get(StatusLists.PATH).handler(statusLists::aggregation);
+        router.get(StatusLists.PATH + "/:list").handler(statusLists::list);
 
         router.route(TOKEN_PATH).handler(body).handler(Responses::noStore).handler(token::handle);
         router.route(INTROSPECTION_PATH).handler(body).handler(Responses::noStore).handler(introspection::handle);
@@ -91,12 +103,18 @@ public final class Routes {
 
     /** RFC 8414 metadata, built once: it advertises only what this server completes. */
     static JsonObject metadata(String issuer) {
+        return metadata(issuer, false);
+    }
+
+    /** With {@code federation}: the jwt-bearer grant of identity chaining is offered (a trust file is configured). */
+    static JsonObject metadata(String issuer, boolean federation) {
         AuthorizationServerMetadata md = new AuthorizationServerMetadata(new Issuer(issuer));
         md.setTokenEndpointURI(URI.create(issuer + TOKEN_PATH));
         md.setJWKSetURI(URI.create(issuer + JWKS_PATH));
         md.setIntrospectionEndpointURI(URI.create(issuer + INTROSPECTION_PATH));
         md.setRevocationEndpointURI(URI.create(issuer + REVOCATION_PATH));
-        md.setGrantTypes(List.of(GrantType.CLIENT_CREDENTIALS, GrantType.TOKEN_EXCHANGE));
+        md.setGrantTypes(federation ? List.of(GrantType.CLIENT_CREDENTIALS, GrantType.TOKEN_EXCHANGE,
+                GrantType.JWT_BEARER) : List.of(GrantType.CLIENT_CREDENTIALS, GrantType.TOKEN_EXCHANGE));
         md.setTokenEndpointAuthMethods(List.of(ClientAuthenticationMethod.PRIVATE_KEY_JWT));
         md.setTokenEndpointJWSAlgs(List.of(JWSAlgorithm.ES256));
         md.setIntrospectionEndpointAuthMethods(List.of(ClientAuthenticationMethod.PRIVATE_KEY_JWT));
@@ -106,6 +124,17 @@ public final class Routes {
         JsonObject json = new JsonObject(md.toJSONObject());
         json.put("response_types_supported", new io.vertx.core.json.JsonArray());
         json.put("access_token_signing_alg_values_supported", new io.vertx.core.json.JsonArray().add("ES256"));
+        // draft-ietf-oauth-attestation-based-client-auth sections 7.6 and 8: a client attestation is an additional
+        // signal next to private_key_jwt (never client authentication on its own, so attest_jwt_client_auth is not
+        // listed); "none": only agents whose registration requires it must present one
+        io.vertx.core.json.JsonArray attestationAlgs = new io.vertx.core.json.JsonArray();
+        TrustedAttesters.ALGORITHMS.forEach(alg -> attestationAlgs.add(alg.getName()));
+        json.put("client_attestation_signing_alg_values_supported", attestationAlgs);
+        json.put("client_attestation_pop_signing_alg_values_supported", attestationAlgs.copy());
+        json.put("client_attestation_pop_methods_supported", new io.vertx.core.json.JsonArray()
+                .add(ClientAttestationVerifier.POP_METHOD).add("none"));
+        // draft-ietf-oauth-status-list, "Status List Aggregation": the URIs of every list being served
+        json.put("status_list_aggregation_endpoint", issuer + StatusLists.PATH);
         return json;
     }
 

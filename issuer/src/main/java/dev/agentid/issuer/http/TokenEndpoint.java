@@ -1,14 +1,24 @@
 package dev.agentid.issuer.http;
 
 import com.nimbusds.oauth2.sdk.GrantType;
+import com.nimbusds.oauth2.sdk.JWTBearerGrant;
 import com.nimbusds.oauth2.sdk.ParseException;
 import com.nimbusds.oauth2.sdk.Scope;
 import com.nimbusds.oauth2.sdk.TokenRequest;
 import com.nimbusds.oauth2.sdk.auth.ClientAuthentication;
+import com.nimbusds.oauth2.sdk.auth.TLSClientAuthentication;
+import com.nimbusds.oauth2.sdk.http.HTTPRequest;
 import com.nimbusds.oauth2.sdk.id.Audience;
 import com.nimbusds.oauth2.sdk.token.TokenTypeURI;
 import com.nimbusds.oauth2.sdk.tokenexchange.TokenExchangeGrant;
 import dev.agentid.issuer.OAuthException;
+import dev.agentid.issuer.attestation.ClientAttestationVerifier;
+import dev.agentid.issuer.binding.ClientCertificates;
+import dev.agentid.issuer.binding.DpopProofVerifier;
+import dev.agentid.issuer.binding.SenderBinding;
+import dev.agentid.issuer.federation.FederationService;
+import dev.agentid.issuer.federation.idp.HumanToken;
+import dev.agentid.issuer.store.AgentRecord;
 import dev.agentid.issuer.service.ClientAuthenticator;
 import dev.agentid.issuer.service.Presenter;
 import dev.agentid.issuer.service.TokenService;
@@ -17,6 +27,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 
 import java.net.URI;
+import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -24,25 +35,33 @@ import java.util.Set;
 
 /**
  * The token endpoint, read top to bottom: POST only -> form checks -> grant type -> client
- * authentication -> Nimbus {@link TokenRequest#parse} -> grant handler -> {@link TokenService}.
+ * authentication -> client attestation (A01–A08, {@link ClientAttestationVerifier}) -> sender binding (DPoP proof or client certificate: the new token's {@code cnf},
+ * {@link SenderBinding}) -> Nimbus {@link TokenRequest#parse} -> grant handler -> {@link TokenService}.
  * The handlers only translate wire to typed request and typed result to the RFC 8693 §2.2.1 response.
  */
 final class TokenEndpoint {
 
     /** The parameters of the grants this endpoint completes; anything else is refused (T12). */
     static final Set<String> PARAMETERS = Set.of("grant_type", "scope", "audience", "resource", "subject_token",
-            "subject_token_type", "actor_token", "actor_token_type", "requested_token_type");
+            "subject_token_type", "actor_token", "actor_token_type", "requested_token_type", "assertion");
 
     static final Set<TokenTypeURI> ACCEPTED_TOKEN_TYPES = Set.of(TokenTypeURI.ACCESS_TOKEN, TokenTypeURI.JWT);
 
     private final URI endpoint;
     private final ClientAuthenticator clients;
     private final TokenService tokens;
+    private final SenderBinding binding;
+    private final ClientAttestationVerifier attestations;
+    private final FederationService federation;
 
-    TokenEndpoint(URI endpoint, ClientAuthenticator clients, TokenService tokens) {
+    TokenEndpoint(URI endpoint, ClientAuthenticator clients, TokenService tokens, SenderBinding binding,
+                  ClientAttestationVerifier attestations, FederationService federation) {
+        this.federation = federation;
         this.endpoint = endpoint;
         this.clients = clients;
         this.tokens = tokens;
+        this.binding = binding;
+        this.attestations = attestations;
     }
 
     void handle(RoutingContext ctx) {
@@ -54,46 +73,77 @@ final class TokenEndpoint {
                     && (Forms.single(params, "actor_token") == null) != (Forms.single(params, "actor_token_type") == null)) {
                 throw OAuthException.invalidRequest("actor_token and actor_token_type must be given together");
             }
-            ClientAuthentication auth = parseClientAuthentication(ctx);
-            clients.authenticate(auth)
-                    .compose(agent -> {
-                        TokenRequest request = parse(ctx);
-                        if (GrantType.CLIENT_CREDENTIALS.equals(grantType)) {
-                            return tokens.clientCredentials(Presenter.bearer(agent), scope(request),
-                                    audiences(request, null));
+            X509Certificate certificate = ClientCertificates.peer(ctx.request());
+            List<String> proofs = ctx.request().headers().getAll(DpopProofVerifier.HEADER);
+            ClientAuthentication auth = parseClientAuthentication(ctx, certificate);
+            List<String> attestation = ctx.request().headers().getAll(ClientAttestationVerifier.ATTESTATION_HEADER);
+            List<String> attestationPop = ctx.request().headers().getAll(ClientAttestationVerifier.POP_HEADER);
+            authenticate(auth)
+                    .compose(agent -> attestations.verify(agent, attestation, attestationPop)   // A01–A08
+                            .compose(summary -> binding.confirmation(agent, proofs, certificate)
+                                    .map(cnf -> new Presenter(agent, cnf, summary))))
+                    .compose(presenter -> {
+                        if (GrantType.JWT_BEARER.equals(grantType)) {
+                            FederationService.requireWellFormed(Forms.single(params, "assertion"));   // F04
                         }
-                        return exchange(agent, request);
+                        TokenRequest request = parse(ctx, certificate);
+                        if (GrantType.CLIENT_CREDENTIALS.equals(grantType)) {
+                            return tokens.clientCredentials(presenter, scope(request), audiences(request, null))
+                                    .map(issued -> tokenResponse(issued, presenter));
+                        }
+                        if (GrantType.JWT_BEARER.equals(grantType)) {   // identity chaining, step 2 (F03–F22)
+                            return redeem(presenter, request).map(issued -> tokenResponse(issued, presenter));
+                        }
+                        Future<JsonObject> partnerGrant = partnerGrant(presenter, request);
+                        if (partnerGrant != null) {                     // identity chaining, step 1 (F01–F02)
+                            return partnerGrant;
+                        }
+                        return exchange(presenter, request).map(issued -> tokenResponse(issued, presenter));
                     })
-                    .onSuccess(issued -> Responses.json(ctx, 200, tokenResponse(issued)))
+                    .onSuccess(response -> Responses.json(ctx, 200, response))
                     .onFailure(t -> Responses.failure(ctx, t));
         } catch (RuntimeException e) {
             Responses.failure(ctx, e);
         }
     }
 
-    /** T05–T06. */
-    private static GrantType grantType(String value) {
+    /** T05–T06; jwt-bearer only with a trust file (identity chaining). */
+    private GrantType grantType(String value) {
         if (value == null) {
             throw OAuthException.invalidRequest("missing grant_type");
         }
-        if (!value.equals(GrantType.CLIENT_CREDENTIALS.getValue()) && !value.equals(GrantType.TOKEN_EXCHANGE.getValue())) {
+        if (!value.equals(GrantType.CLIENT_CREDENTIALS.getValue()) && !value.equals(GrantType.TOKEN_EXCHANGE.getValue())
+                && !(value.equals(GrantType.JWT_BEARER.getValue()) && federation.enabled())) {
             throw OAuthException.unsupportedGrantType("grant_type '" + value + "' is not supported");
         }
         return new GrantType(value);
     }
 
+    /** private_key_jwt (T07–T11), or tls_client_auth with the connection's client certificate (M01). */
+    private Future<AgentRecord> authenticate(ClientAuthentication auth) {
+        if (auth instanceof TLSClientAuthentication) {
+            return binding.authenticate((TLSClientAuthentication) auth);
+        }
+        return clients.authenticate(auth);
+    }
+
     /** T07–T08: client authentication is parsed before the grant, so that its errors come first. */
-    private ClientAuthentication parseClientAuthentication(RoutingContext ctx) {
+    private ClientAuthentication parseClientAuthentication(RoutingContext ctx, X509Certificate certificate) {
         try {
-            return ClientAuthentication.parse(Forms.toNimbus(ctx, endpoint));
+            HTTPRequest request = Forms.toNimbus(ctx, endpoint);
+            request.setClientX509Certificate(certificate);
+            return ClientAuthentication.parse(request);
         } catch (ParseException e) {
             throw OAuthException.invalidClient("client authentication failed", e.getMessage());
         }
     }
 
-    private TokenRequest parse(RoutingContext ctx) {
+    /** The certificate goes along: a tls_client_auth request has no other client authentication to parse. */
+    private TokenRequest parse(RoutingContext ctx, X509Certificate certificate) {
         try {
-            return TokenRequest.parse(Forms.toNimbus(ctx, endpoint));
+            HTTPRequest request = Forms.toNimbus(ctx, endpoint);
+            request.setClientX509Certificate(certificate);
+            return TokenRequest.parse(request);
         } catch (ParseException e) {
             throw Forms.fromParse(e);
         } catch (IllegalArgumentException e) {   // the SDK refuses some combinations with IAE
@@ -101,18 +151,53 @@ final class TokenEndpoint {
         }
     }
 
-    private Future<TokenService.Issued> exchange(dev.agentid.issuer.store.AgentRecord client, TokenRequest request) {
+    private Future<TokenService.Issued> exchange(Presenter presenter, TokenRequest request) {
         TokenExchangeGrant grant = (TokenExchangeGrant) request.getAuthorizationGrant();
-        if (!ACCEPTED_TOKEN_TYPES.contains(grant.getSubjectTokenType())) {
-            throw OAuthException.invalidRequest("unsupported subject_token_type: use "
-                    + TokenTypeURI.ACCESS_TOKEN + " or " + TokenTypeURI.JWT);
+        boolean idToken = TokenTypeURI.ID_TOKEN.equals(grant.getSubjectTokenType());
+        if (!idToken && !ACCEPTED_TOKEN_TYPES.contains(grant.getSubjectTokenType())) {
+            throw OAuthException.invalidRequest("unsupported subject_token_type: use " + TokenTypeURI.ACCESS_TOKEN
+                    + ", " + TokenTypeURI.JWT + " or " + TokenTypeURI.ID_TOKEN);
         }
         if (grant.getRequestedTokenType() != null && !ACCEPTED_TOKEN_TYPES.contains(grant.getRequestedTokenType())) {
             throw OAuthException.invalidRequest("unsupported requested_token_type");
         }
         String actorToken = grant.getActorToken() == null ? null : grant.getActorToken().getValue();
-        return tokens.exchange(Presenter.bearer(client), grant.getSubjectToken().getValue(), actorToken, scope(request),
+        // human principals (federation/idp): an id_token, or an access token whose iss is a trusted OpenID Provider
+        if (idToken || tokens.humans().issuedByIdentityProvider(grant.getSubjectToken().getValue())) {
+            return tokens.exchangeHuman(presenter, grant.getSubjectToken().getValue(),
+                    idToken ? HumanToken.Kind.ID_TOKEN : HumanToken.Kind.ACCESS_TOKEN, actorToken, scope(request),
+                    audiences(request, grant.getAudience()));
+        }
+        return tokens.exchange(presenter, grant.getSubjectToken().getValue(), actorToken, scope(request),
                 audiences(request, grant.getAudience()));
+    }
+
+    /**
+     * Identity chaining step 1: a token exchange whose one target is a trusted partner's issuer yields a JWT
+     * authorization grant for it (RFC 8693 section 2.2.1 with issued_token_type jwt and token_type N_A); null for any
+     * other exchange.
+     */
+    private Future<JsonObject> partnerGrant(Presenter presenter, TokenRequest request) {
+        TokenExchangeGrant grant = (TokenExchangeGrant) request.getAuthorizationGrant();
+        List<String> targets = audiences(request, grant.getAudience());
+        if (TokenTypeURI.ID_TOKEN.equals(grant.getSubjectTokenType()) || !federation.isPartner(targets)) {
+            return null;
+        }
+        String actorToken = grant.getActorToken() == null ? null : grant.getActorToken().getValue();
+        String requested = grant.getRequestedTokenType() == null ? null : grant.getRequestedTokenType().getURI().toString();
+        return federation.grant(presenter, grant.getSubjectToken().getValue(), actorToken, scope(request),
+                targets.get(0), requested).map(issued -> new JsonObject()
+                .put("access_token", issued.assertion())
+                .put("issued_token_type", FederationService.JWT_TOKEN_TYPE)
+                .put("token_type", "N_A")
+                .put("expires_in", issued.expiresIn())
+                .put("scope", String.join(" ", issued.scopes())));
+    }
+
+    /** Identity chaining step 2: RFC 7523 section 2.1 with a partner's grant as the assertion. */
+    private Future<TokenService.Issued> redeem(Presenter presenter, TokenRequest request) {
+        JWTBearerGrant grant = (JWTBearerGrant) request.getAuthorizationGrant();
+        return federation.redeem(presenter, grant.getAssertion(), scope(request), audiences(request, null));
     }
 
     private static List<String> scope(TokenRequest request) {
@@ -143,11 +228,12 @@ final class TokenEndpoint {
         }
     }
 
-    private static JsonObject tokenResponse(TokenService.Issued issued) {
+    /** RFC 8693 section 2.2.1; {@code token_type} DPoP for a DPoP-bound token (RFC 9449 section 5). */
+    private static JsonObject tokenResponse(TokenService.Issued issued, Presenter presenter) {
         return new JsonObject()
                 .put("access_token", issued.accessToken())
                 .put("issued_token_type", TokenTypeURI.ACCESS_TOKEN.getURI().toString())
-                .put("token_type", "Bearer")
+                .put("token_type", SenderBinding.tokenType(presenter.confirmation()))
                 .put("expires_in", issued.expiresIn())
                 .put("scope", String.join(" ", issued.scopes()));
     }

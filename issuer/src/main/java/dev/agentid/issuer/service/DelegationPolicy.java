@@ -52,6 +52,15 @@ public final class DelegationPolicy {
         }
     }
 
+    /** The depth limit of a chain of these agents: their smallest max_delegation_depth and the global cap. */
+    public int depthLimit(Collection<AgentRecord> chainAgents) {
+        int limit = globalMaxDepth;
+        for (AgentRecord agent : chainAgents) {
+            limit = Math.min(limit, agent.maxDelegationDepth());
+        }
+        return limit;
+    }
+
     /** X17–X19: requested ⊆ subject ∩ registered; the default is that intersection, in subject order. */
     public List<String> exchangeScope(Collection<String> subjectScopes, AgentRecord client, List<String> requested) {
         if (requested == null || requested.isEmpty()) {

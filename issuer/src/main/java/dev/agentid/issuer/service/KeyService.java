@@ -3,6 +3,7 @@ package dev.agentid.issuer.service;
 import com.nimbusds.jose.JWSSigner;
 import com.nimbusds.jose.jwk.JWK;
 import com.nimbusds.jose.jwk.JWKSet;
+import dev.agentid.issuer.store.ReplicatedKeyFile;
 import dev.agentid.keys.KeyRing;
 import dev.agentid.keys.KeyStoreFile;
 import dev.agentid.keys.ManagedKey;
@@ -36,6 +37,8 @@ public final class KeyService {
     private final Duration clockSkew;
     private final int maxChainDepth;
     private final AtomicReference<Snapshot> current = new AtomicReference<>();
+    /** The cluster's shared key file, or null on a single node; guarded by this. */
+    private ReplicatedKeyFile replicated;
 
     private record Snapshot(KeyRing ring, AgentTokenVerifier verifier) {
     }
@@ -76,28 +79,63 @@ public final class KeyService {
                 .build();
     }
 
-    /** Polls the key file every {@code interval} on a worker thread; returns the timer id. */
-    public long watch(Vertx vertx, Duration interval) {
-        return vertx.setPeriodic(interval.toMillis(), id -> vertx.executeBlocking(() -> {
-            try {
-                Optional<KeyRing> changed = file.reloadIfChanged();
-                changed.ifPresent(ring -> {
-                    install(ring);
-                    LOG.info(() -> "signing keys reloaded: " + ring.keys().size() + " key(s)");
-                });
-            } catch (RuntimeException e) {
-                LOG.log(Level.WARNING, "could not reload signing keys; keeping the previous ones: " + e.getMessage());
+    /**
+     * Clustered: shares the key ring through {@code shared} (the cluster's copy wins at start, a local change is
+     * published, a change by another node is installed and written to the local file). Blocking; call at start,
+     * before {@link #watch}. Without it the key file is this node's alone, as on a single node.
+     */
+    public void replicate(Vertx vertx, ReplicatedKeyFile shared) {
+        synchronized (this) {
+            replicated = shared;
+            install(shared.join());
+        }
+        // Infinispan notification thread: hand off at once
+        shared.onChange(() -> vertx.executeBlocking(() -> {
+            synchronized (this) {
+                try {
+                    shared.adoptCluster().ifPresent(ring -> {
+                        install(ring);
+                        LOG.info(() -> "signing keys changed in the cluster: " + ring.keys().size() + " key(s)");
+                    });
+                } catch (RuntimeException e) {
+                    LOG.log(Level.WARNING, "could not install the cluster's signing keys; keeping the previous ones: "
+                            + e.getMessage());
+                }
             }
             return null;
         }, false));
     }
 
-    /** Rotates on a worker thread and installs the result. */
+    /** Polls the key file every {@code interval} on a worker thread; returns the timer id. */
+    public long watch(Vertx vertx, Duration interval) {
+        return vertx.setPeriodic(interval.toMillis(), id -> vertx.executeBlocking(() -> {
+            synchronized (this) {
+                try {
+                    Optional<KeyRing> changed = file.reloadIfChanged();
+                    if (changed.isPresent()) {
+                        KeyRing ring = replicated != null ? replicated.publish() : changed.get();
+                        install(ring);
+                        LOG.info(() -> "signing keys reloaded: " + ring.keys().size() + " key(s)");
+                    }
+                } catch (RuntimeException e) {
+                    LOG.log(Level.WARNING, "could not reload signing keys; keeping the previous ones: "
+                            + e.getMessage());
+                }
+            }
+            return null;
+        }, false));
+    }
+
+    /** Rotates on a worker thread and installs the result (clustered: publishes it to every node). */
     public Future<KeyRing> rotate(Vertx vertx, Duration activateIn) {
         return vertx.executeBlocking(() -> {
-            KeyRing ring = file.rotate(clock, activateIn, maxTokenLifetime, clockSkew);
-            install(ring);
-            return ring;
+            synchronized (this) {
+                KeyRing ring = replicated != null
+                        ? replicated.rotate(clock, activateIn, maxTokenLifetime, clockSkew)
+                        : file.rotate(clock, activateIn, maxTokenLifetime, clockSkew);
+                install(ring);
+                return ring;
+            }
         }, false);
     }
 

@@ -1,6 +1,7 @@
 package dev.agentid.issuer.service;
 
 import dev.agentid.issuer.store.AgentRecord;
+import dev.agentid.verifier.Attestation;
 
 import java.util.Map;
 
@@ -12,11 +13,23 @@ import java.util.Map;
  *
  * @param agent the authenticated agent
  * @param confirmation the {@code cnf} claim of the new token (RFC 7800), empty for a bearer token
+ * @param attestation the summary of the client attestation the agent presented (its actor level's
+ *     {@code att}), or null when it presented none
  */
-public record Presenter(AgentRecord agent, Map<String, Object> confirmation) {
+public record Presenter(AgentRecord agent, Map<String, Object> confirmation, Attestation attestation) {
 
     public Presenter {
         confirmation = Map.copyOf(confirmation);
+    }
+
+    /** A presenter without an attestation. */
+    public Presenter(AgentRecord agent, Map<String, Object> confirmation) {
+        this(agent, confirmation, null);
+    }
+
+    /** The same presenter with the summary of its verified client attestation (null: none). */
+    public Presenter withAttestation(Attestation summary) {
+        return new Presenter(agent, confirmation, summary);
     }
 
     /** A presenter whose token will be a plain bearer token. */

@@ -24,7 +24,17 @@ import java.util.Set;
  */
 public final class TokenLiveness {
 
-    public enum State { ACTIVE, UNKNOWN, REVOKED, ANCESTOR_REVOKED, AGENT_DISABLED }
+    public enum State { ACTIVE, UNKNOWN, REVOKED, ANCESTOR_REVOKED, AGENT_DISABLED, PARTNER_STATUS_UNKNOWN }
+
+    /**
+     * The status of a token's ancestors at partner organisations (identity chaining), from memory only:
+     * {@link State#ACTIVE}, {@link State#ANCESTOR_REVOKED} or {@link State#PARTNER_STATUS_UNKNOWN} (fail closed).
+     */
+    public interface ExternalAncestors {
+        ExternalAncestors NONE = (references, issuedAt, expiresAt) -> State.ACTIVE;
+
+        State check(List<String> references, Instant issuedAt, Instant expiresAt);
+    }
 
     /** The verdict; {@code agent} names the disabled agent for {@link State#AGENT_DISABLED}. */
     public record Verdict(State state, String agent, TokenRecord record) {
@@ -36,11 +46,17 @@ public final class TokenLiveness {
     private final TokenStore tokens;
     private final AgentRegistry agents;
     private final String issuer;
+    private final ExternalAncestors external;
 
     public TokenLiveness(TokenStore tokens, AgentRegistry agents, String issuer) {
+        this(tokens, agents, issuer, ExternalAncestors.NONE);
+    }
+
+    public TokenLiveness(TokenStore tokens, AgentRegistry agents, String issuer, ExternalAncestors external) {
         this.tokens = tokens;
         this.agents = agents;
         this.issuer = issuer;
+        this.external = external;
     }
 
     /** Records of this issuer's agents in the token's chain, current first; absent agents map to null. */
@@ -83,6 +99,12 @@ public final class TokenLiveness {
                 }
                 if (!revoked.isEmpty()) {
                     return new Verdict(State.ANCESTOR_REVOKED, null, record);
+                }
+                if (!record.externalStatus().isEmpty()) {
+                    State partners = external.check(record.externalStatus(), record.issuedAt(), record.expiresAt());
+                    if (partners != State.ACTIVE) {
+                        return new Verdict(partners, null, record);
+                    }
                 }
                 String disabled = disabledAgent(chainAgents, record.issuedAt());
                 return disabled == null

@@ -6,6 +6,7 @@ import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
+import dev.agentid.issuer.status.StatusReference;
 import dev.agentid.verifier.DelegationChain;
 
 import java.security.SecureRandom;
@@ -43,6 +44,11 @@ public final class TokenMinter {
     }
 
     public Minted mint(Draft draft) {
+        return mint(draft, null);
+    }
+
+    /** Mints with a {@code status} claim (draft-ietf-oauth-status-list) when {@code status} is not null. */
+    public Minted mint(Draft draft, StatusReference status) {
         String jti = newJti();
         JWTClaimsSet claims = new JWTClaimsSet.Builder()
                 .issuer(issuer)
@@ -55,6 +61,7 @@ public final class TokenMinter {
                 .claim("scope", String.join(" ", draft.scopes()))
                 .claim(DelegationChain.ACT, draft.chain().toActClaim())
                 .claim("cnf", draft.confirmation().isEmpty() ? null : draft.confirmation())
+                .claim("status", status == null ? null : status.claim())
                 .build();
         KeyService.Signing signing = keys.signing(draft.issuedAt());
         JWSHeader header = new JWSHeader.Builder(JWSAlgorithm.ES256)

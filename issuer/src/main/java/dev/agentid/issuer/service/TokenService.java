@@ -1,6 +1,10 @@
 package dev.agentid.issuer.service;
 
 import dev.agentid.issuer.OAuthException;
+import dev.agentid.issuer.federation.idp.HumanPrincipals;
+import dev.agentid.issuer.federation.idp.HumanToken;
+import dev.agentid.issuer.status.StatusLists;
+import dev.agentid.issuer.status.StatusReference;
 import dev.agentid.issuer.store.AgentRecord;
 import dev.agentid.issuer.store.TokenRecord;
 import dev.agentid.issuer.store.TokenStore;
@@ -33,15 +37,65 @@ public final class TokenService {
     private final TokenStore tokens;
     private final TokenLiveness liveness;
     private final DelegationPolicy policy;
+    private final StatusLists statusLists;
+    private final HumanPrincipals humans;
 
     public TokenService(Clock clock, TokenMinter minter, KeyService keys, TokenStore tokens, TokenLiveness liveness,
-                        DelegationPolicy policy) {
+                        DelegationPolicy policy, StatusLists statusLists) {
         this.clock = clock;
         this.minter = minter;
         this.keys = keys;
         this.tokens = tokens;
         this.liveness = liveness;
         this.policy = policy;
+        this.statusLists = statusLists;
+        this.humans = HumanPrincipals.none();
+    }
+
+    /** As above, with the trusted identity providers whose users' tokens may start a chain (federation/idp). */
+    public TokenService(Clock clock, TokenMinter minter, KeyService keys, TokenStore tokens, TokenLiveness liveness,
+                        DelegationPolicy policy, StatusLists statusLists, HumanPrincipals humans) {
+        this.clock = clock;
+        this.minter = minter;
+        this.keys = keys;
+        this.tokens = tokens;
+        this.liveness = liveness;
+        this.policy = policy;
+        this.statusLists = statusLists;
+        this.humans = humans;
+    }
+
+    /** The trusted identity providers (human principals). */
+    public HumanPrincipals humans() {
+        return humans;
+    }
+
+    /**
+     * Token exchange whose subject token is a human's token from a trusted OpenID Provider: verify it (off the
+     * event loop: the IdP's keys may have to be fetched), the client must act for the human (H01), then sub = the
+     * human ({@code <idp issuer>#<sub>}), act = {sub: client, iss: this issuer}, scope within the client's
+     * registered scopes, lifetime within the client's ttl and the human token's exp. The new token is a root of
+     * our lineage: the human's token is not ours and is not recorded as a revocable ancestor.
+     */
+    public Future<Issued> exchangeHuman(Presenter presenter, String subjectToken, HumanToken.Kind kind,
+                                        String actorToken, List<String> requestedScope,
+                                        List<String> requestedAudience) {
+        AgentRecord client = presenter.agent();
+        requireActorTokenIdentifiesClient(actorToken, client);
+        return humans.verifyOffLoop(subjectToken, kind).compose(human -> {
+            HumanPrincipals.requireMayActFor(client, human);
+            List<String> scopes = policy.clientCredentialsScope(client, requestedScope);
+            String audience = policy.audience(client, requestedAudience);
+            Instant now = clock.instant();
+            Instant exp = policy.expiry(now, client, human.expiresAt());
+            if (!exp.isAfter(now)) {   // within the clock skew of its exp: nothing left to grant
+                throw OAuthException.invalidRequest("subject_token has expired");
+            }
+            DelegationChain chain = DelegationChain.of(new Actor(client.agentId(), minter.issuer(),
+                    presenter.attestation()));
+            return mintAndRecord(new TokenMinter.Draft(human.principal(), audience, scopes, chain, now, exp,
+                    presenter.confirmation()), null, List.of());
+        });
     }
 
     /** client_credentials: sub = owner, act = {sub: agent, iss: issuer}. */
@@ -51,7 +105,7 @@ public final class TokenService {
         List<String> scopes = policy.clientCredentialsScope(agent, requestedScope);
         String audience = policy.audience(agent, requestedAudience);
         Instant now = clock.instant();
-        DelegationChain chain = DelegationChain.of(new Actor(agent.agentId(), minter.issuer()));
+        DelegationChain chain = DelegationChain.of(new Actor(agent.agentId(), minter.issuer(), presenter.attestation()));
         TokenMinter.Draft draft = new TokenMinter.Draft(agent.owner(), audience, scopes, chain, now,
                 policy.expiry(now, agent, null), presenter.confirmation());
         return mintAndRecord(draft, null, List.of());
@@ -71,17 +125,19 @@ public final class TokenService {
                     requireLive(verdict);
                     return delegate(presenter, subject, chainAgents, verdict.record(), requestedScope,
                             requestedAudience);
-                })).compose(draft -> mintAndRecord(draft.draft, draft.parent, draft.parentAncestors));
+                })).compose(draft -> mintAndRecord(draft.draft, draft.parent, draft.parentAncestors,
+                draft.parentExternalStatus));
     }
 
-    private record Delegation(TokenMinter.Draft draft, String parent, List<String> parentAncestors) {
+    private record Delegation(TokenMinter.Draft draft, String parent, List<String> parentAncestors,
+                              List<String> parentExternalStatus) {
     }
 
     private Delegation delegate(Presenter presenter, VerifiedAgentToken subject, Map<String, AgentRecord> chainAgents,
                                 TokenRecord subjectRecord, List<String> requestedScope,
                                 List<String> requestedAudience) {
         AgentRecord client = presenter.agent();
-        Actor clientActor = new Actor(client.agentId(), minter.issuer());
+        Actor clientActor = new Actor(client.agentId(), minter.issuer(), presenter.attestation());
         AgentRecord current = chainAgents.get(subject.chain().current().subject());
         if (current == null || !minter.issuer().equals(subject.chain().current().issuer())) {
             throw OAuthException.invalidRequest("agent '" + client.agentId() + "' may not act for agent '"
@@ -98,11 +154,30 @@ public final class TokenService {
         TokenMinter.Draft draft = new TokenMinter.Draft(subject.principal(), audience, scopes,
                 subject.chain().extendedBy(clientActor), now, policy.expiry(now, client, subject.expiresAt()),
                 presenter.confirmation());
-        return new Delegation(draft, subjectRecord.jti(), subjectRecord.ancestors());
+        return new Delegation(draft, subjectRecord.jti(), subjectRecord.ancestors(), subjectRecord.externalStatus());
     }
 
     private Future<Issued> mintAndRecord(TokenMinter.Draft draft, String parentJti, List<String> parentAncestors) {
-        TokenMinter.Minted minted = minter.mint(draft);
+        return mintAndRecord(draft, parentJti, parentAncestors, List.of());
+    }
+
+    private Future<Issued> mintAndRecord(TokenMinter.Draft draft, String parentJti, List<String> parentAncestors,
+                                         List<String> externalStatus) {
+        return statusLists.allocate().compose(status -> mintAndRecord(draft, parentJti, parentAncestors, status,
+                externalStatus));
+    }
+
+    /**
+     * Mints a token whose chain continues one from a partner organisation (identity chaining, jwt-bearer grant):
+     * no parent of ours; {@code externalStatus} holds the partner-issued ancestors' status references.
+     */
+    public Future<Issued> mintFederated(TokenMinter.Draft draft, List<String> externalStatus) {
+        return mintAndRecord(draft, null, List.of(), externalStatus);
+    }
+
+    private Future<Issued> mintAndRecord(TokenMinter.Draft draft, String parentJti, List<String> parentAncestors,
+                                         StatusReference status, List<String> externalStatus) {
+        TokenMinter.Minted minted = minter.mint(draft, status);
         List<String> ancestors = new ArrayList<>(parentAncestors.size() + 1);
         ancestors.addAll(parentAncestors);
         if (parentJti != null) {
@@ -110,10 +185,12 @@ public final class TokenService {
         }
         List<String> actors = new ArrayList<>(draft.chain().depth());
         for (Actor actor : draft.chain().actors()) {
-            actors.add(actor.subject());
+            if (minter.issuer().equals(actor.issuer())) {   // a partner's agent is not one of our agents
+                actors.add(actor.subject());
+            }
         }
         TokenRecord record = new TokenRecord(minted.jti(), parentJti, List.copyOf(ancestors), List.copyOf(actors),
-                draft.subject(), minted.expiresAt(), draft.issuedAt());
+                draft.subject(), minted.expiresAt(), draft.issuedAt(), status.index(), externalStatus);
         long expiresIn = Math.max(0, minted.expiresAt().getEpochSecond() - draft.issuedAt().getEpochSecond());
         return tokens.recordIssued(record).map(v -> new Issued(minted.serialized(), draft.scopes(), expiresIn));
     }
@@ -153,7 +230,8 @@ public final class TokenService {
         }
     }
 
-    private static void requireLive(TokenLiveness.Verdict verdict) {
+    /** X10–X13 and F13: the subject token's liveness verdict as the refusal of the table. */
+    public static void requireLive(TokenLiveness.Verdict verdict) {
         switch (verdict.state()) {
             case ACTIVE:
                 return;
@@ -166,6 +244,8 @@ public final class TokenService {
             case AGENT_DISABLED:
                 throw OAuthException.invalidRequest(
                         "agent '" + verdict.agent() + "' in the subject_token's delegation chain is disabled");
+            case PARTNER_STATUS_UNKNOWN:
+                throw OAuthException.invalidRequest("subject_token's partner status cannot be checked");
             default:
                 throw new IllegalStateException(verdict.state().name());
         }
@@ -175,7 +255,7 @@ public final class TokenService {
      * X21: an actor_token, when given, must be a live token of ours whose current actor is the
      * authenticated client.
      */
-    private void requireActorTokenIdentifiesClient(String actorToken, AgentRecord client) {
+    public void requireActorTokenIdentifiesClient(String actorToken, AgentRecord client) {
         if (actorToken == null) {
             return;
         }
