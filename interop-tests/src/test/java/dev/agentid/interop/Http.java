@@ -16,9 +16,9 @@ import java.util.Map;
 import java.util.StringJoiner;
 
 /** The few HTTP calls the tests make, on java.net.http. Thread-safe. */
-final class Http {
+public final class Http {
 
-    static final String FORM = "application/x-www-form-urlencoded";
+    public static final String FORM = "application/x-www-form-urlencoded";
 
     private static final Duration TIMEOUT = Duration.ofSeconds(20);
 
@@ -28,7 +28,7 @@ final class Http {
             .followRedirects(HttpClient.Redirect.NEVER)
             .build();
 
-    HttpResult get(URI uri, String bearer) {
+    public HttpResult get(URI uri, String bearer) {
         HttpRequest.Builder request = HttpRequest.newBuilder(uri).timeout(TIMEOUT).GET()
                 .header("Accept", "application/json");
         authorize(request, bearer);
@@ -36,7 +36,7 @@ final class Http {
     }
 
     /** POSTs a form; values are URL-encoded here, null values are left out. */
-    HttpResult postForm(URI uri, Map<String, String> params, String bearer) {
+    public HttpResult postForm(URI uri, Map<String, String> params, String bearer) {
         HttpRequest.Builder request = HttpRequest.newBuilder(uri).timeout(TIMEOUT)
                 .header("Content-Type", FORM)
                 .header("Accept", "application/json")
@@ -45,7 +45,7 @@ final class Http {
         return send(request.build());
     }
 
-    HttpResult postJson(URI uri, Map<String, ?> body, String bearer) {
+    public HttpResult postJson(URI uri, Map<String, ?> body, String bearer) {
         HttpRequest.Builder request = HttpRequest.newBuilder(uri).timeout(TIMEOUT)
                 .header("Content-Type", "application/json")
                 .header("Accept", "application/json")
@@ -54,7 +54,7 @@ final class Http {
         return send(request.build());
     }
 
-    static String form(Map<String, String> params) {
+    public static String form(Map<String, String> params) {
         StringJoiner joined = new StringJoiner("&");
         params.forEach((name, value) -> {
             if (value != null) {

@@ -7,10 +7,10 @@ import java.text.ParseException;
 import java.util.Map;
 
 /** A status, the headers and the body of one HTTP response. */
-record HttpResult(int status, HttpHeaders headers, String body) {
+public record HttpResult(int status, HttpHeaders headers, String body) {
 
     /** The body as a JSON object; fails the test if it is not one. */
-    Map<String, Object> json() {
+    public Map<String, Object> json() {
         try {
             return JSONObjectUtils.parse(body);
         } catch (ParseException e) {
@@ -18,12 +18,12 @@ record HttpResult(int status, HttpHeaders headers, String body) {
         }
     }
 
-    String header(String name) {
+    public String header(String name) {
         return headers.firstValue(name).orElse(null);
     }
 
     /** Fails unless the status is the expected one; the message shows the body with JWTs masked ({@link #describe()}). */
-    HttpResult expect(int expectedStatus) {
+    public HttpResult expect(int expectedStatus) {
         if (status != expectedStatus) {
             throw new AssertionError("expected HTTP " + expectedStatus + " but got " + describe());
         }
@@ -31,7 +31,7 @@ record HttpResult(int status, HttpHeaders headers, String body) {
     }
 
     /** Status and body, with anything that looks like a JWT masked, for assertion messages. */
-    String describe() {
+    public String describe() {
         return status + " " + body.replaceAll("ey[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]*", "<jwt>");
     }
 }

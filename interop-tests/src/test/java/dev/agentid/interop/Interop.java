@@ -7,36 +7,36 @@ import java.util.Objects;
 import java.util.function.Supplier;
 
 /** Where things are (failsafe passes the paths as system properties) and bounded waiting. */
-final class Interop {
+public final class Interop {
 
     private Interop() {
     }
 
     /** The interop-tests module directory. */
-    static Path baseDir() {
+    public static Path baseDir() {
         return Path.of(System.getProperty("interop.basedir", ".")).toAbsolutePath().normalize();
     }
 
     /** The module's build directory (target/). */
-    static Path targetDir() {
+    public static Path targetDir() {
         return Path.of(System.getProperty("interop.target", baseDir().resolve("target").toString()))
                 .toAbsolutePath().normalize();
     }
 
-    static Path issuerJar() {
+    public static Path issuerJar() {
         return existing(System.getProperty("issuer.jar", baseDir().resolve("../issuer/target/issuer.jar").toString()));
     }
 
-    static Path keysJar() {
+    public static Path keysJar() {
         return existing(System.getProperty("keys.jar", baseDir().resolve("../keys/target/keys.jar").toString()));
     }
 
-    static String nodeExecutable() {
+    public static String nodeExecutable() {
         return System.getProperty("node.executable", "node");
     }
 
     /** The java launcher of the JVM running the tests, so that child processes use the same JDK. */
-    static String javaExecutable() {
+    public static String javaExecutable() {
         return Path.of(System.getProperty("java.home"), "bin", "java").toString();
     }
 
@@ -52,7 +52,7 @@ final class Interop {
      * Polls {@code probe} every {@code interval} until it returns a non-null value, or fails after
      * {@code timeout}. For waiting on another process: this JVM's clock cannot be advanced for it.
      */
-    static <T> T await(String what, Duration timeout, Duration interval, Supplier<T> probe) {
+    public static <T> T await(String what, Duration timeout, Duration interval, Supplier<T> probe) {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
             T value = probe.get();
@@ -66,7 +66,7 @@ final class Interop {
         }
     }
 
-    static void pause(Duration interval) {
+    public static void pause(Duration interval) {
         Objects.requireNonNull(interval, "interval");
         try {
             Thread.sleep(interval.toMillis());

@@ -10,7 +10,7 @@ import java.util.List;
  * Prints the output of the issuers a test class started when one of its tests fails (failsafe keeps
  * it in target/failsafe-reports/*-output.txt). Register with {@code @ExtendWith}.
  */
-final class IssuerLogsOnFailure implements BeforeAllCallback, TestWatcher {
+public final class IssuerLogsOnFailure implements BeforeAllCallback, TestWatcher {
 
     private static final ExtensionContext.Namespace NS = ExtensionContext.Namespace.create(IssuerLogsOnFailure.class);
 

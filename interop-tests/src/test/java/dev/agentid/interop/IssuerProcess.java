@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -25,10 +26,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * }
  * </pre>
  */
-final class IssuerProcess implements AutoCloseable {
+public final class IssuerProcess implements AutoCloseable {
 
-    static final String WELL_KNOWN = "/.well-known/oauth-authorization-server";
-    static final String READY_LINE = "issuer ready at ";
+    public static final String WELL_KNOWN = "/.well-known/oauth-authorization-server";
+    public static final String READY_LINE = "issuer ready at ";
 
     private static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(60);
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(15);
@@ -47,6 +48,9 @@ final class IssuerProcess implements AutoCloseable {
     private final String name;
     private final Path dataDir;
     private final String adminTokenEnv;
+    private final String issuerUrl;
+    private final String maxHeap;
+    private final Map<String, String> extraEnv;
     private final Process process;
     private final Path stdout;
     private final Path stderr;
@@ -55,11 +59,14 @@ final class IssuerProcess implements AutoCloseable {
     private String issuer;
     private Map<String, Object> metadata;
 
-    private IssuerProcess(String name, Path dataDir, String adminTokenEnv, Process process,
-                          Path stdout, Path stderr, Http http) {
+    private IssuerProcess(String name, Path dataDir, String adminTokenEnv, String issuerUrl, String maxHeap,
+                          Map<String, String> extraEnv, Process process, Path stdout, Path stderr, Http http) {
         this.name = name;
         this.dataDir = dataDir;
         this.adminTokenEnv = adminTokenEnv;
+        this.issuerUrl = issuerUrl;
+        this.maxHeap = maxHeap;
+        this.extraEnv = Map.copyOf(extraEnv);
         this.process = process;
         this.stdout = stdout;
         this.stderr = stderr;
@@ -67,54 +74,98 @@ final class IssuerProcess implements AutoCloseable {
     }
 
     /** A launcher with a fresh data directory, an ephemeral port and a random admin token. */
-    static Launcher named(String name) {
+    public static Launcher named(String name) {
         return new Launcher(name);
     }
 
     /** Every issuer started in this JVM so far, oldest first (for dumping logs when a test fails). */
-    static List<IssuerProcess> started() {
+    public static List<IssuerProcess> started() {
         synchronized (STARTED) {
             return List.copyOf(STARTED);
         }
     }
 
-    static final class Launcher {
+    public static final class Launcher {
         private final String name;
         private Path dataDir;
         private int port;
         private String adminToken = TestAgents.randomSecret();
+        private String issuerUrl;
+        private String maxHeap = "384m";
+        private final Map<String, String> extraEnv = new LinkedHashMap<>();
 
         private Launcher(String name) {
             this.name = Objects.requireNonNull(name, "name");
         }
 
         /** Reuses a data directory (a restart); default: a new one under target/issuer-data/. */
-        Launcher dataDir(Path dir) {
+        public Launcher dataDir(Path dir) {
             this.dataDir = dir;
             return this;
         }
 
         /** The port to bind; 0 (default) lets the system choose. */
-        Launcher port(int port) {
+        public Launcher port(int port) {
             this.port = port;
             return this;
         }
 
         /** The admin token to pass in ISSUER_ADMIN_TOKEN, or null to leave it unset. */
-        Launcher adminToken(String token) {
+        public Launcher adminToken(String token) {
             this.adminToken = token;
             return this;
         }
 
-        IssuerProcess start() {
+        /**
+         * ISSUER_URL, for issuers that share one identifier (a cluster): requests still go to this process's own
+         * port, the endpoints in the metadata are mapped onto it. Default: derived from the port.
+         */
+        public Launcher issuerUrl(String url) {
+            this.issuerUrl = url;
+            return this;
+        }
+
+        /** One more ISSUER_* environment variable (e.g. the cluster settings); a null value removes it. */
+        public Launcher env(String variable, String value) {
+            if (value == null) {
+                extraEnv.remove(variable);
+            } else {
+                extraEnv.put(variable, value);
+            }
+            return this;
+        }
+
+        /** The JVM's -Xmx (default 384m, so that three nodes fit on a small machine). */
+        public Launcher maxHeap(String value) {
+            this.maxHeap = Objects.requireNonNull(value, "value");
+            return this;
+        }
+
+        public IssuerProcess start() {
             try {
-                return launch();
+                return launch(true);
             } catch (IOException e) {
                 throw new UncheckedIOException("could not start the issuer " + name, e);
             }
         }
 
-        private IssuerProcess launch() throws IOException {
+        /**
+         * Starts the process and returns at once, without waiting for it to serve (for a node that may never get
+         * ready, e.g. one cut off from its cluster). Needs a fixed {@link #port(int)}: the endpoints are those of
+         * that port.
+         */
+        public IssuerProcess startWithoutWaiting() {
+            if (port == 0) {
+                throw new IllegalStateException("startWithoutWaiting needs a fixed port");
+            }
+            try {
+                return launch(false);
+            } catch (IOException e) {
+                throw new UncheckedIOException("could not start the issuer " + name, e);
+            }
+        }
+
+        private IssuerProcess launch(boolean await) throws IOException {
             Path target = Interop.targetDir();
             Path dir = dataDir;
             if (dir == null) {
@@ -129,7 +180,7 @@ final class IssuerProcess implements AutoCloseable {
             Path err = logs.resolve(stem + ".stderr.log");
 
             ProcessBuilder builder = new ProcessBuilder(Interop.javaExecutable(),
-                    "-XX:+UseSerialGC", "-Xms64m", "-Xmx384m",
+                    "-XX:+UseSerialGC", "-Xms64m", "-Xmx" + maxHeap,
                     "-jar", Interop.issuerJar().toString())
                     .directory(dir.toFile())
                     .redirectOutput(out.toFile())
@@ -139,17 +190,27 @@ final class IssuerProcess implements AutoCloseable {
             env.keySet().removeIf(key -> key.startsWith("ISSUER_"));
             env.put("ISSUER_HOST", "127.0.0.1");
             env.put("ISSUER_PORT", Integer.toString(port));
-            if (port != 0) {
+            if (issuerUrl != null) {
+                env.put("ISSUER_URL", issuerUrl);
+            } else if (port != 0) {
                 env.put("ISSUER_URL", "http://127.0.0.1:" + port);
             }
+            env.putAll(extraEnv);
             env.put("ISSUER_DATA_DIR", dir.toString());
             if (adminToken != null) {
                 env.put("ISSUER_ADMIN_TOKEN", adminToken);
             }
             Process process = builder.start();
             process.getOutputStream().close();
-            IssuerProcess started = new IssuerProcess(stem, dir, adminToken, process, out, err, new Http());
+            IssuerProcess started = new IssuerProcess(stem, dir, adminToken, issuerUrl, maxHeap, extraEnv, process,
+                    out, err, new Http());
             STARTED.add(started);
+            if (!await) {
+                started.port = port;
+                started.issuer = issuerUrl != null ? issuerUrl : started.localBase();
+                started.metadata = Map.of();
+                return started;
+            }
             try {
                 started.awaitReady();
             } catch (RuntimeException | AssertionError e) {
@@ -177,8 +238,8 @@ final class IssuerProcess implements AutoCloseable {
                 return null;
             }
         });
-        String expectedIssuer = "http://127.0.0.1:" + port;
-        URI metadataUri = URI.create(expectedIssuer + WELL_KNOWN);
+        String expectedIssuer = issuerUrl != null ? issuerUrl : localBase();
+        URI metadataUri = URI.create(localBase() + WELL_KNOWN);
         Duration left = Duration.ofNanos(Math.max(deadline - System.nanoTime(), Duration.ofSeconds(5).toNanos()));
         metadata = Interop.await("the metadata endpoint", left, Duration.ofMillis(100), () -> {
             if (!process.isAlive()) {
@@ -201,57 +262,67 @@ final class IssuerProcess implements AutoCloseable {
     // ---- what the tests use ----------------------------------------------------------------
 
     /** The {@code iss} of this issuer (from its metadata). */
-    String issuer() {
+    public String issuer() {
         return issuer;
     }
 
-    int port() {
+    public int port() {
         return port;
     }
 
-    Path dataDir() {
+    public Path dataDir() {
         return dataDir;
     }
 
-    long pid() {
+    public long pid() {
         return process.pid();
     }
 
-    boolean isAlive() {
+    public boolean isAlive() {
         return process.isAlive();
     }
 
-    URI metadataUri() {
-        return URI.create(issuer + WELL_KNOWN);
+    public URI metadataUri() {
+        return URI.create(localBase() + WELL_KNOWN);
     }
 
-    Map<String, Object> metadata() {
+    /** {@code http://127.0.0.1:PORT}: where this process listens (the issuer identifier may name another host). */
+    public String localBase() {
+        return "http://127.0.0.1:" + port;
+    }
+
+    /** A URL under the issuer identifier (an endpoint, a status list uri) mapped onto this process's port. */
+    public URI local(String url) {
+        return url.startsWith(issuer) ? URI.create(localBase() + url.substring(issuer.length())) : URI.create(url);
+    }
+
+    public Map<String, Object> metadata() {
         return metadata;
     }
 
-    URI tokenEndpoint() {
+    public URI tokenEndpoint() {
         return endpoint("token_endpoint");
     }
 
-    URI jwksUri() {
+    public URI jwksUri() {
         return endpoint("jwks_uri");
     }
 
-    URI introspectionEndpoint() {
+    public URI introspectionEndpoint() {
         return endpoint("introspection_endpoint");
     }
 
-    URI revocationEndpoint() {
+    public URI revocationEndpoint() {
         return endpoint("revocation_endpoint");
     }
 
     /** An admin API path (the admin API has no discovery; its paths are fixed by the contract). */
-    URI admin(String path) {
-        return URI.create(issuer + path);
+    public URI admin(String path) {
+        return URI.create(localBase() + path);
     }
 
     /** The admin token: the one passed in the environment, or the one the issuer wrote to DATA_DIR/admin-token. */
-    String adminToken() {
+    public String adminToken() {
         if (adminTokenEnv != null) {
             return adminTokenEnv;
         }
@@ -267,26 +338,46 @@ final class IssuerProcess implements AutoCloseable {
         if (!(value instanceof String)) {
             throw new AssertionError("the metadata has no " + member + ": " + metadata.keySet());
         }
-        return URI.create((String) value);
+        return local((String) value);
     }
 
     /** A new process on the same data directory, port and admin token, after stopping this one. */
-    IssuerProcess restart() {
+    public IssuerProcess restart() {
         stop();
-        return new Launcher(name.replaceFirst("-\\d+$", "") + "-restarted")
-                .dataDir(dataDir).port(port).adminToken(adminTokenEnv).start();
+        return relaunch().start();
     }
 
-    String stdoutText() {
+    /** A launcher for a new process on the same data directory, port, admin token, ISSUER_URL and environment. */
+    public Launcher relaunch() {
+        Launcher next = new Launcher(name.replaceFirst("-\\d+$", "").replaceFirst("-restarted$", "") + "-restarted")
+                .dataDir(dataDir).port(port).adminToken(adminTokenEnv).issuerUrl(issuerUrl).maxHeap(maxHeap);
+        extraEnv.forEach(next::env);
+        return next;
+    }
+
+    /** SIGKILL ({@code kill -9}): no shutdown hook runs. Waits until the process is gone. */
+    public void kill() {
+        process.destroyForcibly();
+        try {
+            if (!process.waitFor(STOP_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
+                throw new AssertionError(this + " survived SIGKILL for " + STOP_TIMEOUT);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted while killing " + this, e);
+        }
+    }
+
+    public String stdoutText() {
         return read(stdout);
     }
 
-    String stderrText() {
+    public String stderrText() {
         return read(stderr);
     }
 
     /** The last lines of both streams, for failure messages. */
-    String logTail(int lines) {
+    public String logTail(int lines) {
         return "---- " + name + " stdout (" + stdout + ") ----\n" + tail(stdoutText(), lines)
                 + "---- " + name + " stderr (" + stderr + ") ----\n" + tail(stderrText(), lines);
     }
@@ -309,7 +400,7 @@ final class IssuerProcess implements AutoCloseable {
     }
 
     /** SIGTERM, then SIGKILL if the process has not exited within 15 s. Idempotent. */
-    void stop() {
+    public void stop() {
         if (!process.isAlive()) {
             return;
         }

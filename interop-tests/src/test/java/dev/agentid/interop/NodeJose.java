@@ -21,7 +21,7 @@ import java.util.concurrent.TimeUnit;
  * Runs node/verify.mjs: panva/jose verifies tokens in a separate Node process that knows only the
  * issuer's metadata URL. Tokens go over standard input, never the command line.
  */
-final class NodeJose {
+public final class NodeJose {
 
     private static final long TIMEOUT_SECONDS = 60;
 
@@ -29,7 +29,7 @@ final class NodeJose {
     }
 
     /** One verdict of jose's jwtVerify. */
-    record Verdict(boolean ok, Map<String, Object> header, Map<String, Object> payload, String code) {
+    public record Verdict(boolean ok, Map<String, Object> header, Map<String, Object> payload, String code) {
 
         @SuppressWarnings("unchecked")
         static Verdict of(Map<String, Object> line) {
@@ -54,7 +54,7 @@ final class NodeJose {
     }
 
     /** The verdicts for {@code tokens}, in order, with {@code audience} as the expected audience. */
-    static List<Verdict> verify(URI metadataUri, String audience, List<String> tokens) {
+    public static List<Verdict> verify(URI metadataUri, String audience, List<String> tokens) {
         Path module = Interop.baseDir();
         if (!Files.isDirectory(module.resolve("node_modules/jose"))) {
             throw new IllegalStateException("node_modules/jose is missing in " + module + ": run npm ci there");

@@ -37,11 +37,11 @@ import java.util.UUID;
  * String token = a.token("files:read", API);
  * </pre>
  */
-final class TestAgents {
+public final class TestAgents {
 
-    static final String JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
-    static final String TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange";
-    static final String ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token";
+    public static final String JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+    public static final String TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange";
+    public static final String ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token";
 
     private static final SecureRandom RANDOM = new SecureRandom();
     private static final Duration ASSERTION_LIFETIME = Duration.ofSeconds(60);
@@ -50,32 +50,32 @@ final class TestAgents {
     private final Clock clock;
     private volatile IssuerProcess issuer;
 
-    TestAgents(IssuerProcess issuer, Clock clock) {
+    public TestAgents(IssuerProcess issuer, Clock clock) {
         this.issuer = Objects.requireNonNull(issuer, "issuer");
         this.clock = Objects.requireNonNull(clock, "clock");
     }
 
     /** From now on, every call goes to this issuer (same agents, same keys). */
-    void use(IssuerProcess next) {
+    public void use(IssuerProcess next) {
         this.issuer = Objects.requireNonNull(next, "next");
     }
 
-    IssuerProcess issuer() {
+    public IssuerProcess issuer() {
         return issuer;
     }
 
-    Http http() {
+    public Http http() {
         return http;
     }
 
-    static String randomSecret() {
+    public static String randomSecret() {
         byte[] bytes = new byte[32];
         RANDOM.nextBytes(bytes);
         return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
     }
 
     /** A fresh P-256 key pair for ES256, generated with BouncyCastle. */
-    static ECKey newKey() {
+    public static ECKey newKey() {
         try {
             return new ECKeyGenerator(Curve.P_256)
                     .keyUse(KeyUse.SIGNATURE)
@@ -89,11 +89,11 @@ final class TestAgents {
     }
 
     /** A registration, pre-filled: owner "user:" + id, scope "files:read", one audience, TTL 300 s, depth 4. */
-    Registration agent(String agentId) {
+    public Registration agent(String agentId) {
         return new Registration(agentId);
     }
 
-    final class Registration {
+    public final class Registration {
         private final String agentId;
         private String owner;
         private List<String> scopes = List.of("files:read");
@@ -102,43 +102,56 @@ final class TestAgents {
         private int maxDelegationDepth = 4;
         private int tokenTtlSeconds = 300;
         private ECKey key = newKey();
+        private final Map<String, Object> extra = new LinkedHashMap<>();
 
         private Registration(String agentId) {
             this.agentId = agentId;
             this.owner = "user:" + agentId;
         }
 
-        Registration owner(String value) {
+        public Registration owner(String value) {
             this.owner = value;
             return this;
         }
 
-        Registration scopes(String... values) {
+        public Registration scopes(String... values) {
             this.scopes = List.of(values);
             return this;
         }
 
-        Registration audiences(String... values) {
+        public Registration audiences(String... values) {
             this.audiences = List.of(values);
             return this;
         }
 
-        Registration delegates(String... values) {
+        public Registration delegates(String... values) {
             this.delegates = List.of(values);
             return this;
         }
 
-        Registration maxDelegationDepth(int value) {
+        public Registration maxDelegationDepth(int value) {
             this.maxDelegationDepth = value;
             return this;
         }
 
-        Registration tokenTtlSeconds(int value) {
+        public Registration tokenTtlSeconds(int value) {
             this.tokenTtlSeconds = value;
             return this;
         }
 
-        Map<String, Object> json() {
+        /** The agent's key pair (default: a fresh one), for tests whose clients sign their own assertions. */
+        public Registration key(ECKey value) {
+            this.key = Objects.requireNonNull(value, "key");
+            return this;
+        }
+
+        /** Any other registration field (e.g. {@code acts_for}), sent as given. */
+        public Registration field(String name, Object value) {
+            extra.put(name, value);
+            return this;
+        }
+
+        public Map<String, Object> json() {
             Map<String, Object> body = new LinkedHashMap<>();
             body.put("agent_id", agentId);
             body.put("owner", owner);
@@ -148,11 +161,12 @@ final class TestAgents {
             body.put("delegates", delegates);
             body.put("max_delegation_depth", maxDelegationDepth);
             body.put("token_ttl_seconds", tokenTtlSeconds);
+            body.putAll(extra);
             return body;
         }
 
         /** POST /admin/agents; fails unless the issuer answers 201. */
-        Agent register() {
+        public Agent register() {
             HttpResult created = http.postJson(issuer.admin("/admin/agents"), json(), issuer.adminToken());
             created.expect(201);
             return new Agent(agentId, owner, key, tokenTtlSeconds);
@@ -160,7 +174,7 @@ final class TestAgents {
     }
 
     /** A registered agent: its id and private key, and the calls it makes to the token endpoints. */
-    final class Agent {
+    public final class Agent {
         private final String id;
         private final String owner;
         private final ECKey key;
@@ -173,25 +187,30 @@ final class TestAgents {
             this.tokenTtlSeconds = tokenTtlSeconds;
         }
 
-        String id() {
+        public String id() {
             return id;
         }
 
-        String owner() {
+        /** The same agent (id, key) talking to the issuer of {@code other}: another node of a cluster. */
+        public Agent at(TestAgents other) {
+            return other.new Agent(id, owner, key, tokenTtlSeconds);
+        }
+
+        public String owner() {
             return owner;
         }
 
-        int tokenTtlSeconds() {
+        public int tokenTtlSeconds() {
             return tokenTtlSeconds;
         }
 
         /** The private key's {@code d} (base64url), so tests can look for it where it must not be. */
-        String privateKeyD() {
+        public String privateKeyD() {
             return key.getD().toString();
         }
 
         /** A fresh RFC 7523 client assertion: iss = sub = agent id, aud = the issuer identifier, unique jti. */
-        String clientAssertion() {
+        public String clientAssertion() {
             Instant now = clock.instant();
             JWTClaimsSet claims = new JWTClaimsSet.Builder()
                     .issuer(id)
@@ -221,7 +240,7 @@ final class TestAgents {
         }
 
         /** client_credentials grant; scope and audience may be null. */
-        HttpResult clientCredentials(String scope, String audience) {
+        public HttpResult clientCredentials(String scope, String audience) {
             Map<String, String> form = new LinkedHashMap<>();
             form.put("grant_type", "client_credentials");
             form.put("scope", scope);
@@ -230,12 +249,12 @@ final class TestAgents {
         }
 
         /** RFC 8693 token exchange of an access token; scope and audience may be null. */
-        HttpResult exchange(String subjectToken, String scope, String audience) {
+        public HttpResult exchange(String subjectToken, String scope, String audience) {
             return http.postForm(issuer.tokenEndpoint(), exchangeForm(subjectToken, scope, audience), null);
         }
 
         /** The form of a token exchange, with a fresh client assertion (for timing the call alone). */
-        Map<String, String> exchangeForm(String subjectToken, String scope, String audience) {
+        public Map<String, String> exchangeForm(String subjectToken, String scope, String audience) {
             Map<String, String> form = new LinkedHashMap<>();
             form.put("grant_type", TOKEN_EXCHANGE);
             form.put("subject_token", subjectToken);
@@ -246,20 +265,20 @@ final class TestAgents {
         }
 
         /** client_credentials that must succeed; returns the access token. */
-        String token(String scope, String audience) {
+        public String token(String scope, String audience) {
             return TokenResponse.of(clientCredentials(scope, audience)).accessToken();
         }
 
         /** A token exchange that must succeed; returns the access token. */
-        String exchanged(String subjectToken, String scope, String audience) {
+        public String exchanged(String subjectToken, String scope, String audience) {
             return TokenResponse.of(exchange(subjectToken, scope, audience)).accessToken();
         }
 
-        HttpResult introspect(String token) {
+        public HttpResult introspect(String token) {
             return http.postForm(issuer.introspectionEndpoint(), authenticated(Map.of("token", token)), null);
         }
 
-        HttpResult revoke(String token) {
+        public HttpResult revoke(String token) {
             return http.postForm(issuer.revocationEndpoint(), authenticated(Map.of("token", token)), null);
         }
 
@@ -271,12 +290,12 @@ final class TestAgents {
 
     // ---- admin calls -------------------------------------------------------------------------
 
-    HttpResult adminIntrospect(String token) {
+    public HttpResult adminIntrospect(String token) {
         return http.postForm(issuer.introspectionEndpoint(), Map.of("token", token), issuer.adminToken());
     }
 
     /** True when the admin introspection says the token is active; fails on anything but 200. */
-    boolean isActive(String token) {
+    public boolean isActive(String token) {
         Object active = adminIntrospect(token).expect(200).json().get("active");
         if (!(active instanceof Boolean)) {
             throw new AssertionError("introspection has no boolean 'active'");
@@ -284,24 +303,24 @@ final class TestAgents {
         return (Boolean) active;
     }
 
-    HttpResult adminRevoke(String token) {
+    public HttpResult adminRevoke(String token) {
         return http.postForm(issuer.revocationEndpoint(), Map.of("token", token), issuer.adminToken());
     }
 
-    HttpResult kill(String agentId) {
+    public HttpResult kill(String agentId) {
         return http.postJson(issuer.admin("/admin/agents/" + agentId + "/kill"), Map.of(), issuer.adminToken());
     }
 
-    HttpResult restore(String agentId) {
+    public HttpResult restore(String agentId) {
         return http.postJson(issuer.admin("/admin/agents/" + agentId + "/restore"), Map.of(), issuer.adminToken());
     }
 
-    HttpResult getAgent(String agentId) {
+    public HttpResult getAgent(String agentId) {
         return http.get(issuer.admin("/admin/agents/" + agentId), issuer.adminToken());
     }
 
     /** GET /admin/agents → the "agents" array. */
-    List<Map<String, Object>> listAgents() {
+    public List<Map<String, Object>> listAgents() {
         Object agents = http.get(issuer.admin("/admin/agents"), issuer.adminToken()).expect(200).json().get("agents");
         if (!(agents instanceof List)) {
             throw new AssertionError("GET /admin/agents has no 'agents' array");
@@ -315,7 +334,7 @@ final class TestAgents {
         return out;
     }
 
-    HttpResult rotateKeys(int activateInSeconds) {
+    public HttpResult rotateKeys(int activateInSeconds) {
         return http.postJson(issuer.admin("/admin/keys/rotate"), Map.of("activate_in_seconds", activateInSeconds),
                 issuer.adminToken());
     }

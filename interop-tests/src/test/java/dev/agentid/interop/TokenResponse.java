@@ -3,10 +3,10 @@ package dev.agentid.interop;
 import java.util.Map;
 
 /** A successful RFC 8693 section 2.2.1 token response. */
-record TokenResponse(String accessToken, String issuedTokenType, String tokenType, long expiresIn, String scope) {
+public record TokenResponse(String accessToken, String issuedTokenType, String tokenType, long expiresIn, String scope) {
 
     /** Parses a 200 response; fails the test on any other status or a missing member. */
-    static TokenResponse of(HttpResult result) {
+    public static TokenResponse of(HttpResult result) {
         result.expect(200);
         if (!"no-store".equals(result.header("Cache-Control"))) {
             throw new AssertionError("token response without Cache-Control: no-store (RFC 6749 section 5.1)");

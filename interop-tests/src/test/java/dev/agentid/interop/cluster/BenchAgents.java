@@ -1,0 +1,96 @@
+package dev.agentid.interop.cluster;
+
+import dev.agentid.interop.Http;
+import dev.agentid.interop.IssuerProcess;
+import dev.agentid.interop.TestAgents.Agent;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.text.ParseException;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.IntStream;
+
+/** What the benchmarks share: pre-built request bodies, token endpoints, heap histograms of a node. */
+final class BenchAgents {
+
+    private static final Pattern ACCESS_TOKEN = Pattern.compile("\"access_token\"\\s*:\\s*\"([^\"]+)\"");
+    private static final Pattern TOTAL = Pattern.compile("(?m)^Total\\s+(\\d+)\\s+(\\d+)\\s*$");
+
+    private BenchAgents() {
+    }
+
+    /**
+     * {@code n} token-exchange bodies, each with its own client assertion (valid 60 s), signed on two threads before
+     * any request is sent.
+     */
+    static List<String> exchangeBodies(Agent actor, String subjectToken, String scope, int n) {
+        return IntStream.range(0, n).parallel()
+                .mapToObj(i -> Http.form(actor.exchangeForm(subjectToken, scope, null)))
+                .toList();
+    }
+
+    static List<URI> tokenEndpoints(List<IssuerProcess> nodes) {
+        return nodes.stream().map(IssuerProcess::tokenEndpoint).toList();
+    }
+
+    static String accessToken(String responseBody) {
+        Matcher m = ACCESS_TOKEN.matcher(responseBody);
+        if (!m.find()) {
+            throw new AssertionError("no access_token in the response");
+        }
+        return m.group(1);
+    }
+
+    /** Live bytes on the node's heap after a full GC ({@code jcmd PID GC.class_histogram}, which collects first). */
+    static long liveHeapBytes(IssuerProcess node) {
+        Matcher m = TOTAL.matcher(histogram(node));
+        if (!m.find()) {
+            throw new AssertionError("no Total line in the class histogram of " + node);
+        }
+        return Long.parseLong(m.group(2));
+    }
+
+    static String histogram(IssuerProcess node) {
+        try {
+            Process jcmd = new ProcessBuilder("jcmd", Long.toString(node.pid()), "GC.class_histogram")
+                    .redirectErrorStream(true).start();
+            String out = new String(jcmd.getInputStream().readAllBytes());
+            if (!jcmd.waitFor(120, TimeUnit.SECONDS) || jcmd.exitValue() != 0) {
+                throw new AssertionError("jcmd failed: " + out);
+            }
+            return out;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+
+    /** Bytes per class name in a histogram. */
+    static Map<String, Long> bytesByClass(String histogram) {
+        Map<String, Long> out = new java.util.HashMap<>();
+        Matcher m = Pattern.compile("(?m)^\\s*\\d+:\\s+(\\d+)\\s+(\\d+)\\s+(\\S+)").matcher(histogram);
+        while (m.find()) {
+            out.merge(m.group(3), Long.parseLong(m.group(2)), Long::sum);
+        }
+        return out;
+    }
+
+    static long statusIndexOf(String token) {
+        return StatusLists.reference(token).idx();
+    }
+
+    static String kid(String token) {
+        try {
+            return com.nimbusds.jwt.SignedJWT.parse(token).getHeader().getKeyID();
+        } catch (ParseException e) {
+            throw new AssertionError(e);
+        }
+    }
+}

@@ -1,0 +1,236 @@
+package dev.agentid.interop.cluster;
+
+import dev.agentid.interop.Http;
+import dev.agentid.interop.IssuerLogsOnFailure;
+import dev.agentid.interop.IssuerProcess;
+import dev.agentid.interop.TestAgents;
+import dev.agentid.interop.TestAgents.Agent;
+import dev.agentid.verifier.status.StatusList;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.stream.IntStream;
+
+import static dev.agentid.interop.cluster.ClusterAssertions.API;
+import static dev.agentid.interop.cluster.ClusterAssertions.SCOPES;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Kill at scale on three issuer JVMs: agent K holds one token, agent D exchanges it N times (N = 10,000, then
+ * 100,000), spread over the three nodes, so K has N live descendant tokens. Then K is killed on node 1, and this
+ * measures, from the kill's 200:
+ * <ul>
+ * <li>until every node rejects them: each node introspects a random sample of 100 of the N tokens, back to back,
+ * until all 100 are inactive (the request path checks the chain's agents, O(depth), so this cannot depend on N);</li>
+ * <li>until every node's status list shows all N bits (fetched, verified and decoded, every 100 ms).</li>
+ * </ul>
+ * Along the way: the minting rate, the heap per live token (class histogram after a full GC, node 2, before and
+ * after minting, minus the client-assertion replay entries measured separately), the heap per revocation entry, and
+ * the size of the served status list.
+ */
+@ExtendWith(IssuerLogsOnFailure.class)
+class KillAtScaleBenchmark {
+
+    static final int SAMPLE = 100;
+    static final int CHUNK = 20_000;
+    static final int CONCURRENCY = 32;
+    static final int REPLAY_PROBES = 5_000;
+    static final int REVOCATIONS = 5_000;
+    /** -Dbench.kill.max=10000 leaves out the 100,000 run (minting takes N / exchange rate). */
+    static final int MAX_N = Integer.getInteger("bench.kill.max", 100_000);
+
+    static Cluster cluster;
+    static List<IssuerProcess> nodes;
+
+    @BeforeAll
+    static void startCluster() {
+        cluster = Cluster.start("bench-kill", 3, launcher -> launcher.maxHeap("1g"));
+        nodes = List.of(cluster.node(1), cluster.node(2), cluster.node(3));
+    }
+
+    @AfterAll
+    static void stopCluster() {
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    @Test
+    void killAnAgentWith10000LiveDescendants() {
+        killAtScale(10_000, true);
+    }
+
+    @Test
+    void killAnAgentWith100000LiveDescendants() {
+        killAtScale(100_000, false);
+    }
+
+    private static void killAtScale(int n, boolean measureRevocationHeap) {
+        Assumptions.assumeTrue(n <= MAX_N, "-Dbench.kill.max=" + MAX_N + " leaves out N=" + n);
+        TestAgents admin = cluster.agents(1);
+        Agent k = admin.agent("ks-k" + n).owner("user:k").scopes("files:read", "files:write").audiences(API)
+                .delegates("ks-d" + n).tokenTtlSeconds(3600).register();
+        Agent d = admin.agent("ks-d" + n).owner("user:d").scopes("files:read").audiences(API)
+                .tokenTtlSeconds(3600).register();
+        String root = k.token(SCOPES, API);
+        LoadGenerator load = new LoadGenerator();
+        IssuerProcess measured = cluster.node(2);
+
+        long heapBefore = BenchAgents.liveHeapBytes(measured);
+        List<String> tokens = new ArrayList<>(n);
+        long mintNanos = 0;
+        for (int done = 0; done < n; done += CHUNK) {
+            int size = Math.min(CHUNK, n - done);
+            List<String> bodies = BenchAgents.exchangeBodies(d, root, "files:read", size);
+            LoadGenerator.Result minted = load.run(BenchAgents.tokenEndpoints(nodes), bodies, CONCURRENCY, true);
+            assertEquals(0, minted.failed(), "failed exchanges while minting: " + minted.firstFailure());
+            mintNanos += minted.wallNanos();
+            for (String body : minted.bodies()) {
+                tokens.add(BenchAgents.accessToken(body));
+            }
+        }
+        Bench.report("kill at scale, N=%d: minted N descendant tokens over 3 nodes at %.0f exchanges/s", n,
+                n / (mintNanos / 1e9));
+        long heapAfterMint = BenchAgents.liveHeapBytes(measured);
+
+        // the replay entries of the N client assertions are part of that delta: measure one entry alone
+        List<String> probes = IntStream.range(0, REPLAY_PROBES).parallel().mapToObj(i -> {
+            Map<String, String> form = new LinkedHashMap<>();
+            form.put("token", root);
+            form.put("client_assertion_type", TestAgents.JWT_BEARER);
+            form.put("client_assertion", d.clientAssertion());
+            return Http.form(form);
+        }).toList();
+        LoadGenerator.Result probed = load.run(nodes.stream().map(IssuerProcess::introspectionEndpoint).toList(),
+                probes, CONCURRENCY, false);
+        assertEquals(0, probed.failed(), "introspection probes: " + probed.firstFailure());
+        long heapAfterProbes = BenchAgents.liveHeapBytes(measured);
+        double perAssertion = (heapAfterProbes - heapAfterMint) / (double) REPLAY_PROBES;
+        double perToken = (heapAfterMint - heapBefore) / (double) n;
+        Bench.report("heap, N=%d (node 2, live bytes after full GC): %.0f bytes per minted token in all; %.0f of it"
+                + " the client assertion's replay entry (gone after the assertion expires); %.0f bytes per live token"
+                + " of lineage and status state", n, perToken, perAssertion, perToken - perAssertion);
+
+        // status references and the sample
+        Map<String, List<Long>> indicesByList = new HashMap<>();
+        for (String token : tokens) {
+            StatusLists.Reference ref = StatusLists.reference(token);
+            indicesByList.computeIfAbsent(ref.uri(), u -> new ArrayList<>()).add(ref.idx());
+        }
+        List<String> sample = new ArrayList<>(tokens);
+        Collections.shuffle(sample, new Random(n));
+        List<String> probe = List.copyOf(sample.subList(0, SAMPLE));
+        for (int i = 1; i <= 3; i++) {
+            for (String token : probe.subList(0, 10)) {
+                assertTrue(cluster.agents(i).isActive(token), "live before the kill, node " + i);
+            }
+        }
+
+        cluster.agents(1).kill(k.id()).expect(200);
+        long killed = System.nanoTime();
+        List<CompletableFuture<Double>> rejecting = new ArrayList<>();
+        List<CompletableFuture<Double>> bits = new ArrayList<>();
+        for (int i = 1; i <= 3; i++) {
+            int node = i;
+            rejecting.add(CompletableFuture.supplyAsync(() -> untilAllRejected(node, probe, killed), threads()));
+            bits.add(CompletableFuture.supplyAsync(() -> untilAllBits(node, indicesByList, killed), threads()));
+        }
+        List<Double> rejectMs = rejecting.stream().map(CompletableFuture::join).toList();
+        List<Double> bitsMs = bits.stream().map(CompletableFuture::join).toList();
+        Bench.report("kill at scale, N=%d: every node rejects the sample of %d after %.1f ms (nodes 1..3: %s ms);"
+                        + " every node's status list shows all N bits after %.0f ms (nodes 1..3: %s ms)", n, SAMPLE,
+                Collections.max(rejectMs), fmt(rejectMs), Collections.max(bitsMs), fmt(bitsMs));
+        for (String uri : indicesByList.keySet()) {
+            StatusLists.Fetched list = StatusLists.fetch(cluster.node(1), uri);
+            Bench.report("kill at scale, N=%d: status list %s: %d statuses, %d bytes as a statuslist+jwt, ttl %d s",
+                    n, uri, list.list().size(), list.jwtBytes(), list.ttlSeconds());
+        }
+
+        if (measureRevocationHeap) {
+            long beforeRevocations = BenchAgents.liveHeapBytes(measured);
+            List<String> forms = tokens.subList(0, REVOCATIONS).stream().map(t -> Http.form(Map.of("token", t)))
+                    .toList();
+            LoadGenerator.Result revoked = load.run(nodes.stream().map(IssuerProcess::revocationEndpoint).toList(),
+                    forms, CONCURRENCY, false, cluster.adminToken());
+            assertEquals(0, revoked.failed(), "revocations: " + revoked.firstFailure());
+            long afterRevocations = BenchAgents.liveHeapBytes(measured);
+            Bench.report("heap: %.0f bytes per revocation entry (%d revocations of live-until-now tokens; %s)",
+                    (afterRevocations - beforeRevocations) / (double) REVOCATIONS, REVOCATIONS, revoked.summary());
+        }
+    }
+
+    private static java.util.concurrent.Executor threads() {
+        return r -> new Thread(r, "kill-at-scale-probe").start();
+    }
+
+    private static String fmt(List<Double> values) {
+        return values.stream().map(v -> String.format(java.util.Locale.ROOT, "%.1f", v)).toList().toString();
+    }
+
+    /** Introspects the sample at node {@code n}, round after round, until every token is inactive; ms since the kill. */
+    private static double untilAllRejected(int n, List<String> sample, long since) {
+        TestAgents node = cluster.agents(n);
+        List<String> left = new ArrayList<>(sample);
+        long deadline = System.nanoTime() + 600_000_000_000L;
+        int passes = 0;
+        double first = -1;
+        while (!left.isEmpty()) {
+            passes++;
+            for (java.util.Iterator<String> it = left.iterator(); it.hasNext(); ) {
+                if (!node.isActive(it.next())) {
+                    it.remove();
+                    if (first < 0) {
+                        first = (System.nanoTime() - since) / 1e6;
+                    }
+                }
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError(left.size() + " tokens still active at node " + n);
+            }
+        }
+        double all = (System.nanoTime() - since) / 1e6;
+        Bench.report("kill at scale, node %d: first token of the sample rejected %.1f ms after the kill, all %d after"
+                + " %.1f ms, in %d pass(es) over the sample (%.2f ms per introspection)", n, first, sample.size(), all,
+                passes, (all - first) / Math.max(1, sample.size() - 1));
+        return all;
+    }
+
+    /** Fetches node {@code n}'s status lists every 100 ms until every index is INVALID; ms since the kill. */
+    private static double untilAllBits(int n, Map<String, List<Long>> indicesByList, long since) {
+        long deadline = System.nanoTime() + 600_000_000_000L;
+        while (true) {
+            boolean all = true;
+            for (Map.Entry<String, List<Long>> list : indicesByList.entrySet()) {
+                StatusLists.Fetched fetched = StatusLists.fetch(cluster.node(n), list.getKey());
+                for (long idx : list.getValue()) {
+                    if (fetched.status(idx) != StatusList.INVALID) {
+                        all = false;
+                        break;
+                    }
+                }
+                if (!all) {
+                    break;
+                }
+            }
+            if (all) {
+                return (System.nanoTime() - since) / 1e6;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("node " + n + "'s status lists lack bits 10 minutes after the kill");
+            }
+            dev.agentid.interop.Interop.pause(java.time.Duration.ofMillis(100));
+        }
+    }
+}
