@@ -28,7 +28,8 @@ public record IssuerConfig(
         Path attestersFile,                           // null: no trusted attesters
         ClusterSettings cluster,                      // null: a single node on its embedded store
         Path trustFile,                               // null: no partner organisations, no identity providers
-        Duration partnerStatusRefresh) {              // how often partners' status lists are fetched
+        Duration partnerStatusRefresh,                // how often partners' status lists are fetched
+        int eventLoops) {                             // HTTP servers (event loops) on the port
 
     public static final int DEFAULT_PORT = 8080;
 
@@ -79,8 +80,9 @@ public record IssuerConfig(
         Path trustFile = trust == null ? null : Path.of(trust).toAbsolutePath().normalize();
         Duration partnerRefresh = Duration.ofMillis(intValue(v, "ISSUER_PARTNER_STATUS_REFRESH_MILLIS", 5000, 100,
                 600_000));
+        int eventLoops = intValue(v, "ISSUER_EVENT_LOOPS", Runtime.getRuntime().availableProcessors(), 1, 64);
         return new IssuerConfig(host, port, url, dataDir, admin, maxLifetime, maxDepth, skew, reload, tls,
-                attestersFile, cluster, trustFile, partnerRefresh);
+                attestersFile, cluster, trustFile, partnerRefresh, eventLoops);
     }
 
     /**

@@ -24,7 +24,11 @@ import dev.agentid.issuer.store.StateStore;
 import dev.agentid.issuer.store.StoreConfiguration;
 import dev.agentid.keys.KeyRing;
 import dev.agentid.keys.KeyStoreFile;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
@@ -90,17 +94,30 @@ public final class IssuerServer implements AutoCloseable {
             if (config.tls() != null) {
                 config.tls().apply(options);
             }
-            HttpServer http = vertx.createHttpServer(options)
-                    .requestHandler(request -> {
-                        Router r = router.get();
-                        if (r == null) {
-                            request.response().setStatusCode(503).putHeader("Retry-After", "1").end();
-                        } else {
-                            r.handle(request);
-                        }
-                    });
+            Handler<HttpServerRequest> dispatch = request -> {
+                Router r = router.get();
+                if (r == null) {
+                    request.response().setStatusCode(503).putHeader("Retry-After", "1").end();
+                } else {
+                    r.handle(request);
+                }
+            };
+            // One server per core on the same port: Vert.x spreads connections over their event loops.
+            // A single server would run every request of the node on one event loop, i.e. one core.
+            // Port 0 becomes -1: Vert.x lets servers with the same negative port share one random port.
+            HttpServerOptions sameAddress = new HttpServerOptions(options)
+                    .setPort(config.port() == 0 ? -1 : config.port());
+            HttpServer http = vertx.createHttpServer(sameAddress).requestHandler(dispatch);
             await(http.listen());
             int port = http.actualPort();
+            for (int i = 1; i < config.eventLoops(); i++) {
+                await(vertx.deployVerticle(new VerticleBase() {
+                    @Override
+                    public Future<?> start() {
+                        return vertx.createHttpServer(sameAddress).requestHandler(dispatch).listen();
+                    }
+                }));
+            }
             String issuer = config.issuerUrlFor(port);
 
             KeyService keys = new KeyService(keyFile, ring, clock, issuer, config.maxTokenLifetime(),

@@ -60,7 +60,7 @@ public final class TrustedPartners {
     private Stamp stamp;
     /** Partner issuer to when its discovery last failed: retried at most every {@link #RETRY_AFTER}. */
     private final Map<String, Long> failedAt = new HashMap<>();
-    private static final long RETRY_AFTER = 10_000;
+    private static final long RETRY_AFTER = 1_000;
 
     private TrustedPartners(Path file, TrustConfiguration trust, Stamp stamp) {
         this.file = file;

@@ -16,7 +16,6 @@ import dev.agentid.issuer.status.StatusListEndpoint;
 import dev.agentid.issuer.status.StatusLists;
 import dev.agentid.issuer.store.StateStore;
 import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -62,7 +61,8 @@ public final class Routes {
         AdminApi adminApi = new AdminApi(w.vertx(), admin, w.state().agents(), w.state().tokens(), w.keys(), w.clock(),
                 w.globalMaxDepth(), w.maxTokenLifetime(), w.statusLists());
         StatusListEndpoint statusLists = new StatusListEndpoint(w.statusLists());
-        Buffer metadata = w.binding().advertise(metadata(w.issuer(), w.federation().enabled())).toBuffer();
+        // encoded once; kept as a String, which the event loops can share (a Buffer has reader state)
+        String metadata = w.binding().advertise(metadata(w.issuer(), w.federation().enabled())).encode();
 
         Router router = Router.router(w.vertx());
         BodyHandler body = BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES);

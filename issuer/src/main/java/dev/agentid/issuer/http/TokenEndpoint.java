@@ -75,10 +75,10 @@ final class TokenEndpoint {
             }
             X509Certificate certificate = ClientCertificates.peer(ctx.request());
             List<String> proofs = ctx.request().headers().getAll(DpopProofVerifier.HEADER);
-            ClientAuthentication auth = parseClientAuthentication(ctx, certificate);
+            Parsed parsed = parse(ctx, certificate);
             List<String> attestation = ctx.request().headers().getAll(ClientAttestationVerifier.ATTESTATION_HEADER);
             List<String> attestationPop = ctx.request().headers().getAll(ClientAttestationVerifier.POP_HEADER);
-            authenticate(auth)
+            authenticate(parsed.clientAuthentication())
                     .compose(agent -> attestations.verify(agent, attestation, attestationPop)   // A01–A08
                             .compose(summary -> binding.confirmation(agent, proofs, certificate)
                                     .map(cnf -> new Presenter(agent, cnf, summary))))
@@ -86,7 +86,7 @@ final class TokenEndpoint {
                         if (GrantType.JWT_BEARER.equals(grantType)) {
                             FederationService.requireWellFormed(Forms.single(params, "assertion"));   // F04
                         }
-                        TokenRequest request = parse(ctx, certificate);
+                        TokenRequest request = parsed.request();   // or the grant's parse error, now
                         if (GrantType.CLIENT_CREDENTIALS.equals(grantType)) {
                             return tokens.clientCredentials(presenter, scope(request), audiences(request, null))
                                     .map(issued -> tokenResponse(issued, presenter));
@@ -127,27 +127,38 @@ final class TokenEndpoint {
         return clients.authenticate(auth);
     }
 
-    /** T07–T08: client authentication is parsed before the grant, so that its errors come first. */
-    private ClientAuthentication parseClientAuthentication(RoutingContext ctx, X509Certificate certificate) {
-        try {
-            HTTPRequest request = Forms.toNimbus(ctx, endpoint);
-            request.setClientX509Certificate(certificate);
-            return ClientAuthentication.parse(request);
-        } catch (ParseException e) {
-            throw OAuthException.invalidClient("client authentication failed", e.getMessage());
+    /**
+     * The request as the Nimbus SDK parses it, once. A grant that does not parse is not refused yet:
+     * client authentication (T07–T11) and its companions come first, so its error is kept for later and
+     * only the client authentication is parsed on its own.
+     */
+    private record Parsed(TokenRequest parsedRequest, OAuthException grantError,
+                          ClientAuthentication clientAuthentication) {
+        TokenRequest request() {
+            if (grantError != null) {
+                throw grantError;
+            }
+            return parsedRequest;
         }
     }
 
     /** The certificate goes along: a tls_client_auth request has no other client authentication to parse. */
-    private TokenRequest parse(RoutingContext ctx, X509Certificate certificate) {
+    private Parsed parse(RoutingContext ctx, X509Certificate certificate) {
+        HTTPRequest http = Forms.toNimbus(ctx, endpoint);
+        http.setClientX509Certificate(certificate);
+        OAuthException grantError;
         try {
-            HTTPRequest request = Forms.toNimbus(ctx, endpoint);
-            request.setClientX509Certificate(certificate);
-            return TokenRequest.parse(request);
+            TokenRequest request = TokenRequest.parse(http);
+            return new Parsed(request, null, request.getClientAuthentication());
         } catch (ParseException e) {
-            throw Forms.fromParse(e);
+            grantError = Forms.fromParse(e);
         } catch (IllegalArgumentException e) {   // the SDK refuses some combinations with IAE
-            throw OAuthException.invalidRequest(e.getMessage());
+            grantError = OAuthException.invalidRequest(e.getMessage());
+        }
+        try {
+            return new Parsed(null, grantError, ClientAuthentication.parse(http));
+        } catch (ParseException e) {
+            throw OAuthException.invalidClient("client authentication failed", e.getMessage());
         }
     }
 

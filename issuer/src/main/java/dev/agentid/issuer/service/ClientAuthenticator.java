@@ -23,6 +23,7 @@ import dev.agentid.issuer.store.AgentRecord;
 import dev.agentid.issuer.store.AgentRegistry;
 import dev.agentid.issuer.store.AgentStatus;
 import dev.agentid.issuer.store.ReplayCache;
+import dev.agentid.verifier.JcaKeys;
 import io.vertx.core.Future;
 
 import java.lang.reflect.Field;
@@ -155,10 +156,9 @@ public final class ClientAuthenticator {
             List<PublicKey> keys = new ArrayList<>(2);
             for (JWK jwk : agent.jwks().getKeys()) {
                 if (jwk instanceof ECKey && (header.getKeyID() == null || header.getKeyID().equals(jwk.getKeyID()))) {
-                    try {
-                        keys.add(((ECKey) jwk).toECPublicKey());
-                    } catch (JOSEException e) {
-                        // a key that cannot be converted selects nothing
+                    PublicKey key = JcaKeys.publicKey(jwk);   // converted once, a BouncyCastle key
+                    if (key != null) {
+                        keys.add(key);
                     }
                 }
             }
