@@ -757,14 +757,8 @@ public final class AgentTokenVerifier implements AutoCloseable {
         }
 
         /**
-         * Builds the verifier: one key source and one Nimbus processor per issuer.
-         *
-         * @throws IllegalStateException without a trusted issuer, or without an audience unless
-         *         {@link #anyAudience()} was called (and not both)
-         */
-        /**
          * Opts in to the revocation check through Token Status Lists (draft-ietf-oauth-status-list; profile section
-         * 7.3): each token's {@code status.status_list} list is fetched from its issuer, verified with that issuer's
+         * 7.1): each token's {@code status.status_list} list is fetched from its issuer, verified with that issuer's
          * keys, cached for its {@code ttl}, and a set status refuses the token with {@link Reason#REVOKED}.
          */
         public Builder statusLists(StatusListPolicy policy) {
@@ -772,6 +766,12 @@ public final class AgentTokenVerifier implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Builds the verifier: one key source and one Nimbus processor per issuer.
+         *
+         * @throws IllegalStateException without a trusted issuer, or without an audience unless
+         *         {@link #anyAudience()} was called (and not both)
+         */
         public AgentTokenVerifier build() {
             if (issuers.isEmpty()) {
                 throw new IllegalStateException("no trusted issuer");

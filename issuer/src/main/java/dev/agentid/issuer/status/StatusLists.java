@@ -37,7 +37,7 @@ import org.infinispan.Cache;
 import org.infinispan.context.Flag;
 
 /**
- * The issuer's Token Status Lists (draft-ietf-oauth-status-list; spec/agent-token-profile.md section 7.3).
+ * The issuer's Token Status Lists (draft-ietf-oauth-status-list; spec/agent-token-profile.md section 7.1).
  *
  * <p><b>Indices.</b> One issuer-wide counter, advanced in blocks of {@link #BLOCK} with a compare-and-set on the
  * replicated allocator ({@link IndexAllocator}); a node hands out a block's indices locally, without a cluster

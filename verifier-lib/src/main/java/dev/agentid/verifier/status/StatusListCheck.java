@@ -22,7 +22,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The status check of a verified token (draft-ietf-oauth-status-list, "Validation Rules"; profile section 7.3):
+ * The status check of a verified token (draft-ietf-oauth-status-list, "Validation Rules"; profile section 7.1):
  * fetch the list named by {@code status.status_list.uri} (https, or http to a loopback address, and only under the
  * token's own issuer), verify it with that issuer's keys, check {@code typ statuslist+jwt}, {@code sub == uri},
  * {@code iat}, {@code exp}, decompress it with a size bound, and read the token's {@code idx}. A set status is
