@@ -7,30 +7,30 @@ import java.time.ZoneId;
 import java.time.ZoneOffset;
 
 /** A clock tests move by hand. Thread-safe. */
-final class TestClock extends Clock {
+public final class TestClock extends Clock {
 
     static final Instant START = Instant.parse("2026-03-01T12:00:00Z");
 
     private volatile Instant now;
 
-    TestClock(Instant start) {
+    public TestClock(Instant start) {
         this.now = start;
     }
 
-    static TestClock atStart() {
+    public static TestClock atStart() {
         return new TestClock(START);
     }
 
-    TestClock advance(Duration d) {
+    public TestClock advance(Duration d) {
         now = now.plus(d);
         return this;
     }
 
-    TestClock advanceSeconds(long seconds) {
+    public TestClock advanceSeconds(long seconds) {
         return advance(Duration.ofSeconds(seconds));
     }
 
-    TestClock set(Instant instant) {
+    public TestClock set(Instant instant) {
         now = instant;
         return this;
     }

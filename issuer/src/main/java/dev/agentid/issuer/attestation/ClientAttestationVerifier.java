@@ -13,7 +13,6 @@ import com.nimbusds.jose.jwk.source.ImmutableJWKSet;
 import com.nimbusds.jose.proc.BadJOSEException;
 import com.nimbusds.jose.proc.DefaultJOSEObjectTypeVerifier;
 import com.nimbusds.jose.proc.JWSKeySelector;
-import com.nimbusds.jose.proc.JWSVerificationKeySelector;
 import com.nimbusds.jose.proc.SecurityContext;
 import com.nimbusds.jose.util.Base64;
 import com.nimbusds.jose.util.X509CertChainUtils;
@@ -24,6 +23,7 @@ import dev.agentid.issuer.OAuthException;
 import dev.agentid.issuer.store.AgentRecord;
 import dev.agentid.issuer.store.ReplayCache;
 import dev.agentid.verifier.Attestation;
+import dev.agentid.verifier.JcaKeySelector;
 import io.vertx.core.Future;
 
 import java.security.Key;
@@ -153,7 +153,7 @@ public final class ClientAttestationVerifier {
             throw AttestationRefusals.untrusted("attester '" + iss + "' is not trusted");
         }
         JWSKeySelector<SecurityContext> keys = attester.jwks() != null
-                ? new JWSVerificationKeySelector<>(ALGORITHMS, new ImmutableJWKSet<>(attester.jwks()))
+                ? new JcaKeySelector<>(ALGORITHMS, new ImmutableJWKSet<>(attester.jwks()))
                 : leafOfChain(header, attester, now);
         JWTClaimsSet claims = process(jwt, ATTESTATION_TYPE, keys, AttestationRefusals::untrusted);
 

@@ -10,7 +10,6 @@ import com.nimbusds.jose.crypto.factories.DefaultJWSVerifierFactory;
 import com.nimbusds.jose.jwk.source.ImmutableJWKSet;
 import com.nimbusds.jose.jwk.source.JWKSource;
 import com.nimbusds.jose.proc.BadJOSEException;
-import com.nimbusds.jose.proc.JWSVerificationKeySelector;
 import com.nimbusds.jose.proc.SecurityContext;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
@@ -32,6 +31,7 @@ import dev.agentid.issuer.store.TokenRecord;
 import dev.agentid.issuer.store.TokenStore;
 import dev.agentid.verifier.Actor;
 import dev.agentid.verifier.DelegationChain;
+import dev.agentid.verifier.JcaKeySelector;
 import dev.agentid.verifier.TokenVerificationException;
 import dev.agentid.verifier.VerifiedAgentToken;
 import io.vertx.core.Future;
@@ -417,7 +417,7 @@ public final class FederationService {
     private static JWTClaimsSet verifySignature(SignedJWT jwt, JWKSource<SecurityContext> source, String iss) {
         DefaultJWTProcessor<SecurityContext> processor = new DefaultJWTProcessor<>();
         processor.setJWSTypeVerifier((type, context) -> { });   // checked above, with its own refusal
-        processor.setJWSKeySelector(new JWSVerificationKeySelector<>(JWSAlgorithm.ES256, source));
+        processor.setJWSKeySelector(new JcaKeySelector<>(JWSAlgorithm.ES256, source));
         DefaultJWSVerifierFactory factory = new DefaultJWSVerifierFactory();
         factory.getJCAContext().setProvider(BouncyCastleProviderSingleton.getInstance());
         processor.setJWSVerifierFactory(factory);

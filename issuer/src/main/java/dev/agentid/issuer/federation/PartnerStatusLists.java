@@ -6,12 +6,12 @@ import com.nimbusds.jose.crypto.bc.BouncyCastleProviderSingleton;
 import com.nimbusds.jose.crypto.factories.DefaultJWSVerifierFactory;
 import com.nimbusds.jose.jwk.source.JWKSource;
 import com.nimbusds.jose.proc.DefaultJOSEObjectTypeVerifier;
-import com.nimbusds.jose.proc.JWSVerificationKeySelector;
 import com.nimbusds.jose.proc.SecurityContext;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.proc.DefaultJWTProcessor;
 import dev.agentid.issuer.service.TokenLiveness;
 import dev.agentid.issuer.store.TokenRecord;
+import dev.agentid.verifier.JcaKeySelector;
 import dev.agentid.verifier.status.StatusList;
 import io.vertx.core.Vertx;
 import org.infinispan.Cache;
@@ -237,7 +237,7 @@ public final class PartnerStatusLists implements TokenLiveness.ExternalAncestors
             throws IOException {
         DefaultJWTProcessor<SecurityContext> processor = new DefaultJWTProcessor<>();
         processor.setJWSTypeVerifier(new DefaultJOSEObjectTypeVerifier<>(new JOSEObjectType("statuslist+jwt")));
-        processor.setJWSKeySelector(new JWSVerificationKeySelector<>(JWSAlgorithm.ES256, keys));
+        processor.setJWSKeySelector(new JcaKeySelector<>(JWSAlgorithm.ES256, keys));
         DefaultJWSVerifierFactory factory = new DefaultJWSVerifierFactory();
         factory.getJCAContext().setProvider(BouncyCastleProviderSingleton.getInstance());
         processor.setJWSVerifierFactory(factory);

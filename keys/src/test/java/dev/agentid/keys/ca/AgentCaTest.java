@@ -1,5 +1,6 @@
 package dev.agentid.keys.ca;
 
+import dev.agentid.keys.TestClock;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -53,7 +54,7 @@ class AgentCaTest {
     @TempDir
     Path dataDir;
 
-    private final MutableClock clock = new MutableClock(NOW);
+    private final TestClock clock = new TestClock(NOW);
     private final AgentCa ca = AgentCa.generate(clock);
 
     static ECKey agentKey() {

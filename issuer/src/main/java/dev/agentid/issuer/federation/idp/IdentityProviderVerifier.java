@@ -9,7 +9,6 @@ import com.nimbusds.jose.crypto.factories.DefaultJWSVerifierFactory;
 import com.nimbusds.jose.jwk.source.JWKSource;
 import com.nimbusds.jose.jwk.source.JWKSourceBuilder;
 import com.nimbusds.jose.proc.BadJOSEException;
-import com.nimbusds.jose.proc.JWSVerificationKeySelector;
 import com.nimbusds.jose.proc.SecurityContext;
 import com.nimbusds.jose.util.DefaultResourceRetriever;
 import com.nimbusds.jwt.JWTClaimsSet;
@@ -20,6 +19,7 @@ import com.nimbusds.oauth2.sdk.http.HTTPRequest;
 import com.nimbusds.oauth2.sdk.http.HTTPResponse;
 import com.nimbusds.openid.connect.sdk.op.OIDCProviderMetadata;
 import dev.agentid.issuer.federation.idp.HumanTokenException.Reason;
+import dev.agentid.verifier.JcaKeySelector;
 
 import java.io.Closeable;
 import java.io.IOException;
@@ -119,7 +119,7 @@ final class IdentityProviderVerifier implements Closeable {
         DefaultJWSVerifierFactory factory = new DefaultJWSVerifierFactory();
         factory.getJCAContext().setProvider(BouncyCastleProviderSingleton.getInstance());
         processor.setJWSVerifierFactory(factory);
-        processor.setJWSKeySelector(new JWSVerificationKeySelector<>(algorithms, keys));
+        processor.setJWSKeySelector(new JcaKeySelector<>(algorithms, keys));
         processor.setJWSTypeVerifier((type, context) -> { });       // checked before, with its own refusal
         processor.setJWTClaimsSetVerifier((claims, context) -> { });  // checked after, against the injected clock
         return processor;
