@@ -93,6 +93,7 @@ public final class IssuerProcess implements AutoCloseable {
         private String issuerUrl;
         private String maxHeap = "384m";
         private final Map<String, String> extraEnv = new LinkedHashMap<>();
+        private final List<String> arguments = new ArrayList<>();
 
         private Launcher(String name) {
             this.name = Objects.requireNonNull(name, "name");
@@ -122,6 +123,12 @@ public final class IssuerProcess implements AutoCloseable {
          */
         public Launcher issuerUrl(String url) {
             this.issuerUrl = url;
+            return this;
+        }
+
+        /** Command-line arguments after {@code -jar issuer.jar} (e.g. {@code --config FILE}). */
+        public Launcher arguments(String... args) {
+            arguments.addAll(List.of(args));
             return this;
         }
 
@@ -179,9 +186,10 @@ public final class IssuerProcess implements AutoCloseable {
             Path out = logs.resolve(stem + ".stdout.log");
             Path err = logs.resolve(stem + ".stderr.log");
 
-            ProcessBuilder builder = new ProcessBuilder(Interop.javaExecutable(),
-                    "-XX:+UseSerialGC", "-Xms64m", "-Xmx" + maxHeap,
-                    "-jar", Interop.issuerJar().toString())
+            List<String> command = new ArrayList<>(List.of(Interop.javaExecutable(),
+                    "-XX:+UseSerialGC", "-Xms64m", "-Xmx" + maxHeap, "-jar", Interop.issuerJar().toString()));
+            command.addAll(arguments);
+            ProcessBuilder builder = new ProcessBuilder(command)
                     .directory(dir.toFile())
                     .redirectOutput(out.toFile())
                     .redirectError(err.toFile())
@@ -195,8 +203,8 @@ public final class IssuerProcess implements AutoCloseable {
             } else if (port != 0) {
                 env.put("ISSUER_URL", "http://127.0.0.1:" + port);
             }
-            env.putAll(extraEnv);
             env.put("ISSUER_DATA_DIR", dir.toString());
+            env.putAll(extraEnv);
             if (adminToken != null) {
                 env.put("ISSUER_ADMIN_TOKEN", adminToken);
             }
@@ -276,6 +284,17 @@ public final class IssuerProcess implements AutoCloseable {
 
     public long pid() {
         return process.pid();
+    }
+
+    /** Waits up to {@code limit} for the process to exit; its exit code, or null if it still runs. */
+    public Integer awaitExit(Duration limit) {
+        try {
+            return process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)
+                    ? process.exitValue() : null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        }
     }
 
     public boolean isAlive() {

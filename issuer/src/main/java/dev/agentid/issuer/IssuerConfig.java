@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Properties;
+import java.util.TreeSet;
 
 /**
  * Issuer configuration from environment variables; the same names may appear as keys in an optional
@@ -29,7 +30,16 @@ public record IssuerConfig(
         ClusterSettings cluster,                      // null: a single node on its embedded store
         Path trustFile,                               // null: no partner organisations, no identity providers
         Duration partnerStatusRefresh,                // how often partners' status lists are fetched
-        int eventLoops) {                             // HTTP servers (event loops) on the port
+        int eventLoops,                               // HTTP servers (event loops) on the port
+        Observability observability) {                // log format, access log, debug
+
+    /**
+     * How the issuer reports: {@code ISSUER_LOG_FORMAT} (text or json), {@code ISSUER_ACCESS_LOG} (one line per
+     * request) and {@code ISSUER_DEBUG} (stack traces in startup errors).
+     */
+    public record Observability(boolean jsonLogs, boolean accessLog, boolean debug) {
+        public static final Observability DEFAULT = new Observability(false, false, false);
+    }
 
     public static final int DEFAULT_PORT = 8080;
 
@@ -42,17 +52,22 @@ public record IssuerConfig(
             } catch (IOException e) {
                 throw new IllegalArgumentException("cannot read config file " + configFile + ": " + e.getMessage());
             }
+            Settings.requireKnown(file.stringPropertyNames(), "key", configFile.toString());
             file.stringPropertyNames().forEach(k -> values.put(k, file.getProperty(k).trim()));
         }
+        Map<String, String> fromEnv = new HashMap<>();
         env.forEach((k, v) -> {
             if (k.startsWith("ISSUER_")) {
-                values.put(k, v);
+                fromEnv.put(k, v);
             }
         });
+        Settings.requireKnown(new TreeSet<>(fromEnv.keySet()), "environment variable", null);
+        values.putAll(fromEnv);
         return fromValues(values);
     }
 
     static IssuerConfig fromValues(Map<String, String> v) {
+        Settings.requireKnown(v.keySet(), "setting", null);
         String host = v.getOrDefault("ISSUER_HOST", "127.0.0.1");
         int port = intValue(v, "ISSUER_PORT", DEFAULT_PORT, 0, 65535);
         String url = blankToNull(v.get("ISSUER_URL"));
@@ -81,8 +96,14 @@ public record IssuerConfig(
         Duration partnerRefresh = Duration.ofMillis(intValue(v, "ISSUER_PARTNER_STATUS_REFRESH_MILLIS", 5000, 100,
                 600_000));
         int eventLoops = intValue(v, "ISSUER_EVENT_LOOPS", Runtime.getRuntime().availableProcessors(), 1, 64);
+        String logFormat = v.getOrDefault("ISSUER_LOG_FORMAT", "text").trim();
+        if (!logFormat.equals("text") && !logFormat.equals("json")) {
+            throw new IllegalArgumentException("ISSUER_LOG_FORMAT must be text or json");
+        }
+        Observability observability = new Observability(logFormat.equals("json"),
+                booleanValue(v, "ISSUER_ACCESS_LOG"), booleanValue(v, "ISSUER_DEBUG"));
         return new IssuerConfig(host, port, url, dataDir, admin, maxLifetime, maxDepth, skew, reload, tls,
-                attestersFile, cluster, trustFile, partnerRefresh, eventLoops);
+                attestersFile, cluster, trustFile, partnerRefresh, eventLoops, observability);
     }
 
     /**
@@ -125,6 +146,17 @@ public record IssuerConfig(
         }
     }
 
+    private static boolean booleanValue(Map<String, String> v, String name) {
+        String raw = blankToNull(v.get(name));
+        if (raw == null || raw.equalsIgnoreCase("false")) {
+            return false;
+        }
+        if (raw.equalsIgnoreCase("true")) {
+            return true;
+        }
+        throw new IllegalArgumentException(name + " must be true or false");
+    }
+
     private static String blankToNull(String s) {
         return s == null || s.isBlank() ? null : s.trim();
     }
@@ -145,6 +177,7 @@ public record IssuerConfig(
                 + ", adminToken=" + (adminToken == null ? "<generated>" : "<set>") + ", maxTokenLifetime="
                 + maxTokenLifetime + ", maxDelegationDepth=" + maxDelegationDepth + ", clockSkew=" + clockSkew
                 + ", tls=" + tls + ", attestersFile=" + attestersFile + ", cluster=" + cluster + ", trustFile=" + trustFile
-                + ", partnerStatusRefresh=" + partnerStatusRefresh + "]";
+                + ", partnerStatusRefresh=" + partnerStatusRefresh + ", eventLoops=" + eventLoops + ", " + observability
+                + "]";
     }
 }

@@ -94,7 +94,7 @@ public final class IssuerServer implements AutoCloseable {
             if (config.tls() != null) {
                 config.tls().apply(options);
             }
-            Handler<HttpServerRequest> dispatch = request -> {
+            Handler<HttpServerRequest> routed = request -> {
                 Router r = router.get();
                 if (r == null) {
                     request.response().setStatusCode(503).putHeader("Retry-After", "1").end();
@@ -102,6 +102,8 @@ public final class IssuerServer implements AutoCloseable {
                     r.handle(request);
                 }
             };
+            Handler<HttpServerRequest> dispatch = config.observability().accessLog() ? AccessLog.around(routed)
+                    : routed;
             // One server per core on the same port: Vert.x spreads connections over their event loops.
             // A single server would run every request of the node on one event loop, i.e. one core.
             // Port 0 becomes -1: Vert.x lets servers with the same negative port share one random port.

@@ -76,6 +76,11 @@ public final class Routes {
                 .putHeader("Cache-Control", "public, max-age=" + JWKS_MAX_AGE_SECONDS)
                 .end(w.keys().publishedKeys().toString(true)));
 
+        HealthEndpoints health = new HealthEndpoints(w.state());
+        router.get(HealthEndpoints.LIVE_PATH).handler(health::live);
+        router.get(HealthEndpoints.READY_PATH).handler(health::ready);
+        router.get(HealthEndpoints.VERSION_PATH).handler(health::version);
+
         router.get(StatusLists.PATH).handler(statusLists::aggregation);
         router.get(StatusLists.PATH + "/:list").handler(statusLists::list);
 
