@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -108,7 +109,11 @@ public final class StateStore implements AutoCloseable {
             cacheManager.start();
             // start every cache now, in one order on every node, so that a joiner has all the state before serving
             cacheManager.startCaches(StoreConfiguration.CACHES.toArray(new String[0]));
-            return new StateStore(cacheManager, lockChannel, lock, clock, clustered);
+            StateStore store = new StateStore(cacheManager, lockChannel, lock, clock, clustered);
+            if (clustered) {
+                store.awaitAvailable(cluster.startTimeout());
+            }
+            return store;
         } catch (IOException e) {
             release(cacheManager, lockChannel);
             throw new UncheckedIOException("cannot open state directory " + root, e);
@@ -167,6 +172,30 @@ public final class StateStore implements AutoCloseable {
             throw unavailable;
         }
     }
+
+    /**
+     * Blocks until this node may answer from its caches: a node that joins a survivor whose caches are still degraded
+     * (its peers crashed) waits until the survivor and it form a majority again, instead of failing on its first
+     * write. Startup thread only.
+     */
+    private void awaitAvailable(Duration limit) {
+        long deadline = System.nanoTime() + limit.toNanos();
+        StoreUnavailableException unavailable;
+        while ((unavailable = ready.check()) != null) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("the cluster's state did not become available within " + limit + ": "
+                        + unavailable.description());
+            }
+            try {
+                Thread.sleep(AVAILABILITY_POLL_MILLIS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while waiting for the cluster's state", e);
+            }
+        }
+    }
+
+    private static final long AVAILABILITY_POLL_MILLIS = 100;
 
     /** Whether this node is a member of a cluster (else it runs alone on local caches). */
     public boolean clustered() {
