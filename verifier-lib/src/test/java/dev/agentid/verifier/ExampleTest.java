@@ -3,11 +3,19 @@ package dev.agentid.verifier;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import com.nimbusds.jose.JOSEObjectType;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jwt.JWTClaimsSet;
+import dev.agentid.verifier.status.StatusList;
+import dev.agentid.verifier.status.StatusListCheck;
+import dev.agentid.verifier.status.StatusListPolicy;
 import java.net.URL;
 import java.time.Instant;
 import java.util.Date;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -25,14 +33,26 @@ class ExampleTest {
             DelegationChain plannerThenResearcher = DelegationChain.of(Actor.of("planner", issuer))
                     .extendedBy(Actor.of("researcher", issuer));
             Instant now = Instant.now();
+            // the issuer's status list (profile section 7.1): entry 3 is revoked
+            String listUri = issuer + "/oauth2/status/1";
+            StatusList bits = StatusList.allValid(16, 1);
+            bits.set(3, StatusList.INVALID);
+            jwks.serve("/oauth2/status/1", StatusListCheck.MEDIA_TYPE, () -> TestTokens.sign(
+                    new JWSHeader.Builder(JWSAlgorithm.ES256).type(new JOSEObjectType("statuslist+jwt"))
+                            .keyID(TestTokens.KEY.getKeyID()).build(),
+                    new JWTClaimsSet.Builder().issuer(issuer).subject(listUri).issueTime(Date.from(now))
+                            .expirationTime(Date.from(now.plusSeconds(120))).claim("ttl", 60)
+                            .claim("status_list", Map.of("bits", 1, "lst", bits.encode())).build(), TestTokens.KEY));
             String bearerToken = TestTokens.sign(TestTokens.claimsFor(plannerThenResearcher)
                     .issuer(issuer).audience("https://tickets.example").claim("scope", "tickets:read")
+                    .claim("status", Map.of("status_list", Map.of("idx", 0, "uri", listUri)))
                     .issueTime(Date.from(now)).expirationTime(Date.from(now.plusSeconds(300))).build());
 
             // README-BEGIN
             AgentTokenVerifier verifier = AgentTokenVerifier.builder()
                     .trustIssuer(issuer, jwksUri)           // "http://127.0.0.1:8080", its /oauth2/jwks URL
                     .audience("https://tickets.example")
+                    .statusLists(StatusListPolicy.failClosed())   // refuses revoked tokens (profile 7.1)
                     .build();                               // immutable, thread-safe: build once
 
             VerifiedAgentToken token = verifier.verify(bearerToken);   // throws TokenVerificationException
@@ -45,6 +65,13 @@ class ExampleTest {
             assertEquals(List.of("tickets:read"), List.copyOf(token.scopes()));
             assertEquals(List.of(Actor.of("researcher", issuer), Actor.of("planner", issuer)),
                     token.chain().actors());
+
+            String revoked = TestTokens.sign(TestTokens.claimsFor(plannerThenResearcher).issuer(issuer)
+                    .audience("https://tickets.example")
+                    .claim("status", Map.of("status_list", Map.of("idx", 3, "uri", listUri)))
+                    .issueTime(Date.from(now)).expirationTime(Date.from(now.plusSeconds(300))).build());
+            assertEquals(Reason.REVOKED, assertThrows(TokenVerificationException.class,
+                    () -> verifier.verify(revoked)).reason());
 
             String expired = TestTokens.sign(TestTokens.claimsFor(plannerThenResearcher).issuer(issuer)
                     .audience("https://tickets.example").issueTime(Date.from(now.minusSeconds(900)))

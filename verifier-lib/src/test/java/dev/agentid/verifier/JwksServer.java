@@ -40,6 +40,18 @@ final class JwksServer implements AutoCloseable {
         server.start();
     }
 
+    /** Serves {@code body} at {@code path} too (e.g. the issuer's status lists). */
+    void serve(String path, String contentType, java.util.function.Supplier<String> body) {
+        server.createContext(path, exchange -> {
+            byte[] bytes = body.get().getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().set("Content-Type", contentType);
+            exchange.sendResponseHeaders(200, bytes.length);
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write(bytes);
+            }
+        });
+    }
+
     /** {@code http://127.0.0.1:<port>} */
     String base() {
         return "http://127.0.0.1:" + server.getAddress().getPort();
