@@ -31,6 +31,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 
 import java.io.IOException;
@@ -44,6 +45,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.Base64;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -62,6 +64,7 @@ public final class IssuerServer implements AutoCloseable {
     private final String adminToken;
 
     private final StatusLists statusLists;
+    private Router router;
     private FederationService federation;
 
     private IssuerServer(Vertx vertx, StateStore state, HttpServer http, String issuer, int port, String adminToken,
@@ -163,6 +166,7 @@ public final class IssuerServer implements AutoCloseable {
             writePortFile(dataDir, port);
             IssuerServer server = new IssuerServer(vertx, state, http, issuer, port, adminToken, statusLists);
             server.federation = federation;
+            server.router = router.get();
             return server;
         } catch (RuntimeException e) {
             vertx.close();
@@ -182,6 +186,11 @@ public final class IssuerServer implements AutoCloseable {
             attesters = file;
         }
         return new ClientAttestationVerifier(attesters, state.replay(), clock, issuer, config.clockSkew());
+    }
+
+    /** Every route of the HTTP surface (for the test that keeps /openapi.json complete). */
+    List<Route> routes() {
+        return router.getRoutes();
     }
 
     /** DPoP always; mutual TLS when the TLS listener requests client certificates of the agent CA. */

@@ -80,6 +80,9 @@ public final class Routes {
         router.get(HealthEndpoints.LIVE_PATH).handler(health::live);
         router.get(HealthEndpoints.READY_PATH).handler(health::ready);
         router.get(HealthEndpoints.VERSION_PATH).handler(health::version);
+        String openApi = OpenApi.document();
+        router.get(OpenApi.PATH).handler(ctx -> ctx.response().putHeader("Content-Type", "application/json")
+                .putHeader("Cache-Control", "no-cache").end(openApi));
 
         router.get(StatusLists.PATH).handler(statusLists::aggregation);
         router.get(StatusLists.PATH + "/:list").handler(statusLists::list);
