@@ -22,8 +22,8 @@ import org.infinispan.remoting.transport.jgroups.JGroupsTransport;
 /**
  * The one place the Infinispan configuration lives. Without {@link ClusterSettings} every cache is LOCAL (one node,
  * as before clustering); with them the cache manager joins a JGroups TCP cluster (stack:
- * {@code agentid-jgroups-tcp.xml}) and every cache is {@code REPL_SYNC}. Either way each node persists every cache in
- * its own SoftIndexFileStore with fsync'd writes. Values are Java objects in memory, marshalled with the ProtoStream
+ * {@code agentid-jgroups-tcp.xml}). Each cache has a {@link Kind}: durable, replicated state (every node persists it in
+ * its own SoftIndexFileStore with fsync'd writes), or in-memory single-use marks. Values are Java objects in memory, marshalled with the ProtoStream
  * schema ({@link StoreSchema}) for the file store and the wire. The choices are explained in docs/CLUSTER.md.
  *
  * <p>Adding a cache (e.g. for status lists): add its name to {@link #CACHES} with a {@link Kind}, put its value type in
@@ -44,18 +44,28 @@ public final class StoreConfiguration {
     public static final String STATUS_LISTS = "status-lists";
     static final List<String> CACHES = List.of(AGENTS, TOKENS, REVOKED, REPLAY, KEYS, STATUS_ALLOC, STATUS_LISTS);
 
-    /** How a cache is kept. One kind today; add one here (with its reasons in docs/CLUSTER.md) if a cache needs another. */
+    /** How a cache is kept: one kind per kind of data, with its reasons in docs/CLUSTER.md. */
     public enum Kind {
         /**
-         * On every node: LOCAL alone, {@code REPL_SYNC} in a cluster (a write completes after every member has it),
-         * persisted on each node with fsync'd writes, reads and writes refused on the minority side of a partition.
+         * What an operator or a revocation creates: on every node (LOCAL alone, {@code REPL_SYNC} in a cluster: a write
+         * completes after every member has it), persisted on each node with fsync'd writes, reads and writes refused
+         * on the minority side of a partition.
          */
-        REPLICATED_PERSISTENT
+        REPLICATED_PERSISTENT,
+        /**
+         * Single-use marks of client assertions, DPoP proofs, attestation PoPs and chain grants: in memory only, never
+         * fsync'd, expiring with the proof they mark. Clustered: {@code DIST_SYNC} with {@link #REPLAY_OWNERS} owners,
+         * so a mark costs two members' memory, not every member's, and survives the crash of any one node.
+         */
+        DISTRIBUTED_MEMORY
     }
+
+    /** Owners of each single-use mark in a cluster: any one node may crash without losing a mark. */
+    static final int REPLAY_OWNERS = 2;
 
     /** The kind of each cache in {@link #CACHES}. */
     static Kind kind(String name) {
-        return Kind.REPLICATED_PERSISTENT;
+        return REPLAY.equals(name) ? Kind.DISTRIBUTED_MEMORY : Kind.REPLICATED_PERSISTENT;
     }
 
     /**
@@ -64,6 +74,9 @@ public final class StoreConfiguration {
      * persisted state records it: changing it needs a fresh data directory.
      */
     static final int SEGMENTS = 32;
+
+    /** How often expired entries are purged from memory. */
+    static final long EXPIRATION_WAKE_UP_SECONDS = 10;
 
     /** How long a clustered write waits for every member's acknowledgement; more than failure detection needs. */
     static final long REMOTE_TIMEOUT_MILLIS = 15_000;
@@ -142,17 +155,23 @@ public final class StoreConfiguration {
     }
 
     /**
-     * Write-through SoftIndexFileStore with synchronous writes (a write completes only after its fsync), preloaded so
+     * {@link Kind#DISTRIBUTED_MEMORY}: memory only, {@code DIST_SYNC} with two owners when clustered.
+     * {@link Kind#REPLICATED_PERSISTENT}: write-through SoftIndexFileStore with synchronous writes (a write completes only after its fsync), preloaded so
      * reads and misses are answered from memory. Clustered: {@code REPL_SYNC}, every node holds every entry and a write
      * completes once all members have it; on the minority side of a partition reads and writes fail with
      * {@code AvailabilityException} (DENY_READ_WRITES); after a merge entries present on either side are kept
      * (PREFERRED_NON_NULL), so no revocation is dropped.
      */
     static Configuration cache(Path root, String name, boolean clustered) {
-        Objects.requireNonNull(kind(name));
+        Kind kind = Objects.requireNonNull(kind(name));
         ConfigurationBuilder cache = new ConfigurationBuilder();
         if (clustered) {
-            cache.clustering().cacheMode(CacheMode.REPL_SYNC)
+            if (kind == Kind.DISTRIBUTED_MEMORY) {
+                cache.clustering().cacheMode(CacheMode.DIST_SYNC).hash().numOwners(REPLAY_OWNERS);
+            } else {
+                cache.clustering().cacheMode(CacheMode.REPL_SYNC);
+            }
+            cache.clustering()
                     .remoteTimeout(REMOTE_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS)
                     .hash().numSegments(SEGMENTS);
             cache.clustering().partitionHandling()
@@ -166,6 +185,11 @@ public final class StoreConfiguration {
             cache.clustering().cacheMode(CacheMode.LOCAL).hash().numSegments(SEGMENTS);
         }
         cache.encoding().mediaType(MediaType.APPLICATION_OBJECT_TYPE);
+        // expired marks are removed in the background too, not only when they are next read
+        cache.expiration().wakeUpInterval(EXPIRATION_WAKE_UP_SECONDS, TimeUnit.SECONDS);
+        if (kind == Kind.DISTRIBUTED_MEMORY) {
+            return cache.build();
+        }
         cache.persistence()
                 .passivation(false)
                 .addSoftIndexFileStore()

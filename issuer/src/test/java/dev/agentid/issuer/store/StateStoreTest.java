@@ -23,7 +23,7 @@ class StateStoreTest {
     private final TestClock clock = new TestClock();
 
     @Test
-    void restartKeepsAgentsStatusesLineageRevocationsAndReplayKeys() {
+    void restartKeepsAgentsStatusesLineageAndRevocationsButNotSingleUseMarks() {
         Instant exp = clock.now().plusSeconds(600);
         AgentRecord alpha = TestAgents.agent("alpha", clock.now()).build();
         AgentRecord bravo = TestAgents.agent("bravo", clock.now()).delegates(List.of()).maxDelegationDepth(0).build();
@@ -50,7 +50,8 @@ class StateStoreTest {
             assertEquals(child, await(state.tokens().find("jti-child")));
             assertEquals(Set.of("jti-root"), await(state.tokens().revokedAmong(List.of("jti-root", "jti-child"))));
             assertEquals(Map.of("alpha", 2L, "bravo", 1L), await(state.tokens().liveTokenCounts(clock.now())));
-            assertFalse(await(state.replay().firstUse("assertion-1", exp)));
+            // single-use marks live in memory only (StoreConfiguration.Kind.DISTRIBUTED_MEMORY, docs/CLUSTER.md)
+            assertTrue(await(state.replay().firstUse("assertion-1", exp)));
         }
     }
 
@@ -60,9 +61,10 @@ class StateStoreTest {
             await(state.agents().register(TestAgents.agent("alpha", clock.now()).build()));
         }
 
-        for (String cache : List.of("agents", "tokens", "revoked", "replay")) {
+        for (String cache : List.of("agents", "tokens", "revoked")) {
             assertTrue(Files.isDirectory(dataDir.resolve("infinispan").resolve(cache).resolve("data")), cache);
         }
+        assertFalse(Files.exists(dataDir.resolve("infinispan").resolve("replay")), "single-use marks are never on disk");
     }
 
     @Test
