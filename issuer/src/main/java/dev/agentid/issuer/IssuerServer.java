@@ -13,6 +13,7 @@ import dev.agentid.issuer.federation.FederationService;
 import dev.agentid.issuer.federation.PartnerStatusLists;
 import dev.agentid.issuer.federation.TrustedPartners;
 import dev.agentid.issuer.http.Routes;
+import dev.agentid.issuer.metrics.Metrics;
 import dev.agentid.issuer.service.ClientAuthenticator;
 import dev.agentid.issuer.service.DelegationPolicy;
 import dev.agentid.issuer.service.KeyService;
@@ -28,6 +29,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
@@ -86,7 +88,12 @@ public final class IssuerServer implements AutoCloseable {
         KeyStoreFile keyFile = KeyStoreFile.in(dataDir);
         KeyRing ring = keyFile.loadOrCreate(clock);
         StateStore state = StateStore.start(dataDir, clock, config.cluster());
-        Vertx vertx = Vertx.vertx();
+        Metrics metrics = new Metrics();
+        metrics.gauge("agentid_cluster_members", "cluster members this node sees (1 when not clustered)",
+                () -> state.members().size());
+        metrics.gauge("agentid_replay_marks", "single-use marks held in this node's memory",
+                () -> state.localEntries(StoreConfiguration.REPLAY));
+        Vertx vertx = metrics.vertxBuilder(new VertxOptions()).build();
         try {
             AtomicReference<Router> router = new AtomicReference<>();
             HttpServerOptions options = new HttpServerOptions()
@@ -162,7 +169,7 @@ public final class IssuerServer implements AutoCloseable {
                     partnerStatus);
             router.set(Routes.router(new Routes.Wiring(vertx, clock, issuer, adminToken, state, keys, tokens,
                     liveness, clients, config.maxDelegationDepth(), config.maxTokenLifetime(), statusLists,
-                    binding, attestations(config, vertx, clock, issuer, state), federation)));
+                    binding, attestations(config, vertx, clock, issuer, state), federation, metrics)));
             writePortFile(dataDir, port);
             IssuerServer server = new IssuerServer(vertx, state, http, issuer, port, adminToken, statusLists);
             server.federation = federation;

@@ -1,6 +1,7 @@
 package dev.agentid.issuer.http;
 
 import dev.agentid.issuer.OAuthException;
+import dev.agentid.issuer.metrics.Metrics;
 import dev.agentid.issuer.store.StoreUnavailableException;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
@@ -27,6 +28,9 @@ public final class Responses {
         HttpServerResponse response = ctx.response();
         if (response.ended()) {
             return;
+        }
+        if (status >= 400) {
+            ctx.put(Metrics.REFUSAL, body.getString("error", "error"));
         }
         response.setStatusCode(status)
                 .putHeader("Content-Type", "application/json")

@@ -8,6 +8,7 @@ import com.nimbusds.oauth2.sdk.id.Issuer;
 import dev.agentid.issuer.attestation.ClientAttestationVerifier;
 import dev.agentid.issuer.attestation.TrustedAttesters;
 import dev.agentid.issuer.binding.SenderBinding;
+import dev.agentid.issuer.metrics.Metrics;
 import dev.agentid.issuer.service.ClientAuthenticator;
 import dev.agentid.issuer.service.KeyService;
 import dev.agentid.issuer.service.TokenLiveness;
@@ -34,6 +35,7 @@ public final class Routes {
     public static final String JWKS_PATH = "/oauth2/jwks";
     public static final String INTROSPECTION_PATH = "/oauth2/introspect";
     public static final String REVOCATION_PATH = "/oauth2/revoke";
+    public static final String METRICS_PATH = "/metrics";
     public static final String METADATA_PATH = "/.well-known/oauth-authorization-server";
     /** Relying parties may cache the JWKS this long; key rotation publishes new keys earlier than that. */
     public static final int JWKS_MAX_AGE_SECONDS = 60;
@@ -46,7 +48,7 @@ public final class Routes {
                          TokenService tokens, TokenLiveness liveness, ClientAuthenticator clients,
                          int globalMaxDepth, Duration maxTokenLifetime, StatusLists statusLists,
                          SenderBinding binding, ClientAttestationVerifier attestations,
-                         dev.agentid.issuer.federation.FederationService federation) {
+                         dev.agentid.issuer.federation.FederationService federation, Metrics metrics) {
     }
 
     public static Router router(Wiring w) {
@@ -87,11 +89,20 @@ public final class Routes {
         router.get(StatusLists.PATH).handler(statusLists::aggregation);
         router.get(StatusLists.PATH + "/:list").handler(statusLists::list);
 
-        router.route(TOKEN_PATH).handler(body).handler(Responses::noStore).handler(token::handle);
-        router.route(INTROSPECTION_PATH).handler(body).handler(Responses::noStore).handler(introspection::handle);
-        router.route(REVOCATION_PATH).handler(body).handler(Responses::noStore).handler(revocation::handle);
+        router.get(METRICS_PATH).handler(ctx -> ctx.response()
+                .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+                .putHeader("Cache-Control", "no-store").end(w.metrics().scrape()));
 
-        router.route("/admin/*").handler(body).handler(Responses::noStore).handler(adminApi::requireAdmin);
+        // Vert.x runs the body step first; a body it refuses (413, bad encoding) shows in vertx_http_server_*
+        router.route(TOKEN_PATH).handler(body).handler(w.metrics()::observe).handler(Responses::noStore)
+                .handler(token::handle);
+        router.route(INTROSPECTION_PATH).handler(body).handler(w.metrics()::observe).handler(Responses::noStore)
+                .handler(introspection::handle);
+        router.route(REVOCATION_PATH).handler(body).handler(w.metrics()::observe).handler(Responses::noStore)
+                .handler(revocation::handle);
+
+        router.route("/admin/*").handler(body).handler(w.metrics()::observe).handler(Responses::noStore)
+                .handler(adminApi::requireAdmin);
         router.post("/admin/agents").handler(adminApi::register);
         router.get("/admin/agents").handler(adminApi::list);
         router.get("/admin/agents/:id").handler(adminApi::get);

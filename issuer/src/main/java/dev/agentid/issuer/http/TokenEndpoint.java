@@ -18,6 +18,7 @@ import dev.agentid.issuer.binding.DpopProofVerifier;
 import dev.agentid.issuer.binding.SenderBinding;
 import dev.agentid.issuer.federation.FederationService;
 import dev.agentid.issuer.federation.idp.HumanToken;
+import dev.agentid.issuer.metrics.Metrics;
 import dev.agentid.issuer.store.AgentRecord;
 import dev.agentid.issuer.service.ClientAuthenticator;
 import dev.agentid.issuer.service.Presenter;
@@ -100,7 +101,10 @@ final class TokenEndpoint {
                         }
                         return exchange(presenter, request).map(issued -> tokenResponse(issued, presenter));
                     })
-                    .onSuccess(response -> Responses.json(ctx, 200, response))
+                    .onSuccess(response -> {
+                        ctx.put(Metrics.GRANT, grantType.getValue());
+                        Responses.json(ctx, 200, response);
+                    })
                     .onFailure(t -> Responses.failure(ctx, t));
         } catch (RuntimeException e) {
             Responses.failure(ctx, e);

@@ -197,6 +197,11 @@ public final class StateStore implements AutoCloseable {
 
     private static final long AVAILABILITY_POLL_MILLIS = 100;
 
+    /** Entries of {@code cache} held in this node's memory (not a cluster-wide count); for gauges. */
+    public long localEntries(String cache) {
+        return cacheManager.getCache(cache).getAdvancedCache().getDataContainer().sizeIncludingExpired();
+    }
+
     /** Whether this node is a member of a cluster (else it runs alone on local caches). */
     public boolean clustered() {
         return clustered;

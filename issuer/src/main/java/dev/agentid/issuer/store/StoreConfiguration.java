@@ -35,7 +35,7 @@ public final class StoreConfiguration {
     static final String AGENTS = "agents";
     static final String TOKENS = "tokens";
     static final String REVOKED = "revoked";
-    static final String REPLAY = "replay";
+    public static final String REPLAY = "replay";
     /** The cluster's signing key file (one entry); only used when clustered. */
     static final String KEYS = "keys";
     /** Status-list index allocation: list name to the next free index (see {@link IndexAllocator}). */
