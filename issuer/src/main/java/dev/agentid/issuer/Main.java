@@ -1,5 +1,6 @@
 package dev.agentid.issuer;
 
+import dev.agentid.issuer.store.DataDirectory;
 import java.io.InputStream;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -21,7 +22,8 @@ public final class Main {
             } else if ("--help".equals(args[i]) || "-h".equals(args[i])) {
                 System.out.println("usage: java -jar issuer.jar [--config FILE]\n"
                         + "Configuration: ISSUER_HOST, ISSUER_PORT, ISSUER_URL, ISSUER_DATA_DIR, ISSUER_ADMIN_TOKEN,\n"
-                        + "ISSUER_MAX_TOKEN_TTL_SECONDS, ISSUER_MAX_DELEGATION_DEPTH, ISSUER_CLOCK_SKEW_SECONDS\n"
+                        + "ISSUER_MAX_TOKEN_TTL_SECONDS, ISSUER_MAX_DELEGATION_DEPTH, ISSUER_CLOCK_SKEW_SECONDS,\n"
+                        + "ISSUER_CLUSTER_BIND, ISSUER_CLUSTER_MEMBERS, ISSUER_CLUSTER_NAME, ISSUER_CLUSTER_SECRET_FILE\n"
                         + "as environment variables or as KEY=value lines in the --config file.");
                 return;
             } else {
@@ -37,7 +39,14 @@ public final class Main {
             System.exit(2);
             return;
         }
-        IssuerServer server = IssuerServer.start(config, Clock.systemUTC());
+        IssuerServer server;
+        try {
+            server = IssuerServer.start(config, Clock.systemUTC());
+        } catch (DataDirectory.NotPrivateException e) {
+            System.err.println("refusing to start: " + e.getMessage());
+            System.exit(1);
+            return;
+        }
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "issuer-shutdown"));
         Logger.getLogger(Main.class.getName()).info("data directory " + config.dataDir());
         System.out.println("issuer ready at " + server.issuer());

@@ -12,6 +12,7 @@ import java.time.Clock;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import dev.agentid.keys.KeyStoreFile;
@@ -41,13 +42,17 @@ public final class StateStore implements AutoCloseable {
     private final ReplayCache replay;
     private final IndexAllocator statusIndices;
     private final boolean clustered;
+    private final ClusterSettings cluster;
+    private final ScheduledExecutorService permissions;
     private final Readiness ready;
     private boolean closed;
 
     private StateStore(EmbeddedCacheManager cacheManager, FileChannel lockChannel, FileLock lock, Clock clock,
-                       boolean clustered) {
+                       ClusterSettings cluster, ScheduledExecutorService permissions) {
         this.cacheManager = cacheManager;
-        this.clustered = clustered;
+        this.cluster = cluster;
+        this.clustered = cluster != null;
+        this.permissions = permissions;
         this.lockChannel = lockChannel;
         this.lock = lock;
         this.ready = clustered ? Readiness.of(StoreConfiguration.CACHES.stream()
@@ -89,6 +94,7 @@ public final class StateStore implements AutoCloseable {
         FileLock lock = null;
         EmbeddedCacheManager cacheManager = null;
         try {
+            DataDirectory.secure(dataDir);
             Files.createDirectories(root);
             lockChannel = FileChannel.open(root.resolve("agentid.lock"), StandardOpenOption.CREATE,
                     StandardOpenOption.WRITE);
@@ -108,7 +114,10 @@ public final class StateStore implements AutoCloseable {
             cacheManager.start();
             // start every cache now, in one order on every node, so that a joiner has all the state before serving
             cacheManager.startCaches(StoreConfiguration.CACHES.toArray(new String[0]));
-            return new StateStore(cacheManager, lockChannel, lock, clock, clustered);
+            // the file stores created their files under the process umask: owner-only now, and again periodically
+            DataDirectory.secure(dataDir);
+            return new StateStore(cacheManager, lockChannel, lock, clock, cluster,
+                    DataDirectory.keepPrivate(dataDir));
         } catch (IOException e) {
             release(cacheManager, lockChannel);
             throw new UncheckedIOException("cannot open state directory " + root, e);
@@ -181,7 +190,8 @@ public final class StateStore implements AutoCloseable {
         if (!clustered) {
             return Optional.empty();
         }
-        return Optional.of(new ReplicatedKeyFile(cacheManager.getCache(StoreConfiguration.KEYS), file));
+        return Optional.of(new ReplicatedKeyFile(cacheManager.getCache(StoreConfiguration.KEYS), file,
+                KeyFileSeal.of(cluster)));
     }
 
     /** The cluster members this node currently sees (itself included); just itself when not clustered. */
@@ -204,6 +214,7 @@ public final class StateStore implements AutoCloseable {
             return;
         }
         closed = true;
+        permissions.shutdownNow();
         try {
             cacheManager.stop();
         } finally {

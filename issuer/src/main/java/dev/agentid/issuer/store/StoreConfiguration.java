@@ -107,7 +107,9 @@ public final class StoreConfiguration {
                     // others at start never forms a cluster of its own and serves its (possibly stale) data
                     .initialClusterSize(cluster.majority())
                     .initialClusterTimeout(cluster.startTimeout().toMillis(), TimeUnit.MILLISECONDS)
-                    .addProperty(JGroupsTransport.CONFIGURATION_XML, jgroupsXml(cluster));
+                    // the stack of agentid-jgroups-tcp.xml plus encryption and member authentication (ClusterChannel)
+                    .addProperty(JGroupsTransport.CHANNEL_CONFIGURATOR,
+                            new ClusterChannel(cluster, jgroupsXml(cluster), new ClusterRefusals()));
         }
         return global.build();
     }
