@@ -91,16 +91,17 @@ public final class ClusterMemberToken extends AuthToken {
         }
         PhysicalAddress physical = physicalAddressOf(sender);
         String from = sender + (physical == null ? "" : " at " + physical);
-        if (!(token instanceof ClusterMemberToken presented) || presented.mac == null || presented.address == null) {
+        if (!(token instanceof ClusterMemberToken presented) || presented.mac() == null
+                || presented.address() == null) {
             refusals.refused(from, "no cluster member token");
             return false;
         }
-        if (!MessageDigest.isEqual(presented.mac, mac(sender, presented.address))) {
+        if (!MessageDigest.isEqual(presented.mac(), mac(sender, presented.address()))) {
             refusals.refused(from, "its member token is not valid for this cluster (another cluster secret?)");
             return false;
         }
-        if (!(physical instanceof IpAddress ip) || !presented.address.equals(physical.printIpAddress())) {
-            refusals.refused(from, "its member token names " + presented.address + ", not the address it uses");
+        if (!(physical instanceof IpAddress ip) || !presented.address().equals(physical.printIpAddress())) {
+            refusals.refused(from, "its member token names " + presented.address() + ", not the address it uses");
             return false;
         }
         if (!members.contains(new InetSocketAddress(ip.getIpAddress(), ip.getPort()))) {
@@ -108,6 +109,14 @@ public final class ClusterMemberToken extends AuthToken {
             return false;
         }
         return true;
+    }
+
+    private synchronized String address() {
+        return address;
+    }
+
+    private synchronized byte[] mac() {
+        return mac;
     }
 
     private PhysicalAddress physicalAddressOf(Address sender) {
@@ -143,7 +152,7 @@ public final class ClusterMemberToken extends AuthToken {
     }
 
     /** The local token fills in this node's addresses and MAC when AUTH first sends it. */
-    private void seal() {
+    private synchronized void seal() {
         if (key == null || auth == null) {
             return;
         }
@@ -160,13 +169,13 @@ public final class ClusterMemberToken extends AuthToken {
     }
 
     @Override
-    public int size() {
+    public synchronized int size() {
         seal();
         return Bits.size(address) + 1 + (mac == null ? 0 : mac.length);
     }
 
     @Override
-    public void writeTo(DataOutput out) throws IOException {
+    public synchronized void writeTo(DataOutput out) throws IOException {
         seal();
         Bits.writeString(address, out);
         out.writeByte(mac == null ? 0 : mac.length);
@@ -176,7 +185,7 @@ public final class ClusterMemberToken extends AuthToken {
     }
 
     @Override
-    public void readFrom(DataInput in) throws IOException {
+    public synchronized void readFrom(DataInput in) throws IOException {
         address = Bits.readString(in);
         int length = in.readUnsignedByte();
         if (length != 0 && length != MAC_BYTES) {

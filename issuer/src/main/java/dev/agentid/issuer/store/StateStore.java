@@ -44,12 +44,14 @@ public final class StateStore implements AutoCloseable {
     private final boolean clustered;
     private final ClusterSettings cluster;
     private final ScheduledExecutorService permissions;
+    private final Path dataDir;
     private final Readiness ready;
     private boolean closed;
 
     private StateStore(EmbeddedCacheManager cacheManager, FileChannel lockChannel, FileLock lock, Clock clock,
-                       ClusterSettings cluster, ScheduledExecutorService permissions) {
+                       ClusterSettings cluster, Path dataDir, ScheduledExecutorService permissions) {
         this.cacheManager = cacheManager;
+        this.dataDir = dataDir;
         this.cluster = cluster;
         this.clustered = cluster != null;
         this.permissions = permissions;
@@ -116,7 +118,7 @@ public final class StateStore implements AutoCloseable {
             cacheManager.startCaches(StoreConfiguration.CACHES.toArray(new String[0]));
             // the file stores created their files under the process umask: owner-only now, and again periodically
             DataDirectory.secure(dataDir);
-            return new StateStore(cacheManager, lockChannel, lock, clock, cluster,
+            return new StateStore(cacheManager, lockChannel, lock, clock, cluster, dataDir,
                     DataDirectory.keepPrivate(dataDir));
         } catch (IOException e) {
             release(cacheManager, lockChannel);
@@ -217,6 +219,12 @@ public final class StateStore implements AutoCloseable {
         permissions.shutdownNow();
         try {
             cacheManager.stop();
+            // the file stores write their indexes and the global state at stop: owner-only as well
+            try {
+                DataDirectory.secure(dataDir);
+            } catch (DataDirectory.NotPrivateException e) {
+                java.util.logging.Logger.getLogger(StateStore.class.getName()).warning(e.getMessage());
+            }
         } finally {
             try {
                 lock.release();

@@ -22,7 +22,8 @@ import org.infinispan.remoting.transport.jgroups.JGroupsTransport;
 /**
  * The one place the Infinispan configuration lives. Without {@link ClusterSettings} every cache is LOCAL (one node,
  * as before clustering); with them the cache manager joins a JGroups TCP cluster (stack:
- * {@code agentid-jgroups-tcp.xml}) and every cache is {@code REPL_SYNC}. Either way each node persists every cache in
+ * {@code agentid-jgroups-tcp.xml}, plus encryption and member authentication keyed by the cluster secret: see
+ * {@link ClusterChannel}) and every cache is {@code REPL_SYNC}. Either way each node persists every cache in
  * its own SoftIndexFileStore with fsync'd writes. Values are Java objects in memory, marshalled with the ProtoStream
  * schema ({@link StoreSchema}) for the file store and the wire. The choices are explained in docs/CLUSTER.md.
  *
