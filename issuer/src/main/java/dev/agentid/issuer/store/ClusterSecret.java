@@ -63,6 +63,9 @@ public final class ClusterSecret {
     public static ClusterSecret load(Path file) {
         String name = "ISSUER_CLUSTER_SECRET_FILE " + file;
         try {
+            if (!Files.exists(file)) {
+                throw new IllegalArgumentException(name + " does not exist");
+            }
             if (!Files.isRegularFile(file)) {   // follows links: mounted secrets are often links
                 throw new IllegalArgumentException(name + " is not a regular file");
             }
