@@ -23,7 +23,8 @@ public final class Main {
                 System.out.println("usage: java -jar issuer.jar [--config FILE]\n"
                         + "Configuration: ISSUER_HOST, ISSUER_PORT, ISSUER_URL, ISSUER_DATA_DIR, ISSUER_ADMIN_TOKEN,\n"
                         + "ISSUER_MAX_TOKEN_TTL_SECONDS, ISSUER_MAX_DELEGATION_DEPTH, ISSUER_CLOCK_SKEW_SECONDS,\n"
-                        + "ISSUER_CLUSTER_BIND, ISSUER_CLUSTER_MEMBERS, ISSUER_CLUSTER_NAME, ISSUER_CLUSTER_SECRET_FILE\n"
+                        + "ISSUER_CLUSTER_BIND, ISSUER_CLUSTER_MEMBERS, ISSUER_CLUSTER_NAME,\n"
+                        + "ISSUER_CLUSTER_SECRET_FILE\n"
                         + "as environment variables or as KEY=value lines in the --config file.");
                 return;
             } else {

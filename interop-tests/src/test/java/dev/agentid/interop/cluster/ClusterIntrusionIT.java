@@ -237,6 +237,11 @@ class ClusterIntrusionIT {
         }
         assertNotEquals(200, agents.status(), "the intruder serves the victim's agent: " + agents.describe());
         assertTrue(agents.status() < 500 || agents.status() == 503, agents.describe());
+        // an agent registered through the intruder must never get a token the members' keys verify
+        TestAgents viaIntruder = new TestAgents(intruder, java.time.Clock.systemUTC());
+        HttpResult registered = http.postJson(intruder.admin("/admin/agents"),
+                viaIntruder.agent("intruder-ceo-agent").owner("user:ceo").scopes("payments:write").json(), admin);
+        assertTrue(registered.status() == 503 || registered.status() / 100 == 4, registered.describe());
     }
 
     private static void awaitRefusalInEveryMembersLog(String reason) {

@@ -30,8 +30,8 @@ public record ClusterSettings(HostPort bind, List<HostPort> members, String clus
         Objects.requireNonNull(startTimeout, "startTimeout");
         if (secret == null) {
             throw new IllegalArgumentException("ISSUER_CLUSTER_SECRET_FILE is required for clustering: the cluster's"
-                    + " shared secret (at least 32 random bytes, mode 0600; generate it with: keys cluster-secret --out FILE)."
-                    + " Without it anyone who can reach the cluster port could join the cluster");
+                    + " shared secret (at least 32 random bytes, mode 0600; generate it with: keys cluster-secret"
+                    + " --out FILE). Without it anyone who can reach the cluster port could join the cluster");
         }
         if (clusterName.isBlank()) {
             throw new IllegalArgumentException("the cluster name must not be blank");

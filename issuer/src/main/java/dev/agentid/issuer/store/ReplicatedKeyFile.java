@@ -31,8 +31,8 @@ import org.infinispan.notifications.cachelistener.event.CacheEntryEvent;
 
 /**
  * The signing key file shared by a cluster. The replicated, persisted {@code keys} cache holds the cluster's
- * {@code signing-keys.json} (one entry, sealed by {@link KeyFileSeal}: private keys never enter the cache, its file
- * store or the wire in the clear) and is the source of truth; every node mirrors it into its own
+ * {@code signing-keys.json} (one entry, sealed by {@link KeyFileSeal}: private keys never enter the cache, its
+ * file store or the wire in the clear) and is the source of truth; every node mirrors it into its own
  * {@code DATA_DIR/keys/signing-keys.json} (0600), so the keys CLI keeps working on any node:
  * <ul>
  *   <li>{@link #join()} at start: the first node seeds the cluster with its file (put-if-absent); the others adopt the
