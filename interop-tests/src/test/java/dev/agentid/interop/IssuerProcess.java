@@ -387,6 +387,17 @@ public final class IssuerProcess implements AutoCloseable {
         }
     }
 
+    /** Waits up to {@code timeout} for the process to exit; its exit status, or empty if it still runs. */
+    public java.util.OptionalInt awaitExit(Duration timeout) {
+        try {
+            return process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)
+                    ? java.util.OptionalInt.of(process.exitValue()) : java.util.OptionalInt.empty();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted while waiting for " + this, e);
+        }
+    }
+
     public String stdoutText() {
         return read(stdout);
     }

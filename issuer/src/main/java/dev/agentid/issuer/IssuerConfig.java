@@ -1,5 +1,6 @@
 package dev.agentid.issuer;
 
+import dev.agentid.issuer.store.ClusterSecret;
 import dev.agentid.issuer.store.ClusterSettings;
 import java.io.IOException;
 import java.io.Reader;
@@ -108,13 +109,19 @@ public record IssuerConfig(
 
     /**
      * ISSUER_CLUSTER_BIND (host:port this node listens on), ISSUER_CLUSTER_MEMBERS (comma-separated host:port list,
-     * this node included) and ISSUER_CLUSTER_NAME: all three or none (none: a single node). See docs/CLUSTER.md.
+     * this node included) and ISSUER_CLUSTER_NAME: all three or none (none: a single node); with them,
+     * ISSUER_CLUSTER_SECRET_FILE (the cluster's shared secret) is required. See docs/CLUSTER.md.
      */
     private static ClusterSettings cluster(Map<String, String> v) {
         String bind = blankToNull(v.get("ISSUER_CLUSTER_BIND"));
         String members = blankToNull(v.get("ISSUER_CLUSTER_MEMBERS"));
         String name = blankToNull(v.get("ISSUER_CLUSTER_NAME"));
+        String secretFile = blankToNull(v.get("ISSUER_CLUSTER_SECRET_FILE"));
         if (bind == null && members == null && name == null) {
+            if (secretFile != null) {
+                throw new IllegalArgumentException("ISSUER_CLUSTER_SECRET_FILE is set but ISSUER_CLUSTER_BIND,"
+                        + " ISSUER_CLUSTER_MEMBERS and ISSUER_CLUSTER_NAME are not");
+            }
             return null;
         }
         if (bind == null || members == null || name == null) {
@@ -122,7 +129,9 @@ public record IssuerConfig(
                     + " ISSUER_CLUSTER_NAME, or none of them");
         }
         try {
-            return ClusterSettings.parse(bind, members, name);
+            ClusterSecret secret = secretFile == null ? null
+                    : ClusterSecret.load(Path.of(secretFile).toAbsolutePath().normalize());
+            return ClusterSettings.parse(bind, members, name, secret);
         } catch (IllegalArgumentException e) {
             String message = e.getMessage();
             throw new IllegalArgumentException(message.startsWith("ISSUER_CLUSTER_") ? message

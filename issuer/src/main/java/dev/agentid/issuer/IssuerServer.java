@@ -21,6 +21,7 @@ import dev.agentid.issuer.service.TokenLiveness;
 import dev.agentid.issuer.service.TokenMinter;
 import dev.agentid.issuer.service.TokenService;
 import dev.agentid.issuer.status.StatusLists;
+import dev.agentid.issuer.store.DataDirectory;
 import dev.agentid.issuer.store.StateStore;
 import dev.agentid.issuer.store.StoreConfiguration;
 import dev.agentid.keys.KeyRing;
@@ -83,7 +84,7 @@ public final class IssuerServer implements AutoCloseable {
     /** Starts an issuer; blocks until it listens. Call from a plain thread, never an event loop. */
     public static IssuerServer start(IssuerConfig config, Clock clock) {
         Path dataDir = config.dataDir();
-        createPrivateDirectory(dataDir);
+        DataDirectory.secure(dataDir);   // 0700 directories, 0600 files, or no start
         String adminToken = config.adminToken() != null ? config.adminToken() : adminTokenFile(dataDir);
         KeyStoreFile keyFile = KeyStoreFile.in(dataDir);
         KeyRing ring = keyFile.loadOrCreate(clock);
@@ -171,6 +172,7 @@ public final class IssuerServer implements AutoCloseable {
                     liveness, clients, config.maxDelegationDepth(), config.maxTokenLifetime(), statusLists,
                     binding, attestations(config, vertx, clock, issuer, state), federation, metrics)));
             writePortFile(dataDir, port);
+            DataDirectory.secure(dataDir);
             IssuerServer server = new IssuerServer(vertx, state, http, issuer, port, adminToken, statusLists);
             server.federation = federation;
             server.router = router.get();
@@ -256,17 +258,6 @@ public final class IssuerServer implements AutoCloseable {
         }
     }
 
-    private static void createPrivateDirectory(Path dir) {
-        try {
-            if (!Files.isDirectory(dir)) {
-                Files.createDirectories(dir);
-                setPermissions(dir, "rwx------");
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot create data directory " + dir, e);
-        }
-    }
-
     /** The generated admin token: created once with 0600, reused on every restart. */
     private static String adminTokenFile(Path dataDir) {
         Path file = dataDir.resolve("admin-token");
@@ -307,13 +298,5 @@ public final class IssuerServer implements AutoCloseable {
         }
         Files.writeString(tmp, content, StandardCharsets.UTF_8);
         Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
-    }
-
-    private static void setPermissions(Path path, String perms) throws IOException {
-        try {
-            Files.setPosixFilePermissions(path, PosixFilePermissions.fromString(perms));
-        } catch (UnsupportedOperationException e) {
-            // not a POSIX file system
-        }
     }
 }

@@ -1,5 +1,6 @@
 package dev.agentid.issuer;
 
+import dev.agentid.issuer.store.DataDirectory;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
@@ -111,6 +112,9 @@ public final class Main {
 
     static Failure explain(Throwable t, IssuerConfig config) {
         for (Throwable cause = t; cause != null; cause = cause.getCause() == cause ? null : cause.getCause()) {
+            if (cause instanceof DataDirectory.NotPrivateException) {
+                return new Failure("refusing to start: " + cause.getMessage(), EXIT_RUNTIME);
+            }
             if (cause instanceof BindException) {
                 return new Failure("cannot listen on " + config.host() + ":" + config.port() + ": "
                         + cause.getMessage() + " (another process uses it? set ISSUER_PORT or ISSUER_HOST)",

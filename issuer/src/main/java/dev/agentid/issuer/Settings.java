@@ -36,6 +36,8 @@ public final class Settings {
         add("ISSUER_CLUSTER_BIND", "none (single node)", "host:port this node's cluster transport binds to");
         add("ISSUER_CLUSTER_MEMBERS", "none", "every member's host:port, comma-separated, this node included");
         add("ISSUER_CLUSTER_NAME", "none", "cluster name; nodes with another name never join");
+        add("ISSUER_CLUSTER_SECRET_FILE", "none (required when clustered)",
+                "0600 file with the cluster's shared secret (keys.jar cluster-secret --out FILE)");
         add("ISSUER_TLS_CERT", "none (plain HTTP)", "PEM certificate chain of the HTTPS listener");
         add("ISSUER_TLS_KEY", "none", "PEM private key of the HTTPS listener");
         add("ISSUER_TLS_CLIENT_CA", "none", "PEM CA of agent client certificates (tls_client_auth)");

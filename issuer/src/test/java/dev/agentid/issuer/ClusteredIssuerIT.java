@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import dev.agentid.issuer.store.TestSecrets;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -63,7 +64,18 @@ class ClusteredIssuerIT {
     }
 
     private IssuerServer start(int i, int clusterPort, String members, MutableClock clock) {
+        Path secret = tmp.resolve("cluster-secret");
+        synchronized (ClusteredIssuerIT.class) {
+            try {
+                if (!Files.exists(secret)) {
+                    TestSecrets.file(secret);
+                }
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
         return IssuerServer.start(IssuerConfig.fromValues(Map.of(
+                "ISSUER_CLUSTER_SECRET_FILE", secret.toString(),
                 "ISSUER_PORT", "0",
                 "ISSUER_URL", "http://issuer.test",
                 "ISSUER_DATA_DIR", tmp.resolve("a" + i).toString(),

@@ -51,21 +51,23 @@ public final class KeysCli {
     private static final String LIFETIME = "--lifetime";
     private static final String CSR = "--csr";
 
-    private static final Map<String, Set<String>> COMMANDS = Map.of(
-            "generate", Set.of(DATA_DIR),
-            "rotate", Set.of(DATA_DIR, ACTIVATE_IN, MAX_TOKEN_LIFETIME, CLOCK_SKEW),
-            "prune", Set.of(DATA_DIR, MAX_TOKEN_LIFETIME, CLOCK_SKEW),
-            "list", Set.of(DATA_DIR, MAX_TOKEN_LIFETIME, CLOCK_SKEW),
-            "jwks", Set.of(DATA_DIR, MAX_TOKEN_LIFETIME, CLOCK_SKEW),
-            "agent-key", Set.of(OUT, KID),
-            "client-assertion", Set.of(KEY, AGENT, AUDIENCE, LIFETIME),
-            "agent-csr", Set.of(KEY, AGENT),
-            "ca init", Set.of(DATA_DIR),
-            "ca issue", Set.of(DATA_DIR, CSR, AGENT, LIFETIME));
+    private static final Map<String, Set<String>> COMMANDS = Map.ofEntries(
+            Map.entry("generate", Set.of(DATA_DIR)),
+            Map.entry("rotate", Set.of(DATA_DIR, ACTIVATE_IN, MAX_TOKEN_LIFETIME, CLOCK_SKEW)),
+            Map.entry("prune", Set.of(DATA_DIR, MAX_TOKEN_LIFETIME, CLOCK_SKEW)),
+            Map.entry("list", Set.of(DATA_DIR, MAX_TOKEN_LIFETIME, CLOCK_SKEW)),
+            Map.entry("jwks", Set.of(DATA_DIR, MAX_TOKEN_LIFETIME, CLOCK_SKEW)),
+            Map.entry("agent-key", Set.of(OUT, KID)),
+            Map.entry("cluster-secret", Set.of(OUT)),
+            Map.entry("client-assertion", Set.of(KEY, AGENT, AUDIENCE, LIFETIME)),
+            Map.entry("agent-csr", Set.of(KEY, AGENT)),
+            Map.entry("ca init", Set.of(DATA_DIR)),
+            Map.entry("ca issue", Set.of(DATA_DIR, CSR, AGENT, LIFETIME)));
 
     /** Options each command cannot do without. */
     private static final Map<String, List<String>> REQUIRED = Map.of(
             "agent-key", List.of(OUT),
+            "cluster-secret", List.of(OUT),
             "client-assertion", List.of(KEY, AGENT, AUDIENCE),
             "agent-csr", List.of(KEY, AGENT),
             "ca init", List.of(DATA_DIR),
@@ -74,6 +76,7 @@ public final class KeysCli {
     static final String USAGE_TEXT = """
             Usage: java -jar keys.jar <command> --data-dir DIR [options]
                    java -jar keys.jar agent-key --out FILE [--kid KID]
+                   java -jar keys.jar cluster-secret --out FILE
                    java -jar keys.jar client-assertion --key FILE --agent AGENT_ID --audience ISSUER_URL
                                                        [--lifetime SECONDS]
                    java -jar keys.jar agent-csr --key FILE --agent AGENT_ID
@@ -105,6 +108,11 @@ public final class KeysCli {
               agent-csr         Print a PKCS#10 certificate signing request (PEM) for the key in FILE,
                                 subject CN=AGENT_ID, signed with that key (proof of possession).
 
+            Cluster command:
+              cluster-secret    Write a new cluster secret for ISSUER_CLUSTER_SECRET_FILE to FILE: 32 random
+                                bytes as base64url text, created 0600 (an existing FILE is never overwritten).
+                                Copy the same file to every member over a secure channel; never print it.
+
             Agent CA commands (--data-dir DIR; certificates for mTLS client authentication, RFC 8705):
               ca init   Create the agent CA in DIR/ca: an EC P-256 key (ca-key.pem, PKCS#8, 0600) and a
                         self-signed CA certificate valid for 365 days (ca-cert.pem). Does nothing if a CA
@@ -126,7 +134,8 @@ public final class KeysCli {
                                             A retired key stays published this long plus the clock skew.
                                             Must not be shorter than the issuer's setting.
               --clock-skew SECONDS          clock skew verifiers tolerate past exp (default 60)
-              --out FILE                    agent-key: the new private key file (must not exist)
+              --out FILE                    agent-key: the new private key file (must not exist);
+                                            cluster-secret: the new secret file (must not exist)
               --kid KID                     agent-key: key id (default: the RFC 7638 thumbprint)
               --key FILE                    client-assertion: the private key file from agent-key
               --agent AGENT_ID              client-assertion: the registered agent id (iss and sub)
@@ -206,6 +215,7 @@ public final class KeysCli {
             try {
                 return switch (command) {
                     case "agent-key" -> agentKey(options, clock, out, err);
+                    case "cluster-secret" -> clusterSecret(options, err);
                     case "client-assertion" -> clientAssertion(options, clock, out, err);
                     case "agent-csr" -> agentCsr(options, out, err);
                     case "ca init" -> caInit(options, clock, out, err);
@@ -339,6 +349,14 @@ public final class KeysCli {
         out.println(JSONObjectUtils.toJSONString(new JWKSet(key.toPublicJWK()).toJSONObject(true)));
         err.println("wrote the private agent key " + key.getKeyID() + " to " + file
                 + " (0600); register the public JWK set above as the agent's \"jwks\"");
+        return OK;
+    }
+
+    private static int clusterSecret(Map<String, String> options, PrintStream err) {
+        Path file = Path.of(options.get(OUT));
+        ClusterSecretFile.create(file);
+        err.println("wrote a new cluster secret to " + file + " (0600); give every cluster member the same file"
+                + " as ISSUER_CLUSTER_SECRET_FILE");
         return OK;
     }
 

@@ -252,6 +252,41 @@ class KeysCliTest {
         assertEquals(clock.instant().plusSeconds(300), KeyStoreFile.in(dataDir).load().keys().get(1).activatesAt());
     }
 
+    // ------------------------------------------------------------------ cluster-secret
+
+    @Test
+    void clusterSecretWrites32RandomBytes0600AndNeverPrintsThem() throws Exception {
+        Path file = dataDir.resolve("cluster-secret");
+
+        Result r = run("cluster-secret", "--out", file.toString());
+
+        assertEquals(0, r.code(), r.all());
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(file)));
+        String text = Files.readString(file, StandardCharsets.US_ASCII);
+        assertTrue(text.endsWith("\n"));
+        byte[] secret = Base64URL.from(text.trim()).decode();
+        assertEquals(32, secret.length);
+        assertFalse(r.all().contains(text.trim()), r.all());
+        assertEquals("", r.out());
+
+        Path other = dataDir.resolve("other-secret");
+        assertEquals(0, run("cluster-secret", "--out", other.toString()).code());
+        assertFalse(Files.readString(other).equals(text), "each secret is fresh");
+    }
+
+    @Test
+    void clusterSecretRefusesToOverwriteAnExistingFile() throws Exception {
+        Path file = dataDir.resolve("cluster-secret");
+        Files.writeString(file, "the secret every member has");
+
+        Result r = run("cluster-secret", "--out", file.toString());
+
+        assertEquals(1, r.code(), r.all());
+        assertTrue(r.err().startsWith("error: " + file + " already exists"), r.err());
+        assertEquals("the secret every member has", Files.readString(file));
+        assertEquals(2, run("cluster-secret").code(), "--out is required");
+    }
+
     // ------------------------------------------------------------------ agent-key / client-assertion
 
     private static final String ISSUER = "https://issuer.example";

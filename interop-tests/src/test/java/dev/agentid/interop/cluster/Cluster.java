@@ -3,6 +3,7 @@ package dev.agentid.interop.cluster;
 import dev.agentid.interop.Interop;
 import dev.agentid.interop.IssuerProcess;
 import dev.agentid.interop.TestAgents;
+import dev.agentid.keys.ClusterSecretFile;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -52,6 +53,7 @@ public final class Cluster implements AutoCloseable {
     private final String adminToken;
     private final List<Integer> clusterPorts;
     private final List<Path> dataDirs;
+    private final Path secretFile;
     private final IssuerProcess[] nodes;
     private final TestAgents[] agents;
     private final UnaryOperator<IssuerProcess.Launcher> change;
@@ -64,6 +66,7 @@ public final class Cluster implements AutoCloseable {
         this.clusterPorts = new ArrayList<>();
         this.dataDirs = new ArrayList<>();
         Path parent = Files.createDirectories(Interop.targetDir().resolve("cluster-data"));
+        this.secretFile = newSecretFile(name);
         for (int i = 1; i <= size; i++) {
             clusterPorts.add(freeClusterPort());
             dataDirs.add(Files.createTempDirectory(parent, name + "-node" + i + "-"));
@@ -115,6 +118,19 @@ public final class Cluster implements AutoCloseable {
         return clusterName;
     }
 
+    /** The cluster's shared secret ({@code ISSUER_CLUSTER_SECRET_FILE}), as {@code keys cluster-secret} writes it. */
+    public Path secretFile() {
+        return secretFile;
+    }
+
+    /** A new secret file under target/cluster-secrets/ (0600, 32 random bytes), as an operator makes one. */
+    public static Path newSecretFile(String name) throws IOException {
+        Path dir = Files.createDirectories(Interop.targetDir().resolve("cluster-secrets"));
+        Path file = dir.resolve(name + "-" + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".secret");
+        ClusterSecretFile.create(file);
+        return file;
+    }
+
     /** {@code 127.0.0.1:PORT} of node {@code n}'s JGroups transport. */
     public String clusterAddress(int n) {
         return "127.0.0.1:" + clusterPorts.get(n - 1);
@@ -138,7 +154,8 @@ public final class Cluster implements AutoCloseable {
         } else {
             launcher = nodes[n - 1].relaunch();
         }
-        return launcher.env("ISSUER_CLUSTER_BIND", clusterAddress(n))
+        return launcher.env("ISSUER_CLUSTER_SECRET_FILE", secretFile.toString())
+                .env("ISSUER_CLUSTER_BIND", clusterAddress(n))
                 .env("ISSUER_CLUSTER_MEMBERS", members())
                 .env("ISSUER_CLUSTER_NAME", clusterName);
     }

@@ -13,8 +13,10 @@ import java.util.Objects;
  * @param members every member of the cluster, this node included ({@code ISSUER_CLUSTER_MEMBERS})
  * @param clusterName the JGroups cluster name ({@code ISSUER_CLUSTER_NAME}); nodes with other names never join
  * @param startTimeout how long a starting node waits to see a majority of {@code members} before it fails
+ * @param secret the cluster's shared secret ({@code ISSUER_CLUSTER_SECRET_FILE}): required, a cluster is never open
  */
-public record ClusterSettings(HostPort bind, List<HostPort> members, String clusterName, Duration startTimeout) {
+public record ClusterSettings(HostPort bind, List<HostPort> members, String clusterName, Duration startTimeout,
+                              ClusterSecret secret) {
 
     /** The default {@link #startTimeout}. */
     public static final Duration DEFAULT_START_TIMEOUT = Duration.ofMinutes(2);
@@ -26,6 +28,11 @@ public record ClusterSettings(HostPort bind, List<HostPort> members, String clus
         Objects.requireNonNull(bind, "bind");
         Objects.requireNonNull(clusterName, "clusterName");
         Objects.requireNonNull(startTimeout, "startTimeout");
+        if (secret == null) {
+            throw new IllegalArgumentException("ISSUER_CLUSTER_SECRET_FILE is required for clustering: the cluster's"
+                    + " shared secret (at least 32 random bytes, mode 0600; generate it with: keys cluster-secret"
+                    + " --out FILE). Without it anyone who can reach the cluster port could join the cluster");
+        }
         if (clusterName.isBlank()) {
             throw new IllegalArgumentException("the cluster name must not be blank");
         }
@@ -47,16 +54,17 @@ public record ClusterSettings(HostPort bind, List<HostPort> members, String clus
         members = List.copyOf(unique);
     }
 
-    public ClusterSettings(HostPort bind, List<HostPort> members, String clusterName) {
-        this(bind, members, clusterName, DEFAULT_START_TIMEOUT);
+    public ClusterSettings(HostPort bind, List<HostPort> members, String clusterName, ClusterSecret secret) {
+        this(bind, members, clusterName, DEFAULT_START_TIMEOUT, secret);
     }
 
     /**
      * Parses the three settings; {@code members} is a comma-separated {@code host:port} list.
      *
+     * @param secret null refuses (see the constructor)
      * @throws IllegalArgumentException naming the setting at fault
      */
-    public static ClusterSettings parse(String bind, String members, String clusterName) {
+    public static ClusterSettings parse(String bind, String members, String clusterName, ClusterSecret secret) {
         HostPort self = HostPort.parse(bind, "ISSUER_CLUSTER_BIND");
         List<HostPort> list = new ArrayList<>();
         for (String member : members.split(",")) {
@@ -64,7 +72,13 @@ public record ClusterSettings(HostPort bind, List<HostPort> members, String clus
                 list.add(HostPort.parse(member.trim(), "ISSUER_CLUSTER_MEMBERS"));
             }
         }
-        return new ClusterSettings(self, list, clusterName.trim());
+        return new ClusterSettings(self, list, clusterName.trim(), secret);
+    }
+
+    @Override
+    public String toString() {   // never prints the secret
+        return "ClusterSettings[bind=" + bind + ", members=" + members + ", clusterName=" + clusterName
+                + ", startTimeout=" + startTimeout + ", secret=" + secret + "]";
     }
 
     /** The smallest number of members that is more than half of the member list. */

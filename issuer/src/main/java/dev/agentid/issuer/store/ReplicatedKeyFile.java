@@ -15,11 +15,8 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.text.ParseException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -34,7 +31,8 @@ import org.infinispan.notifications.cachelistener.event.CacheEntryEvent;
 
 /**
  * The signing key file shared by a cluster. The replicated, persisted {@code keys} cache holds the cluster's
- * {@code signing-keys.json} (one entry) and is the source of truth; every node mirrors it into its own
+ * {@code signing-keys.json} (one entry, sealed by {@link KeyFileSeal}: private keys never enter the cache, its
+ * file store or the wire in the clear) and is the source of truth; every node mirrors it into its own
  * {@code DATA_DIR/keys/signing-keys.json} (0600), so the keys CLI keeps working on any node:
  * <ul>
  *   <li>{@link #join()} at start: the first node seeds the cluster with its file (put-if-absent); the others adopt the
@@ -54,13 +52,15 @@ public final class ReplicatedKeyFile {
 
     private final Cache<String, SharedKeyFile> cache;
     private final KeyStoreFile file;
+    private final KeyFileSeal seal;
     private final Object lock = new Object();
     /** The cluster's file as this node last had it in sync; guarded by lock. */
     private SharedKeyFile synced;
 
-    ReplicatedKeyFile(Cache<String, SharedKeyFile> cache, KeyStoreFile file) {
+    ReplicatedKeyFile(Cache<String, SharedKeyFile> cache, KeyStoreFile file, KeyFileSeal seal) {
         this.cache = Objects.requireNonNull(cache);
         this.file = Objects.requireNonNull(file);
+        this.seal = Objects.requireNonNull(seal);
     }
 
     /** Seeds the cluster with the local file or adopts the cluster's; returns the ring this node must use. */
@@ -68,8 +68,8 @@ public final class ReplicatedKeyFile {
         synchronized (lock) {
             SharedKeyFile local = readLocal();
             SharedKeyFile existing = cache.putIfAbsent(ENTRY, local);
-            if (existing != null && !existing.sha256().equals(local.sha256())) {
-                writeLocal(existing.json());
+            if (existing != null && !existing.digest().equals(local.digest())) {
+                writeLocal(seal.open(existing));
                 local = existing;
             }
             synced = local;
@@ -92,7 +92,7 @@ public final class ReplicatedKeyFile {
             for (int attempt = 0; attempt < 16; attempt++) {
                 SharedKeyFile local = readLocal();
                 SharedKeyFile current = cache.get(ENTRY);
-                if (current != null && current.sha256().equals(local.sha256())) {
+                if (current != null && current.digest().equals(local.digest())) {
                     synced = current;
                     return file.load();
                 }
@@ -104,10 +104,11 @@ public final class ReplicatedKeyFile {
                     continue;
                 }
                 SharedKeyFile next = local;
-                if (synced == null || !current.sha256().equals(synced.sha256())) {
+                if (synced == null || !current.digest().equals(synced.digest())) {
                     // someone else changed the cluster's keys since we last synced: keep both sides' keys
-                    next = of(merge(current.json(), local.json()));
-                    writeLocal(next.json());
+                    String merged = merge(seal.open(current), seal.open(local));
+                    next = seal.seal(merged);
+                    writeLocal(merged);
                     file.load();   // refuse to publish a file that does not load
                 }
                 if (cache.replace(ENTRY, current, next)) {
@@ -130,14 +131,14 @@ public final class ReplicatedKeyFile {
                 return Optional.empty();
             }
             SharedKeyFile local = readLocal();
-            if (current.sha256().equals(local.sha256())) {
+            if (current.digest().equals(local.digest())) {
                 synced = current;
                 return Optional.empty();
             }
-            if (synced != null && !local.sha256().equals(synced.sha256())) {
+            if (synced != null && !local.digest().equals(synced.digest())) {
                 return Optional.of(publish());
             }
-            writeLocal(current.json());
+            writeLocal(seal.open(current));
             synced = current;
             return Optional.of(file.load());
         }
@@ -173,7 +174,7 @@ public final class ReplicatedKeyFile {
 
     private SharedKeyFile readLocal() {
         try {
-            return of(Files.readString(file.path(), StandardCharsets.UTF_8));
+            return seal.seal(Files.readString(file.path(), StandardCharsets.UTF_8));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read signing key file " + file.path(), e);
         }
@@ -211,15 +212,6 @@ public final class ReplicatedKeyFile {
                 ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString(
                         "rw-------"))}
                 : new FileAttribute<?>[0];
-    }
-
-    static SharedKeyFile of(String json) {
-        try {
-            byte[] digest = MessageDigest.getInstance("SHA-256").digest(json.getBytes(StandardCharsets.UTF_8));
-            return new SharedKeyFile(json, HexFormat.of().formatHex(digest));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 
     /** {@code base} with the key entries of {@code other} whose kid it lacks added. Never quotes the content. */

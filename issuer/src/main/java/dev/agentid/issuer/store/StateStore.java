@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import dev.agentid.keys.KeyStoreFile;
@@ -42,13 +43,19 @@ public final class StateStore implements AutoCloseable {
     private final ReplayCache replay;
     private final IndexAllocator statusIndices;
     private final boolean clustered;
+    private final ClusterSettings cluster;
+    private final ScheduledExecutorService permissions;
+    private final Path dataDir;
     private final Readiness ready;
     private boolean closed;
 
     private StateStore(EmbeddedCacheManager cacheManager, FileChannel lockChannel, FileLock lock, Clock clock,
-                       boolean clustered) {
+                       ClusterSettings cluster, Path dataDir, ScheduledExecutorService permissions) {
         this.cacheManager = cacheManager;
-        this.clustered = clustered;
+        this.dataDir = dataDir;
+        this.cluster = cluster;
+        this.clustered = cluster != null;
+        this.permissions = permissions;
         this.lockChannel = lockChannel;
         this.lock = lock;
         this.ready = clustered ? Readiness.of(StoreConfiguration.CACHES.stream()
@@ -90,6 +97,7 @@ public final class StateStore implements AutoCloseable {
         FileLock lock = null;
         EmbeddedCacheManager cacheManager = null;
         try {
+            DataDirectory.secure(dataDir);
             Files.createDirectories(root);
             lockChannel = FileChannel.open(root.resolve("agentid.lock"), StandardOpenOption.CREATE,
                     StandardOpenOption.WRITE);
@@ -109,7 +117,10 @@ public final class StateStore implements AutoCloseable {
             cacheManager.start();
             // start every cache now, in one order on every node, so that a joiner has all the state before serving
             cacheManager.startCaches(StoreConfiguration.CACHES.toArray(new String[0]));
-            StateStore store = new StateStore(cacheManager, lockChannel, lock, clock, clustered);
+            // the file stores created their files under the process umask: owner-only now, and again periodically
+            DataDirectory.secure(dataDir);
+            StateStore store = new StateStore(cacheManager, lockChannel, lock, clock, cluster, dataDir,
+                    DataDirectory.keepPrivate(dataDir));
             if (clustered) {
                 store.awaitAvailable(cluster.startTimeout());
             }
@@ -215,7 +226,8 @@ public final class StateStore implements AutoCloseable {
         if (!clustered) {
             return Optional.empty();
         }
-        return Optional.of(new ReplicatedKeyFile(cacheManager.getCache(StoreConfiguration.KEYS), file));
+        return Optional.of(new ReplicatedKeyFile(cacheManager.getCache(StoreConfiguration.KEYS), file,
+                KeyFileSeal.of(cluster)));
     }
 
     /** The cluster members this node currently sees (itself included); just itself when not clustered. */
@@ -238,8 +250,15 @@ public final class StateStore implements AutoCloseable {
             return;
         }
         closed = true;
+        permissions.shutdownNow();
         try {
             cacheManager.stop();
+            // the file stores write their indexes and the global state at stop: owner-only as well
+            try {
+                DataDirectory.secure(dataDir);
+            } catch (DataDirectory.NotPrivateException e) {
+                java.util.logging.Logger.getLogger(StateStore.class.getName()).warning(e.getMessage());
+            }
         } finally {
             try {
                 lock.release();

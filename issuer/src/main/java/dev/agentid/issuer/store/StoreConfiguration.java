@@ -22,8 +22,10 @@ import org.infinispan.remoting.transport.jgroups.JGroupsTransport;
 /**
  * The one place the Infinispan configuration lives. Without {@link ClusterSettings} every cache is LOCAL (one node,
  * as before clustering); with them the cache manager joins a JGroups TCP cluster (stack:
- * {@code agentid-jgroups-tcp.xml}). Each cache has a {@link Kind}: durable, replicated state (every node persists it in
- * its own SoftIndexFileStore with fsync'd writes), or in-memory single-use marks. Values are Java objects in memory, marshalled with the ProtoStream
+ * {@code agentid-jgroups-tcp.xml}, plus encryption and member authentication keyed by the cluster secret: see
+ * {@link ClusterChannel}). Each cache has a {@link Kind}: durable, replicated state (every node persists it in its
+ * own SoftIndexFileStore with fsync'd writes), or in-memory single-use marks. Values are Java objects in memory,
+ * marshalled with the ProtoStream
  * schema ({@link StoreSchema}) for the file store and the wire. The choices are explained in docs/CLUSTER.md.
  *
  * <p>Adding a cache (e.g. for status lists): add its name to {@link #CACHES} with a {@link Kind}, put its value type in
@@ -120,7 +122,9 @@ public final class StoreConfiguration {
                     // others at start never forms a cluster of its own and serves its (possibly stale) data
                     .initialClusterSize(cluster.majority())
                     .initialClusterTimeout(cluster.startTimeout().toMillis(), TimeUnit.MILLISECONDS)
-                    .addProperty(JGroupsTransport.CONFIGURATION_XML, jgroupsXml(cluster));
+                    // the stack of agentid-jgroups-tcp.xml plus encryption and member authentication (ClusterChannel)
+                    .addProperty(JGroupsTransport.CHANNEL_CONFIGURATOR,
+                            new ClusterChannel(cluster, jgroupsXml(cluster), new ClusterRefusals()));
         }
         return global.build();
     }

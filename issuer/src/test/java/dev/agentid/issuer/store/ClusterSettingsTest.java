@@ -9,10 +9,28 @@ import org.junit.jupiter.api.Test;
 
 class ClusterSettingsTest {
 
+    private static final ClusterSecret SECRET = TestSecrets.random();
+
+    @Test
+    void clusteringWithoutASecretIsRefusedWithAClearMessage() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> ClusterSettings.parse("127.0.0.1:7801", "127.0.0.1:7801", "agentid", null));
+        assertTrue(e.getMessage().startsWith("ISSUER_CLUSTER_SECRET_FILE is required for clustering"),
+                e.getMessage());
+    }
+
+    @Test
+    void theSettingsNeverPrintTheSecret() {
+        byte[] bytes = "0123456789abcdefghijklmnopqrstuvwxyzSECRET".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        ClusterSettings s = ClusterSettings.parse("127.0.0.1:7801", "127.0.0.1:7801", "agentid",
+                ClusterSecret.of(bytes));
+        assertTrue(!s.toString().contains("SECRET") && !s.toString().contains("0123456789"), s.toString());
+    }
+
     @Test
     void parsesTheMemberListIntoTcppingHostsAndAMajority() {
         ClusterSettings s = ClusterSettings.parse("127.0.0.1:7802", "127.0.0.1:7801, 127.0.0.1:7802,127.0.0.1:7803",
-                "agentid");
+                "agentid", SECRET);
         assertEquals(new ClusterSettings.HostPort("127.0.0.1", 7802), s.bind());
         assertEquals("127.0.0.1[7801],127.0.0.1[7802],127.0.0.1[7803]", s.initialHosts());
         assertEquals(2, s.majority());
@@ -20,7 +38,7 @@ class ClusterSettingsTest {
 
     @Test
     void ipv6LiteralsAreBracketed() {
-        ClusterSettings s = ClusterSettings.parse("[::1]:7801", "[::1]:7801", "agentid");
+        ClusterSettings s = ClusterSettings.parse("[::1]:7801", "[::1]:7801", "agentid", SECRET);
         assertEquals("::1", s.bind().host());
         assertEquals(1, s.majority());
     }
@@ -28,24 +46,24 @@ class ClusterSettingsTest {
     @Test
     void refusesABindAddressOutsideTheMemberListAPortWithoutRoomForTheFailureDetectorAndGarbage() {
         assertTrue(assertThrows(IllegalArgumentException.class,
-                () -> ClusterSettings.parse("127.0.0.1:7804", "127.0.0.1:7801", "x")).getMessage()
+                () -> ClusterSettings.parse("127.0.0.1:7804", "127.0.0.1:7801", "x", SECRET)).getMessage()
                 .contains("must contain this node's bind address"));
         assertThrows(IllegalArgumentException.class,
-                () -> ClusterSettings.parse("127.0.0.1:65500", "127.0.0.1:65500", "x"));
+                () -> ClusterSettings.parse("127.0.0.1:65500", "127.0.0.1:65500", "x", SECRET));
         assertTrue(assertThrows(IllegalArgumentException.class,
-                () -> ClusterSettings.parse("127.0.0.1", "127.0.0.1:7801", "x")).getMessage()
+                () -> ClusterSettings.parse("127.0.0.1", "127.0.0.1:7801", "x", SECRET)).getMessage()
                 .startsWith("ISSUER_CLUSTER_BIND"));
         assertTrue(assertThrows(IllegalArgumentException.class,
-                () -> ClusterSettings.parse("127.0.0.1:7801", "127.0.0.1:x", "x")).getMessage()
+                () -> ClusterSettings.parse("127.0.0.1:7801", "127.0.0.1:x", "x", SECRET)).getMessage()
                 .startsWith("ISSUER_CLUSTER_MEMBERS"));
         assertThrows(IllegalArgumentException.class, () -> ClusterSettings.parse("127.0.0.1:7801", "127.0.0.1:7801",
-                " "));
+                " ", SECRET));
     }
 
     @Test
     void theJgroupsStackBindsEveryListenerToTheConfiguredHostAndUsesNoMulticast() {
         String xml = StoreConfiguration.jgroupsXml(new ClusterSettings(new ClusterSettings.HostPort("127.0.0.1", 7801),
-                List.of(new ClusterSettings.HostPort("127.0.0.1", 7801)), "agentid"));
+                List.of(new ClusterSettings.HostPort("127.0.0.1", 7801)), "agentid", SECRET));
         assertTrue(xml.contains("<TCP bind_addr=\"127.0.0.1\""));
         assertTrue(xml.contains("bind_port=\"7801\""));
         assertTrue(xml.contains("<FD_SOCK2 bind_addr=\"127.0.0.1\""));

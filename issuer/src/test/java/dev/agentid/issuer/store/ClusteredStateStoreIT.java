@@ -58,6 +58,8 @@ class ClusteredStateStoreIT {
     @TempDir
     static Path tmp;
 
+    static final ClusterSecret SECRET = TestSecrets.random();
+
     private final TestClock clock = new TestClock();
     private final ExecutorService starter = Executors.newFixedThreadPool(3);
     private final List<ClusterSettings> settings = new ArrayList<>();
@@ -71,7 +73,7 @@ class ClusteredStateStoreIT {
             members.add(new ClusterSettings.HostPort("127.0.0.1", port));
         }
         for (ClusterSettings.HostPort member : members) {
-            settings.add(new ClusterSettings(member, members, "agentid-it", Duration.ofSeconds(30)));
+            settings.add(new ClusterSettings(member, members, "agentid-it", Duration.ofSeconds(30), SECRET));
         }
         startAll();
         exp = clock.now().plusSeconds(600);
@@ -230,7 +232,7 @@ class ClusteredStateStoreIT {
                 new ClusterSettings.HostPort("127.0.0.1", ports[1]),
                 new ClusterSettings.HostPort("127.0.0.1", ports[2]));
         ClusterSettings alone = new ClusterSettings(members.get(0), members, "agentid-it-alone",
-                Duration.ofSeconds(3));
+                Duration.ofSeconds(3), SECRET);
         assertThrows(RuntimeException.class, () -> StateStore.start(tmp.resolve("alone"), clock, alone).close());
     }
 

@@ -1,0 +1,299 @@
+package dev.agentid.interop.cluster;
+
+import static dev.agentid.interop.cluster.ClusterAssertions.API;
+import static dev.agentid.interop.cluster.ClusterAssertions.SCOPES;
+import static dev.agentid.interop.cluster.ClusterAssertions.register;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jwt.SignedJWT;
+import dev.agentid.interop.Http;
+import dev.agentid.interop.HttpResult;
+import dev.agentid.interop.Interop;
+import dev.agentid.interop.IssuerLogsOnFailure;
+import dev.agentid.interop.IssuerProcess;
+import dev.agentid.interop.TestAgents;
+import dev.agentid.interop.TestAgents.Agent;
+import dev.agentid.keys.KeyStoreFile;
+import dev.agentid.keys.ManagedKey;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.text.ParseException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalInt;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Issue 10, "anyone who can reach a member's JGroups port joins the cluster and takes over the issuer": three members
+ * with one secret, attacked by a fourth issuer with another secret, a fifth node with no secret on the former,
+ * unauthenticated JGroups stack, and a node that has the secret but is not in the member list. None of them sees an
+ * agent, key or revocation of the members or changes one; every member's log says it refused them; the members keep
+ * answering (never a 5xx) throughout.
+ */
+@ExtendWith(IssuerLogsOnFailure.class)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ClusterIntrusionIT {
+
+    /** How long each outsider is given to get in: more than MERGE3's max_interval (10 s) and a few join attempts. */
+    static final Duration ATTACK_WINDOW = Duration.ofSeconds(15);
+    static final String REFUSAL = "refused cluster join from ";
+
+    static Cluster cluster;
+    static Agent ceo;
+    static String liveToken;
+    static String revokedToken;
+    static List<String> secrets;   // what an outsider must never hold: agent id, kids, private d values, jtis
+    static JWKSet jwks;
+    final Http http = new Http();
+
+    @BeforeAll
+    static void startMembersWithOneSecret() throws Exception {
+        cluster = Cluster.start("intrusion", 3);
+        ceo = register(cluster.agents(1), "victim-ceo-agent", "user:ceo");
+        liveToken = ceo.token(SCOPES, API);
+        revokedToken = ceo.token(SCOPES, API);
+        cluster.agents(2).adminRevoke(revokedToken).expect(200);
+        jwks = JWKSet.parse(new Http().get(cluster.node(1).jwksUri(), null).expect(200).body());
+        secrets = new ArrayList<>(List.of("victim-ceo-agent", jti(liveToken), jti(revokedToken)));
+        for (ManagedKey key : KeyStoreFile.in(cluster.node(1).dataDir()).load().keys()) {
+            secrets.add(key.privateJwk().getKeyID());
+            secrets.add(key.privateJwk().getD().toString());
+        }
+    }
+
+    @AfterAll
+    static void stopMembers() {
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    @Test
+    @Order(1)
+    void anIntruderIssuerWithItsOwnSecretAndAdminTokenNamingTheMembersCannotJoinReadOrWrite() throws Exception {
+        Path otherSecret = Cluster.newSecretFile("intruder");
+        String self = "127.0.0.1:" + Cluster.freeClusterPort();
+        String intruderAdmin = TestAgents.randomSecret();
+        IssuerProcess intruder = IssuerProcess.named("intruder-other-secret").port(freeHttpPort())
+                .adminToken(intruderAdmin).issuerUrl(Cluster.ISSUER_URL)
+                .env("ISSUER_CLUSTER_SECRET_FILE", otherSecret.toString())
+                .env("ISSUER_CLUSTER_BIND", self)
+                .env("ISSUER_CLUSTER_MEMBERS", cluster.members() + "," + self)
+                .env("ISSUER_CLUSTER_NAME", cluster.clusterName())
+                .startWithoutWaiting();
+        try {
+            underAttack(() -> {
+                // the original attack: the intruder's admin API lists the victim's agents, an agent registered
+                // through the intruder gets a token signed by the victim. The intruder never even serves.
+                assertIntruderShowsNothing(intruder, intruderAdmin);
+            });
+            awaitRefusalInEveryMembersLog("another cluster secret");
+        } finally {
+            intruder.stop();
+        }
+        assertNoneOfTheMembersSecretsIn(intruder.dataDir());
+        assertMembersUnchanged();
+    }
+
+    @Test
+    @Order(2)
+    void aNodeWithoutAnySecretOnThePlainJGroupsStackCannotJoinReadOrWrite() throws Exception {
+        int port = Cluster.freeClusterPort();
+        try (UnauthenticatedNode outsider = UnauthenticatedNode.start(cluster.clusterName(), port,
+                cluster.members())) {
+            Map<String, Map<String, String>> written = Map.of(
+                    "agents", Map.of("intruder-agent", "{\"agent_id\":\"intruder-agent\",\"owner\":\"user:ceo\"}"),
+                    "revoked", Map.of(jti(liveToken), "revoked by the intruder"),
+                    "keys", Map.of("signing-keys", "{\"keys\":[]}"));
+            written.forEach((cache, entries) -> entries.forEach((k, v) -> outsider.put(cache, k, v)));
+            underAttack(() -> {
+                assertEquals(List.of("intruder-" + port), outsider.view(), "the outsider is alone in its cluster");
+                for (String cache : UnauthenticatedNode.CACHES) {
+                    assertEquals(written.getOrDefault(cache, Map.of()), outsider.entries(cache),
+                            "the outsider's " + cache + " cache holds only what it wrote itself");
+                }
+                for (int n = 1; n <= 3; n++) {
+                    assertEquals(404, cluster.agents(n).getAgent("intruder-agent").status(),
+                            "the outsider's agent on node " + n);
+                }
+            });
+            awaitRefusalInEveryMembersLog("not encrypted");
+        }
+        assertMembersUnchanged();
+    }
+
+    @Test
+    @Order(3)
+    void aNodeWithTheSecretButNotInTheMemberListIsRefusedAtTheHandshake() throws Exception {
+        String self = "127.0.0.1:" + Cluster.freeClusterPort();
+        String strangerAdmin = TestAgents.randomSecret();
+        IssuerProcess stranger = IssuerProcess.named("stranger-not-listed").port(freeHttpPort())
+                .adminToken(strangerAdmin).issuerUrl(Cluster.ISSUER_URL)
+                .env("ISSUER_CLUSTER_SECRET_FILE", cluster.secretFile().toString())
+                .env("ISSUER_CLUSTER_BIND", self)
+                .env("ISSUER_CLUSTER_MEMBERS", cluster.members() + "," + self)
+                .env("ISSUER_CLUSTER_NAME", cluster.clusterName())
+                .startWithoutWaiting();
+        try {
+            underAttack(() -> assertIntruderShowsNothing(stranger, strangerAdmin));
+            String coordinatorLog = Interop.await("a member's refusal of the stranger", Duration.ofSeconds(30),
+                    Duration.ofMillis(200), () -> {
+                        for (int n = 1; n <= 3; n++) {
+                            String log = cluster.node(n).stderrText();
+                            if (log.contains(REFUSAL) && log.contains(self + ": not in ISSUER_CLUSTER_MEMBERS")) {
+                                return log;
+                            }
+                        }
+                        return null;
+                    });
+            assertTrue(coordinatorLog.contains("WARNING"), "the refusal is a WARN line");
+        } finally {
+            stranger.stop();
+        }
+        assertNoneOfTheMembersSecretsIn(stranger.dataDir());
+        assertMembersUnchanged();
+    }
+
+    @Test
+    @Order(4)
+    void clusteringWithoutASecretFileOrWithAWeakOneRefusesToStartWithAClearMessage() throws Exception {
+        assertRefusesToStart(null, "configuration error: ISSUER_CLUSTER_SECRET_FILE is required for clustering");
+
+        Path readable = Interop.targetDir().resolve("cluster-secrets/readable-" + System.nanoTime());
+        Files.writeString(readable, "x".repeat(64));
+        Files.setPosixFilePermissions(readable, PosixFilePermissions.fromString("rw-r--r--"));
+        assertRefusesToStart(readable, "is accessible by group or others");
+
+        Path shortSecret = Interop.targetDir().resolve("cluster-secrets/short-" + System.nanoTime());
+        Files.writeString(shortSecret, "0123456789abcdef");
+        Files.setPosixFilePermissions(shortSecret, PosixFilePermissions.fromString("rw-------"));
+        assertRefusesToStart(shortSecret, "the cluster secret must be at least 32 random bytes");
+    }
+
+    // ---------------------------------------------------------------------------------------------- helpers
+
+    private void assertRefusesToStart(Path secretFile, String message) {
+        String self = "127.0.0.1:" + Cluster.freeClusterPort();
+        IssuerProcess.Launcher launcher = IssuerProcess.named("no-secret").port(freeHttpPort())
+                .adminToken(TestAgents.randomSecret()).issuerUrl(Cluster.ISSUER_URL)
+                .env("ISSUER_CLUSTER_BIND", self)
+                .env("ISSUER_CLUSTER_MEMBERS", cluster.members() + "," + self)
+                .env("ISSUER_CLUSTER_NAME", cluster.clusterName());
+        if (secretFile != null) {
+            launcher.env("ISSUER_CLUSTER_SECRET_FILE", secretFile.toString());
+        }
+        IssuerProcess node = launcher.startWithoutWaiting();
+        try {
+            OptionalInt status = node.awaitExit(Duration.ofSeconds(60));
+            assertEquals(OptionalInt.of(2), status, node.logTail(20));
+            String stderr = node.stderrText();
+            assertTrue(stderr.contains(message), stderr);
+            assertEquals(1, stderr.strip().lines().count(), "one clear line, no stack trace: " + stderr);
+        } finally {
+            node.stop();
+        }
+    }
+
+    /** Runs {@code check} repeatedly for the attack window while checking that every member keeps serving. */
+    private void underAttack(Runnable check) {
+        long deadline = System.nanoTime() + ATTACK_WINDOW.toNanos();
+        int rounds = 0;
+        while (System.nanoTime() < deadline) {
+            check.run();
+            int n = rounds % 3 + 1;
+            HttpResult token = ceo.at(cluster.agents(n)).clientCredentials("files:read", API);
+            assertEquals(200, token.status(), "node " + n + " under attack: " + token.describe());
+            rounds++;
+            Interop.pause(Duration.ofMillis(500));
+        }
+        assertTrue(rounds > 3, "probed during the attack");
+    }
+
+    private void assertIntruderShowsNothing(IssuerProcess intruder, String admin) {
+        HttpResult agents;
+        try {
+            agents = http.get(intruder.admin("/admin/agents/victim-ceo-agent"), admin);
+        } catch (UncheckedIOException notListening) {
+            return;   // never ready: it waits for a majority that never answers it, or has exited
+        }
+        assertNotEquals(200, agents.status(), "the intruder serves the victim's agent: " + agents.describe());
+        assertTrue(agents.status() < 500 || agents.status() == 503, agents.describe());
+        // an agent registered through the intruder must never get a token the members' keys verify
+        TestAgents viaIntruder = new TestAgents(intruder, java.time.Clock.systemUTC());
+        HttpResult registered = http.postJson(intruder.admin("/admin/agents"),
+                viaIntruder.agent("intruder-ceo-agent").owner("user:ceo").scopes("payments:write").json(), admin);
+        assertTrue(registered.status() == 503 || registered.status() / 100 == 4, registered.describe());
+    }
+
+    private static void awaitRefusalInEveryMembersLog(String reason) {
+        for (int n = 1; n <= 3; n++) {
+            IssuerProcess member = cluster.node(n);
+            Interop.await("node " + n + "'s refusal (" + reason + ")", Duration.ofSeconds(30), Duration.ofMillis(200),
+                    () -> member.stderrText().lines()
+                            .filter(line -> line.contains(REFUSAL) && line.contains(reason))
+                            .findFirst().orElse(null));
+        }
+    }
+
+    private static void assertNoneOfTheMembersSecretsIn(Path dataDir) throws IOException {
+        try (Stream<Path> files = Files.walk(dataDir)) {
+            for (Path file : files.filter(Files::isRegularFile).toList()) {
+                String text = new String(Files.readAllBytes(file), StandardCharsets.ISO_8859_1);
+                for (String secret : secrets) {
+                    assertFalse(text.contains(secret), file + " of the outsider holds the members' " + secret);
+                }
+            }
+        }
+    }
+
+    /** Every member: 3 members' keys, the live token active, the revoked one revoked, no foreign agent. */
+    private void assertMembersUnchanged() throws Exception {
+        for (int n = 1; n <= 3; n++) {
+            TestAgents node = cluster.agents(n);
+            assertTrue(node.isActive(liveToken), "live token on node " + n);
+            assertFalse(node.isActive(revokedToken), "revoked token on node " + n);
+            assertEquals(200, node.getAgent("victim-ceo-agent").status());
+            assertEquals(404, node.getAgent("intruder-agent").status());
+            assertEquals(jwks.toJSONObject(true), JWKSet.parse(http.get(cluster.node(n).jwksUri(), null)
+                    .expect(200).body()).toJSONObject(true), "node " + n + "'s keys");
+            String token = ceo.at(node).token(SCOPES, API);
+            assertTrue(jwks.getKeyByKeyId(SignedJWT.parse(token).getHeader().getKeyID()) != null,
+                    "signed with a member key");
+        }
+    }
+
+    private static String jti(String token) {
+        try {
+            return SignedJWT.parse(token).getJWTClaimsSet().getJWTID();
+        } catch (ParseException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    private static int freeHttpPort() {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
