@@ -30,6 +30,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.logging.Logger;
 import java.util.regex.Pattern;
 
 /**
@@ -37,6 +38,8 @@ import java.util.regex.Pattern;
  * needs {@code Authorization: Bearer <admin token>}.
  */
 final class AdminApi {
+
+    private static final Logger LOG = Logger.getLogger(AdminApi.class.getName());
 
     static final Pattern AGENT_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}");
     /** RFC 6749 §3.3 scope-token. */
@@ -96,6 +99,9 @@ final class AdminApi {
             AgentRecord agent = parseRegistration(ctx);
             agents.register(agent).onSuccess(created -> {
                 if (created) {
+                    LOG.info(() -> "admin: registered agent " + agent.agentId() + " (owner " + agent.owner()
+                            + ", scopes " + agent.scopes() + ", audiences " + agent.audiences() + ", delegates "
+                            + agent.delegates() + ")");
                     Responses.json(ctx, 201, toJson(agent, null));
                 } else {
                     Responses.error(ctx, new OAuthException("agent_exists", 409,
@@ -146,7 +152,11 @@ final class AdminApi {
                 // a kill sets status-list bits within their ttl in any case; changed() makes it prompt
                 .compose(agent -> status != AgentStatus.KILLED ? Future.succeededFuture(agent)
                         : statusLists.changed().recover(e -> Future.succeededFuture()).map(agent))
-                .onSuccess(agent -> Responses.json(ctx, 200, toJson(agent, null)))
+                .onSuccess(agent -> {
+                    LOG.info(() -> "admin: " + (status == AgentStatus.KILLED ? "killed" : "restored") + " agent "
+                            + agent.agentId() + " (owner " + agent.owner() + ")");
+                    Responses.json(ctx, 200, toJson(agent, null));
+                })
                 .onFailure(t -> Responses.failure(ctx, t));
     }
 
@@ -157,6 +167,8 @@ final class AdminApi {
                     ? integer(body, "activate_in_seconds", 0, 86_400) : 120;
             keys.rotate(vertx, Duration.ofSeconds(activateIn)).onSuccess(ring -> {
                 Instant now = clock.instant();
+                LOG.info(() -> "admin: rotated signing keys; signing key " + ring.signingKeyId(now) + ", new key active"
+                        + " in " + activateIn + " s");
                 Responses.json(ctx, 200, new JsonObject()
                         .put("signing_kid", ring.signingKeyId(now))
                         .put("keys", new JsonArray(ring.keys().stream().map(k -> new JsonObject()

@@ -40,6 +40,9 @@ public final class Responses {
     }
 
     public static void error(RoutingContext ctx, OAuthException e) {
+        // the public description only: a private detail may quote the request, so it stays at FINE
+        LOG.info(() -> "refused " + ctx.request().method() + " " + printable(ctx.request().path()) + " " + e.status()
+                + " " + e.error() + ": " + printable(e.description()));
         if (e.detail() != null) {
             LOG.fine(() -> "refused " + ctx.request().method() + " " + ctx.request().path() + ": " + e.error()
                     + " (" + e.detail() + ")");
@@ -52,6 +55,11 @@ public final class Responses {
             body.put("field", e.field());
         }
         json(ctx, e.status(), body);
+    }
+
+    /** A request-derived value as one log line: control characters (a decoded %0A, say) become '?'. */
+    static String printable(String value) {
+        return value == null ? "" : value.replaceAll("\\p{Cntrl}", "?");
     }
 
     /** Maps any failure to the error JSON: refusals as they are, everything else as a generic 500. */
