@@ -72,10 +72,6 @@ public final class DpopProofVerifier {
         this.maxAgeSeconds = Math.max(DEFAULT_MAX_AGE_SECONDS, skewSeconds);
     }
 
-    public URI endpoint() {
-        return endpoint;
-    }
-
     /**
      * Verifies the {@code DPoP} header values of a token request made by {@code clientId}; the result is the proof
      * key's confirmation ({@code cnf.jkt}). Fails with {@code invalid_dpop_proof} (400).

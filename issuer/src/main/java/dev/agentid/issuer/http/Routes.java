@@ -101,12 +101,10 @@ public final class Routes {
                 .put("error_description", "no such endpoint"));
     }
 
-    /** RFC 8414 metadata, built once: it advertises only what this server completes. */
-    static JsonObject metadata(String issuer) {
-        return metadata(issuer, false);
-    }
-
-    /** With {@code federation}: the jwt-bearer grant of identity chaining is offered (a trust file is configured). */
+    /**
+     * RFC 8414 metadata, built once: it advertises only what this server completes. With {@code federation}: the
+     * jwt-bearer grant of identity chaining is offered (a trust file is configured).
+     */
     static JsonObject metadata(String issuer, boolean federation) {
         AuthorizationServerMetadata md = new AuthorizationServerMetadata(new Issuer(issuer));
         md.setTokenEndpointURI(URI.create(issuer + TOKEN_PATH));

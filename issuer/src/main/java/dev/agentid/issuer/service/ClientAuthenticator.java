@@ -82,11 +82,6 @@ public final class ClientAuthenticator {
         return v;
     }
 
-    /** True when the request carries client authentication of any kind. */
-    public static boolean present(ClientAuthentication auth) {
-        return auth != null;
-    }
-
     /** Authenticates the agent behind a client assertion; fails with the exact invalid_client refusal. */
     public Future<AgentRecord> authenticate(ClientAuthentication auth) {
         if (auth == null) {

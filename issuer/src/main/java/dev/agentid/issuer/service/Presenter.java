@@ -21,19 +21,4 @@ public record Presenter(AgentRecord agent, Map<String, Object> confirmation, Att
     public Presenter {
         confirmation = Map.copyOf(confirmation);
     }
-
-    /** A presenter without an attestation. */
-    public Presenter(AgentRecord agent, Map<String, Object> confirmation) {
-        this(agent, confirmation, null);
-    }
-
-    /** The same presenter with the summary of its verified client attestation (null: none). */
-    public Presenter withAttestation(Attestation summary) {
-        return new Presenter(agent, confirmation, summary);
-    }
-
-    /** A presenter whose token will be a plain bearer token. */
-    public static Presenter bearer(AgentRecord agent) {
-        return new Presenter(agent, Map.of());
-    }
 }

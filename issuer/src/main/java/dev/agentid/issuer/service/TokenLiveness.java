@@ -31,8 +31,6 @@ public final class TokenLiveness {
      * {@link State#ACTIVE}, {@link State#ANCESTOR_REVOKED} or {@link State#PARTNER_STATUS_UNKNOWN} (fail closed).
      */
     public interface ExternalAncestors {
-        ExternalAncestors NONE = (references, issuedAt, expiresAt) -> State.ACTIVE;
-
         State check(List<String> references, Instant issuedAt, Instant expiresAt);
     }
 
@@ -47,10 +45,6 @@ public final class TokenLiveness {
     private final AgentRegistry agents;
     private final String issuer;
     private final ExternalAncestors external;
-
-    public TokenLiveness(TokenStore tokens, AgentRegistry agents, String issuer) {
-        this(tokens, agents, issuer, ExternalAncestors.NONE);
-    }
 
     public TokenLiveness(TokenStore tokens, AgentRegistry agents, String issuer, ExternalAncestors external) {
         this.tokens = tokens;

@@ -43,10 +43,6 @@ public final class TokenMinter {
         return issuer;
     }
 
-    public Minted mint(Draft draft) {
-        return mint(draft, null);
-    }
-
     /** Mints with a {@code status} claim (draft-ietf-oauth-status-list) when {@code status} is not null. */
     public Minted mint(Draft draft, StatusReference status) {
         String jti = newJti();

@@ -40,19 +40,7 @@ public final class TokenService {
     private final StatusLists statusLists;
     private final HumanPrincipals humans;
 
-    public TokenService(Clock clock, TokenMinter minter, KeyService keys, TokenStore tokens, TokenLiveness liveness,
-                        DelegationPolicy policy, StatusLists statusLists) {
-        this.clock = clock;
-        this.minter = minter;
-        this.keys = keys;
-        this.tokens = tokens;
-        this.liveness = liveness;
-        this.policy = policy;
-        this.statusLists = statusLists;
-        this.humans = HumanPrincipals.none();
-    }
-
-    /** As above, with the trusted identity providers whose users' tokens may start a chain (federation/idp). */
+    /** With the trusted identity providers whose users' tokens may start a chain (federation/idp). */
     public TokenService(Clock clock, TokenMinter minter, KeyService keys, TokenStore tokens, TokenLiveness liveness,
                         DelegationPolicy policy, StatusLists statusLists, HumanPrincipals humans) {
         this.clock = clock;

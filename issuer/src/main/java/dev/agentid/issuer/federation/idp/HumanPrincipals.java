@@ -52,11 +52,6 @@ public final class HumanPrincipals {
         this.skew = skew;
     }
 
-    /** No trusted identity provider. */
-    public static HumanPrincipals none() {
-        return new HumanPrincipals(Clock.systemUTC(), Duration.ofSeconds(60));
-    }
-
     /**
      * (Re)loads from the trust file's {@code identity_providers} entries. Blocking: call off the event loop.
      *
