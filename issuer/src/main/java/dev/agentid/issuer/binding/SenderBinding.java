@@ -1,6 +1,5 @@
 package dev.agentid.issuer.binding;
 
-import com.nimbusds.oauth2.sdk.auth.TLSClientAuthentication;
 import dev.agentid.issuer.OAuthException;
 import dev.agentid.issuer.store.AgentRecord;
 import io.vertx.core.Future;
@@ -37,29 +36,15 @@ public final class SenderBinding {
     public static final String X5T_S256 = "x5t#S256";
 
     private final DpopProofVerifier dpop;
-    private final TlsClientAuthenticator tls;
+    private final ClientCertificates certificates;
 
     /**
-     * @param tls mutual TLS ({@code tls_client_auth} and certificate-bound tokens), or null when the issuer does
-     *     not request client certificates
+     * @param certificates the agent CA's client certificates (certificate-bound tokens), or null when the issuer
+     *     does not request client certificates
      */
-    public SenderBinding(DpopProofVerifier dpop, TlsClientAuthenticator tls) {
+    public SenderBinding(DpopProofVerifier dpop, ClientCertificates certificates) {
         this.dpop = Objects.requireNonNull(dpop);
-        this.tls = tls;
-    }
-
-    /** Whether client certificates are requested (the listener is TLS with a client CA). */
-    public boolean mutualTls() {
-        return tls != null;
-    }
-
-    /** The agent authenticated by {@code tls_client_auth}; without mutual TLS, an invalid_client (M01). */
-    public Future<AgentRecord> authenticate(TLSClientAuthentication auth) {
-        if (tls == null) {
-            return Future.failedFuture(OAuthException.invalidClient(TlsClientAuthenticator.FAILED,
-                    "tls_client_auth is not configured"));
-        }
-        return tls.authenticate(auth);
+        this.certificates = certificates;
     }
 
     /**
@@ -83,11 +68,11 @@ public final class SenderBinding {
                     + "' must present a DPoP proof"));
         }
         if (agent.tlsClientCertificateBoundAccessTokens()) {
-            if (certificate == null || tls == null) {
+            if (certificate == null || certificates == null) {
                 return Future.failedFuture(OAuthException.invalidRequest("agent '" + agent.agentId()
                         + "' must present its client certificate: its tokens are certificate-bound"));
             }
-            if (!tls.certificates().identifies(certificate, agent)) {
+            if (!certificates.identifies(certificate, agent)) {
                 return Future.failedFuture(OAuthException.invalidRequest(
                         "the client certificate does not name agent '" + agent.agentId() + "'"));
             }
@@ -104,19 +89,22 @@ public final class SenderBinding {
     /**
      * Adds the binding members to RFC 8414 metadata: {@code dpop_signing_alg_values_supported} (RFC 9449
      * section 5.1), and with mutual TLS {@code tls_client_certificate_bound_access_tokens} and
-     * {@code tls_client_auth} among the token endpoint's authentication methods (RFC 8705 section 3.3, 2.1).
+     * {@code tls_client_auth} among the authentication methods of the token, introspection and revocation endpoints,
+     * which share one client-authentication stage (RFC 8705 section 3.3, 2.1).
      */
     public JsonObject advertise(JsonObject metadata) {
         metadata.put("dpop_signing_alg_values_supported", new JsonArray().add("ES256"));
-        if (tls != null) {
+        if (certificates != null) {
             metadata.put("tls_client_certificate_bound_access_tokens", true);
-            JsonArray methods = metadata.getJsonArray("token_endpoint_auth_methods_supported");
-            if (methods == null) {
-                methods = new JsonArray();
-                metadata.put("token_endpoint_auth_methods_supported", methods);
-            }
-            if (!methods.contains("tls_client_auth")) {
-                methods.add("tls_client_auth");
+            for (String endpoint : List.of("token", "introspection", "revocation")) {
+                JsonArray methods = metadata.getJsonArray(endpoint + "_endpoint_auth_methods_supported");
+                if (methods == null) {
+                    methods = new JsonArray();
+                    metadata.put(endpoint + "_endpoint_auth_methods_supported", methods);
+                }
+                if (!methods.contains("tls_client_auth")) {
+                    methods.add("tls_client_auth");
+                }
             }
         }
         return metadata;

@@ -5,6 +5,7 @@ import com.nimbusds.jose.jwk.ECKey;
 import com.nimbusds.jose.jwk.JWK;
 import com.nimbusds.jose.jwk.JWKSet;
 import dev.agentid.issuer.OAuthException;
+import dev.agentid.issuer.client.AdminToken;
 import dev.agentid.issuer.attestation.AttestationRequirement;
 import dev.agentid.issuer.binding.ClientCertificates;
 import dev.agentid.issuer.service.KeyService;
@@ -59,7 +60,7 @@ final class AdminApi {
     private static final int MAX_LIST = 100;
 
     private final Vertx vertx;
-    private final Caller.AdminToken adminToken;
+    private final AdminToken adminToken;
     private final AgentRegistry agents;
     private final TokenStore tokens;
     private final KeyService keys;
@@ -68,7 +69,7 @@ final class AdminApi {
     private final Duration maxTokenLifetime;
     private final StatusLists statusLists;
 
-    AdminApi(Vertx vertx, Caller.AdminToken adminToken, AgentRegistry agents, TokenStore tokens, KeyService keys,
+    AdminApi(Vertx vertx, AdminToken adminToken, AgentRegistry agents, TokenStore tokens, KeyService keys,
              Clock clock, int globalMaxDepth, Duration maxTokenLifetime, StatusLists statusLists) {
         this.vertx = vertx;
         this.adminToken = adminToken;

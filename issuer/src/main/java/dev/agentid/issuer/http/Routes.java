@@ -8,7 +8,9 @@ import com.nimbusds.oauth2.sdk.id.Issuer;
 import dev.agentid.issuer.attestation.ClientAttestationVerifier;
 import dev.agentid.issuer.attestation.TrustedAttesters;
 import dev.agentid.issuer.binding.SenderBinding;
-import dev.agentid.issuer.service.ClientAuthenticator;
+import dev.agentid.issuer.client.AdminToken;
+import dev.agentid.issuer.client.ClientAuthenticator;
+import dev.agentid.issuer.federation.FederationService;
 import dev.agentid.issuer.service.KeyService;
 import dev.agentid.issuer.service.TokenLiveness;
 import dev.agentid.issuer.service.TokenService;
@@ -16,6 +18,7 @@ import dev.agentid.issuer.status.StatusListEndpoint;
 import dev.agentid.issuer.status.StatusLists;
 import dev.agentid.issuer.store.StateStore;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -42,22 +45,20 @@ public final class Routes {
     }
 
     /** Everything a router needs. */
-    public record Wiring(Vertx vertx, Clock clock, String issuer, String adminToken, StateStore state, KeyService keys,
-                         TokenService tokens, TokenLiveness liveness, ClientAuthenticator clients,
+    public record Wiring(Vertx vertx, Clock clock, String issuer, AdminToken adminToken, StateStore state,
+                         KeyService keys, TokenService tokens, TokenLiveness liveness, ClientAuthenticator clients,
                          int globalMaxDepth, Duration maxTokenLifetime, StatusLists statusLists,
-                         SenderBinding binding, ClientAttestationVerifier attestations,
-                         dev.agentid.issuer.federation.FederationService federation) {
+                         SenderBinding binding, FederationService federation) {
     }
 
     public static Router router(Wiring w) {
         URI tokenUri = URI.create(w.issuer() + TOKEN_PATH);
-        Caller.AdminToken admin = new Caller.AdminToken(w.adminToken());
-        TokenEndpoint token = new TokenEndpoint(tokenUri, w.clients(), w.tokens(), w.binding(), w.attestations(),
-                w.federation());
+        AdminToken admin = w.adminToken();
+        TokenEndpoint token = new TokenEndpoint(tokenUri, w.clients(), w.tokens(), w.binding(), w.federation());
         IntrospectionEndpoint introspection = new IntrospectionEndpoint(URI.create(w.issuer() + INTROSPECTION_PATH),
-                w.clients(), admin, w.tokens(), w.liveness());
+                w.clients(), w.tokens(), w.liveness());
         RevocationEndpoint revocation = new RevocationEndpoint(URI.create(w.issuer() + REVOCATION_PATH), w.clients(),
-                admin, w.tokens(), w.state().tokens(), w.issuer(), w.statusLists());
+                w.tokens(), w.state().tokens(), w.issuer(), w.statusLists());
         AdminApi adminApi = new AdminApi(w.vertx(), admin, w.state().agents(), w.state().tokens(), w.keys(), w.clock(),
                 w.globalMaxDepth(), w.maxTokenLifetime(), w.statusLists());
         StatusListEndpoint statusLists = new StatusListEndpoint(w.statusLists());
@@ -120,16 +121,16 @@ public final class Routes {
         md.setRevocationEndpointAuthMethods(List.of(ClientAuthenticationMethod.PRIVATE_KEY_JWT));
         md.setRevocationEndpointJWSAlgs(List.of(JWSAlgorithm.ES256));
         JsonObject json = new JsonObject(md.toJSONObject());
-        json.put("response_types_supported", new io.vertx.core.json.JsonArray());
-        json.put("access_token_signing_alg_values_supported", new io.vertx.core.json.JsonArray().add("ES256"));
+        json.put("response_types_supported", new JsonArray());
+        json.put("access_token_signing_alg_values_supported", new JsonArray().add("ES256"));
         // draft-ietf-oauth-attestation-based-client-auth sections 7.6 and 8: a client attestation is an additional
         // signal next to private_key_jwt (never client authentication on its own, so attest_jwt_client_auth is not
         // listed); "none": only agents whose registration requires it must present one
-        io.vertx.core.json.JsonArray attestationAlgs = new io.vertx.core.json.JsonArray();
+        JsonArray attestationAlgs = new JsonArray();
         TrustedAttesters.ALGORITHMS.forEach(alg -> attestationAlgs.add(alg.getName()));
         json.put("client_attestation_signing_alg_values_supported", attestationAlgs);
         json.put("client_attestation_pop_signing_alg_values_supported", attestationAlgs.copy());
-        json.put("client_attestation_pop_methods_supported", new io.vertx.core.json.JsonArray()
+        json.put("client_attestation_pop_methods_supported", new JsonArray()
                 .add(ClientAttestationVerifier.POP_METHOD).add("none"));
         // draft-ietf-oauth-status-list, "Status List Aggregation": the URIs of every list being served
         json.put("status_list_aggregation_endpoint", issuer + StatusLists.PATH);

@@ -6,20 +6,18 @@ import com.nimbusds.oauth2.sdk.ParseException;
 import com.nimbusds.oauth2.sdk.Scope;
 import com.nimbusds.oauth2.sdk.TokenRequest;
 import com.nimbusds.oauth2.sdk.auth.ClientAuthentication;
-import com.nimbusds.oauth2.sdk.auth.TLSClientAuthentication;
 import com.nimbusds.oauth2.sdk.http.HTTPRequest;
 import com.nimbusds.oauth2.sdk.id.Audience;
 import com.nimbusds.oauth2.sdk.token.TokenTypeURI;
 import com.nimbusds.oauth2.sdk.tokenexchange.TokenExchangeGrant;
 import dev.agentid.issuer.OAuthException;
-import dev.agentid.issuer.attestation.ClientAttestationVerifier;
 import dev.agentid.issuer.binding.ClientCertificates;
 import dev.agentid.issuer.binding.DpopProofVerifier;
 import dev.agentid.issuer.binding.SenderBinding;
 import dev.agentid.issuer.federation.FederationService;
 import dev.agentid.issuer.federation.idp.HumanToken;
-import dev.agentid.issuer.store.AgentRecord;
-import dev.agentid.issuer.service.ClientAuthenticator;
+import dev.agentid.issuer.client.ClientAuthenticator;
+import dev.agentid.issuer.client.ClientAuthenticator.Endpoint;
 import dev.agentid.issuer.service.Presenter;
 import dev.agentid.issuer.service.TokenService;
 import io.vertx.core.Future;
@@ -34,9 +32,10 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The token endpoint, read top to bottom: POST only -> form checks -> grant type -> client
- * authentication -> client attestation (A01–A08, {@link ClientAttestationVerifier}) -> sender binding (DPoP proof or client certificate: the new token's {@code cnf},
- * {@link SenderBinding}) -> Nimbus {@link TokenRequest#parse} -> grant handler -> {@link TokenService}.
+ * The token endpoint, read top to bottom: POST only -> form checks -> grant type -> the client-authentication stage
+ * ({@link ClientAuthenticator}: method, then client attestation) -> sender binding (DPoP proof or client
+ * certificate: the new token's {@code cnf}, {@link SenderBinding}) -> Nimbus {@link TokenRequest#parse} -> grant
+ * handler -> {@link TokenService}.
  * The handlers only translate wire to typed request and typed result to the RFC 8693 §2.2.1 response.
  */
 final class TokenEndpoint {
@@ -51,17 +50,15 @@ final class TokenEndpoint {
     private final ClientAuthenticator clients;
     private final TokenService tokens;
     private final SenderBinding binding;
-    private final ClientAttestationVerifier attestations;
     private final FederationService federation;
 
     TokenEndpoint(URI endpoint, ClientAuthenticator clients, TokenService tokens, SenderBinding binding,
-                  ClientAttestationVerifier attestations, FederationService federation) {
+                  FederationService federation) {
         this.federation = federation;
         this.endpoint = endpoint;
         this.clients = clients;
         this.tokens = tokens;
         this.binding = binding;
-        this.attestations = attestations;
     }
 
     void handle(RoutingContext ctx) {
@@ -76,12 +73,10 @@ final class TokenEndpoint {
             X509Certificate certificate = ClientCertificates.peer(ctx.request());
             List<String> proofs = ctx.request().headers().getAll(DpopProofVerifier.HEADER);
             Parsed parsed = parse(ctx, certificate);
-            List<String> attestation = ctx.request().headers().getAll(ClientAttestationVerifier.ATTESTATION_HEADER);
-            List<String> attestationPop = ctx.request().headers().getAll(ClientAttestationVerifier.POP_HEADER);
-            authenticate(parsed.clientAuthentication())
-                    .compose(agent -> attestations.verify(agent, attestation, attestationPop)   // A01–A08
-                            .compose(summary -> binding.confirmation(agent, proofs, certificate)
-                                    .map(cnf -> new Presenter(agent, cnf, summary))))
+            clients.authenticate(ClientAuthenticationStep.presented(ctx, parsed.clientAuthentication()),
+                            Endpoint.TOKEN)
+                    .compose(client -> binding.confirmation(client.agent(), proofs, certificate)
+                            .map(cnf -> new Presenter(client.agent(), cnf, client.attestation())))
                     .compose(presenter -> {
                         if (GrantType.JWT_BEARER.equals(grantType)) {
                             FederationService.requireWellFormed(Forms.single(params, "assertion"));   // F04
@@ -117,14 +112,6 @@ final class TokenEndpoint {
             throw OAuthException.unsupportedGrantType("grant_type '" + value + "' is not supported");
         }
         return new GrantType(value);
-    }
-
-    /** private_key_jwt (T07–T11), or tls_client_auth with the connection's client certificate (M01). */
-    private Future<AgentRecord> authenticate(ClientAuthentication auth) {
-        if (auth instanceof TLSClientAuthentication) {
-            return binding.authenticate((TLSClientAuthentication) auth);
-        }
-        return clients.authenticate(auth);
     }
 
     /**

@@ -1,4 +1,6 @@
-package dev.agentid.issuer.binding;
+package dev.agentid.issuer.client;
+
+import dev.agentid.issuer.binding.ClientCertificates;
 
 import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JWSHeader;
@@ -15,7 +17,6 @@ import com.nimbusds.oauth2.sdk.id.ClientID;
 import dev.agentid.issuer.OAuthException;
 import dev.agentid.issuer.store.AgentRecord;
 import dev.agentid.issuer.store.AgentRegistry;
-import dev.agentid.issuer.store.AgentStatus;
 import io.vertx.core.Future;
 
 import java.security.PublicKey;
@@ -32,8 +33,6 @@ import java.util.Set;
  */
 public final class TlsClientAuthenticator {
 
-    static final String FAILED = "client authentication failed";
-
     private final AgentRegistry agents;
     private final ClientCertificates certificates;
     private final ClientAuthenticationVerifier<AgentRecord> verifier;
@@ -46,26 +45,19 @@ public final class TlsClientAuthenticator {
                 Set.of(new Audience("urn:agentid:tls_client_auth")));
     }
 
-    public ClientCertificates certificates() {
-        return certificates;
-    }
-
-    /** The agent authenticated by its certificate; fails with the exact invalid_client refusal (M01, T11). */
+    /** The agent authenticated by its certificate (not yet checked for being active); else invalid_client (M01). */
     public Future<AgentRecord> authenticate(TLSClientAuthentication auth) {
         String agentId = auth.getClientID().getValue();
         return agents.find(agentId).compose(agent -> {
             if (agent == null) {
-                return Future.failedFuture(OAuthException.invalidClient(FAILED, "unknown agent"));
+                return Future.failedFuture(OAuthException.invalidClient(ClientAuthenticator.FAILED, "unknown agent"));
             }
             try {
                 Context<AgentRecord> context = new Context<>();
                 context.set(agent);
                 verifier.verify(auth, null, context);
             } catch (InvalidClientException | JOSEException e) {
-                return Future.failedFuture(OAuthException.invalidClient(FAILED, e.getMessage()));
-            }
-            if (agent.status() != AgentStatus.ACTIVE) {
-                return Future.failedFuture(OAuthException.invalidClient("agent '" + agentId + "' is disabled"));
+                return Future.failedFuture(OAuthException.invalidClient(ClientAuthenticator.FAILED, e.getMessage()));
             }
             return Future.succeededFuture(agent);
         });
