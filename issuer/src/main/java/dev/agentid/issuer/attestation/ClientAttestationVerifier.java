@@ -1,5 +1,8 @@
 package dev.agentid.issuer.attestation;
 
+import dev.agentid.issuer.domain.AttestationRequirement;
+import dev.agentid.issuer.domain.Workload;
+
 import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JOSEObjectType;
 import com.nimbusds.jose.JWSAlgorithm;
@@ -19,8 +22,8 @@ import com.nimbusds.jose.util.X509CertChainUtils;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import com.nimbusds.jwt.proc.DefaultJWTProcessor;
-import dev.agentid.issuer.OAuthException;
-import dev.agentid.issuer.store.AgentRecord;
+import dev.agentid.issuer.domain.OAuthException;
+import dev.agentid.issuer.domain.AgentRecord;
 import dev.agentid.issuer.store.ReplayCache;
 import dev.agentid.verifier.Attestation;
 import dev.agentid.verifier.JcaKeySelector;

@@ -1,7 +1,7 @@
 package dev.agentid.issuer.binding;
 
-import dev.agentid.issuer.OAuthException;
-import dev.agentid.issuer.store.AgentRecord;
+import dev.agentid.issuer.domain.OAuthException;
+import dev.agentid.issuer.domain.AgentRecord;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;

@@ -3,10 +3,10 @@ package dev.agentid.issuer.client;
 import com.nimbusds.oauth2.sdk.auth.ClientAuthentication;
 import com.nimbusds.oauth2.sdk.auth.PrivateKeyJWT;
 import com.nimbusds.oauth2.sdk.auth.TLSClientAuthentication;
-import dev.agentid.issuer.OAuthException;
+import dev.agentid.issuer.domain.OAuthException;
 import dev.agentid.issuer.attestation.ClientAttestationVerifier;
-import dev.agentid.issuer.store.AgentRecord;
-import dev.agentid.issuer.store.AgentStatus;
+import dev.agentid.issuer.domain.AgentRecord;
+import dev.agentid.issuer.domain.AgentStatus;
 import io.vertx.core.Future;
 
 import java.util.List;

@@ -14,8 +14,8 @@ import com.nimbusds.oauth2.sdk.auth.verifier.InvalidClientException;
 import com.nimbusds.oauth2.sdk.auth.verifier.PKIClientX509CertificateBindingVerifier;
 import com.nimbusds.oauth2.sdk.id.Audience;
 import com.nimbusds.oauth2.sdk.id.ClientID;
-import dev.agentid.issuer.OAuthException;
-import dev.agentid.issuer.store.AgentRecord;
+import dev.agentid.issuer.domain.OAuthException;
+import dev.agentid.issuer.domain.AgentRecord;
 import dev.agentid.issuer.store.AgentRegistry;
 import io.vertx.core.Future;
 

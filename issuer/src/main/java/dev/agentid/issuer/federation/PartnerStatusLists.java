@@ -10,7 +10,7 @@ import com.nimbusds.jose.proc.SecurityContext;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.proc.DefaultJWTProcessor;
 import dev.agentid.issuer.service.TokenLiveness;
-import dev.agentid.issuer.store.TokenRecord;
+import dev.agentid.issuer.domain.TokenRecord;
 import dev.agentid.verifier.JcaKeySelector;
 import dev.agentid.verifier.status.StatusList;
 import io.vertx.core.Vertx;

@@ -2,7 +2,7 @@ package dev.agentid.issuer.http;
 
 import com.nimbusds.oauth2.sdk.ParseException;
 import com.nimbusds.oauth2.sdk.TokenRevocationRequest;
-import dev.agentid.issuer.OAuthException;
+import dev.agentid.issuer.domain.OAuthException;
 import dev.agentid.issuer.binding.ClientCertificates;
 import dev.agentid.issuer.client.AuthenticatedClient;
 import dev.agentid.issuer.client.ClientAuthenticator;

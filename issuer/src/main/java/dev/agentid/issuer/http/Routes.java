@@ -11,7 +11,7 @@ import dev.agentid.issuer.binding.SenderBinding;
 import dev.agentid.issuer.client.AdminToken;
 import dev.agentid.issuer.client.ClientAuthenticator;
 import dev.agentid.issuer.federation.FederationService;
-import dev.agentid.issuer.service.KeyService;
+import dev.agentid.issuer.token.KeyService;
 import dev.agentid.issuer.service.TokenLiveness;
 import dev.agentid.issuer.service.TokenService;
 import dev.agentid.issuer.status.StatusListEndpoint;

@@ -10,7 +10,7 @@ import com.nimbusds.oauth2.sdk.http.HTTPRequest;
 import com.nimbusds.oauth2.sdk.id.Audience;
 import com.nimbusds.oauth2.sdk.token.TokenTypeURI;
 import com.nimbusds.oauth2.sdk.tokenexchange.TokenExchangeGrant;
-import dev.agentid.issuer.OAuthException;
+import dev.agentid.issuer.domain.OAuthException;
 import dev.agentid.issuer.binding.ClientCertificates;
 import dev.agentid.issuer.binding.DpopProofVerifier;
 import dev.agentid.issuer.binding.SenderBinding;

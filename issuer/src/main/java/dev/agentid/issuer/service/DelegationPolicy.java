@@ -1,7 +1,7 @@
 package dev.agentid.issuer.service;
 
-import dev.agentid.issuer.OAuthException;
-import dev.agentid.issuer.store.AgentRecord;
+import dev.agentid.issuer.domain.OAuthException;
+import dev.agentid.issuer.domain.AgentRecord;
 
 import java.time.Duration;
 import java.time.Instant;

@@ -1,6 +1,6 @@
 package dev.agentid.issuer.service;
 
-import dev.agentid.issuer.store.AgentRecord;
+import dev.agentid.issuer.domain.AgentRecord;
 import dev.agentid.verifier.Attestation;
 
 import java.util.Map;

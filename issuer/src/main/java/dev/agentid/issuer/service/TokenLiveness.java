@@ -1,9 +1,9 @@
 package dev.agentid.issuer.service;
 
-import dev.agentid.issuer.store.AgentRecord;
+import dev.agentid.issuer.domain.AgentRecord;
 import dev.agentid.issuer.store.AgentRegistry;
-import dev.agentid.issuer.store.AgentStatus;
-import dev.agentid.issuer.store.TokenRecord;
+import dev.agentid.issuer.domain.AgentStatus;
+import dev.agentid.issuer.domain.TokenRecord;
 import dev.agentid.issuer.store.TokenStore;
 import dev.agentid.verifier.Actor;
 import dev.agentid.verifier.VerifiedAgentToken;

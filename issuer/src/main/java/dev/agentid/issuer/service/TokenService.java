@@ -1,12 +1,15 @@
 package dev.agentid.issuer.service;
 
-import dev.agentid.issuer.OAuthException;
+import dev.agentid.issuer.token.KeyService;
+import dev.agentid.issuer.token.TokenMinter;
+
+import dev.agentid.issuer.domain.OAuthException;
 import dev.agentid.issuer.federation.idp.HumanPrincipals;
 import dev.agentid.issuer.federation.idp.HumanToken;
 import dev.agentid.issuer.status.StatusLists;
-import dev.agentid.issuer.status.StatusReference;
-import dev.agentid.issuer.store.AgentRecord;
-import dev.agentid.issuer.store.TokenRecord;
+import dev.agentid.issuer.domain.StatusReference;
+import dev.agentid.issuer.domain.AgentRecord;
+import dev.agentid.issuer.domain.TokenRecord;
 import dev.agentid.issuer.store.TokenStore;
 import dev.agentid.verifier.Actor;
 import dev.agentid.verifier.DelegationChain;

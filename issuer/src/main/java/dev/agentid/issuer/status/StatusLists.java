@@ -1,16 +1,18 @@
 package dev.agentid.issuer.status;
 
+import dev.agentid.issuer.domain.StatusReference;
+
 import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JOSEObjectType;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
-import dev.agentid.issuer.service.KeyService;
-import dev.agentid.issuer.store.AgentRecord;
-import dev.agentid.issuer.store.AgentStatus;
+import dev.agentid.issuer.token.KeyService;
+import dev.agentid.issuer.domain.AgentRecord;
+import dev.agentid.issuer.domain.AgentStatus;
 import dev.agentid.issuer.store.IndexAllocator;
-import dev.agentid.issuer.store.TokenRecord;
+import dev.agentid.issuer.domain.TokenRecord;
 import dev.agentid.verifier.status.StatusList;
 import io.vertx.core.Context;
 import io.vertx.core.Future;

@@ -1,5 +1,7 @@
 package dev.agentid.issuer.store;
 
+import dev.agentid.issuer.domain.TokenRecord;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;

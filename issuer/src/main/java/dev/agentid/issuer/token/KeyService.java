@@ -1,4 +1,4 @@
-package dev.agentid.issuer.service;
+package dev.agentid.issuer.token;
 
 import com.nimbusds.jose.JWSSigner;
 import com.nimbusds.jose.jwk.JWK;

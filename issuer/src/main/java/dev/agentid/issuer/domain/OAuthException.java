@@ -1,4 +1,4 @@
-package dev.agentid.issuer;
+package dev.agentid.issuer.domain;
 
 import java.util.Objects;
 

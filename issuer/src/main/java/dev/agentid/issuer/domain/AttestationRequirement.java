@@ -1,4 +1,4 @@
-package dev.agentid.issuer.attestation;
+package dev.agentid.issuer.domain;
 
 import java.util.List;
 

@@ -1,8 +1,7 @@
-package dev.agentid.issuer.store;
+package dev.agentid.issuer.domain;
 
 import com.nimbusds.jose.jwk.JWK;
 import com.nimbusds.jose.jwk.JWKSet;
-import dev.agentid.issuer.attestation.AttestationRequirement;
 import java.text.ParseException;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;

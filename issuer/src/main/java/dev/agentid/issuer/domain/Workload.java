@@ -1,4 +1,4 @@
-package dev.agentid.issuer.attestation;
+package dev.agentid.issuer.domain;
 
 import dev.agentid.verifier.Attestation;
 
@@ -18,7 +18,7 @@ public record Workload(String digest, String model, String runtime) {
     static final int MAX_VALUE_LENGTH = 256;
 
     /** Parses the claim value; null when it is absent or not of the documented shape. */
-    static Workload parse(Object claim) {
+    public static Workload parse(Object claim) {
         if (!(claim instanceof Map)) {
             return null;
         }

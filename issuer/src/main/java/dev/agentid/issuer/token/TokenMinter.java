@@ -1,4 +1,4 @@
-package dev.agentid.issuer.service;
+package dev.agentid.issuer.token;
 
 import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JOSEObjectType;
@@ -6,7 +6,7 @@ import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
-import dev.agentid.issuer.status.StatusReference;
+import dev.agentid.issuer.domain.StatusReference;
 import dev.agentid.verifier.DelegationChain;
 
 import java.security.SecureRandom;

@@ -1,4 +1,4 @@
-package dev.agentid.issuer.store;
+package dev.agentid.issuer.domain;
 
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;

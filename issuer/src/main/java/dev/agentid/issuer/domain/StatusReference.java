@@ -1,4 +1,4 @@
-package dev.agentid.issuer.status;
+package dev.agentid.issuer.domain;
 
 import java.util.Map;
 

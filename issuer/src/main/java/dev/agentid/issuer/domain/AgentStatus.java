@@ -1,4 +1,4 @@
-package dev.agentid.issuer.store;
+package dev.agentid.issuer.domain;
 
 import org.infinispan.protostream.annotations.Proto;
 import org.infinispan.protostream.annotations.ProtoEnumValue;

@@ -1,4 +1,6 @@
-package dev.agentid.issuer.store;
+package dev.agentid.issuer.domain;
+
+import dev.agentid.issuer.store.TestAgents;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
