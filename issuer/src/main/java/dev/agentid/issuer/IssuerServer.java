@@ -4,7 +4,7 @@ import dev.agentid.issuer.attestation.AttestersFile;
 import dev.agentid.issuer.attestation.ClientAttestationVerifier;
 import dev.agentid.issuer.attestation.TrustedAttesters;
 import dev.agentid.issuer.binding.ClientCertificates;
-import dev.agentid.issuer.binding.DpopProofVerifier;
+import dev.agentid.issuer.binding.TokenEndpointDpop;
 import dev.agentid.issuer.binding.SenderBinding;
 import dev.agentid.issuer.federation.idp.HumanPrincipals;
 import dev.agentid.issuer.federation.FederationService;
@@ -158,7 +158,7 @@ public final class IssuerServer implements AutoCloseable {
                     state.replay(), Clock.systemUTC(), config.clockSkew(), issuer),
                     certificates == null ? null : new TlsClientAuthenticator(state.agents(), certificates),
                     attestations(config, vertx, clock, issuer, state), new AdminToken(adminToken));
-            SenderBinding binding = new SenderBinding(new DpopProofVerifier(URI.create(issuer + Routes.TOKEN_PATH),
+            SenderBinding binding = new SenderBinding(new TokenEndpointDpop(URI.create(issuer + Routes.TOKEN_PATH),
                     state.replay(), clock, config.clockSkew()), certificates);
             FederationService federation = new FederationService(vertx, issuer, clock, config.clockSkew(), keys,
                     tokens, liveness, policy, state.tokens(), statusLists, state.agents(), state.replay(), partners,

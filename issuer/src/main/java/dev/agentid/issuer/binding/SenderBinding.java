@@ -16,7 +16,7 @@ import java.util.Objects;
  * RFC 7800), for the agent that asked for it.
  *
  * <ul>
- *   <li>A {@code DPoP} header: the proof is verified ({@link DpopProofVerifier}) and the token is bound to the proof
+ *   <li>A {@code DPoP} header: the proof is verified ({@link TokenEndpointDpop}) and the token is bound to the proof
  *       key, {@code cnf: {"jkt": <RFC 7638 thumbprint>}}, {@code token_type DPoP} (RFC 9449 section 5).</li>
  *   <li>No proof, and the agent registered {@code dpop_bound_access_tokens}: refused (D13).</li>
  *   <li>The agent registered {@code tls_client_certificate_bound_access_tokens}: the token is bound to the client
@@ -35,14 +35,14 @@ public final class SenderBinding {
     public static final String JKT = "jkt";
     public static final String X5T_S256 = "x5t#S256";
 
-    private final DpopProofVerifier dpop;
+    private final TokenEndpointDpop dpop;
     private final ClientCertificates certificates;
 
     /**
      * @param certificates the agent CA's client certificates (certificate-bound tokens), or null when the issuer
      *     does not request client certificates
      */
-    public SenderBinding(DpopProofVerifier dpop, ClientCertificates certificates) {
+    public SenderBinding(TokenEndpointDpop dpop, ClientCertificates certificates) {
         this.dpop = Objects.requireNonNull(dpop);
         this.certificates = certificates;
     }
@@ -60,11 +60,10 @@ public final class SenderBinding {
                 return Future.failedFuture(OAuthException.invalidRequest("agent '" + agent.agentId()
                         + "' has certificate-bound tokens: send no DPoP proof"));
             }
-            return dpop.verify(dpopHeaders, agent.agentId())
-                    .map(jkt -> Map.<String, Object>of(JKT, jkt.getValue().toString()));
+            return dpop.verify(dpopHeaders).map(jkt -> Map.<String, Object>of(JKT, jkt));
         }
         if (agent.dpopBoundAccessTokens()) {
-            return Future.failedFuture(DpopProofVerifier.refusal("agent '" + agent.agentId()
+            return Future.failedFuture(TokenEndpointDpop.refusal("agent '" + agent.agentId()
                     + "' must present a DPoP proof"));
         }
         if (agent.tlsClientCertificateBoundAccessTokens()) {

@@ -12,7 +12,7 @@ import com.nimbusds.oauth2.sdk.token.TokenTypeURI;
 import com.nimbusds.oauth2.sdk.tokenexchange.TokenExchangeGrant;
 import dev.agentid.issuer.domain.OAuthException;
 import dev.agentid.issuer.binding.ClientCertificates;
-import dev.agentid.issuer.binding.DpopProofVerifier;
+import dev.agentid.issuer.binding.TokenEndpointDpop;
 import dev.agentid.issuer.binding.SenderBinding;
 import dev.agentid.issuer.federation.FederationService;
 import dev.agentid.issuer.federation.idp.HumanToken;
@@ -71,7 +71,7 @@ final class TokenEndpoint {
                 throw OAuthException.invalidRequest("actor_token and actor_token_type must be given together");
             }
             X509Certificate certificate = ClientCertificates.peer(ctx.request());
-            List<String> proofs = ctx.request().headers().getAll(DpopProofVerifier.HEADER);
+            List<String> proofs = ctx.request().headers().getAll(TokenEndpointDpop.HEADER);
             Parsed parsed = parse(ctx, certificate);
             clients.authenticate(ClientAuthenticationStep.presented(ctx, parsed.clientAuthentication()),
                             Endpoint.TOKEN)

@@ -7,18 +7,20 @@ import com.nimbusds.jose.crypto.ECDSAVerifier;
 import com.nimbusds.jose.crypto.bc.BouncyCastleProviderSingleton;
 import com.nimbusds.jose.jwk.ECKey;
 import com.nimbusds.jose.jwk.JWK;
+import com.nimbusds.jose.util.Base64URL;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
-import com.nimbusds.oauth2.sdk.dpop.JWKThumbprintConfirmation;
-import com.nimbusds.oauth2.sdk.dpop.verifiers.DPoPIssuer;
-import com.nimbusds.oauth2.sdk.dpop.verifiers.DPoPTokenRequestVerifier;
-import com.nimbusds.oauth2.sdk.dpop.verifiers.InvalidDPoPProofException;
-import com.nimbusds.openid.connect.sdk.Nonce;
 import dev.agentid.issuer.domain.OAuthException;
 import dev.agentid.issuer.store.ReplayCache;
+import dev.agentid.verifier.TokenVerificationException;
+import dev.agentid.verifier.binding.DpopProof;
+import dev.agentid.verifier.binding.DpopProofVerifier;
 import io.vertx.core.Future;
 
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.text.ParseException;
 import java.time.Clock;
 import java.time.Duration;
@@ -28,21 +30,19 @@ import java.util.Objects;
 import java.util.Set;
 
 /**
- * DPoP proofs (RFC 9449) at the token endpoint, verified by the Nimbus OAuth SDK's
- * {@link DPoPTokenRequestVerifier}: {@code typ dpop+jwt}, ES256 only, the public {@code jwk} of the header verifies
- * the signature, {@code htm} = POST, {@code htu} = the token endpoint as the issuer identifies it
- * ({@code <issuer>/oauth2/token}), {@code jti} and {@code iat} present, {@code iat} within {@link #maxAgeSeconds} in
- * the past and the clock skew in the future, no {@code nonce} (this issuer does not issue DPoP nonces). The proof's
- * {@code jti} is then single-use, cluster-wide, in the issuer's replay cache ({@link ReplayCacheProofUse}).
+ * DPoP proofs (RFC 9449) at the token endpoint, verified by verifier-lib's {@link DpopProofVerifier} (BouncyCastle,
+ * the same verifier resource servers use): {@code typ dpop+jwt}, ES256 only, the public {@code jwk} of the header
+ * verifies the signature, {@code htm} = POST, {@code htu} = the token endpoint as the issuer identifies it
+ * ({@code <issuer>/oauth2/token}), {@code jti} and {@code iat} present; here in addition {@code iat} within
+ * {@link #maxAgeSeconds} in the past and the clock skew in the future, and no {@code nonce} (this issuer does not
+ * issue DPoP nonces). The proof's {@code jti} is then single-use per key, cluster-wide, in the issuer's asynchronous
+ * replay cache (verifier-lib's own, synchronous, single-use check is given a cache that accepts every proof).
  *
- * <p>The SDK decides; when it refuses, {@link #explain} re-reads the proof to name the first rule it breaks, so that
- * every refusal has a stable, precise {@code error_description} (the refusal table, rows D01–D12). The explanation
- * never accepts anything the SDK refused.
- *
- * <p>The SDK checks {@code iat} against the system clock (its claims verifier has no clock to inject); the replay
- * window and the explanations use the issuer's clock. They are the same clock in production.
+ * <p>When a proof is refused, {@link #explain} re-reads it to name the first rule it breaks, so that every refusal
+ * has a stable, precise {@code error_description} (the refusal table, rows D01–D12). The explanation never accepts
+ * anything the verifier refused.
  */
-public final class DpopProofVerifier {
+public final class TokenEndpointDpop {
 
     /** The request header (RFC 9449 section 4.1). */
     public static final String HEADER = "DPoP";
@@ -50,7 +50,7 @@ public final class DpopProofVerifier {
     public static final Set<JWSAlgorithm> ALGORITHMS = Set.of(JWSAlgorithm.ES256);
     /** The RFC 9449 error code. */
     public static final String INVALID_DPOP_PROOF = "invalid_dpop_proof";
-    static final JOSEObjectType DPOP_JWT = new JOSEObjectType("dpop+jwt");
+    static final JOSEObjectType DPOP_JWT = DpopProofVerifier.DPOP_JWT;
     /** A proof is fresh for this long after its {@code iat} (and the clock skew on top). */
     static final long DEFAULT_MAX_AGE_SECONDS = 60;
 
@@ -59,66 +59,71 @@ public final class DpopProofVerifier {
     private final Clock clock;
     private final long skewSeconds;
     private final long maxAgeSeconds;
+    private final DpopProofVerifier proofs;
 
     /**
      * @param endpoint the token endpoint URL as the issuer identifies it: proofs must name it as {@code htu}
      * @param clockSkew how far in the future a proof's {@code iat} may be
      */
-    public DpopProofVerifier(URI endpoint, ReplayCache replay, Clock clock, Duration clockSkew) {
+    public TokenEndpointDpop(URI endpoint, ReplayCache replay, Clock clock, Duration clockSkew) {
         this.endpoint = Objects.requireNonNull(endpoint);
         this.replay = Objects.requireNonNull(replay);
         this.clock = Objects.requireNonNull(clock);
         this.skewSeconds = clockSkew.toSeconds();
         this.maxAgeSeconds = Math.max(DEFAULT_MAX_AGE_SECONDS, skewSeconds);
+        this.proofs = DpopProofVerifier.builder()
+                .allowedAlgorithms(JWSAlgorithm.ES256)
+                .window(Duration.ofSeconds(maxAgeSeconds))   // at least the skew; the future bound is checked here
+                .clock(clock)
+                .replayCache((id, expiresAt) -> true)       // single use: the cluster-wide cache, below
+                .build();
     }
 
     /**
-     * Verifies the {@code DPoP} header values of a token request made by {@code clientId}; the result is the proof
-     * key's confirmation ({@code cnf.jkt}). Fails with {@code invalid_dpop_proof} (400).
+     * Verifies the {@code DPoP} header values of a token request; the result is the proof key's RFC 7638 thumbprint,
+     * the new token's {@code cnf.jkt}. Fails with {@code invalid_dpop_proof} (400).
      */
-    public Future<JWKThumbprintConfirmation> verify(List<String> headerValues, String clientId) {
+    public Future<String> verify(List<String> headerValues) {
         if (headerValues.size() != 1) {
             return Future.failedFuture(refusal("only one DPoP header is allowed"));
         }
-        SignedJWT proof;
-        try {
-            proof = SignedJWT.parse(headerValues.get(0).trim());
-        } catch (ParseException e) {
-            return Future.failedFuture(refusal("DPoP proof is not a signed JWT"));
-        }
+        String value = headerValues.get(0).trim();
         Instant now = clock.instant();
-        JWK jwk = proof.getHeader().getJWK();
-        String thumbprint;
+        DpopProof verified;
         try {
-            thumbprint = jwk == null ? "-" : jwk.computeThumbprint().toString();
-        } catch (JOSEException e) {
-            thumbprint = "-";
+            verified = proofs.verify(value, "POST", endpoint, null);
+        } catch (TokenVerificationException | RuntimeException e) {
+            return Future.failedFuture(refused(value, now));
         }
-        ReplayCacheProofUse use = new ReplayCacheProofUse(replay, thumbprint,
-                latest(now, proof).plusSeconds(maxAgeSeconds + skewSeconds));
-        JWKThumbprintConfirmation confirmation;
-        try {
-            confirmation = new DPoPTokenRequestVerifier(ALGORITHMS, endpoint, skewSeconds, maxAgeSeconds, use)
-                    .verify(new DPoPIssuer(clientId), proof, (Nonce) null);
-        } catch (InvalidDPoPProofException | JOSEException | RuntimeException e) {
-            return Future.failedFuture(refusal(explain(proof, now)));
+        if (verified.nonce() != null || verified.issuedAt().isAfter(now.plusSeconds(skewSeconds))
+                || !endpoint.toString().equals(verified.targetUri())) {
+            return Future.failedFuture(refused(value, now));
         }
-        return use.commit().compose(first -> first
-                ? Future.succeededFuture(confirmation)
-                : Future.failedFuture(refusal("DPoP proof has already been used")));
+        Instant latest = verified.issuedAt().isAfter(now) ? verified.issuedAt() : now;
+        return replay.firstUse("dpop:" + verified.jwkThumbprint() + ":" + sha256(verified.jwtId()),
+                        latest.plusSeconds(maxAgeSeconds + skewSeconds))
+                .compose(first -> first
+                        ? Future.succeededFuture(verified.jwkThumbprint())
+                        : Future.failedFuture(refusal("DPoP proof has already been used")));
     }
 
-    /** The proof's iat when it is later than now (a client clock ahead by less than the skew). */
-    private static Instant latest(Instant now, SignedJWT proof) {
+    /** The refusal of a proof, naming the first rule it breaks (parsed again only for a refused proof). */
+    private OAuthException refused(String value, Instant now) {
         try {
-            JWTClaimsSet claims = proof.getJWTClaimsSet();
-            if (claims.getIssueTime() != null && claims.getIssueTime().toInstant().isAfter(now)) {
-                return claims.getIssueTime().toInstant();
-            }
+            return refusal(explain(SignedJWT.parse(value), now));
         } catch (ParseException e) {
-            // the verifier refuses it
+            return refusal("DPoP proof is not a signed JWT");
         }
-        return now;
+    }
+
+    /** Proof ids are chosen by clients; hashing bounds the key size. */
+    private static String sha256(String value) {
+        try {
+            return Base64URL.encode(MessageDigest.getInstance("SHA-256")
+                    .digest(value.getBytes(StandardCharsets.UTF_8))).toString();
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** The first RFC 9449 section 4.3 rule the refused proof breaks, in the SDK's order of checks. */
