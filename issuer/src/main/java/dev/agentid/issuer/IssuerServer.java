@@ -15,7 +15,7 @@ import dev.agentid.issuer.client.AdminToken;
 import dev.agentid.issuer.client.ClientAuthenticator;
 import dev.agentid.issuer.client.PrivateKeyJwtAuthenticator;
 import dev.agentid.issuer.client.TlsClientAuthenticator;
-import dev.agentid.issuer.service.DelegationPolicy;
+import dev.agentid.issuer.policy.DelegationPolicy;
 import dev.agentid.issuer.token.KeyService;
 import dev.agentid.issuer.service.TokenLiveness;
 import dev.agentid.issuer.token.TokenMinter;

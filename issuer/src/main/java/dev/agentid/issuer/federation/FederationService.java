@@ -15,7 +15,8 @@ import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import com.nimbusds.jwt.proc.DefaultJWTProcessor;
 import dev.agentid.issuer.domain.OAuthException;
-import dev.agentid.issuer.service.DelegationPolicy;
+import dev.agentid.issuer.policy.DelegationPolicy;
+import dev.agentid.issuer.policy.DelegationPolicy.ScopeBound;
 import dev.agentid.issuer.token.KeyService;
 import dev.agentid.issuer.service.Presenter;
 import dev.agentid.issuer.service.TokenLiveness;
@@ -45,7 +46,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Date;
-import java.util.LinkedHashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -162,22 +163,11 @@ public final class FederationService {
         }
         return liveness.check(subject).compose(verdict -> {
             TokenService.requireLive(verdict);
-            List<String> scopes = grantScope(subject, requestedScope);
+            List<String> scopes = policy.narrowScope(requestedScope, List.of(new ScopeBound(subject.scopes(),
+                    s -> "scope '" + s + "' exceeds the subject_token's scope")), null);
             return statusLists.allocate().compose(status -> mintGrant(client, subject, verdict.record(), scopes,
                     partner, status));
         });
-    }
-
-    private static List<String> grantScope(VerifiedAgentToken subject, List<String> requested) {
-        if (requested == null || requested.isEmpty()) {
-            return List.copyOf(subject.scopes());
-        }
-        for (String s : requested) {
-            if (!subject.scopes().contains(s)) {
-                throw OAuthException.invalidScope("scope '" + s + "' exceeds the subject_token's scope");
-            }
-        }
-        return List.copyOf(new LinkedHashSet<>(requested));
     }
 
     private Future<Grant> mintGrant(AgentRecord client, VerifiedAgentToken subject, TokenRecord subjectRecord,
@@ -253,23 +243,16 @@ public final class FederationService {
                         }
                     }
                     Actor clientActor = new Actor(client.agentId(), issuer, presenter.attestation());
-                    if (grant.chain().contains(clientActor)) {
-                        throw invalidGrant("agent '" + client.agentId() + "' is already in the delegation chain");
-                    }
+                    policy.requireNotInChain(grant.chain(), clientActor, FederationService::invalidGrant);   // F17
                     List<AgentRecord> newChainAgents = new ArrayList<>(local.values());
                     newChainAgents.add(client);
-                    int depth = grant.chain().depth() + 1;
-                    int limit = policy.depthLimit(newChainAgents);
-                    if (depth > limit) {
-                        throw invalidGrant("delegation depth " + depth + " exceeds the limit of " + limit);
-                    }
+                    policy.requireDepth(grant.chain().depth() + 1, newChainAgents,
+                            FederationService::invalidGrant);   // F18
                     List<String> scopes = redeemScope(grant, client, requestedScope);
                     String audience = policy.audience(client, requestedAudience);
                     Instant now = clock.instant();
-                    Instant exp = policy.expiry(now, client, grant.maxExpiresAt());
-                    if (!exp.isAfter(now)) {
-                        throw invalidGrant("assertion has expired");
-                    }
+                    Instant exp = policy.remainingExpiry(now, client, grant.maxExpiresAt(),
+                            invalidGrant("assertion has expired"));   // F10
                     TokenMinter.Draft draft = new TokenMinter.Draft(grant.subject(), audience, scopes,
                             grant.chain().extendedBy(clientActor), now, exp, presenter.confirmation());
                     partnerStatus.follow(grant.status(), exp);
@@ -300,7 +283,7 @@ public final class FederationService {
         List<Future<AgentRecord>> lookups = new ArrayList<>();
         ids.forEach(id -> lookups.add(agents.find(id)));
         return Future.all(lookups).map(done -> {
-            Map<String, AgentRecord> byId = new java.util.LinkedHashMap<>();
+            Map<String, AgentRecord> byId = new LinkedHashMap<>();
             for (int i = 0; i < ids.size(); i++) {
                 byId.put(ids.get(i), lookups.get(i).result());
             }
@@ -309,35 +292,14 @@ public final class FederationService {
     }
 
     /** F19–F22: requested ⊆ grant ∩ partner ∩ registered; the default is that intersection, in grant order. */
-    private static List<String> redeemScope(VerifiedGrant grant, AgentRecord client, List<String> requested) {
-        List<String> partnerScopes = grant.partner().scopes();
-        if (requested == null || requested.isEmpty()) {
-            List<String> granted = new ArrayList<>();
-            for (String s : grant.scopes()) {
-                if (partnerScopes.contains(s) && client.scopes().contains(s)) {
-                    granted.add(s);
-                }
-            }
-            if (granted.isEmpty()) {
-                throw OAuthException.invalidScope("no scope remains: the assertion's scope, the partner's scopes and"
-                        + " agent '" + client.agentId() + "''s scopes do not intersect");
-            }
-            return granted;
-        }
-        for (String s : requested) {
-            if (!grant.scopes().contains(s)) {
-                throw OAuthException.invalidScope("scope '" + s + "' exceeds the assertion's scope");
-            }
-            if (!partnerScopes.contains(s)) {
-                throw OAuthException.invalidScope("scope '" + s + "' is not permitted for partner "
-                        + grant.issuer());
-            }
-            if (!client.scopes().contains(s)) {
-                throw OAuthException.invalidScope("scope '" + s + "' is not registered for agent '"
-                        + client.agentId() + "'");
-            }
-        }
-        return List.copyOf(new LinkedHashSet<>(requested));
+    private List<String> redeemScope(VerifiedGrant grant, AgentRecord client, List<String> requested) {
+        return policy.narrowScope(requested, List.of(
+                new ScopeBound(grant.scopes(), s -> "scope '" + s + "' exceeds the assertion's scope"),
+                new ScopeBound(grant.partner().scopes(),
+                        s -> "scope '" + s + "' is not permitted for partner " + grant.issuer()),
+                ScopeBound.registered(client)),
+                "no scope remains: the assertion's scope, the partner's scopes and agent '" + client.agentId()
+                        + "''s scopes do not intersect");
     }
 
     /** Everything that needs no state, in the order of the refusal table (F04–F11). Blocking: a worker thread. */

@@ -5,6 +5,7 @@ import dev.agentid.issuer.token.TokenMinter;
 
 import dev.agentid.issuer.domain.OAuthException;
 import dev.agentid.issuer.federation.idp.HumanPrincipals;
+import dev.agentid.issuer.policy.DelegationPolicy;
 import dev.agentid.issuer.federation.idp.HumanToken;
 import dev.agentid.issuer.status.StatusLists;
 import dev.agentid.issuer.domain.StatusReference;
@@ -78,10 +79,8 @@ public final class TokenService {
             List<String> scopes = policy.clientCredentialsScope(client, requestedScope);
             String audience = policy.audience(client, requestedAudience);
             Instant now = clock.instant();
-            Instant exp = policy.expiry(now, client, human.expiresAt());
-            if (!exp.isAfter(now)) {   // within the clock skew of its exp: nothing left to grant
-                throw OAuthException.invalidRequest("subject_token has expired");
-            }
+            Instant exp = policy.remainingExpiry(now, client, human.expiresAt(),
+                    OAuthException.invalidRequest("subject_token has expired"));   // H08
             DelegationChain chain = DelegationChain.of(new Actor(client.agentId(), minter.issuer(),
                     presenter.attestation()));
             return mintAndRecord(new TokenMinter.Draft(human.principal(), audience, scopes, chain, now, exp,
@@ -135,10 +134,10 @@ public final class TokenService {
                     + subject.chain().current().subject() + "'");
         }
         policy.requireMayAct(current, client);
-        policy.requireNotInChain(subject.chain().contains(clientActor), client);
+        policy.requireNotInChain(subject.chain(), clientActor, OAuthException::invalidRequest);   // X15
         List<AgentRecord> newChainAgents = new ArrayList<>(chainAgents.values());
         newChainAgents.add(client);
-        policy.requireDepth(subject.chain().depth() + 1, newChainAgents);
+        policy.requireDepth(subject.chain().depth() + 1, newChainAgents, OAuthException::invalidRequest);   // X16
         List<String> scopes = policy.exchangeScope(subject.scopes(), client, requestedScope);
         String audience = policy.audience(client, requestedAudience);
         Instant now = clock.instant();
