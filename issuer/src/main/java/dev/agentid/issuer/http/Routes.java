@@ -11,6 +11,12 @@ import dev.agentid.issuer.binding.SenderBinding;
 import dev.agentid.issuer.client.AdminToken;
 import dev.agentid.issuer.client.ClientAuthenticator;
 import dev.agentid.issuer.federation.FederationService;
+import dev.agentid.issuer.grant.AgentTokenExchange;
+import dev.agentid.issuer.grant.ClientCredentialsGrant;
+import dev.agentid.issuer.grant.Grants;
+import dev.agentid.issuer.grant.HumanPrincipalExchange;
+import dev.agentid.issuer.grant.JwtBearerRedemption;
+import dev.agentid.issuer.grant.PartnerChainGrant;
 import dev.agentid.issuer.token.KeyService;
 import dev.agentid.issuer.service.TokenLiveness;
 import dev.agentid.issuer.service.TokenService;
@@ -54,7 +60,14 @@ public final class Routes {
     public static Router router(Wiring w) {
         URI tokenUri = URI.create(w.issuer() + TOKEN_PATH);
         AdminToken admin = w.adminToken();
-        TokenEndpoint token = new TokenEndpoint(tokenUri, w.clients(), w.tokens(), w.binding(), w.federation());
+        // the grants of the token endpoint; several token-exchange handlers: the first that accepts the request
+        Grants grants = new Grants(List.of(
+                new ClientCredentialsGrant(w.tokens()),
+                new PartnerChainGrant(w.federation()),
+                new HumanPrincipalExchange(w.tokens()),
+                new AgentTokenExchange(w.tokens()),
+                new JwtBearerRedemption(w.federation())));
+        TokenEndpoint token = new TokenEndpoint(tokenUri, w.clients(), w.binding(), grants);
         IntrospectionEndpoint introspection = new IntrospectionEndpoint(URI.create(w.issuer() + INTROSPECTION_PATH),
                 w.clients(), w.tokens(), w.liveness());
         RevocationEndpoint revocation = new RevocationEndpoint(URI.create(w.issuer() + REVOCATION_PATH), w.clients(),
@@ -63,7 +76,7 @@ public final class Routes {
                 w.globalMaxDepth(), w.maxTokenLifetime(), w.statusLists());
         StatusListEndpoint statusLists = new StatusListEndpoint(w.statusLists());
         // encoded once; kept as a String, which the event loops can share (a Buffer has reader state)
-        String metadata = w.binding().advertise(metadata(w.issuer(), w.federation().enabled())).encode();
+        String metadata = w.binding().advertise(metadata(w.issuer(), grants.types())).encode();
 
         Router router = Router.router(w.vertx());
         BodyHandler body = BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES);
@@ -102,18 +115,14 @@ public final class Routes {
                 .put("error_description", "no such endpoint"));
     }
 
-    /**
-     * RFC 8414 metadata, built once: it advertises only what this server completes. With {@code federation}: the
-     * jwt-bearer grant of identity chaining is offered (a trust file is configured).
-     */
-    static JsonObject metadata(String issuer, boolean federation) {
+    /** RFC 8414 metadata, built once: it advertises only what this server completes (the grants offered). */
+    static JsonObject metadata(String issuer, List<GrantType> grantTypes) {
         AuthorizationServerMetadata md = new AuthorizationServerMetadata(new Issuer(issuer));
         md.setTokenEndpointURI(URI.create(issuer + TOKEN_PATH));
         md.setJWKSetURI(URI.create(issuer + JWKS_PATH));
         md.setIntrospectionEndpointURI(URI.create(issuer + INTROSPECTION_PATH));
         md.setRevocationEndpointURI(URI.create(issuer + REVOCATION_PATH));
-        md.setGrantTypes(federation ? List.of(GrantType.CLIENT_CREDENTIALS, GrantType.TOKEN_EXCHANGE,
-                GrantType.JWT_BEARER) : List.of(GrantType.CLIENT_CREDENTIALS, GrantType.TOKEN_EXCHANGE));
+        md.setGrantTypes(grantTypes);
         md.setTokenEndpointAuthMethods(List.of(ClientAuthenticationMethod.PRIVATE_KEY_JWT));
         md.setTokenEndpointJWSAlgs(List.of(JWSAlgorithm.ES256));
         md.setIntrospectionEndpointAuthMethods(List.of(ClientAuthenticationMethod.PRIVATE_KEY_JWT));
