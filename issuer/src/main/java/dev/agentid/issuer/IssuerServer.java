@@ -190,7 +190,7 @@ public final class IssuerServer implements AutoCloseable {
         return new ClientAttestationVerifier(attesters, state.replay(), clock, issuer, config.clockSkew());
     }
 
-    private static <T> T await(io.vertx.core.Future<T> future) {
+    private static <T> T await(Future<T> future) {
         try {
             return future.await(30, TimeUnit.SECONDS);
         } catch (TimeoutException e) {

@@ -29,6 +29,7 @@ import dev.agentid.verifier.Attestation;
 import dev.agentid.verifier.JcaKeySelector;
 import io.vertx.core.Future;
 
+import java.security.GeneralSecurityException;
 import java.security.Key;
 import java.security.PublicKey;
 import java.security.cert.CertPath;
@@ -248,7 +249,7 @@ public final class ClientAttestationVerifier {
             params.setDate(Date.from(now));
             CertPathValidator.getInstance("PKIX").validate(path, params);
             leaf = chain.get(0);
-        } catch (ParseException | java.security.GeneralSecurityException | RuntimeException e) {
+        } catch (ParseException | GeneralSecurityException | RuntimeException e) {
             throw AttestationRefusals.untrusted("x5c chain does not validate: " + e.getMessage());
         }
         boolean[] usage = leaf.getKeyUsage();

@@ -1,10 +1,12 @@
 package dev.agentid.issuer.federation;
 
+import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JOSEObjectType;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.crypto.bc.BouncyCastleProviderSingleton;
 import com.nimbusds.jose.crypto.factories.DefaultJWSVerifierFactory;
 import com.nimbusds.jose.jwk.source.JWKSource;
+import com.nimbusds.jose.proc.BadJOSEException;
 import com.nimbusds.jose.proc.DefaultJOSEObjectTypeVerifier;
 import com.nimbusds.jose.proc.SecurityContext;
 import com.nimbusds.jwt.JWTClaimsSet;
@@ -14,6 +16,8 @@ import dev.agentid.issuer.domain.TokenRecord;
 import dev.agentid.verifier.JcaKeySelector;
 import dev.agentid.verifier.status.StatusList;
 import io.vertx.core.Vertx;
+import java.text.ParseException;
+import java.util.Arrays;
 import org.infinispan.Cache;
 import org.infinispan.context.Flag;
 
@@ -245,8 +249,8 @@ public final class PartnerStatusLists implements TokenLiveness.ExternalAncestors
         JWTClaimsSet claims;
         try {
             claims = processor.process(body, null);
-        } catch (java.text.ParseException | com.nimbusds.jose.proc.BadJOSEException
-                 | com.nimbusds.jose.JOSEException e) {
+        } catch (ParseException | BadJOSEException
+                 | JOSEException e) {
             throw new IOException("does not verify with the partner's keys: " + e.getMessage());
         }
         if (!issuer.equals(claims.getIssuer()) || !uri.equals(claims.getSubject())) {
@@ -289,8 +293,8 @@ public final class PartnerStatusLists implements TokenLiveness.ExternalAncestors
 
     private static boolean newlyMarked(Cached previous, Cached next) {
         if (previous == null) {
-            return !java.util.Arrays.equals(next.list().toBytes(), new byte[next.list().toBytes().length]);
+            return !Arrays.equals(next.list().toBytes(), new byte[next.list().toBytes().length]);
         }
-        return !java.util.Arrays.equals(previous.list().toBytes(), next.list().toBytes());
+        return !Arrays.equals(previous.list().toBytes(), next.list().toBytes());
     }
 }

@@ -19,10 +19,12 @@ import dev.agentid.verifier.JwksPolicy;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 
+import java.text.ParseException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -184,7 +186,7 @@ final class AdminApi {
             throw OAuthException.invalidRequest("Content-Type must be application/json");
         }
         try {
-            Object parsed = io.vertx.core.json.Json.decodeValue(ctx.body().buffer());
+            Object parsed = Json.decodeValue(ctx.body().buffer());
             if (!(parsed instanceof JsonObject)) {
                 throw OAuthException.invalidRequest("the body must be a JSON object");
             }
@@ -320,7 +322,7 @@ final class AdminApi {
         JWKSet set;
         try {
             set = JWKSet.parse(((JsonObject) raw).encode());
-        } catch (java.text.ParseException e) {
+        } catch (ParseException e) {
             throw bad("jwks", "jwks is not a valid JWK set");
         }
         if (set.getKeys().isEmpty() || set.getKeys().size() > 10) {

@@ -33,6 +33,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletionStage;
+import java.util.function.Predicate;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.infinispan.Cache;
@@ -101,7 +102,7 @@ public final class StatusLists {
     private Instant lastReconcile = Instant.EPOCH;
     private long timer = -1;
     // identity chaining: whether a partner's status list marks one of a token's external ancestors
-    private volatile java.util.function.Predicate<String> externalRevoked = reference -> false;
+    private volatile Predicate<String> externalRevoked = reference -> false;
 
     /** The caches this needs, all from the state store's {@code StoreConfiguration}. */
     public record Caches(Cache<String, Object> lists, Cache<String, Long> allocation, Cache<String, TokenRecord> tokens,
@@ -136,8 +137,8 @@ public final class StatusLists {
      * a revocation travels on along A → B → A. Only certain revocations count: a list that cannot be fetched sets no
      * bit (bits are never cleared).
      */
-    public void externalRevocation(java.util.function.Predicate<String> revoked) {
-        this.externalRevoked = java.util.Objects.requireNonNull(revoked);
+    public void externalRevocation(Predicate<String> revoked) {
+        this.externalRevoked = Objects.requireNonNull(revoked);
     }
 
     /** The URI of list {@code list}: {@code <issuer>/oauth2/status/<list>}. */
