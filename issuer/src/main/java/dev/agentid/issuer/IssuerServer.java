@@ -6,6 +6,7 @@ import dev.agentid.issuer.attestation.TrustedAttesters;
 import dev.agentid.issuer.binding.ClientCertificates;
 import dev.agentid.issuer.binding.TokenEndpointDpop;
 import dev.agentid.issuer.binding.SenderBinding;
+import dev.agentid.issuer.federation.idp.HumanExchange;
 import dev.agentid.issuer.federation.idp.HumanPrincipals;
 import dev.agentid.issuer.federation.FederationService;
 import dev.agentid.issuer.federation.PartnerStatusLists;
@@ -148,8 +149,7 @@ public final class IssuerServer implements AutoCloseable {
             statusLists.start(vertx, StatusLists.DEFAULT_PERIOD);
             partnerStatus.onRevocation(statusLists::changed);
             partnerStatus.start(vertx, state.cache("tokens"));
-            TokenService tokens = new TokenService(clock, minter, keys, state.tokens(), liveness, policy, statusLists,
-                    humans);
+            TokenService tokens = new TokenService(clock, minter, keys, state.tokens(), liveness, policy, statusLists);
             ClientCertificates certificates = config.tls() == null || !config.tls().mutualTls() ? null
                     : new ClientCertificates(config.tls().clientCaCertificate(), clock);
             // client assertions are checked against the system time, as the Nimbus SDK did before (tests move the
@@ -165,7 +165,7 @@ public final class IssuerServer implements AutoCloseable {
                     partnerStatus);
             router.set(Routes.router(new Routes.Wiring(vertx, clock, issuer, new AdminToken(adminToken), state, keys,
                     tokens, liveness, clients, config.maxDelegationDepth(), config.maxTokenLifetime(), statusLists,
-                    binding, federation)));
+                    binding, federation, new HumanExchange(clock, issuer, tokens, policy, humans))));
             writePortFile(dataDir, port);
             IssuerServer server = new IssuerServer(vertx, state, http, issuer, port, adminToken, statusLists);
             server.federation = federation;

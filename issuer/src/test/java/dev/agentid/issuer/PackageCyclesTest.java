@@ -38,6 +38,27 @@ class PackageCyclesTest {
         assertEquals(List.of(), cycles(graph), "package cycles (each list is one strongly connected set)");
     }
 
+    /** A feature with sub-packages (federation, federation.idp) is one node: it must not reach back up either. */
+    @Test
+    void topLevelPackagesHaveNoCycleEither() throws IOException, URISyntaxException {
+        Map<String, Set<String>> graph = new TreeMap<>();
+        packageGraph(classesDirectory()).forEach((from, targets) -> {
+            Set<String> collapsed = graph.computeIfAbsent(topLevel(from), k -> new TreeSet<>());
+            targets.forEach(t -> collapsed.add(topLevel(t)));
+            collapsed.remove(topLevel(from));
+        });
+        assertEquals(List.of(), cycles(graph), "cycles between top-level packages of the issuer");
+    }
+
+    private static String topLevel(String pkg) {
+        String root = "dev.agentid.issuer";
+        if (pkg.length() <= root.length()) {
+            return pkg;
+        }
+        int dot = pkg.indexOf('.', root.length() + 1);
+        return dot < 0 ? pkg : pkg.substring(0, dot);
+    }
+
     @Test
     void theCheckFindsACycle() {
         Map<String, Set<String>> graph = new TreeMap<>();

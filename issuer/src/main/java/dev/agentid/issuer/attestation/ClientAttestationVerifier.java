@@ -24,7 +24,7 @@ import com.nimbusds.jwt.SignedJWT;
 import com.nimbusds.jwt.proc.DefaultJWTProcessor;
 import dev.agentid.issuer.domain.OAuthException;
 import dev.agentid.issuer.domain.AgentRecord;
-import dev.agentid.issuer.store.ReplayCache;
+import dev.agentid.issuer.store.ReplayStore;
 import dev.agentid.verifier.Attestation;
 import dev.agentid.verifier.JcaKeySelector;
 import io.vertx.core.Future;
@@ -80,13 +80,13 @@ public final class ClientAttestationVerifier {
     private static final Set<JWSAlgorithm> ALGORITHMS = Set.copyOf(TrustedAttesters.ALGORITHMS);
 
     private final Supplier<TrustedAttesters> attesters;
-    private final ReplayCache replay;
+    private final ReplayStore replay;
     private final Clock clock;
     private final String issuer;
     private final Duration clockSkew;
     private final DefaultJWSVerifierFactory verifiers = new DefaultJWSVerifierFactory();
 
-    public ClientAttestationVerifier(Supplier<TrustedAttesters> attesters, ReplayCache replay, Clock clock,
+    public ClientAttestationVerifier(Supplier<TrustedAttesters> attesters, ReplayStore replay, Clock clock,
                                      String issuer, Duration clockSkew) {
         this.attesters = attesters;
         this.replay = replay;

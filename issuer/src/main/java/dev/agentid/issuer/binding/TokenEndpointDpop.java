@@ -11,7 +11,7 @@ import com.nimbusds.jose.util.Base64URL;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import dev.agentid.issuer.domain.OAuthException;
-import dev.agentid.issuer.store.ReplayCache;
+import dev.agentid.issuer.store.ReplayStore;
 import dev.agentid.verifier.TokenVerificationException;
 import dev.agentid.verifier.binding.DpopProof;
 import dev.agentid.verifier.binding.DpopProofVerifier;
@@ -55,7 +55,7 @@ public final class TokenEndpointDpop {
     static final long DEFAULT_MAX_AGE_SECONDS = 60;
 
     private final URI endpoint;
-    private final ReplayCache replay;
+    private final ReplayStore replay;
     private final Clock clock;
     private final long skewSeconds;
     private final long maxAgeSeconds;
@@ -65,7 +65,7 @@ public final class TokenEndpointDpop {
      * @param endpoint the token endpoint URL as the issuer identifies it: proofs must name it as {@code htu}
      * @param clockSkew how far in the future a proof's {@code iat} may be
      */
-    public TokenEndpointDpop(URI endpoint, ReplayCache replay, Clock clock, Duration clockSkew) {
+    public TokenEndpointDpop(URI endpoint, ReplayStore replay, Clock clock, Duration clockSkew) {
         this.endpoint = Objects.requireNonNull(endpoint);
         this.replay = Objects.requireNonNull(replay);
         this.clock = Objects.requireNonNull(clock);

@@ -6,7 +6,6 @@ import com.nimbusds.oauth2.sdk.auth.TLSClientAuthentication;
 import dev.agentid.issuer.domain.OAuthException;
 import dev.agentid.issuer.attestation.ClientAttestationVerifier;
 import dev.agentid.issuer.domain.AgentRecord;
-import dev.agentid.issuer.domain.AgentStatus;
 import io.vertx.core.Future;
 
 import java.util.List;
@@ -102,7 +101,7 @@ public final class ClientAuthenticator {
 
     /** T11: a killed agent authenticates no more. */
     private static Future<AuthenticatedClient> requireActive(AgentRecord agent, AuthenticatedClient.Method method) {
-        if (agent.status() != AgentStatus.ACTIVE) {
+        if (agent.disabledFor(null)) {
             return Future.failedFuture(OAuthException.invalidClient("agent '" + agent.agentId() + "' is disabled"));
         }
         return Future.succeededFuture(new AuthenticatedClient(agent, method, null));

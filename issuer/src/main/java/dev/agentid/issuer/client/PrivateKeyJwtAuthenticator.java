@@ -13,7 +13,7 @@ import com.nimbusds.oauth2.sdk.auth.PrivateKeyJWT;
 import dev.agentid.issuer.domain.OAuthException;
 import dev.agentid.issuer.domain.AgentRecord;
 import dev.agentid.issuer.store.AgentRegistry;
-import dev.agentid.issuer.store.ReplayCache;
+import dev.agentid.issuer.store.ReplayStore;
 import dev.agentid.verifier.JcaKeys;
 import io.vertx.core.Future;
 
@@ -46,7 +46,7 @@ public final class PrivateKeyJwtAuthenticator {
     static final Duration MAX_ASSERTION_LIFETIME = Duration.ofSeconds(300);
 
     private final AgentRegistry agents;
-    private final ReplayCache replay;
+    private final ReplayStore replay;
     private final Clock clock;
     private final Duration skew;
     private final String issuer;
@@ -55,7 +55,7 @@ public final class PrivateKeyJwtAuthenticator {
      * @param issuer the issuer identifier: the one accepted {@code aud}
      * @param skew how far a client's clock may be off ({@code exp}, {@code nbf}, {@code iat})
      */
-    public PrivateKeyJwtAuthenticator(AgentRegistry agents, ReplayCache replay, Clock clock, Duration skew,
+    public PrivateKeyJwtAuthenticator(AgentRegistry agents, ReplayStore replay, Clock clock, Duration skew,
                                       String issuer) {
         this.agents = Objects.requireNonNull(agents);
         this.replay = Objects.requireNonNull(replay);

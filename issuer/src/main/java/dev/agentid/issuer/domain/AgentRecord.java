@@ -156,6 +156,18 @@ public final class AgentRecord {
         return lastKilledAt;
     }
 
+    /**
+     * The kill switch, the one liveness rule for an agent: it is killed now, or it was killed at or after
+     * {@code tokenIssuedAt} (a restore lifts a kill for new tokens only). {@code tokenIssuedAt} null: a token about to
+     * be issued (or a client authenticating), which only the current status stops.
+     */
+    public boolean disabledFor(Instant tokenIssuedAt) {
+        if (status != AgentStatus.ACTIVE) {
+            return true;
+        }
+        return tokenIssuedAt != null && lastKilledAt != null && !tokenIssuedAt.isAfter(lastKilledAt);
+    }
+
     /** The parsed {@link #jwksJson()}; parsed once per record instance, never per call. */
     public JWKSet jwks() {
         return jwks;

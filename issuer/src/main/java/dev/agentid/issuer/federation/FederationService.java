@@ -3,7 +3,6 @@ package dev.agentid.issuer.federation;
 import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JOSEObjectType;
 import com.nimbusds.jose.JWSAlgorithm;
-import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jose.KeySourceException;
 import com.nimbusds.jose.crypto.bc.BouncyCastleProviderSingleton;
 import com.nimbusds.jose.crypto.factories.DefaultJWSVerifierFactory;
@@ -18,6 +17,7 @@ import dev.agentid.issuer.domain.OAuthException;
 import dev.agentid.issuer.policy.DelegationPolicy;
 import dev.agentid.issuer.policy.DelegationPolicy.ScopeBound;
 import dev.agentid.issuer.token.KeyService;
+import dev.agentid.issuer.token.LineageWriter;
 import dev.agentid.issuer.service.Presenter;
 import dev.agentid.issuer.service.TokenLiveness;
 import dev.agentid.issuer.token.TokenMinter;
@@ -26,8 +26,7 @@ import dev.agentid.issuer.status.StatusLists;
 import dev.agentid.issuer.domain.StatusReference;
 import dev.agentid.issuer.domain.AgentRecord;
 import dev.agentid.issuer.store.AgentRegistry;
-import dev.agentid.issuer.domain.AgentStatus;
-import dev.agentid.issuer.store.ReplayCache;
+import dev.agentid.issuer.store.ReplayStore;
 import dev.agentid.issuer.domain.TokenRecord;
 import dev.agentid.issuer.store.TokenStore;
 import dev.agentid.verifier.Actor;
@@ -46,9 +45,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Date;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Identity chaining across organisations (draft-ietf-oauth-identity-chaining; profile section "Federation").
@@ -99,17 +96,17 @@ public final class FederationService {
     private final TokenService tokens;
     private final TokenLiveness liveness;
     private final DelegationPolicy policy;
-    private final TokenStore lineage;
+    private final LineageWriter lineage;
     private final StatusLists statusLists;
     private final AgentRegistry agents;
-    private final ReplayCache replay;
+    private final ReplayStore replay;
     private final TrustedPartners partners;
     private final PartnerStatusLists partnerStatus;
     private final SecureRandom random = new SecureRandom();
 
     public FederationService(Vertx vertx, String issuer, Clock clock, Duration clockSkew, KeyService keys,
                              TokenService tokens, TokenLiveness liveness, DelegationPolicy policy, TokenStore lineage,
-                             StatusLists statusLists, AgentRegistry agents, ReplayCache replay,
+                             StatusLists statusLists, AgentRegistry agents, ReplayStore replay,
                              TrustedPartners partners, PartnerStatusLists partnerStatus) {
         this.vertx = vertx;
         this.issuer = issuer;
@@ -119,7 +116,7 @@ public final class FederationService {
         this.tokens = tokens;
         this.liveness = liveness;
         this.policy = policy;
-        this.lineage = lineage;
+        this.lineage = new LineageWriter(issuer, lineage);
         this.statusLists = statusLists;
         this.agents = agents;
         this.replay = replay;
@@ -191,28 +188,12 @@ public final class FederationService {
                 .claim(MAX_EXP, subject.expiresAt().getEpochSecond())
                 .claim("status", status.claim())
                 .build();
-        KeyService.Signing signing = keys.signing(now);
-        SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.ES256).type(GRANT_JOSE_TYPE)
-                .keyID(signing.keyId()).build(), claims);
-        try {
-            jwt.sign(signing.signer());
-        } catch (JOSEException e) {
-            throw new IllegalStateException("signing the grant failed", e);
-        }
-        List<String> ancestors = new ArrayList<>(subjectRecord.ancestors());
-        ancestors.add(subjectRecord.jti());
-        List<String> actors = new ArrayList<>();
-        for (Actor actor : subject.chain().actors()) {
-            if (issuer.equals(actor.issuer())) {
-                actors.add(actor.subject());
-            }
-        }
+        String signed = keys.sign(GRANT_JOSE_TYPE, claims, now);
         // the record lives as long as anything the partner mints from the grant may (max_exp), so that its status
         // bit is still set when an ancestor is revoked after the grant itself has expired
-        TokenRecord record = new TokenRecord(jti, subjectRecord.jti(), ancestors, actors, subject.principal(),
-                subject.expiresAt(), now, status.index(), subjectRecord.externalStatus());
         long expiresIn = Math.max(0, exp.getEpochSecond() - now.getEpochSecond());
-        return lineage.recordIssued(record).map(v -> new Grant(jwt.serialize(), scopes, expiresIn));
+        return lineage.record(jti, subjectRecord, subject.chain(), subject.principal(), subject.expiresAt(), now,
+                status.index(), subjectRecord.externalStatus()).map(v -> new Grant(signed, scopes, expiresIn));
     }
 
     // ---- step 2: redeem a partner's grant ----
@@ -229,18 +210,16 @@ public final class FederationService {
                             }
                             return checkPartnerStatus(grant);
                         }))
-                .compose(grant -> localAgents(grant.chain()).compose(local -> {
+                .compose(grant -> liveness.chainAgents(grant.chain()).compose(local -> {
                     AgentRecord client = presenter.agent();
                     String partnerAgent = grant.chain().current().subject();
                     if (!grant.partner().mayActFor(partnerAgent, client.agentId())) {
                         throw invalidGrant("partner agent '" + partnerAgent + "' of " + grant.issuer()
                                 + " may not act for agent '" + client.agentId() + "'");
                     }
-                    for (Map.Entry<String, AgentRecord> e : local.entrySet()) {
-                        if (e.getValue() == null || e.getValue().status() != AgentStatus.ACTIVE) {
-                            throw invalidGrant("agent '" + e.getKey() + "' in the assertion's delegation chain is"
-                                    + " disabled");
-                        }
+                    String disabled = TokenLiveness.disabledAgent(local, null);   // F16
+                    if (disabled != null) {
+                        throw invalidGrant("agent '" + disabled + "' in the assertion's delegation chain is disabled");
                     }
                     Actor clientActor = new Actor(client.agentId(), issuer, presenter.attestation());
                     policy.requireNotInChain(grant.chain(), clientActor, FederationService::invalidGrant);   // F17
@@ -256,7 +235,7 @@ public final class FederationService {
                     TokenMinter.Draft draft = new TokenMinter.Draft(grant.subject(), audience, scopes,
                             grant.chain().extendedBy(clientActor), now, exp, presenter.confirmation());
                     partnerStatus.follow(grant.status(), exp);
-                    return tokens.mintFederated(draft, List.of(grant.status().encode()));
+                    return tokens.mintRoot(draft, List.of(grant.status().encode()));
                 }));
     }
 
@@ -272,25 +251,6 @@ public final class FederationService {
         }
     }
 
-    /** Records of our own agents in a partner's chain (A → B → A), in chain order; absent agents map to null. */
-    private Future<Map<String, AgentRecord>> localAgents(DelegationChain chain) {
-        List<String> ids = new ArrayList<>();
-        for (Actor actor : chain.actors()) {
-            if (issuer.equals(actor.issuer())) {
-                ids.add(actor.subject());
-            }
-        }
-        List<Future<AgentRecord>> lookups = new ArrayList<>();
-        ids.forEach(id -> lookups.add(agents.find(id)));
-        return Future.all(lookups).map(done -> {
-            Map<String, AgentRecord> byId = new LinkedHashMap<>();
-            for (int i = 0; i < ids.size(); i++) {
-                byId.put(ids.get(i), lookups.get(i).result());
-            }
-            return byId;
-        });
-    }
-
     /** F19–F22: requested ⊆ grant ∩ partner ∩ registered; the default is that intersection, in grant order. */
     private List<String> redeemScope(VerifiedGrant grant, AgentRecord client, List<String> requested) {
         return policy.narrowScope(requested, List.of(
@@ -304,6 +264,20 @@ public final class FederationService {
 
     /** Everything that needs no state, in the order of the refusal table (F04–F11). Blocking: a worker thread. */
     private VerifiedGrant verify(String assertion) {
+        SignedJWT jwt = parseGrant(assertion);                                       // F04, F05
+        String iss = unverifiedIssuer(jwt);
+        Partner partner = partners.partner(iss);
+        JWTClaimsSet claims = verifySignature(jwt, keySource(iss, partner), iss);    // F06–F08
+        if (claims.getAudience().size() != 1 || !issuer.equals(claims.getAudience().get(0))) {
+            throw invalidGrant("assertion audience is not this issuer");             // F09
+        }
+        if (partner == null) {   // our own grant with our own audience: never minted, so never accepted
+            throw invalidGrant("assertion issuer '" + iss + "' is not a trusted partner");
+        }
+        return grantClaims(claims, iss, partner);                                    // F10, F11
+    }
+
+    private static SignedJWT parseGrant(String assertion) {
         SignedJWT jwt;
         try {
             jwt = SignedJWT.parse(assertion);
@@ -314,6 +288,10 @@ public final class FederationService {
         if (typ == null || !GRANT_TYPE.equalsIgnoreCase(typ.getType())) {
             throw invalidGrant("assertion is not a " + GRANT_TYPE + " authorization grant");
         }
+        return jwt;
+    }
+
+    private static String unverifiedIssuer(SignedJWT jwt) {
         JWTClaimsSet unverified;
         try {
             unverified = jwt.getJWTClaimsSet();
@@ -324,25 +302,26 @@ public final class FederationService {
         if (iss == null || iss.isEmpty()) {
             throw invalidGrant("assertion has invalid claims");
         }
-        Partner partner = partners.partner(iss);
-        JWKSource<SecurityContext> source;
+        return iss;
+    }
+
+    /** The keys that must have signed a grant of {@code iss}: a partner's, or ours for our own grant presented back. */
+    private JWKSource<SecurityContext> keySource(String iss, Partner partner) {
         if (issuer.equals(iss)) {
-            source = new ImmutableJWKSet<>(keys.publishedKeys());   // our own grant, presented back to us
-        } else if (partner == null) {
-            throw invalidGrant("assertion issuer '" + iss + "' is not a trusted partner");
-        } else {
-            source = partners.keys(iss);
-            if (source == null) {
-                throw unavailable(iss);
-            }
+            return new ImmutableJWKSet<>(keys.publishedKeys());
         }
-        JWTClaimsSet claims = verifySignature(jwt, source, iss);
-        if (claims.getAudience().size() != 1 || !issuer.equals(claims.getAudience().get(0))) {
-            throw invalidGrant("assertion audience is not this issuer");
-        }
-        if (partner == null) {   // our own grant with our own audience: never minted, so never accepted
+        if (partner == null) {
             throw invalidGrant("assertion issuer '" + iss + "' is not a trusted partner");
         }
+        JWKSource<SecurityContext> source = partners.keys(iss);
+        if (source == null) {
+            throw unavailable(iss);
+        }
+        return source;
+    }
+
+    /** The claims of a grant whose signature verified: times, then the grant's members. */
+    private VerifiedGrant grantClaims(JWTClaimsSet claims, String iss, Partner partner) {
         Instant now = clock.instant();
         Date exp = claims.getExpirationTime();
         Date iat = claims.getIssueTime();

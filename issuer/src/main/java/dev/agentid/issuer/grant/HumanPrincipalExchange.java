@@ -5,7 +5,7 @@ import com.nimbusds.oauth2.sdk.TokenRequest;
 import com.nimbusds.oauth2.sdk.token.TokenTypeURI;
 import com.nimbusds.oauth2.sdk.tokenexchange.TokenExchangeGrant;
 import dev.agentid.issuer.federation.idp.HumanToken;
-import dev.agentid.issuer.service.TokenService;
+import dev.agentid.issuer.federation.idp.HumanExchange;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 
@@ -17,10 +17,10 @@ import java.util.Set;
  */
 public final class HumanPrincipalExchange implements GrantHandler {
 
-    private final TokenService tokens;
+    private final HumanExchange humans;
 
-    public HumanPrincipalExchange(TokenService tokens) {
-        this.tokens = tokens;
+    public HumanPrincipalExchange(HumanExchange humans) {
+        this.humans = humans;
     }
 
     @Override
@@ -37,7 +37,7 @@ public final class HumanPrincipalExchange implements GrantHandler {
     public boolean accepts(TokenRequest request) {
         TokenExchangeGrant grant = (TokenExchangeGrant) request.getAuthorizationGrant();
         return TokenTypeURI.ID_TOKEN.equals(grant.getSubjectTokenType())
-                || tokens.humans().issuedByIdentityProvider(grant.getSubjectToken().getValue());
+                || humans.issuedByIdentityProvider(grant.getSubjectToken().getValue());
     }
 
     @Override
@@ -46,7 +46,7 @@ public final class HumanPrincipalExchange implements GrantHandler {
         TokenExchangeGrant grant = AgentTokenExchange.requireTokenTypes(request);
         HumanToken.Kind kind = TokenTypeURI.ID_TOKEN.equals(grant.getSubjectTokenType())
                 ? HumanToken.Kind.ID_TOKEN : HumanToken.Kind.ACCESS_TOKEN;
-        return tokens.exchangeHuman(g.presenter(), grant.getSubjectToken().getValue(), kind,
+        return humans.exchange(g.presenter(), grant.getSubjectToken().getValue(), kind,
                         AgentTokenExchange.actorToken(grant), Wire.scope(request),
                         Wire.audiences(request, grant.getAudience()))
                 .map(issued -> Wire.accessToken(issued, g.presenter()));

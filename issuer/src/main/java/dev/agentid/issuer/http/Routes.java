@@ -11,6 +11,7 @@ import dev.agentid.issuer.binding.SenderBinding;
 import dev.agentid.issuer.client.AdminToken;
 import dev.agentid.issuer.client.ClientAuthenticator;
 import dev.agentid.issuer.federation.FederationService;
+import dev.agentid.issuer.federation.idp.HumanExchange;
 import dev.agentid.issuer.grant.AgentTokenExchange;
 import dev.agentid.issuer.grant.ClientCredentialsGrant;
 import dev.agentid.issuer.grant.Grants;
@@ -54,7 +55,7 @@ public final class Routes {
     public record Wiring(Vertx vertx, Clock clock, String issuer, AdminToken adminToken, StateStore state,
                          KeyService keys, TokenService tokens, TokenLiveness liveness, ClientAuthenticator clients,
                          int globalMaxDepth, Duration maxTokenLifetime, StatusLists statusLists,
-                         SenderBinding binding, FederationService federation) {
+                         SenderBinding binding, FederationService federation, HumanExchange humans) {
     }
 
     public static Router router(Wiring w) {
@@ -64,7 +65,7 @@ public final class Routes {
         Grants grants = new Grants(List.of(
                 new ClientCredentialsGrant(w.tokens()),
                 new PartnerChainGrant(w.federation()),
-                new HumanPrincipalExchange(w.tokens()),
+                new HumanPrincipalExchange(w.humans()),
                 new AgentTokenExchange(w.tokens()),
                 new JwtBearerRedemption(w.federation())));
         TokenEndpoint token = new TokenEndpoint(tokenUri, w.clients(), w.binding(), grants);

@@ -2,15 +2,11 @@ package dev.agentid.issuer.status;
 
 import dev.agentid.issuer.domain.StatusReference;
 
-import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JOSEObjectType;
-import com.nimbusds.jose.JWSAlgorithm;
-import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import dev.agentid.issuer.token.KeyService;
 import dev.agentid.issuer.domain.AgentRecord;
-import dev.agentid.issuer.domain.AgentStatus;
 import dev.agentid.issuer.store.IndexAllocator;
 import dev.agentid.issuer.domain.TokenRecord;
 import dev.agentid.verifier.status.StatusList;
@@ -322,14 +318,8 @@ public final class StatusLists {
         }
         for (String actor : token.actors()) {
             AgentRecord agent = agents.get(actor);
-            if (agent == null) {
-                continue;   // the request path refuses it; no agent of this issuer to blame here
-            }
-            if (agent.status() != AgentStatus.ACTIVE) {
-                return true;
-            }
-            Instant killedAt = agent.lastKilledAt();
-            if (killedAt != null && !token.issuedAt().isAfter(killedAt)) {
+            // an unknown agent: the request path refuses it; no agent of this issuer to blame here
+            if (agent != null && agent.disabledFor(token.issuedAt())) {
                 return true;
             }
         }
@@ -383,15 +373,7 @@ public final class StatusLists {
                 .claim("ttl", ttl.getSeconds())
                 .claim("status_list", Map.of("bits", 1, "lst", bits.encode()))
                 .build();
-        KeyService.Signing signing = keys.signing(now);
-        SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.ES256).type(STATUSLIST_JWT)
-                .keyID(signing.keyId()).build(), claims);
-        try {
-            jwt.sign(signing.signer());
-        } catch (JOSEException e) {
-            throw new IllegalStateException("signing the status list failed", e);
-        }
-        return jwt.serialize();
+        return keys.sign(STATUSLIST_JWT, claims, now);
     }
 
     /**

@@ -40,7 +40,7 @@ public final class StateStore implements AutoCloseable {
     private final FileLock lock;
     private final AgentRegistry agents;
     private final TokenStore tokens;
-    private final ReplayCache replay;
+    private final ReplayStore replay;
     private final IndexAllocator statusIndices;
     private final boolean clustered;
     private final Readiness ready;
@@ -58,7 +58,7 @@ public final class StateStore implements AutoCloseable {
         Cache<String, TokenRecord> tokenCache = cacheManager.getCache(StoreConfiguration.TOKENS);
         Cache<String, Revocation> revokedCache = cacheManager.getCache(StoreConfiguration.REVOKED);
         this.tokens = new InfinispanTokenStore(tokenCache, revokedCache, clock, ready);
-        this.replay = new InfinispanReplayCache(cacheManager.getCache(StoreConfiguration.REPLAY), clock, ready);
+        this.replay = new InfinispanReplayStore(cacheManager.getCache(StoreConfiguration.REPLAY), clock, ready);
         this.statusIndices = new InfinispanIndexAllocator(cacheManager.getCache(StoreConfiguration.STATUS_ALLOC),
                 ready);
     }
@@ -128,7 +128,7 @@ public final class StateStore implements AutoCloseable {
         return tokens;
     }
 
-    public ReplayCache replay() {
+    public ReplayStore replay() {
         return replay;
     }
 

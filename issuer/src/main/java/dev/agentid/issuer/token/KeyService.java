@@ -1,8 +1,13 @@
 package dev.agentid.issuer.token;
 
-import com.nimbusds.jose.JWSSigner;
+import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.JOSEObjectType;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jose.jwk.JWK;
 import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
 import dev.agentid.issuer.store.ReplicatedKeyFile;
 import dev.agentid.keys.KeyRing;
 import dev.agentid.keys.KeyStoreFile;
@@ -139,13 +144,21 @@ public final class KeyService {
         }, false);
     }
 
-    /** The key that signs at {@code now}: its id and signer, taken from one snapshot. */
-    public record Signing(String keyId, JWSSigner signer) {
-    }
-
-    public Signing signing(Instant now) {
-        KeyRing.ActiveSigner active = current.get().ring().activeSigner(now);
-        return new Signing(active.keyId(), active.signer());
+    /**
+     * The one signer of everything this issuer signs (access tokens, chain grants, status lists): an ES256 JWS of
+     * {@code claims} with header {@code typ} and the {@code kid} of the key active at {@code at} (key id and signer
+     * from one snapshot of the ring).
+     */
+    public String sign(JOSEObjectType type, JWTClaimsSet claims, Instant at) {
+        KeyRing.ActiveSigner active = current.get().ring().activeSigner(at);
+        SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.ES256).type(type).keyID(active.keyId())
+                .build(), claims);
+        try {
+            jwt.sign(active.signer());
+        } catch (JOSEException e) {
+            throw new IllegalStateException("signing a " + type + " failed", e);
+        }
+        return jwt.serialize();
     }
 
     /** Verifies tokens this issuer signed, with any of its keys (pending, active or retired). */

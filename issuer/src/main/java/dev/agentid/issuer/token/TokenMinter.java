@@ -1,11 +1,7 @@
 package dev.agentid.issuer.token;
 
-import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JOSEObjectType;
-import com.nimbusds.jose.JWSAlgorithm;
-import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jwt.JWTClaimsSet;
-import com.nimbusds.jwt.SignedJWT;
 import dev.agentid.issuer.domain.StatusReference;
 import dev.agentid.verifier.DelegationChain;
 
@@ -59,18 +55,7 @@ public final class TokenMinter {
                 .claim("cnf", draft.confirmation().isEmpty() ? null : draft.confirmation())
                 .claim("status", status == null ? null : status.claim())
                 .build();
-        KeyService.Signing signing = keys.signing(draft.issuedAt());
-        JWSHeader header = new JWSHeader.Builder(JWSAlgorithm.ES256)
-                .type(AT_JWT)
-                .keyID(signing.keyId())
-                .build();
-        SignedJWT jwt = new SignedJWT(header, claims);
-        try {
-            jwt.sign(signing.signer());
-        } catch (JOSEException e) {
-            throw new IllegalStateException("signing failed", e);
-        }
-        return new Minted(jwt.serialize(), jti, draft.expiresAt(), draft);
+        return new Minted(keys.sign(AT_JWT, claims, draft.issuedAt()), jti, draft.expiresAt(), draft);
     }
 
     private String newJti() {

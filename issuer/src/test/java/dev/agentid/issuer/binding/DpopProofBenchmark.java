@@ -8,7 +8,7 @@ import com.nimbusds.jwt.SignedJWT;
 import com.nimbusds.oauth2.sdk.dpop.verifiers.DPoPIssuer;
 import com.nimbusds.oauth2.sdk.dpop.verifiers.DPoPTokenRequestVerifier;
 import com.nimbusds.openid.connect.sdk.Nonce;
-import dev.agentid.issuer.store.ReplayCache;
+import dev.agentid.issuer.store.ReplayStore;
 import dev.agentid.verifier.binding.DpopProofVerifier;
 import io.vertx.core.Future;
 import org.junit.jupiter.api.Test;
@@ -101,7 +101,7 @@ class DpopProofBenchmark {
     }
 
     /** An in-memory replay cache answering at once (the cluster cache's cost is not the proof's). */
-    private static final class InMemory implements ReplayCache {
+    private static final class InMemory implements ReplayStore {
         private final ConcurrentHashMap<String, Boolean> seen = new ConcurrentHashMap<>();
 
         @Override

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -30,7 +31,7 @@ class AgentRecordTest {
     @Test
     void withStatusKeepsTheRegistrationAndSharesTheParsedKeys() {
         AgentRecord active = TestAgents.agent("agent-a", now).build();
-        Instant killedAt = now.plusSeconds(60);
+        Instant killedAt = now.truncatedTo(ChronoUnit.MILLIS).plusSeconds(60);   // records keep milliseconds
 
         AgentRecord killed = active.withStatus(AgentStatus.KILLED, killedAt);
 
@@ -65,5 +66,23 @@ class AgentRecordTest {
         String text = TestAgents.agent("agent-a", now).build().toString();
 
         assertEquals(-1, text.indexOf("MKBCTNIcKUSDii11ySs3526iDZ8AiTo7Tu6KPAqv7D4"));
+    }
+
+    /** The kill switch, one rule for the request path, the status lists, redemption and client authentication. */
+    @Test
+    void killSwitchDisablesAnAgentForTokensIssuedUpToItsLastKillAndForNewOnesWhileKilled() {
+        AgentRecord active = TestAgents.agent("agent-a", now).build();
+        Instant killedAt = now.truncatedTo(ChronoUnit.MILLIS).plusSeconds(60);   // records keep milliseconds
+        AgentRecord killed = active.withStatus(AgentStatus.KILLED, killedAt);
+        AgentRecord restored = killed.withStatus(AgentStatus.ACTIVE, killedAt.plusSeconds(60));
+
+        assertEquals(false, active.disabledFor(null));
+        assertEquals(false, active.disabledFor(now));
+        assertEquals(true, killed.disabledFor(null));
+        assertEquals(true, killed.disabledFor(killedAt.plusSeconds(1)));
+        assertEquals(false, restored.disabledFor(null));
+        assertEquals(true, restored.disabledFor(killedAt));
+        assertEquals(true, restored.disabledFor(killedAt.minusSeconds(1)));
+        assertEquals(false, restored.disabledFor(killedAt.plusSeconds(1)));
     }
 }

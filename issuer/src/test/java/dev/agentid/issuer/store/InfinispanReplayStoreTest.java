@@ -13,7 +13,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class InfinispanReplayCacheTest extends ReplayCacheContract {
+class InfinispanReplayStoreTest extends ReplayStoreContract {
 
     @TempDir
     Path dataDir;
@@ -31,13 +31,13 @@ class InfinispanReplayCacheTest extends ReplayCacheContract {
     }
 
     @Override
-    protected ReplayCache cache() {
+    protected ReplayStore cache() {
         return state.replay();
     }
 
     @Test
     void keyIsForgottenWhenTheGraceAfterExpiryEnds() {
-        Instant exp = clock.now().minus(InfinispanReplayCache.GRACE).plusMillis(300);
+        Instant exp = clock.now().minus(InfinispanReplayStore.GRACE).plusMillis(300);
         assertTrue(await(cache().firstUse("jti-1", exp)));
         assertFalse(await(cache().firstUse("jti-1", exp)));
 

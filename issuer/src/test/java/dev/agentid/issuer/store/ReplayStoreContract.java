@@ -21,14 +21,14 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-/** What every {@link ReplayCache} guarantees. Subclasses provide a fresh, empty cache on {@link #clock} per test. */
+/** What every {@link ReplayStore} guarantees. Subclasses provide a fresh, empty cache on {@link #clock} per test. */
 @ExtendWith(VertxExtension.class)
-abstract class ReplayCacheContract {
+abstract class ReplayStoreContract {
 
     protected final TestClock clock = new TestClock();
 
     /** The cache under test, reading time from {@link #clock}; the same instance for the whole test. */
-    protected abstract ReplayCache cache();
+    protected abstract ReplayStore cache();
 
     @Test
     void firstUseIsTrueOnceThenFalse() {

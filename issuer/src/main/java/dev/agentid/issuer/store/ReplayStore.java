@@ -4,7 +4,7 @@ import io.vertx.core.Future;
 import java.time.Instant;
 
 /** One-time use of keys (e.g. client assertion or DPoP proof ids) until they expire. */
-public interface ReplayCache {
+public interface ReplayStore {
 
     /**
      * {@code true} exactly once per key until {@code expiresAt} (atomic put-if-absent; the key is remembered until

@@ -9,8 +9,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.infinispan.Cache;
 
-/** {@link ReplayCache} over the {@code replay} cache (key to a marker, with a lifespan of expiry + {@link #GRACE}). */
-public final class InfinispanReplayCache implements ReplayCache {
+/** {@link ReplayStore} over the {@code replay} cache (key to a marker, with a lifespan of expiry + {@link #GRACE}). */
+public final class InfinispanReplayStore implements ReplayStore {
 
     /** How long a key is remembered after its expiry: covers clock skew between the issuer and its clients. */
     public static final Duration GRACE = Duration.ofSeconds(60);
@@ -19,7 +19,7 @@ public final class InfinispanReplayCache implements ReplayCache {
     private final Cache<String, Boolean> cache;
     private final Clock clock;
 
-    InfinispanReplayCache(Cache<String, Boolean> cache, Clock clock, Readiness ready) {
+    InfinispanReplayStore(Cache<String, Boolean> cache, Clock clock, Readiness ready) {
         this.ready = Objects.requireNonNull(ready);
         this.cache = Objects.requireNonNull(cache);
         this.clock = Objects.requireNonNull(clock);
