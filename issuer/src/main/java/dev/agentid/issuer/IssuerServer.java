@@ -142,13 +142,13 @@ public final class IssuerServer implements AutoCloseable {
             TokenLiveness liveness = new TokenLiveness(state.tokens(), state.agents(), issuer, partnerStatus);
             DelegationPolicy policy = new DelegationPolicy(config.maxDelegationDepth(), config.maxTokenLifetime());
             StatusLists statusLists = new StatusLists(issuer, keys, clock, StatusLists.DEFAULT_TTL, config.clockSkew(),
-                    state.statusIndices(), new StatusLists.Caches(state.cache(StoreConfiguration.STATUS_LISTS),
-                    state.cache(StoreConfiguration.STATUS_ALLOC), state.cache("tokens"), state.cache("revoked"),
-                    state.cache("agents")));
+                    state.statusIndices(), new StatusLists.Caches(state.sharedMap(StoreConfiguration.STATUS_LISTS),
+                    state.sharedMap(StoreConfiguration.STATUS_ALLOC), state.sharedMap("tokens"),
+                    state.sharedMap("revoked"), state.sharedMap("agents")));
             statusLists.externalRevocation(partnerStatus::revoked);
             statusLists.start(vertx, StatusLists.DEFAULT_PERIOD);
             partnerStatus.onRevocation(statusLists::changed);
-            partnerStatus.start(vertx, state.cache("tokens"));
+            partnerStatus.start(vertx, state.sharedMap("tokens"));
             TokenService tokens = new TokenService(clock, minter, keys, state.tokens(), liveness, policy, statusLists);
             ClientCertificates certificates = config.tls() == null || !config.tls().mutualTls() ? null
                     : new ClientCertificates(config.tls().clientCaCertificate(), clock);

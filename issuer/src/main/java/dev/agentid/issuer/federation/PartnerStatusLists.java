@@ -13,13 +13,12 @@ import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.proc.DefaultJWTProcessor;
 import dev.agentid.issuer.service.TokenLiveness;
 import dev.agentid.issuer.domain.TokenRecord;
+import dev.agentid.issuer.store.SharedMap;
 import dev.agentid.verifier.JcaKeySelector;
 import dev.agentid.verifier.status.StatusList;
 import io.vertx.core.Vertx;
 import java.text.ParseException;
 import java.util.Arrays;
-import org.infinispan.Cache;
-import org.infinispan.context.Flag;
 
 import java.io.IOException;
 import java.net.URI;
@@ -168,11 +167,11 @@ public final class PartnerStatusLists implements TokenLiveness.ExternalAncestors
     // ---- the background job ----
 
     /** Follows the partner references of the lineage records on this node, then refreshes now and every period. */
-    public void start(Vertx vertx, Cache<String, TokenRecord> tokens) {
+    public void start(Vertx vertx, SharedMap<String, TokenRecord> tokens) {
         this.vertx = vertx;
         vertx.executeBlocking(() -> {
             Instant now = clock.instant();
-            for (TokenRecord record : tokens.getAdvancedCache().withFlags(Flag.CACHE_MODE_LOCAL).values()) {
+            for (TokenRecord record : tokens.localValues()) {
                 for (String encoded : record.externalStatus()) {
                     try {
                         ExternalStatus ref = ExternalStatus.decode(encoded);

@@ -8,9 +8,9 @@ import com.nimbusds.jwt.SignedJWT;
 import dev.agentid.issuer.token.KeyService;
 import dev.agentid.issuer.domain.AgentRecord;
 import dev.agentid.issuer.store.IndexAllocator;
+import dev.agentid.issuer.store.SharedMap;
 import dev.agentid.issuer.domain.TokenRecord;
 import dev.agentid.verifier.status.StatusList;
-import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -28,12 +28,9 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.CompletionStage;
 import java.util.function.Predicate;
 import java.util.logging.Level;
 import java.util.logging.Logger;
-import org.infinispan.Cache;
-import org.infinispan.context.Flag;
 
 /**
  * The issuer's Token Status Lists (draft-ietf-oauth-status-list; spec/agent-token-profile.md section 7.1).
@@ -79,11 +76,11 @@ public final class StatusLists {
     private final Duration ttl;
     private final Duration clockSkew;
     private final IndexAllocator allocator;
-    private final Cache<String, Object> lists;
-    private final Cache<String, Long> allocation;
-    private final Cache<String, TokenRecord> tokens;
-    private final Cache<String, ?> revoked;
-    private final Cache<String, AgentRecord> agents;
+    private final SharedMap<String, Object> lists;
+    private final SharedMap<String, Long> allocation;
+    private final SharedMap<String, TokenRecord> tokens;
+    private final SharedMap<String, ?> revoked;
+    private final SharedMap<String, AgentRecord> agents;
 
     // the block this node hands out: [next, end), reserved at blockReservedAt; guarded by this
     private long next;
@@ -101,8 +98,9 @@ public final class StatusLists {
     private volatile Predicate<String> externalRevoked = reference -> false;
 
     /** The caches this needs, all from the state store's {@code StoreConfiguration}. */
-    public record Caches(Cache<String, Object> lists, Cache<String, Long> allocation, Cache<String, TokenRecord> tokens,
-                         Cache<String, ?> revoked, Cache<String, AgentRecord> agents) {
+    public record Caches(SharedMap<String, Object> lists, SharedMap<String, Long> allocation,
+                         SharedMap<String, TokenRecord> tokens, SharedMap<String, ?> revoked,
+                         SharedMap<String, AgentRecord> agents) {
     }
 
     public StatusLists(String issuer, KeyService keys, Clock clock, Duration ttl, Duration clockSkew,
@@ -175,7 +173,7 @@ public final class StatusLists {
             if (first % LIST_SIZE == 0 && first > 0) {
                 // list (first / LIST_SIZE - 1) gets no new blocks from now on: its retirement clock starts
                 long closed = first / LIST_SIZE - 1;
-                return onContext(lists.putIfAbsentAsync(closedKey(closed), at.toEpochMilli())).map(v -> first);
+                return lists.putIfAbsentAsync(closedKey(closed), at.toEpochMilli()).map(v -> first);
             }
             return Future.succeededFuture(first);
         }).onComplete(ar -> {
@@ -212,14 +210,14 @@ public final class StatusLists {
 
     /** A token was revoked or an agent killed: the next {@link #refresh()} rescans at once. */
     public Future<Void> changed() {
-        return onContext(lists.putAsync(GENERATION, UUID.randomUUID().toString())).mapEmpty();
+        return lists.putAsync(GENERATION, UUID.randomUUID().toString());
     }
 
     // ---- serving ----
 
     /** The stored status list token of {@code list}, or null if there is none (unknown or retired list). */
     public Future<String> token(long list) {
-        return onContext(lists.getAsync(listKey(list))).map(v -> v instanceof String ? (String) v
+        return lists.getAsync(listKey(list)).map(v -> v instanceof String ? (String) v
                 : null);
     }
 
@@ -286,13 +284,13 @@ public final class StatusLists {
 
     /** List number to the idx of every token that must read INVALID; {@code referenced} gets every list in use. */
     private Map<Long, Set<Integer>> deadTokens(Instant now, Set<Long> referenced) {
-        Set<String> revokedJtis = new HashSet<>(local(revoked).keySet());
+        Set<String> revokedJtis = new HashSet<>(revoked.localKeys());
         Map<String, AgentRecord> agentsById = new HashMap<>();
-        for (AgentRecord agent : local(agents).values()) {
+        for (AgentRecord agent : agents.localValues()) {
             agentsById.put(agent.agentId(), agent);
         }
         Map<Long, Set<Integer>> dead = new HashMap<>();
-        for (TokenRecord token : local(tokens).values()) {
+        for (TokenRecord token : tokens.localValues()) {
             Long index = token.statusIndex();
             if (index == null) {
                 continue;
@@ -358,7 +356,7 @@ public final class StatusLists {
             return true;
         }
         String token = sign(list, bits, now);
-        return old == null ? lists.putIfAbsent(key, token) == null : lists.replace(key, old, token);
+        return old == null ? lists.putIfAbsent(key, token) : lists.replace(key, old, token);
     }
 
     /** The signed status list token. */
@@ -393,7 +391,7 @@ public final class StatusLists {
         }
         if (newLow > low) {
             Object stored = lists.get(LOW);
-            boolean won = stored == null ? lists.putIfAbsent(LOW, newLow) == null : lists.replace(LOW, stored, newLow);
+            boolean won = stored == null ? lists.putIfAbsent(LOW, newLow) : lists.replace(LOW, stored, newLow);
             if (won) {
                 for (long list = low; list < newLow; list++) {
                     lists.remove(listKey(list));
@@ -424,14 +422,4 @@ public final class StatusLists {
         return "closed:" + list;
     }
 
-    /** An Infinispan stage as a future that completes on the caller's Vert.x context, if any. */
-    private static <T> Future<T> onContext(CompletionStage<T> stage) {
-        Context context = Vertx.currentContext();
-        return context == null ? Future.fromCompletionStage(stage) : Future.fromCompletionStage(stage, context);
-    }
-
-    @SuppressWarnings("unchecked")
-    private static <K, V> Cache<K, V> local(Cache<K, V> cache) {
-        return (Cache<K, V>) cache.getAdvancedCache().withFlags(Flag.CACHE_MODE_LOCAL);
-    }
 }

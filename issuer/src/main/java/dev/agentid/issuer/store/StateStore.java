@@ -152,6 +152,11 @@ public final class StateStore implements AutoCloseable {
         return cacheManager.getCache(name);
     }
 
+    /** A cache of {@link StoreConfiguration#CACHES} as a {@link SharedMap}, with this node's readiness check. */
+    public <K, V> SharedMap<K, V> sharedMap(String name) {
+        return new InfinispanSharedMap<>(cache(name), ready);
+    }
+
     /**
      * Runs a non-blocking call on a cache from {@link #cache(String)} the way the built-in stores do: refused at once
      * with {@link StoreUnavailableException} when this node may not answer (minority side of a partition, or the
