@@ -1,24 +1,26 @@
 package dev.agentid.issuer;
 
-import com.nimbusds.oauth2.sdk.id.Audience;
 import dev.agentid.issuer.attestation.AttestersFile;
 import dev.agentid.issuer.attestation.ClientAttestationVerifier;
 import dev.agentid.issuer.attestation.TrustedAttesters;
 import dev.agentid.issuer.binding.ClientCertificates;
-import dev.agentid.issuer.binding.DpopProofVerifier;
+import dev.agentid.issuer.binding.TokenEndpointDpop;
 import dev.agentid.issuer.binding.SenderBinding;
-import dev.agentid.issuer.binding.TlsClientAuthenticator;
+import dev.agentid.issuer.federation.idp.HumanExchange;
 import dev.agentid.issuer.federation.idp.HumanPrincipals;
 import dev.agentid.issuer.federation.FederationService;
 import dev.agentid.issuer.federation.PartnerStatusLists;
 import dev.agentid.issuer.federation.TrustedPartners;
 import dev.agentid.issuer.http.Routes;
+import dev.agentid.issuer.client.AdminToken;
+import dev.agentid.issuer.client.ClientAuthenticator;
+import dev.agentid.issuer.client.PrivateKeyJwtAuthenticator;
+import dev.agentid.issuer.client.TlsClientAuthenticator;
+import dev.agentid.issuer.policy.DelegationPolicy;
+import dev.agentid.issuer.token.KeyService;
 import dev.agentid.issuer.metrics.Metrics;
-import dev.agentid.issuer.service.ClientAuthenticator;
-import dev.agentid.issuer.service.DelegationPolicy;
-import dev.agentid.issuer.service.KeyService;
 import dev.agentid.issuer.service.TokenLiveness;
-import dev.agentid.issuer.service.TokenMinter;
+import dev.agentid.issuer.token.TokenMinter;
 import dev.agentid.issuer.service.TokenService;
 import dev.agentid.issuer.status.StatusLists;
 import dev.agentid.issuer.store.DataDirectory;
@@ -38,6 +40,7 @@ import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 
 import java.io.IOException;
+import java.net.URI;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
@@ -49,9 +52,10 @@ import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.Base64;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 import java.util.logging.Logger;
 
 /** A running issuer: state store, keys, HTTP server. {@link #close()} stops all of it. */
@@ -151,26 +155,30 @@ public final class IssuerServer implements AutoCloseable {
             TokenLiveness liveness = new TokenLiveness(state.tokens(), state.agents(), issuer, partnerStatus);
             DelegationPolicy policy = new DelegationPolicy(config.maxDelegationDepth(), config.maxTokenLifetime());
             StatusLists statusLists = new StatusLists(issuer, keys, clock, StatusLists.DEFAULT_TTL, config.clockSkew(),
-                    state.statusIndices(), new StatusLists.Caches(state.cache(StoreConfiguration.STATUS_LISTS),
-                    state.cache(StoreConfiguration.STATUS_ALLOC), state.cache("tokens"), state.cache("revoked"),
-                    state.cache("agents")));
+                    state.statusIndices(), new StatusLists.Caches(state.sharedMap(StoreConfiguration.STATUS_LISTS),
+                    state.sharedMap(StoreConfiguration.STATUS_ALLOC), state.sharedMap("tokens"),
+                    state.sharedMap("revoked"), state.sharedMap("agents")));
             statusLists.externalRevocation(partnerStatus::revoked);
             statusLists.start(vertx, StatusLists.DEFAULT_PERIOD);
             partnerStatus.onRevocation(statusLists::changed);
-            partnerStatus.start(vertx, state.cache("tokens"));
-            TokenService tokens = new TokenService(clock, minter, keys, state.tokens(), liveness, policy, statusLists,
-                    humans);
-            ClientAuthenticator clients = new ClientAuthenticator(state.agents(), state.replay(), clock,
-                    Set.of(new Audience(issuer), new Audience(issuer + Routes.TOKEN_PATH),
-                            new Audience(issuer + Routes.INTROSPECTION_PATH),
-                            new Audience(issuer + Routes.REVOCATION_PATH)));
-            SenderBinding binding = senderBinding(config, clock, issuer, state);
+            partnerStatus.start(vertx, state.sharedMap("tokens"));
+            TokenService tokens = new TokenService(clock, minter, keys, state.tokens(), liveness, policy, statusLists);
+            ClientCertificates certificates = config.tls() == null || !config.tls().mutualTls() ? null
+                    : new ClientCertificates(config.tls().clientCaCertificate(), clock);
+            // client assertions are checked against the system time, as the Nimbus SDK did before (tests move the
+            // issuer's clock to age tokens, while their agents keep signing assertions with the real time)
+            ClientAuthenticator clients = new ClientAuthenticator(new PrivateKeyJwtAuthenticator(state.agents(),
+                    state.replay(), Clock.systemUTC(), config.clockSkew(), issuer),
+                    certificates == null ? null : new TlsClientAuthenticator(state.agents(), certificates),
+                    attestations(config, vertx, clock, issuer, state), new AdminToken(adminToken));
+            SenderBinding binding = new SenderBinding(new TokenEndpointDpop(URI.create(issuer + Routes.TOKEN_PATH),
+                    state.replay(), clock, config.clockSkew()), certificates);
             FederationService federation = new FederationService(vertx, issuer, clock, config.clockSkew(), keys,
                     tokens, liveness, policy, state.tokens(), statusLists, state.agents(), state.replay(), partners,
                     partnerStatus);
-            router.set(Routes.router(new Routes.Wiring(vertx, clock, issuer, adminToken, state, keys, tokens,
-                    liveness, clients, config.maxDelegationDepth(), config.maxTokenLifetime(), statusLists,
-                    binding, attestations(config, vertx, clock, issuer, state), federation, metrics)));
+            router.set(Routes.router(new Routes.Wiring(vertx, clock, issuer, new AdminToken(adminToken), state, keys,
+                    tokens, liveness, clients, config.maxDelegationDepth(), config.maxTokenLifetime(), statusLists,
+                    binding, federation, new HumanExchange(clock, issuer, tokens, policy, humans), metrics)));
             writePortFile(dataDir, port);
             DataDirectory.secure(dataDir);
             IssuerServer server = new IssuerServer(vertx, state, http, issuer, port, adminToken, statusLists);
@@ -187,7 +195,7 @@ public final class IssuerServer implements AutoCloseable {
     /** Client attestations: trusted attesters from ISSUER_ATTESTERS_FILE (reloaded on change), else none. */
     private static ClientAttestationVerifier attestations(IssuerConfig config, Vertx vertx, Clock clock,
                                                           String issuer, StateStore state) {
-        java.util.function.Supplier<TrustedAttesters> attesters = AttestersFile.fixed(TrustedAttesters.NONE);
+        Supplier<TrustedAttesters> attesters = AttestersFile.fixed(TrustedAttesters.NONE);
         if (config.attestersFile() != null) {
             AttestersFile file = AttestersFile.load(config.attestersFile());
             file.watch(vertx, config.keysReloadInterval());
@@ -202,20 +210,10 @@ public final class IssuerServer implements AutoCloseable {
         return router.getRoutes();
     }
 
-    /** DPoP always; mutual TLS when the TLS listener requests client certificates of the agent CA. */
-    private static SenderBinding senderBinding(IssuerConfig config, Clock clock, String issuer, StateStore state) {
-        DpopProofVerifier dpop = new DpopProofVerifier(java.net.URI.create(issuer + Routes.TOKEN_PATH),
-                state.replay(), clock, config.clockSkew());
-        TlsClientAuthenticator tls = config.tls() == null || !config.tls().mutualTls() ? null
-                : new TlsClientAuthenticator(state.agents(),
-                        new ClientCertificates(config.tls().clientCaCertificate(), clock));
-        return new SenderBinding(dpop, tls);
-    }
-
-    private static <T> T await(io.vertx.core.Future<T> future) {
+    private static <T> T await(Future<T> future) {
         try {
             return future.await(30, TimeUnit.SECONDS);
-        } catch (java.util.concurrent.TimeoutException e) {
+        } catch (TimeoutException e) {
             throw new IllegalStateException("timed out", e);
         }
     }

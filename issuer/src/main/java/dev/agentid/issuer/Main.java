@@ -1,5 +1,6 @@
 package dev.agentid.issuer;
 
+import dev.agentid.issuer.metrics.Build;
 import dev.agentid.issuer.store.DataDirectory;
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,7 +1,7 @@
 package dev.agentid.issuer;
 
 import com.nimbusds.jose.jwk.JWKSet;
-import dev.agentid.issuer.service.KeyService;
+import dev.agentid.issuer.token.KeyService;
 import dev.agentid.issuer.service.TokenService;
 import dev.agentid.verifier.AgentTokenVerifier;
 import dev.agentid.verifier.Reason;

@@ -1,6 +1,6 @@
 package dev.agentid.issuer.attestation;
 
-import dev.agentid.issuer.OAuthException;
+import dev.agentid.issuer.domain.OAuthException;
 
 /**
  * The attestation rows (A01–A08) of the token endpoint's refusal table

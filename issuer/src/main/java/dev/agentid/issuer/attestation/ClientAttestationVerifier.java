@@ -1,5 +1,8 @@
 package dev.agentid.issuer.attestation;
 
+import dev.agentid.issuer.domain.AttestationRequirement;
+import dev.agentid.issuer.domain.Workload;
+
 import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JOSEObjectType;
 import com.nimbusds.jose.JWSAlgorithm;
@@ -19,13 +22,14 @@ import com.nimbusds.jose.util.X509CertChainUtils;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import com.nimbusds.jwt.proc.DefaultJWTProcessor;
-import dev.agentid.issuer.OAuthException;
-import dev.agentid.issuer.store.AgentRecord;
-import dev.agentid.issuer.store.ReplayCache;
+import dev.agentid.issuer.domain.OAuthException;
+import dev.agentid.issuer.domain.AgentRecord;
+import dev.agentid.issuer.store.ReplayStore;
 import dev.agentid.verifier.Attestation;
 import dev.agentid.verifier.JcaKeySelector;
 import io.vertx.core.Future;
 
+import java.security.GeneralSecurityException;
 import java.security.Key;
 import java.security.PublicKey;
 import java.security.cert.CertPath;
@@ -76,13 +80,13 @@ public final class ClientAttestationVerifier {
     private static final Set<JWSAlgorithm> ALGORITHMS = Set.copyOf(TrustedAttesters.ALGORITHMS);
 
     private final Supplier<TrustedAttesters> attesters;
-    private final ReplayCache replay;
+    private final ReplayStore replay;
     private final Clock clock;
     private final String issuer;
     private final Duration clockSkew;
     private final DefaultJWSVerifierFactory verifiers = new DefaultJWSVerifierFactory();
 
-    public ClientAttestationVerifier(Supplier<TrustedAttesters> attesters, ReplayCache replay, Clock clock,
+    public ClientAttestationVerifier(Supplier<TrustedAttesters> attesters, ReplayStore replay, Clock clock,
                                      String issuer, Duration clockSkew) {
         this.attesters = attesters;
         this.replay = replay;
@@ -245,7 +249,7 @@ public final class ClientAttestationVerifier {
             params.setDate(Date.from(now));
             CertPathValidator.getInstance("PKIX").validate(path, params);
             leaf = chain.get(0);
-        } catch (ParseException | java.security.GeneralSecurityException | RuntimeException e) {
+        } catch (ParseException | GeneralSecurityException | RuntimeException e) {
             throw AttestationRefusals.untrusted("x5c chain does not validate: " + e.getMessage());
         }
         boolean[] usage = leaf.getKeyUsage();

@@ -1,7 +1,7 @@
 package dev.agentid.issuer.binding;
 
 import com.nimbusds.oauth2.sdk.auth.X509CertificateConfirmation;
-import dev.agentid.issuer.store.AgentRecord;
+import dev.agentid.issuer.domain.AgentRecord;
 import io.vertx.core.http.HttpServerRequest;
 
 import java.security.GeneralSecurityException;

@@ -1,8 +1,7 @@
 package dev.agentid.issuer.binding;
 
-import com.nimbusds.oauth2.sdk.auth.TLSClientAuthentication;
-import dev.agentid.issuer.OAuthException;
-import dev.agentid.issuer.store.AgentRecord;
+import dev.agentid.issuer.domain.OAuthException;
+import dev.agentid.issuer.domain.AgentRecord;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -17,7 +16,7 @@ import java.util.Objects;
  * RFC 7800), for the agent that asked for it.
  *
  * <ul>
- *   <li>A {@code DPoP} header: the proof is verified ({@link DpopProofVerifier}) and the token is bound to the proof
+ *   <li>A {@code DPoP} header: the proof is verified ({@link TokenEndpointDpop}) and the token is bound to the proof
  *       key, {@code cnf: {"jkt": <RFC 7638 thumbprint>}}, {@code token_type DPoP} (RFC 9449 section 5).</li>
  *   <li>No proof, and the agent registered {@code dpop_bound_access_tokens}: refused (D13).</li>
  *   <li>The agent registered {@code tls_client_certificate_bound_access_tokens}: the token is bound to the client
@@ -36,30 +35,16 @@ public final class SenderBinding {
     public static final String JKT = "jkt";
     public static final String X5T_S256 = "x5t#S256";
 
-    private final DpopProofVerifier dpop;
-    private final TlsClientAuthenticator tls;
+    private final TokenEndpointDpop dpop;
+    private final ClientCertificates certificates;
 
     /**
-     * @param tls mutual TLS ({@code tls_client_auth} and certificate-bound tokens), or null when the issuer does
-     *     not request client certificates
+     * @param certificates the agent CA's client certificates (certificate-bound tokens), or null when the issuer
+     *     does not request client certificates
      */
-    public SenderBinding(DpopProofVerifier dpop, TlsClientAuthenticator tls) {
+    public SenderBinding(TokenEndpointDpop dpop, ClientCertificates certificates) {
         this.dpop = Objects.requireNonNull(dpop);
-        this.tls = tls;
-    }
-
-    /** Whether client certificates are requested (the listener is TLS with a client CA). */
-    public boolean mutualTls() {
-        return tls != null;
-    }
-
-    /** The agent authenticated by {@code tls_client_auth}; without mutual TLS, an invalid_client (M01). */
-    public Future<AgentRecord> authenticate(TLSClientAuthentication auth) {
-        if (tls == null) {
-            return Future.failedFuture(OAuthException.invalidClient(TlsClientAuthenticator.FAILED,
-                    "tls_client_auth is not configured"));
-        }
-        return tls.authenticate(auth);
+        this.certificates = certificates;
     }
 
     /**
@@ -75,19 +60,18 @@ public final class SenderBinding {
                 return Future.failedFuture(OAuthException.invalidRequest("agent '" + agent.agentId()
                         + "' has certificate-bound tokens: send no DPoP proof"));
             }
-            return dpop.verify(dpopHeaders, agent.agentId())
-                    .map(jkt -> Map.<String, Object>of(JKT, jkt.getValue().toString()));
+            return dpop.verify(dpopHeaders).map(jkt -> Map.<String, Object>of(JKT, jkt));
         }
         if (agent.dpopBoundAccessTokens()) {
-            return Future.failedFuture(DpopProofVerifier.refusal("agent '" + agent.agentId()
+            return Future.failedFuture(TokenEndpointDpop.refusal("agent '" + agent.agentId()
                     + "' must present a DPoP proof"));
         }
         if (agent.tlsClientCertificateBoundAccessTokens()) {
-            if (certificate == null || tls == null) {
+            if (certificate == null || certificates == null) {
                 return Future.failedFuture(OAuthException.invalidRequest("agent '" + agent.agentId()
                         + "' must present its client certificate: its tokens are certificate-bound"));
             }
-            if (!tls.certificates().identifies(certificate, agent)) {
+            if (!certificates.identifies(certificate, agent)) {
                 return Future.failedFuture(OAuthException.invalidRequest(
                         "the client certificate does not name agent '" + agent.agentId() + "'"));
             }
@@ -104,19 +88,22 @@ public final class SenderBinding {
     /**
      * Adds the binding members to RFC 8414 metadata: {@code dpop_signing_alg_values_supported} (RFC 9449
      * section 5.1), and with mutual TLS {@code tls_client_certificate_bound_access_tokens} and
-     * {@code tls_client_auth} among the token endpoint's authentication methods (RFC 8705 section 3.3, 2.1).
+     * {@code tls_client_auth} among the authentication methods of the token, introspection and revocation endpoints,
+     * which share one client-authentication stage (RFC 8705 section 3.3, 2.1).
      */
     public JsonObject advertise(JsonObject metadata) {
         metadata.put("dpop_signing_alg_values_supported", new JsonArray().add("ES256"));
-        if (tls != null) {
+        if (certificates != null) {
             metadata.put("tls_client_certificate_bound_access_tokens", true);
-            JsonArray methods = metadata.getJsonArray("token_endpoint_auth_methods_supported");
-            if (methods == null) {
-                methods = new JsonArray();
-                metadata.put("token_endpoint_auth_methods_supported", methods);
-            }
-            if (!methods.contains("tls_client_auth")) {
-                methods.add("tls_client_auth");
+            for (String endpoint : List.of("token", "introspection", "revocation")) {
+                JsonArray methods = metadata.getJsonArray(endpoint + "_endpoint_auth_methods_supported");
+                if (methods == null) {
+                    methods = new JsonArray();
+                    metadata.put(endpoint + "_endpoint_auth_methods_supported", methods);
+                }
+                if (!methods.contains("tls_client_auth")) {
+                    methods.add("tls_client_auth");
+                }
             }
         }
         return metadata;

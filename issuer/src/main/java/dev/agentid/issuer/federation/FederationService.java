@@ -3,7 +3,6 @@ package dev.agentid.issuer.federation;
 import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JOSEObjectType;
 import com.nimbusds.jose.JWSAlgorithm;
-import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jose.KeySourceException;
 import com.nimbusds.jose.crypto.bc.BouncyCastleProviderSingleton;
 import com.nimbusds.jose.crypto.factories.DefaultJWSVerifierFactory;
@@ -14,20 +13,21 @@ import com.nimbusds.jose.proc.SecurityContext;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import com.nimbusds.jwt.proc.DefaultJWTProcessor;
-import dev.agentid.issuer.OAuthException;
-import dev.agentid.issuer.service.DelegationPolicy;
-import dev.agentid.issuer.service.KeyService;
+import dev.agentid.issuer.domain.OAuthException;
+import dev.agentid.issuer.policy.DelegationPolicy;
+import dev.agentid.issuer.policy.DelegationPolicy.ScopeBound;
+import dev.agentid.issuer.token.KeyService;
+import dev.agentid.issuer.token.LineageWriter;
 import dev.agentid.issuer.service.Presenter;
 import dev.agentid.issuer.service.TokenLiveness;
-import dev.agentid.issuer.service.TokenMinter;
+import dev.agentid.issuer.token.TokenMinter;
 import dev.agentid.issuer.service.TokenService;
 import dev.agentid.issuer.status.StatusLists;
-import dev.agentid.issuer.status.StatusReference;
-import dev.agentid.issuer.store.AgentRecord;
+import dev.agentid.issuer.domain.StatusReference;
+import dev.agentid.issuer.domain.AgentRecord;
 import dev.agentid.issuer.store.AgentRegistry;
-import dev.agentid.issuer.store.AgentStatus;
-import dev.agentid.issuer.store.ReplayCache;
-import dev.agentid.issuer.store.TokenRecord;
+import dev.agentid.issuer.store.ReplayStore;
+import dev.agentid.issuer.domain.TokenRecord;
 import dev.agentid.issuer.store.TokenStore;
 import dev.agentid.verifier.Actor;
 import dev.agentid.verifier.DelegationChain;
@@ -45,9 +45,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Date;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Identity chaining across organisations (draft-ietf-oauth-identity-chaining; profile section "Federation").
@@ -98,17 +96,17 @@ public final class FederationService {
     private final TokenService tokens;
     private final TokenLiveness liveness;
     private final DelegationPolicy policy;
-    private final TokenStore lineage;
+    private final LineageWriter lineage;
     private final StatusLists statusLists;
     private final AgentRegistry agents;
-    private final ReplayCache replay;
+    private final ReplayStore replay;
     private final TrustedPartners partners;
     private final PartnerStatusLists partnerStatus;
     private final SecureRandom random = new SecureRandom();
 
     public FederationService(Vertx vertx, String issuer, Clock clock, Duration clockSkew, KeyService keys,
                              TokenService tokens, TokenLiveness liveness, DelegationPolicy policy, TokenStore lineage,
-                             StatusLists statusLists, AgentRegistry agents, ReplayCache replay,
+                             StatusLists statusLists, AgentRegistry agents, ReplayStore replay,
                              TrustedPartners partners, PartnerStatusLists partnerStatus) {
         this.vertx = vertx;
         this.issuer = issuer;
@@ -118,7 +116,7 @@ public final class FederationService {
         this.tokens = tokens;
         this.liveness = liveness;
         this.policy = policy;
-        this.lineage = lineage;
+        this.lineage = new LineageWriter(issuer, lineage);
         this.statusLists = statusLists;
         this.agents = agents;
         this.replay = replay;
@@ -162,22 +160,11 @@ public final class FederationService {
         }
         return liveness.check(subject).compose(verdict -> {
             TokenService.requireLive(verdict);
-            List<String> scopes = grantScope(subject, requestedScope);
+            List<String> scopes = policy.narrowScope(requestedScope, List.of(new ScopeBound(subject.scopes(),
+                    s -> "scope '" + s + "' exceeds the subject_token's scope")), null);
             return statusLists.allocate().compose(status -> mintGrant(client, subject, verdict.record(), scopes,
                     partner, status));
         });
-    }
-
-    private static List<String> grantScope(VerifiedAgentToken subject, List<String> requested) {
-        if (requested == null || requested.isEmpty()) {
-            return List.copyOf(subject.scopes());
-        }
-        for (String s : requested) {
-            if (!subject.scopes().contains(s)) {
-                throw OAuthException.invalidScope("scope '" + s + "' exceeds the subject_token's scope");
-            }
-        }
-        return List.copyOf(new LinkedHashSet<>(requested));
     }
 
     private Future<Grant> mintGrant(AgentRecord client, VerifiedAgentToken subject, TokenRecord subjectRecord,
@@ -201,28 +188,12 @@ public final class FederationService {
                 .claim(MAX_EXP, subject.expiresAt().getEpochSecond())
                 .claim("status", status.claim())
                 .build();
-        KeyService.Signing signing = keys.signing(now);
-        SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.ES256).type(GRANT_JOSE_TYPE)
-                .keyID(signing.keyId()).build(), claims);
-        try {
-            jwt.sign(signing.signer());
-        } catch (JOSEException e) {
-            throw new IllegalStateException("signing the grant failed", e);
-        }
-        List<String> ancestors = new ArrayList<>(subjectRecord.ancestors());
-        ancestors.add(subjectRecord.jti());
-        List<String> actors = new ArrayList<>();
-        for (Actor actor : subject.chain().actors()) {
-            if (issuer.equals(actor.issuer())) {
-                actors.add(actor.subject());
-            }
-        }
+        String signed = keys.sign(GRANT_JOSE_TYPE, claims, now);
         // the record lives as long as anything the partner mints from the grant may (max_exp), so that its status
         // bit is still set when an ancestor is revoked after the grant itself has expired
-        TokenRecord record = new TokenRecord(jti, subjectRecord.jti(), ancestors, actors, subject.principal(),
-                subject.expiresAt(), now, status.index(), subjectRecord.externalStatus());
         long expiresIn = Math.max(0, exp.getEpochSecond() - now.getEpochSecond());
-        return lineage.recordIssued(record).map(v -> new Grant(jwt.serialize(), scopes, expiresIn));
+        return lineage.record(jti, subjectRecord, subject.chain(), subject.principal(), subject.expiresAt(), now,
+                status.index(), subjectRecord.externalStatus()).map(v -> new Grant(signed, scopes, expiresIn));
     }
 
     // ---- step 2: redeem a partner's grant ----
@@ -239,41 +210,32 @@ public final class FederationService {
                             }
                             return checkPartnerStatus(grant);
                         }))
-                .compose(grant -> localAgents(grant.chain()).compose(local -> {
+                .compose(grant -> liveness.chainAgents(grant.chain()).compose(local -> {
                     AgentRecord client = presenter.agent();
                     String partnerAgent = grant.chain().current().subject();
                     if (!grant.partner().mayActFor(partnerAgent, client.agentId())) {
                         throw invalidGrant("partner agent '" + partnerAgent + "' of " + grant.issuer()
                                 + " may not act for agent '" + client.agentId() + "'");
                     }
-                    for (Map.Entry<String, AgentRecord> e : local.entrySet()) {
-                        if (e.getValue() == null || e.getValue().status() != AgentStatus.ACTIVE) {
-                            throw invalidGrant("agent '" + e.getKey() + "' in the assertion's delegation chain is"
-                                    + " disabled");
-                        }
+                    String disabled = TokenLiveness.disabledAgent(local, null);   // F16
+                    if (disabled != null) {
+                        throw invalidGrant("agent '" + disabled + "' in the assertion's delegation chain is disabled");
                     }
                     Actor clientActor = new Actor(client.agentId(), issuer, presenter.attestation());
-                    if (grant.chain().contains(clientActor)) {
-                        throw invalidGrant("agent '" + client.agentId() + "' is already in the delegation chain");
-                    }
+                    policy.requireNotInChain(grant.chain(), clientActor, FederationService::invalidGrant);   // F17
                     List<AgentRecord> newChainAgents = new ArrayList<>(local.values());
                     newChainAgents.add(client);
-                    int depth = grant.chain().depth() + 1;
-                    int limit = policy.depthLimit(newChainAgents);
-                    if (depth > limit) {
-                        throw invalidGrant("delegation depth " + depth + " exceeds the limit of " + limit);
-                    }
+                    policy.requireDepth(grant.chain().depth() + 1, newChainAgents,
+                            FederationService::invalidGrant);   // F18
                     List<String> scopes = redeemScope(grant, client, requestedScope);
                     String audience = policy.audience(client, requestedAudience);
                     Instant now = clock.instant();
-                    Instant exp = policy.expiry(now, client, grant.maxExpiresAt());
-                    if (!exp.isAfter(now)) {
-                        throw invalidGrant("assertion has expired");
-                    }
+                    Instant exp = policy.remainingExpiry(now, client, grant.maxExpiresAt(),
+                            invalidGrant("assertion has expired"));   // F10
                     TokenMinter.Draft draft = new TokenMinter.Draft(grant.subject(), audience, scopes,
                             grant.chain().extendedBy(clientActor), now, exp, presenter.confirmation());
                     partnerStatus.follow(grant.status(), exp);
-                    return tokens.mintFederated(draft, List.of(grant.status().encode()));
+                    return tokens.mintRoot(draft, List.of(grant.status().encode()));
                 }));
     }
 
@@ -289,59 +251,33 @@ public final class FederationService {
         }
     }
 
-    /** Records of our own agents in a partner's chain (A → B → A), in chain order; absent agents map to null. */
-    private Future<Map<String, AgentRecord>> localAgents(DelegationChain chain) {
-        List<String> ids = new ArrayList<>();
-        for (Actor actor : chain.actors()) {
-            if (issuer.equals(actor.issuer())) {
-                ids.add(actor.subject());
-            }
-        }
-        List<Future<AgentRecord>> lookups = new ArrayList<>();
-        ids.forEach(id -> lookups.add(agents.find(id)));
-        return Future.all(lookups).map(done -> {
-            Map<String, AgentRecord> byId = new java.util.LinkedHashMap<>();
-            for (int i = 0; i < ids.size(); i++) {
-                byId.put(ids.get(i), lookups.get(i).result());
-            }
-            return byId;
-        });
-    }
-
     /** F19–F22: requested ⊆ grant ∩ partner ∩ registered; the default is that intersection, in grant order. */
-    private static List<String> redeemScope(VerifiedGrant grant, AgentRecord client, List<String> requested) {
-        List<String> partnerScopes = grant.partner().scopes();
-        if (requested == null || requested.isEmpty()) {
-            List<String> granted = new ArrayList<>();
-            for (String s : grant.scopes()) {
-                if (partnerScopes.contains(s) && client.scopes().contains(s)) {
-                    granted.add(s);
-                }
-            }
-            if (granted.isEmpty()) {
-                throw OAuthException.invalidScope("no scope remains: the assertion's scope, the partner's scopes and"
-                        + " agent '" + client.agentId() + "''s scopes do not intersect");
-            }
-            return granted;
-        }
-        for (String s : requested) {
-            if (!grant.scopes().contains(s)) {
-                throw OAuthException.invalidScope("scope '" + s + "' exceeds the assertion's scope");
-            }
-            if (!partnerScopes.contains(s)) {
-                throw OAuthException.invalidScope("scope '" + s + "' is not permitted for partner "
-                        + grant.issuer());
-            }
-            if (!client.scopes().contains(s)) {
-                throw OAuthException.invalidScope("scope '" + s + "' is not registered for agent '"
-                        + client.agentId() + "'");
-            }
-        }
-        return List.copyOf(new LinkedHashSet<>(requested));
+    private List<String> redeemScope(VerifiedGrant grant, AgentRecord client, List<String> requested) {
+        return policy.narrowScope(requested, List.of(
+                new ScopeBound(grant.scopes(), s -> "scope '" + s + "' exceeds the assertion's scope"),
+                new ScopeBound(grant.partner().scopes(),
+                        s -> "scope '" + s + "' is not permitted for partner " + grant.issuer()),
+                ScopeBound.registered(client)),
+                "no scope remains: the assertion's scope, the partner's scopes and agent '" + client.agentId()
+                        + "''s scopes do not intersect");
     }
 
     /** Everything that needs no state, in the order of the refusal table (F04–F11). Blocking: a worker thread. */
     private VerifiedGrant verify(String assertion) {
+        SignedJWT jwt = parseGrant(assertion);                                       // F04, F05
+        String iss = unverifiedIssuer(jwt);
+        Partner partner = partners.partner(iss);
+        JWTClaimsSet claims = verifySignature(jwt, keySource(iss, partner), iss);    // F06–F08
+        if (claims.getAudience().size() != 1 || !issuer.equals(claims.getAudience().get(0))) {
+            throw invalidGrant("assertion audience is not this issuer");             // F09
+        }
+        if (partner == null) {   // our own grant with our own audience: never minted, so never accepted
+            throw invalidGrant("assertion issuer '" + iss + "' is not a trusted partner");
+        }
+        return grantClaims(claims, iss, partner);                                    // F10, F11
+    }
+
+    private static SignedJWT parseGrant(String assertion) {
         SignedJWT jwt;
         try {
             jwt = SignedJWT.parse(assertion);
@@ -352,6 +288,10 @@ public final class FederationService {
         if (typ == null || !GRANT_TYPE.equalsIgnoreCase(typ.getType())) {
             throw invalidGrant("assertion is not a " + GRANT_TYPE + " authorization grant");
         }
+        return jwt;
+    }
+
+    private static String unverifiedIssuer(SignedJWT jwt) {
         JWTClaimsSet unverified;
         try {
             unverified = jwt.getJWTClaimsSet();
@@ -362,25 +302,26 @@ public final class FederationService {
         if (iss == null || iss.isEmpty()) {
             throw invalidGrant("assertion has invalid claims");
         }
-        Partner partner = partners.partner(iss);
-        JWKSource<SecurityContext> source;
+        return iss;
+    }
+
+    /** The keys that must have signed a grant of {@code iss}: a partner's, or ours for our own grant presented back. */
+    private JWKSource<SecurityContext> keySource(String iss, Partner partner) {
         if (issuer.equals(iss)) {
-            source = new ImmutableJWKSet<>(keys.publishedKeys());   // our own grant, presented back to us
-        } else if (partner == null) {
-            throw invalidGrant("assertion issuer '" + iss + "' is not a trusted partner");
-        } else {
-            source = partners.keys(iss);
-            if (source == null) {
-                throw unavailable(iss);
-            }
+            return new ImmutableJWKSet<>(keys.publishedKeys());
         }
-        JWTClaimsSet claims = verifySignature(jwt, source, iss);
-        if (claims.getAudience().size() != 1 || !issuer.equals(claims.getAudience().get(0))) {
-            throw invalidGrant("assertion audience is not this issuer");
-        }
-        if (partner == null) {   // our own grant with our own audience: never minted, so never accepted
+        if (partner == null) {
             throw invalidGrant("assertion issuer '" + iss + "' is not a trusted partner");
         }
+        JWKSource<SecurityContext> source = partners.keys(iss);
+        if (source == null) {
+            throw unavailable(iss);
+        }
+        return source;
+    }
+
+    /** The claims of a grant whose signature verified: times, then the grant's members. */
+    private VerifiedGrant grantClaims(JWTClaimsSet claims, String iss, Partner partner) {
         Instant now = clock.instant();
         Date exp = claims.getExpirationTime();
         Date iat = claims.getIssueTime();

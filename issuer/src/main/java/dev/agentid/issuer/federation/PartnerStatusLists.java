@@ -1,21 +1,24 @@
 package dev.agentid.issuer.federation;
 
+import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JOSEObjectType;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.crypto.bc.BouncyCastleProviderSingleton;
 import com.nimbusds.jose.crypto.factories.DefaultJWSVerifierFactory;
 import com.nimbusds.jose.jwk.source.JWKSource;
+import com.nimbusds.jose.proc.BadJOSEException;
 import com.nimbusds.jose.proc.DefaultJOSEObjectTypeVerifier;
 import com.nimbusds.jose.proc.SecurityContext;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.proc.DefaultJWTProcessor;
 import dev.agentid.issuer.service.TokenLiveness;
-import dev.agentid.issuer.store.TokenRecord;
+import dev.agentid.issuer.domain.TokenRecord;
+import dev.agentid.issuer.store.SharedMap;
 import dev.agentid.verifier.JcaKeySelector;
 import dev.agentid.verifier.status.StatusList;
 import io.vertx.core.Vertx;
-import org.infinispan.Cache;
-import org.infinispan.context.Flag;
+import java.text.ParseException;
+import java.util.Arrays;
 
 import java.io.IOException;
 import java.net.URI;
@@ -164,11 +167,11 @@ public final class PartnerStatusLists implements TokenLiveness.ExternalAncestors
     // ---- the background job ----
 
     /** Follows the partner references of the lineage records on this node, then refreshes now and every period. */
-    public void start(Vertx vertx, Cache<String, TokenRecord> tokens) {
+    public void start(Vertx vertx, SharedMap<String, TokenRecord> tokens) {
         this.vertx = vertx;
         vertx.executeBlocking(() -> {
             Instant now = clock.instant();
-            for (TokenRecord record : tokens.getAdvancedCache().withFlags(Flag.CACHE_MODE_LOCAL).values()) {
+            for (TokenRecord record : tokens.localValues()) {
                 for (String encoded : record.externalStatus()) {
                     try {
                         ExternalStatus ref = ExternalStatus.decode(encoded);
@@ -245,8 +248,8 @@ public final class PartnerStatusLists implements TokenLiveness.ExternalAncestors
         JWTClaimsSet claims;
         try {
             claims = processor.process(body, null);
-        } catch (java.text.ParseException | com.nimbusds.jose.proc.BadJOSEException
-                 | com.nimbusds.jose.JOSEException e) {
+        } catch (ParseException | BadJOSEException
+                 | JOSEException e) {
             throw new IOException("does not verify with the partner's keys: " + e.getMessage());
         }
         if (!issuer.equals(claims.getIssuer()) || !uri.equals(claims.getSubject())) {
@@ -289,8 +292,8 @@ public final class PartnerStatusLists implements TokenLiveness.ExternalAncestors
 
     private static boolean newlyMarked(Cached previous, Cached next) {
         if (previous == null) {
-            return !java.util.Arrays.equals(next.list().toBytes(), new byte[next.list().toBytes().length]);
+            return !Arrays.equals(next.list().toBytes(), new byte[next.list().toBytes().length]);
         }
-        return !java.util.Arrays.equals(previous.list().toBytes(), next.list().toBytes());
+        return !Arrays.equals(previous.list().toBytes(), next.list().toBytes());
     }
 }

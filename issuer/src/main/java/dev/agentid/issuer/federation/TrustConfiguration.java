@@ -6,6 +6,7 @@ import io.vertx.core.json.JsonObject;
 
 import java.net.InetAddress;
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -155,7 +156,7 @@ public record TrustConfiguration(List<Partner> partners, List<JsonObject> identi
         URI uri;
         try {
             uri = new URI(value);
-        } catch (java.net.URISyntaxException e) {
+        } catch (URISyntaxException e) {
             throw new IllegalArgumentException(what + " is not a URL: " + value);
         }
         String scheme = uri.getScheme();

@@ -1,5 +1,6 @@
 package dev.agentid.issuer.federation;
 
+import com.nimbusds.jose.KeySourceException;
 import com.nimbusds.jose.jwk.JWKMatcher;
 import com.nimbusds.jose.jwk.JWKSelector;
 import com.nimbusds.jose.jwk.source.JWKSource;
@@ -237,7 +238,7 @@ public final class TrustedPartners {
                 .build();
         try {
             keys.get(new JWKSelector(new JWKMatcher.Builder().build()), null);   // warm the cache, off the event loop
-        } catch (com.nimbusds.jose.KeySourceException e) {
+        } catch (KeySourceException e) {
             close(keys);
             throw new IOException("the keys of partner " + partner.issuer() + " cannot be fetched: " + e.getMessage());
         }

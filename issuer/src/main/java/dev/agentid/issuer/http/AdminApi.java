@@ -4,24 +4,27 @@ import com.nimbusds.jose.jwk.Curve;
 import com.nimbusds.jose.jwk.ECKey;
 import com.nimbusds.jose.jwk.JWK;
 import com.nimbusds.jose.jwk.JWKSet;
-import dev.agentid.issuer.OAuthException;
-import dev.agentid.issuer.attestation.AttestationRequirement;
+import dev.agentid.issuer.domain.OAuthException;
+import dev.agentid.issuer.client.AdminToken;
+import dev.agentid.issuer.domain.AttestationRequirement;
 import dev.agentid.issuer.binding.ClientCertificates;
-import dev.agentid.issuer.service.KeyService;
+import dev.agentid.issuer.token.KeyService;
 import dev.agentid.issuer.status.StatusLists;
-import dev.agentid.issuer.store.AgentRecord;
+import dev.agentid.issuer.domain.AgentRecord;
 import dev.agentid.issuer.store.AgentRegistry;
-import dev.agentid.issuer.store.AgentStatus;
+import dev.agentid.issuer.domain.AgentStatus;
 import dev.agentid.issuer.store.TokenStore;
 import dev.agentid.verifier.Attestation;
 import dev.agentid.verifier.JwksPolicy;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 
+import java.text.ParseException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -62,7 +65,7 @@ final class AdminApi {
     private static final int MAX_LIST = 100;
 
     private final Vertx vertx;
-    private final Caller.AdminToken adminToken;
+    private final AdminToken adminToken;
     private final AgentRegistry agents;
     private final TokenStore tokens;
     private final KeyService keys;
@@ -71,7 +74,7 @@ final class AdminApi {
     private final Duration maxTokenLifetime;
     private final StatusLists statusLists;
 
-    AdminApi(Vertx vertx, Caller.AdminToken adminToken, AgentRegistry agents, TokenStore tokens, KeyService keys,
+    AdminApi(Vertx vertx, AdminToken adminToken, AgentRegistry agents, TokenStore tokens, KeyService keys,
              Clock clock, int globalMaxDepth, Duration maxTokenLifetime, StatusLists statusLists) {
         this.vertx = vertx;
         this.adminToken = adminToken;
@@ -195,7 +198,7 @@ final class AdminApi {
             throw OAuthException.invalidRequest("Content-Type must be application/json");
         }
         try {
-            Object parsed = io.vertx.core.json.Json.decodeValue(ctx.body().buffer());
+            Object parsed = Json.decodeValue(ctx.body().buffer());
             if (!(parsed instanceof JsonObject)) {
                 throw OAuthException.invalidRequest("the body must be a JSON object");
             }
@@ -331,7 +334,7 @@ final class AdminApi {
         JWKSet set;
         try {
             set = JWKSet.parse(((JsonObject) raw).encode());
-        } catch (java.text.ParseException e) {
+        } catch (ParseException e) {
             throw bad("jwks", "jwks is not a valid JWK set");
         }
         if (set.getKeys().isEmpty() || set.getKeys().size() > 10) {

@@ -3,7 +3,7 @@ package dev.agentid.issuer.http;
 import com.nimbusds.oauth2.sdk.ParseException;
 import com.nimbusds.oauth2.sdk.http.HTTPRequest;
 import com.nimbusds.oauth2.sdk.util.URLUtils;
-import dev.agentid.issuer.OAuthException;
+import dev.agentid.issuer.domain.OAuthException;
 import io.vertx.ext.web.RoutingContext;
 
 import java.net.URI;

@@ -1,6 +1,6 @@
 package dev.agentid.issuer.http;
 
-import dev.agentid.issuer.Build;
+import dev.agentid.issuer.metrics.Build;
 import dev.agentid.issuer.store.StateStore;
 import dev.agentid.issuer.store.StoreUnavailableException;
 import io.vertx.core.json.JsonArray;

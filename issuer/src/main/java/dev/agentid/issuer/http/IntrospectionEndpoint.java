@@ -10,7 +10,9 @@ import com.nimbusds.oauth2.sdk.id.Issuer;
 import com.nimbusds.oauth2.sdk.id.JWTID;
 import com.nimbusds.oauth2.sdk.id.Subject;
 import com.nimbusds.oauth2.sdk.token.AccessTokenType;
-import dev.agentid.issuer.service.ClientAuthenticator;
+import dev.agentid.issuer.binding.SenderBinding;
+import dev.agentid.issuer.client.ClientAuthenticator;
+import dev.agentid.issuer.client.ClientAuthenticator.Endpoint;
 import dev.agentid.issuer.service.TokenLiveness;
 import dev.agentid.issuer.service.TokenService;
 import dev.agentid.verifier.DelegationChain;
@@ -21,6 +23,7 @@ import io.vertx.ext.web.RoutingContext;
 
 import java.net.URI;
 import java.util.Date;
+import java.util.Map;
 
 /** RFC 7662 introspection: active tokens return their claims (with the nested act); all else {"active":false}. */
 final class IntrospectionEndpoint {
@@ -29,15 +32,12 @@ final class IntrospectionEndpoint {
 
     private final URI endpoint;
     private final ClientAuthenticator clients;
-    private final Caller.AdminToken adminToken;
     private final TokenService tokens;
     private final TokenLiveness liveness;
 
-    IntrospectionEndpoint(URI endpoint, ClientAuthenticator clients, Caller.AdminToken adminToken,
-                          TokenService tokens, TokenLiveness liveness) {
+    IntrospectionEndpoint(URI endpoint, ClientAuthenticator clients, TokenService tokens, TokenLiveness liveness) {
         this.endpoint = endpoint;
         this.clients = clients;
-        this.adminToken = adminToken;
         this.tokens = tokens;
         this.liveness = liveness;
     }
@@ -47,8 +47,8 @@ final class IntrospectionEndpoint {
             Forms.requirePost(ctx, "introspection endpoint");
             Forms.requireForm(ctx, Forms.TOKEN_PARAMETERS);
             TokenIntrospectionRequest request = parse(ctx);
-            Caller.authenticate(request.getClientAuthentication(), ctx.request().getHeader("Authorization"), adminToken,
-                            clients)
+            clients.authenticate(ClientAuthenticationStep.presented(ctx, request.getClientAuthentication()),
+                            Endpoint.INTROSPECTION)
                     .compose(caller -> introspect(request.getToken().getValue()))
                     .onSuccess(body -> Responses.json(ctx, 200, body))
                     .onFailure(t -> Responses.failure(ctx, t));
@@ -59,7 +59,7 @@ final class IntrospectionEndpoint {
 
     private TokenIntrospectionRequest parse(RoutingContext ctx) {
         try {
-            return TokenIntrospectionRequest.parse(Forms.toNimbus(ctx, endpoint));
+            return TokenIntrospectionRequest.parse(ClientAuthenticationStep.toNimbus(ctx, endpoint));
         } catch (ParseException e) {
             throw Forms.fromParse(e);
         }
@@ -91,11 +91,11 @@ final class IntrospectionEndpoint {
         JsonObject json = new JsonObject(response.toJSONObject());
         // RFC 9449 section 6.2 / RFC 8705 section 3.2: the binding, for resource servers that introspect
         Object cnf = t.claims().getClaim("cnf");
-        if (cnf instanceof java.util.Map) {
+        if (cnf instanceof Map) {
             @SuppressWarnings("unchecked")
-            JsonObject confirmation = new JsonObject((java.util.Map<String, Object>) cnf);
+            JsonObject confirmation = new JsonObject((Map<String, Object>) cnf);
             json.put("cnf", confirmation);
-            if (confirmation.containsKey(dev.agentid.issuer.binding.SenderBinding.JKT)) {
+            if (confirmation.containsKey(SenderBinding.JKT)) {
                 json.put("token_type", "DPoP");
             }
         }

@@ -1,6 +1,6 @@
 package dev.agentid.issuer.http;
 
-import dev.agentid.issuer.OAuthException;
+import dev.agentid.issuer.domain.OAuthException;
 import dev.agentid.issuer.metrics.Metrics;
 import dev.agentid.issuer.store.StoreUnavailableException;
 import io.vertx.core.http.HttpServerResponse;

@@ -2,8 +2,11 @@ package dev.agentid.issuer.http;
 
 import com.nimbusds.oauth2.sdk.ParseException;
 import com.nimbusds.oauth2.sdk.TokenRevocationRequest;
-import dev.agentid.issuer.OAuthException;
-import dev.agentid.issuer.service.ClientAuthenticator;
+import dev.agentid.issuer.domain.OAuthException;
+import dev.agentid.issuer.binding.ClientCertificates;
+import dev.agentid.issuer.client.AuthenticatedClient;
+import dev.agentid.issuer.client.ClientAuthenticator;
+import dev.agentid.issuer.client.ClientAuthenticator.Endpoint;
 import dev.agentid.issuer.service.TokenService;
 import dev.agentid.issuer.status.StatusLists;
 import dev.agentid.issuer.store.TokenStore;
@@ -24,17 +27,15 @@ final class RevocationEndpoint {
 
     private final URI endpoint;
     private final ClientAuthenticator clients;
-    private final Caller.AdminToken adminToken;
     private final TokenService tokens;
     private final TokenStore store;
     private final String issuer;
     private final StatusLists statusLists;
 
-    RevocationEndpoint(URI endpoint, ClientAuthenticator clients, Caller.AdminToken adminToken, TokenService tokens,
-                       TokenStore store, String issuer, StatusLists statusLists) {
+    RevocationEndpoint(URI endpoint, ClientAuthenticator clients, TokenService tokens, TokenStore store,
+                       String issuer, StatusLists statusLists) {
         this.endpoint = endpoint;
         this.clients = clients;
-        this.adminToken = adminToken;
         this.tokens = tokens;
         this.store = store;
         this.issuer = issuer;
@@ -50,10 +51,11 @@ final class RevocationEndpoint {
                 throw new OAuthException("unsupported_token_type", 400, "only access tokens can be revoked", null);
             }
             String authorization = ctx.request().getHeader("Authorization");
-            if (authorization == null && Forms.single(params, "client_assertion") == null) {
+            if (authorization == null && Forms.single(params, "client_assertion") == null
+                    && ClientCertificates.peer(ctx.request()) == null) {
                 throw OAuthException.invalidClient("client authentication failed");
             }
-            Future<Caller> caller;
+            Future<AuthenticatedClient> caller;
             String token;
             if (authorization != null && Forms.single(params, "client_assertion") == null) {
                 // the admin bearer: the SDK's parser wants client authentication, so read the form here
@@ -61,11 +63,12 @@ final class RevocationEndpoint {
                 if (token == null) {
                     throw OAuthException.invalidRequest("missing token");
                 }
-                caller = Caller.authenticate(null, authorization, adminToken, clients);
+                caller = clients.authenticate(ClientAuthenticationStep.presented(ctx, null), Endpoint.REVOCATION);
             } else {
                 TokenRevocationRequest request = parse(ctx);
                 token = request.getToken().getValue();
-                caller = Caller.authenticate(request.getClientAuthentication(), null, adminToken, clients);
+                caller = clients.authenticate(ClientAuthenticationStep.presented(ctx,
+                        request.getClientAuthentication()), Endpoint.REVOCATION);
             }
             caller.compose(c -> revoke(c, token))
                     .onSuccess(v -> ctx.response().setStatusCode(200).putHeader("Cache-Control", "no-store").end())
@@ -77,13 +80,13 @@ final class RevocationEndpoint {
 
     private TokenRevocationRequest parse(RoutingContext ctx) {
         try {
-            return TokenRevocationRequest.parse(Forms.toNimbus(ctx, endpoint));
+            return TokenRevocationRequest.parse(ClientAuthenticationStep.toNimbus(ctx, endpoint));
         } catch (ParseException e) {
             throw Forms.fromParse(e);
         }
     }
 
-    private Future<Void> revoke(Caller caller, String token) {
+    private Future<Void> revoke(AuthenticatedClient caller, String token) {
         VerifiedAgentToken verified;
         try {
             verified = tokens.verifySubjectToken(token);

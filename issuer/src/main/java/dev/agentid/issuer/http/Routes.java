@@ -8,15 +8,25 @@ import com.nimbusds.oauth2.sdk.id.Issuer;
 import dev.agentid.issuer.attestation.ClientAttestationVerifier;
 import dev.agentid.issuer.attestation.TrustedAttesters;
 import dev.agentid.issuer.binding.SenderBinding;
+import dev.agentid.issuer.client.AdminToken;
+import dev.agentid.issuer.client.ClientAuthenticator;
+import dev.agentid.issuer.federation.FederationService;
+import dev.agentid.issuer.federation.idp.HumanExchange;
+import dev.agentid.issuer.grant.AgentTokenExchange;
+import dev.agentid.issuer.grant.ClientCredentialsGrant;
+import dev.agentid.issuer.grant.Grants;
+import dev.agentid.issuer.grant.HumanPrincipalExchange;
+import dev.agentid.issuer.grant.JwtBearerRedemption;
+import dev.agentid.issuer.grant.PartnerChainGrant;
 import dev.agentid.issuer.metrics.Metrics;
-import dev.agentid.issuer.service.ClientAuthenticator;
-import dev.agentid.issuer.service.KeyService;
+import dev.agentid.issuer.token.KeyService;
 import dev.agentid.issuer.service.TokenLiveness;
 import dev.agentid.issuer.service.TokenService;
 import dev.agentid.issuer.status.StatusListEndpoint;
 import dev.agentid.issuer.status.StatusLists;
 import dev.agentid.issuer.store.StateStore;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -44,27 +54,33 @@ public final class Routes {
     }
 
     /** Everything a router needs. */
-    public record Wiring(Vertx vertx, Clock clock, String issuer, String adminToken, StateStore state, KeyService keys,
-                         TokenService tokens, TokenLiveness liveness, ClientAuthenticator clients,
+    public record Wiring(Vertx vertx, Clock clock, String issuer, AdminToken adminToken, StateStore state,
+                         KeyService keys, TokenService tokens, TokenLiveness liveness, ClientAuthenticator clients,
                          int globalMaxDepth, Duration maxTokenLifetime, StatusLists statusLists,
-                         SenderBinding binding, ClientAttestationVerifier attestations,
-                         dev.agentid.issuer.federation.FederationService federation, Metrics metrics) {
+                         SenderBinding binding, FederationService federation, HumanExchange humans,
+                         Metrics metrics) {
     }
 
     public static Router router(Wiring w) {
         URI tokenUri = URI.create(w.issuer() + TOKEN_PATH);
-        Caller.AdminToken admin = new Caller.AdminToken(w.adminToken());
-        TokenEndpoint token = new TokenEndpoint(tokenUri, w.clients(), w.tokens(), w.binding(), w.attestations(),
-                w.federation());
+        AdminToken admin = w.adminToken();
+        // the grants of the token endpoint; several token-exchange handlers: the first that accepts the request
+        Grants grants = new Grants(List.of(
+                new ClientCredentialsGrant(w.tokens()),
+                new PartnerChainGrant(w.federation()),
+                new HumanPrincipalExchange(w.humans()),
+                new AgentTokenExchange(w.tokens()),
+                new JwtBearerRedemption(w.federation())));
+        TokenEndpoint token = new TokenEndpoint(tokenUri, w.clients(), w.binding(), grants);
         IntrospectionEndpoint introspection = new IntrospectionEndpoint(URI.create(w.issuer() + INTROSPECTION_PATH),
-                w.clients(), admin, w.tokens(), w.liveness());
+                w.clients(), w.tokens(), w.liveness());
         RevocationEndpoint revocation = new RevocationEndpoint(URI.create(w.issuer() + REVOCATION_PATH), w.clients(),
-                admin, w.tokens(), w.state().tokens(), w.issuer(), w.statusLists());
+                w.tokens(), w.state().tokens(), w.issuer(), w.statusLists());
         AdminApi adminApi = new AdminApi(w.vertx(), admin, w.state().agents(), w.state().tokens(), w.keys(), w.clock(),
                 w.globalMaxDepth(), w.maxTokenLifetime(), w.statusLists());
         StatusListEndpoint statusLists = new StatusListEndpoint(w.statusLists());
         // encoded once; kept as a String, which the event loops can share (a Buffer has reader state)
-        String metadata = w.binding().advertise(metadata(w.issuer(), w.federation().enabled())).encode();
+        String metadata = w.binding().advertise(metadata(w.issuer(), grants.types())).encode();
 
         Router router = Router.router(w.vertx());
         BodyHandler body = BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES);
@@ -120,20 +136,14 @@ public final class Routes {
                 .put("error_description", "no such endpoint"));
     }
 
-    /** RFC 8414 metadata, built once: it advertises only what this server completes. */
-    static JsonObject metadata(String issuer) {
-        return metadata(issuer, false);
-    }
-
-    /** With {@code federation}: the jwt-bearer grant of identity chaining is offered (a trust file is configured). */
-    static JsonObject metadata(String issuer, boolean federation) {
+    /** RFC 8414 metadata, built once: it advertises only what this server completes (the grants offered). */
+    static JsonObject metadata(String issuer, List<GrantType> grantTypes) {
         AuthorizationServerMetadata md = new AuthorizationServerMetadata(new Issuer(issuer));
         md.setTokenEndpointURI(URI.create(issuer + TOKEN_PATH));
         md.setJWKSetURI(URI.create(issuer + JWKS_PATH));
         md.setIntrospectionEndpointURI(URI.create(issuer + INTROSPECTION_PATH));
         md.setRevocationEndpointURI(URI.create(issuer + REVOCATION_PATH));
-        md.setGrantTypes(federation ? List.of(GrantType.CLIENT_CREDENTIALS, GrantType.TOKEN_EXCHANGE,
-                GrantType.JWT_BEARER) : List.of(GrantType.CLIENT_CREDENTIALS, GrantType.TOKEN_EXCHANGE));
+        md.setGrantTypes(grantTypes);
         md.setTokenEndpointAuthMethods(List.of(ClientAuthenticationMethod.PRIVATE_KEY_JWT));
         md.setTokenEndpointJWSAlgs(List.of(JWSAlgorithm.ES256));
         md.setIntrospectionEndpointAuthMethods(List.of(ClientAuthenticationMethod.PRIVATE_KEY_JWT));
@@ -141,16 +151,16 @@ public final class Routes {
         md.setRevocationEndpointAuthMethods(List.of(ClientAuthenticationMethod.PRIVATE_KEY_JWT));
         md.setRevocationEndpointJWSAlgs(List.of(JWSAlgorithm.ES256));
         JsonObject json = new JsonObject(md.toJSONObject());
-        json.put("response_types_supported", new io.vertx.core.json.JsonArray());
-        json.put("access_token_signing_alg_values_supported", new io.vertx.core.json.JsonArray().add("ES256"));
+        json.put("response_types_supported", new JsonArray());
+        json.put("access_token_signing_alg_values_supported", new JsonArray().add("ES256"));
         // draft-ietf-oauth-attestation-based-client-auth sections 7.6 and 8: a client attestation is an additional
         // signal next to private_key_jwt (never client authentication on its own, so attest_jwt_client_auth is not
         // listed); "none": only agents whose registration requires it must present one
-        io.vertx.core.json.JsonArray attestationAlgs = new io.vertx.core.json.JsonArray();
+        JsonArray attestationAlgs = new JsonArray();
         TrustedAttesters.ALGORITHMS.forEach(alg -> attestationAlgs.add(alg.getName()));
         json.put("client_attestation_signing_alg_values_supported", attestationAlgs);
         json.put("client_attestation_pop_signing_alg_values_supported", attestationAlgs.copy());
-        json.put("client_attestation_pop_methods_supported", new io.vertx.core.json.JsonArray()
+        json.put("client_attestation_pop_methods_supported", new JsonArray()
                 .add(ClientAttestationVerifier.POP_METHOD).add("none"));
         // draft-ietf-oauth-status-list, "Status List Aggregation": the URIs of every list being served
         json.put("status_list_aggregation_endpoint", issuer + StatusLists.PATH);

@@ -1,6 +1,6 @@
 package dev.agentid.issuer.service;
 
-import dev.agentid.issuer.store.AgentRecord;
+import dev.agentid.issuer.domain.AgentRecord;
 import dev.agentid.verifier.Attestation;
 
 import java.util.Map;
@@ -20,20 +20,5 @@ public record Presenter(AgentRecord agent, Map<String, Object> confirmation, Att
 
     public Presenter {
         confirmation = Map.copyOf(confirmation);
-    }
-
-    /** A presenter without an attestation. */
-    public Presenter(AgentRecord agent, Map<String, Object> confirmation) {
-        this(agent, confirmation, null);
-    }
-
-    /** The same presenter with the summary of its verified client attestation (null: none). */
-    public Presenter withAttestation(Attestation summary) {
-        return new Presenter(agent, confirmation, summary);
-    }
-
-    /** A presenter whose token will be a plain bearer token. */
-    public static Presenter bearer(AgentRecord agent) {
-        return new Presenter(agent, Map.of());
     }
 }

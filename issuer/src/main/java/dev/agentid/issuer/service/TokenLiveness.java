@@ -1,11 +1,11 @@
 package dev.agentid.issuer.service;
 
-import dev.agentid.issuer.store.AgentRecord;
+import dev.agentid.issuer.domain.AgentRecord;
 import dev.agentid.issuer.store.AgentRegistry;
-import dev.agentid.issuer.store.AgentStatus;
-import dev.agentid.issuer.store.TokenRecord;
+import dev.agentid.issuer.domain.TokenRecord;
 import dev.agentid.issuer.store.TokenStore;
 import dev.agentid.verifier.Actor;
+import dev.agentid.verifier.DelegationChain;
 import dev.agentid.verifier.VerifiedAgentToken;
 import io.vertx.core.Future;
 
@@ -14,7 +14,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * Is a verified token of ours still alive? Costs a number of lookups proportional to the chain depth
@@ -31,8 +30,6 @@ public final class TokenLiveness {
      * {@link State#ACTIVE}, {@link State#ANCESTOR_REVOKED} or {@link State#PARTNER_STATUS_UNKNOWN} (fail closed).
      */
     public interface ExternalAncestors {
-        ExternalAncestors NONE = (references, issuedAt, expiresAt) -> State.ACTIVE;
-
         State check(List<String> references, Instant issuedAt, Instant expiresAt);
     }
 
@@ -48,10 +45,6 @@ public final class TokenLiveness {
     private final String issuer;
     private final ExternalAncestors external;
 
-    public TokenLiveness(TokenStore tokens, AgentRegistry agents, String issuer) {
-        this(tokens, agents, issuer, ExternalAncestors.NONE);
-    }
-
     public TokenLiveness(TokenStore tokens, AgentRegistry agents, String issuer, ExternalAncestors external) {
         this.tokens = tokens;
         this.agents = agents;
@@ -61,8 +54,13 @@ public final class TokenLiveness {
 
     /** Records of this issuer's agents in the token's chain, current first; absent agents map to null. */
     public Future<Map<String, AgentRecord>> chainAgents(VerifiedAgentToken token) {
-        List<String> ids = new ArrayList<>(token.chain().depth());
-        for (Actor actor : token.chain().actors()) {
+        return chainAgents(token.chain());
+    }
+
+    /** Records of this issuer's agents in a chain (a partner's too: A → B → A), in chain order; absent: null. */
+    public Future<Map<String, AgentRecord>> chainAgents(DelegationChain chain) {
+        List<String> ids = new ArrayList<>(chain.depth());
+        for (Actor actor : chain.actors()) {
             if (issuer.equals(actor.issuer())) {
                 ids.add(actor.subject());
             }
@@ -115,17 +113,12 @@ public final class TokenLiveness {
     }
 
     /**
-     * The first agent of the chain that is killed, unknown, or was killed after this token was issued
-     * (a restore lifts the kill for new tokens only).
+     * The first agent of the chain that is unknown or disabled for a token issued at {@code tokenIssuedAt}
+     * ({@link AgentRecord#disabledFor}; null: a token about to be issued), or null.
      */
-    static String disabledAgent(Map<String, AgentRecord> chainAgents, Instant tokenIssuedAt) {
+    public static String disabledAgent(Map<String, AgentRecord> chainAgents, Instant tokenIssuedAt) {
         for (Map.Entry<String, AgentRecord> e : chainAgents.entrySet()) {
-            AgentRecord agent = e.getValue();
-            if (agent == null || agent.status() != AgentStatus.ACTIVE) {
-                return e.getKey();
-            }
-            Instant killedAt = agent.lastKilledAt();
-            if (killedAt != null && !tokenIssuedAt.isAfter(killedAt)) {
+            if (e.getValue() == null || e.getValue().disabledFor(tokenIssuedAt)) {
                 return e.getKey();
             }
         }

@@ -1,12 +1,14 @@
 package dev.agentid.issuer.service;
 
-import dev.agentid.issuer.OAuthException;
-import dev.agentid.issuer.federation.idp.HumanPrincipals;
-import dev.agentid.issuer.federation.idp.HumanToken;
+import dev.agentid.issuer.token.KeyService;
+import dev.agentid.issuer.token.LineageWriter;
+import dev.agentid.issuer.token.TokenMinter;
+
+import dev.agentid.issuer.domain.OAuthException;
+import dev.agentid.issuer.policy.DelegationPolicy;
 import dev.agentid.issuer.status.StatusLists;
-import dev.agentid.issuer.status.StatusReference;
-import dev.agentid.issuer.store.AgentRecord;
-import dev.agentid.issuer.store.TokenRecord;
+import dev.agentid.issuer.domain.AgentRecord;
+import dev.agentid.issuer.domain.TokenRecord;
 import dev.agentid.issuer.store.TokenStore;
 import dev.agentid.verifier.Actor;
 import dev.agentid.verifier.DelegationChain;
@@ -34,68 +36,20 @@ public final class TokenService {
     private final Clock clock;
     private final TokenMinter minter;
     private final KeyService keys;
-    private final TokenStore tokens;
+    private final LineageWriter lineage;
     private final TokenLiveness liveness;
     private final DelegationPolicy policy;
     private final StatusLists statusLists;
-    private final HumanPrincipals humans;
 
     public TokenService(Clock clock, TokenMinter minter, KeyService keys, TokenStore tokens, TokenLiveness liveness,
                         DelegationPolicy policy, StatusLists statusLists) {
         this.clock = clock;
         this.minter = minter;
         this.keys = keys;
-        this.tokens = tokens;
+        this.lineage = new LineageWriter(minter.issuer(), tokens);
         this.liveness = liveness;
         this.policy = policy;
         this.statusLists = statusLists;
-        this.humans = HumanPrincipals.none();
-    }
-
-    /** As above, with the trusted identity providers whose users' tokens may start a chain (federation/idp). */
-    public TokenService(Clock clock, TokenMinter minter, KeyService keys, TokenStore tokens, TokenLiveness liveness,
-                        DelegationPolicy policy, StatusLists statusLists, HumanPrincipals humans) {
-        this.clock = clock;
-        this.minter = minter;
-        this.keys = keys;
-        this.tokens = tokens;
-        this.liveness = liveness;
-        this.policy = policy;
-        this.statusLists = statusLists;
-        this.humans = humans;
-    }
-
-    /** The trusted identity providers (human principals). */
-    public HumanPrincipals humans() {
-        return humans;
-    }
-
-    /**
-     * Token exchange whose subject token is a human's token from a trusted OpenID Provider: verify it (off the
-     * event loop: the IdP's keys may have to be fetched), the client must act for the human (H01), then sub = the
-     * human ({@code <idp issuer>#<sub>}), act = {sub: client, iss: this issuer}, scope within the client's
-     * registered scopes, lifetime within the client's ttl and the human token's exp. The new token is a root of
-     * our lineage: the human's token is not ours and is not recorded as a revocable ancestor.
-     */
-    public Future<Issued> exchangeHuman(Presenter presenter, String subjectToken, HumanToken.Kind kind,
-                                        String actorToken, List<String> requestedScope,
-                                        List<String> requestedAudience) {
-        AgentRecord client = presenter.agent();
-        requireActorTokenIdentifiesClient(actorToken, client);
-        return humans.verifyOffLoop(subjectToken, kind).compose(human -> {
-            HumanPrincipals.requireMayActFor(client, human);
-            List<String> scopes = policy.clientCredentialsScope(client, requestedScope);
-            String audience = policy.audience(client, requestedAudience);
-            Instant now = clock.instant();
-            Instant exp = policy.expiry(now, client, human.expiresAt());
-            if (!exp.isAfter(now)) {   // within the clock skew of its exp: nothing left to grant
-                throw OAuthException.invalidRequest("subject_token has expired");
-            }
-            DelegationChain chain = DelegationChain.of(new Actor(client.agentId(), minter.issuer(),
-                    presenter.attestation()));
-            return mintAndRecord(new TokenMinter.Draft(human.principal(), audience, scopes, chain, now, exp,
-                    presenter.confirmation()), null, List.of());
-        });
     }
 
     /** client_credentials: sub = owner, act = {sub: agent, iss: issuer}. */
@@ -125,12 +79,10 @@ public final class TokenService {
                     requireLive(verdict);
                     return delegate(presenter, subject, chainAgents, verdict.record(), requestedScope,
                             requestedAudience);
-                })).compose(draft -> mintAndRecord(draft.draft, draft.parent, draft.parentAncestors,
-                draft.parentExternalStatus));
+                })).compose(d -> mintAndRecord(d.draft(), d.parent(), d.parent().externalStatus()));
     }
 
-    private record Delegation(TokenMinter.Draft draft, String parent, List<String> parentAncestors,
-                              List<String> parentExternalStatus) {
+    private record Delegation(TokenMinter.Draft draft, TokenRecord parent) {
     }
 
     private Delegation delegate(Presenter presenter, VerifiedAgentToken subject, Map<String, AgentRecord> chainAgents,
@@ -144,55 +96,37 @@ public final class TokenService {
                     + subject.chain().current().subject() + "'");
         }
         policy.requireMayAct(current, client);
-        policy.requireNotInChain(subject.chain().contains(clientActor), client);
+        policy.requireNotInChain(subject.chain(), clientActor, OAuthException::invalidRequest);   // X15
         List<AgentRecord> newChainAgents = new ArrayList<>(chainAgents.values());
         newChainAgents.add(client);
-        policy.requireDepth(subject.chain().depth() + 1, newChainAgents);
+        policy.requireDepth(subject.chain().depth() + 1, newChainAgents, OAuthException::invalidRequest);   // X16
         List<String> scopes = policy.exchangeScope(subject.scopes(), client, requestedScope);
         String audience = policy.audience(client, requestedAudience);
         Instant now = clock.instant();
         TokenMinter.Draft draft = new TokenMinter.Draft(subject.principal(), audience, scopes,
                 subject.chain().extendedBy(clientActor), now, policy.expiry(now, client, subject.expiresAt()),
                 presenter.confirmation());
-        return new Delegation(draft, subjectRecord.jti(), subjectRecord.ancestors(), subjectRecord.externalStatus());
-    }
-
-    private Future<Issued> mintAndRecord(TokenMinter.Draft draft, String parentJti, List<String> parentAncestors) {
-        return mintAndRecord(draft, parentJti, parentAncestors, List.of());
-    }
-
-    private Future<Issued> mintAndRecord(TokenMinter.Draft draft, String parentJti, List<String> parentAncestors,
-                                         List<String> externalStatus) {
-        return statusLists.allocate().compose(status -> mintAndRecord(draft, parentJti, parentAncestors, status,
-                externalStatus));
+        return new Delegation(draft, subjectRecord);
     }
 
     /**
-     * Mints a token whose chain continues one from a partner organisation (identity chaining, jwt-bearer grant):
-     * no parent of ours; {@code externalStatus} holds the partner-issued ancestors' status references.
+     * Mints a root of our lineage (no parent of ours): a human principal's first token, or one whose chain continues
+     * one from a partner organisation (identity chaining, jwt-bearer grant), with {@code externalStatus} the
+     * partner-issued ancestors' status references.
      */
-    public Future<Issued> mintFederated(TokenMinter.Draft draft, List<String> externalStatus) {
-        return mintAndRecord(draft, null, List.of(), externalStatus);
+    public Future<Issued> mintRoot(TokenMinter.Draft draft, List<String> externalStatus) {
+        return mintAndRecord(draft, null, externalStatus);
     }
 
-    private Future<Issued> mintAndRecord(TokenMinter.Draft draft, String parentJti, List<String> parentAncestors,
-                                         StatusReference status, List<String> externalStatus) {
-        TokenMinter.Minted minted = minter.mint(draft, status);
-        List<String> ancestors = new ArrayList<>(parentAncestors.size() + 1);
-        ancestors.addAll(parentAncestors);
-        if (parentJti != null) {
-            ancestors.add(parentJti);
-        }
-        List<String> actors = new ArrayList<>(draft.chain().depth());
-        for (Actor actor : draft.chain().actors()) {
-            if (minter.issuer().equals(actor.issuer())) {   // a partner's agent is not one of our agents
-                actors.add(actor.subject());
-            }
-        }
-        TokenRecord record = new TokenRecord(minted.jti(), parentJti, List.copyOf(ancestors), List.copyOf(actors),
-                draft.subject(), minted.expiresAt(), draft.issuedAt(), status.index(), externalStatus);
-        long expiresIn = Math.max(0, minted.expiresAt().getEpochSecond() - draft.issuedAt().getEpochSecond());
-        return tokens.recordIssued(record).map(v -> new Issued(minted.serialized(), draft.scopes(), expiresIn));
+    /** Allocates a status index, mints, and writes the lineage record ({@code parent}: null for a root). */
+    private Future<Issued> mintAndRecord(TokenMinter.Draft draft, TokenRecord parent, List<String> externalStatus) {
+        return statusLists.allocate().compose(status -> {
+            TokenMinter.Minted minted = minter.mint(draft, status);
+            long expiresIn = Math.max(0, minted.expiresAt().getEpochSecond() - draft.issuedAt().getEpochSecond());
+            return lineage.record(minted.jti(), parent, draft.chain(), draft.subject(), minted.expiresAt(),
+                            draft.issuedAt(), status.index(), externalStatus)
+                    .map(v -> new Issued(minted.serialized(), draft.scopes(), expiresIn));
+        });
     }
 
     /** Verifies a token this issuer signed; every failure is the exact invalid_request of the table. */

@@ -1,18 +1,16 @@
 package dev.agentid.issuer.status;
 
-import com.nimbusds.jose.JOSEException;
+import dev.agentid.issuer.domain.StatusReference;
+
 import com.nimbusds.jose.JOSEObjectType;
-import com.nimbusds.jose.JWSAlgorithm;
-import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
-import dev.agentid.issuer.service.KeyService;
-import dev.agentid.issuer.store.AgentRecord;
-import dev.agentid.issuer.store.AgentStatus;
+import dev.agentid.issuer.token.KeyService;
+import dev.agentid.issuer.domain.AgentRecord;
 import dev.agentid.issuer.store.IndexAllocator;
-import dev.agentid.issuer.store.TokenRecord;
+import dev.agentid.issuer.store.SharedMap;
+import dev.agentid.issuer.domain.TokenRecord;
 import dev.agentid.verifier.status.StatusList;
-import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -30,11 +28,9 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.CompletionStage;
+import java.util.function.Predicate;
 import java.util.logging.Level;
 import java.util.logging.Logger;
-import org.infinispan.Cache;
-import org.infinispan.context.Flag;
 
 /**
  * The issuer's Token Status Lists (draft-ietf-oauth-status-list; spec/agent-token-profile.md section 7.1).
@@ -80,11 +76,11 @@ public final class StatusLists {
     private final Duration ttl;
     private final Duration clockSkew;
     private final IndexAllocator allocator;
-    private final Cache<String, Object> lists;
-    private final Cache<String, Long> allocation;
-    private final Cache<String, TokenRecord> tokens;
-    private final Cache<String, ?> revoked;
-    private final Cache<String, AgentRecord> agents;
+    private final SharedMap<String, Object> lists;
+    private final SharedMap<String, Long> allocation;
+    private final SharedMap<String, TokenRecord> tokens;
+    private final SharedMap<String, ?> revoked;
+    private final SharedMap<String, AgentRecord> agents;
 
     // the block this node hands out: [next, end), reserved at blockReservedAt; guarded by this
     private long next;
@@ -99,11 +95,12 @@ public final class StatusLists {
     private Instant lastReconcile = Instant.EPOCH;
     private long timer = -1;
     // identity chaining: whether a partner's status list marks one of a token's external ancestors
-    private volatile java.util.function.Predicate<String> externalRevoked = reference -> false;
+    private volatile Predicate<String> externalRevoked = reference -> false;
 
     /** The caches this needs, all from the state store's {@code StoreConfiguration}. */
-    public record Caches(Cache<String, Object> lists, Cache<String, Long> allocation, Cache<String, TokenRecord> tokens,
-                         Cache<String, ?> revoked, Cache<String, AgentRecord> agents) {
+    public record Caches(SharedMap<String, Object> lists, SharedMap<String, Long> allocation,
+                         SharedMap<String, TokenRecord> tokens, SharedMap<String, ?> revoked,
+                         SharedMap<String, AgentRecord> agents) {
     }
 
     public StatusLists(String issuer, KeyService keys, Clock clock, Duration ttl, Duration clockSkew,
@@ -134,8 +131,8 @@ public final class StatusLists {
      * a revocation travels on along A → B → A. Only certain revocations count: a list that cannot be fetched sets no
      * bit (bits are never cleared).
      */
-    public void externalRevocation(java.util.function.Predicate<String> revoked) {
-        this.externalRevoked = java.util.Objects.requireNonNull(revoked);
+    public void externalRevocation(Predicate<String> revoked) {
+        this.externalRevoked = Objects.requireNonNull(revoked);
     }
 
     /** The URI of list {@code list}: {@code <issuer>/oauth2/status/<list>}. */
@@ -176,7 +173,7 @@ public final class StatusLists {
             if (first % LIST_SIZE == 0 && first > 0) {
                 // list (first / LIST_SIZE - 1) gets no new blocks from now on: its retirement clock starts
                 long closed = first / LIST_SIZE - 1;
-                return onContext(lists.putIfAbsentAsync(closedKey(closed), at.toEpochMilli())).map(v -> first);
+                return lists.putIfAbsentAsync(closedKey(closed), at.toEpochMilli()).map(v -> first);
             }
             return Future.succeededFuture(first);
         }).onComplete(ar -> {
@@ -213,14 +210,14 @@ public final class StatusLists {
 
     /** A token was revoked or an agent killed: the next {@link #refresh()} rescans at once. */
     public Future<Void> changed() {
-        return onContext(lists.putAsync(GENERATION, UUID.randomUUID().toString())).mapEmpty();
+        return lists.putAsync(GENERATION, UUID.randomUUID().toString());
     }
 
     // ---- serving ----
 
     /** The stored status list token of {@code list}, or null if there is none (unknown or retired list). */
     public Future<String> token(long list) {
-        return onContext(lists.getAsync(listKey(list))).map(v -> v instanceof String ? (String) v
+        return lists.getAsync(listKey(list)).map(v -> v instanceof String ? (String) v
                 : null);
     }
 
@@ -287,13 +284,13 @@ public final class StatusLists {
 
     /** List number to the idx of every token that must read INVALID; {@code referenced} gets every list in use. */
     private Map<Long, Set<Integer>> deadTokens(Instant now, Set<Long> referenced) {
-        Set<String> revokedJtis = new HashSet<>(local(revoked).keySet());
+        Set<String> revokedJtis = new HashSet<>(revoked.localKeys());
         Map<String, AgentRecord> agentsById = new HashMap<>();
-        for (AgentRecord agent : local(agents).values()) {
+        for (AgentRecord agent : agents.localValues()) {
             agentsById.put(agent.agentId(), agent);
         }
         Map<Long, Set<Integer>> dead = new HashMap<>();
-        for (TokenRecord token : local(tokens).values()) {
+        for (TokenRecord token : tokens.localValues()) {
             Long index = token.statusIndex();
             if (index == null) {
                 continue;
@@ -319,14 +316,8 @@ public final class StatusLists {
         }
         for (String actor : token.actors()) {
             AgentRecord agent = agents.get(actor);
-            if (agent == null) {
-                continue;   // the request path refuses it; no agent of this issuer to blame here
-            }
-            if (agent.status() != AgentStatus.ACTIVE) {
-                return true;
-            }
-            Instant killedAt = agent.lastKilledAt();
-            if (killedAt != null && !token.issuedAt().isAfter(killedAt)) {
+            // an unknown agent: the request path refuses it; no agent of this issuer to blame here
+            if (agent != null && agent.disabledFor(token.issuedAt())) {
                 return true;
             }
         }
@@ -365,7 +356,7 @@ public final class StatusLists {
             return true;
         }
         String token = sign(list, bits, now);
-        return old == null ? lists.putIfAbsent(key, token) == null : lists.replace(key, old, token);
+        return old == null ? lists.putIfAbsent(key, token) : lists.replace(key, old, token);
     }
 
     /** The signed status list token. */
@@ -380,15 +371,7 @@ public final class StatusLists {
                 .claim("ttl", ttl.getSeconds())
                 .claim("status_list", Map.of("bits", 1, "lst", bits.encode()))
                 .build();
-        KeyService.Signing signing = keys.signing(now);
-        SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.ES256).type(STATUSLIST_JWT)
-                .keyID(signing.keyId()).build(), claims);
-        try {
-            jwt.sign(signing.signer());
-        } catch (JOSEException e) {
-            throw new IllegalStateException("signing the status list failed", e);
-        }
-        return jwt.serialize();
+        return keys.sign(STATUSLIST_JWT, claims, now);
     }
 
     /**
@@ -408,7 +391,7 @@ public final class StatusLists {
         }
         if (newLow > low) {
             Object stored = lists.get(LOW);
-            boolean won = stored == null ? lists.putIfAbsent(LOW, newLow) == null : lists.replace(LOW, stored, newLow);
+            boolean won = stored == null ? lists.putIfAbsent(LOW, newLow) : lists.replace(LOW, stored, newLow);
             if (won) {
                 for (long list = low; list < newLow; list++) {
                     lists.remove(listKey(list));
@@ -439,14 +422,4 @@ public final class StatusLists {
         return "closed:" + list;
     }
 
-    /** An Infinispan stage as a future that completes on the caller's Vert.x context, if any. */
-    private static <T> Future<T> onContext(CompletionStage<T> stage) {
-        Context context = Vertx.currentContext();
-        return context == null ? Future.fromCompletionStage(stage) : Future.fromCompletionStage(stage, context);
-    }
-
-    @SuppressWarnings("unchecked")
-    private static <K, V> Cache<K, V> local(Cache<K, V> cache) {
-        return (Cache<K, V>) cache.getAdvancedCache().withFlags(Flag.CACHE_MODE_LOCAL);
-    }
 }

@@ -1,14 +1,17 @@
 package dev.agentid.issuer.store;
 
+import dev.agentid.issuer.domain.AgentRecord;
+import dev.agentid.issuer.domain.AgentStatus;
+
 import java.time.Instant;
 import java.util.List;
-import dev.agentid.issuer.attestation.AttestationRequirement;
+import dev.agentid.issuer.domain.AttestationRequirement;
 import org.infinispan.protostream.annotations.ProtoAdapter;
 import org.infinispan.protostream.annotations.ProtoFactory;
 import org.infinispan.protostream.annotations.ProtoField;
 
 /**
- * ProtoStream wire form of {@link AgentRecord} (message {@code dev.agentid.issuer.store.AgentRecord}). Field numbers
+ * ProtoStream wire form of {@link AgentRecord} (message {@code dev.agentid.issuer.domain.AgentRecord}). Field numbers
  * are the persisted format: never reuse or renumber them, only add new ones.
  */
 @ProtoAdapter(AgentRecord.class)

@@ -1,5 +1,8 @@
 package dev.agentid.issuer.store;
 
+import dev.agentid.issuer.domain.AgentRecord;
+import dev.agentid.issuer.domain.AgentStatus;
+
 import io.vertx.core.Future;
 import java.time.Instant;
 import java.util.ArrayList;

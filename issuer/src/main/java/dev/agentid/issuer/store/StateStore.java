@@ -1,5 +1,7 @@
 package dev.agentid.issuer.store;
 
+import dev.agentid.issuer.domain.TokenRecord;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
@@ -40,7 +42,7 @@ public final class StateStore implements AutoCloseable {
     private final FileLock lock;
     private final AgentRegistry agents;
     private final TokenStore tokens;
-    private final ReplayCache replay;
+    private final ReplayStore replay;
     private final IndexAllocator statusIndices;
     private final boolean clustered;
     private final ClusterSettings cluster;
@@ -64,7 +66,7 @@ public final class StateStore implements AutoCloseable {
         Cache<String, TokenRecord> tokenCache = cacheManager.getCache(StoreConfiguration.TOKENS);
         Cache<String, Revocation> revokedCache = cacheManager.getCache(StoreConfiguration.REVOKED);
         this.tokens = new InfinispanTokenStore(tokenCache, revokedCache, clock, ready);
-        this.replay = new InfinispanReplayCache(cacheManager.getCache(StoreConfiguration.REPLAY), clock, ready);
+        this.replay = new InfinispanReplayStore(cacheManager.getCache(StoreConfiguration.REPLAY), clock, ready);
         this.statusIndices = new InfinispanIndexAllocator(cacheManager.getCache(StoreConfiguration.STATUS_ALLOC),
                 ready);
     }
@@ -142,7 +144,7 @@ public final class StateStore implements AutoCloseable {
         return tokens;
     }
 
-    public ReplayCache replay() {
+    public ReplayStore replay() {
         return replay;
     }
 
@@ -164,6 +166,11 @@ public final class StateStore implements AutoCloseable {
             throw new IllegalArgumentException("no such cache: " + name + " (declare it in StoreConfiguration.CACHES)");
         }
         return cacheManager.getCache(name);
+    }
+
+    /** A cache of {@link StoreConfiguration#CACHES} as a {@link SharedMap}, with this node's readiness check. */
+    public <K, V> SharedMap<K, V> sharedMap(String name) {
+        return new InfinispanSharedMap<>(cache(name), ready);
     }
 
     /**

@@ -1,5 +1,8 @@
 package dev.agentid.issuer.store;
 
+import dev.agentid.issuer.domain.AgentStatus;
+import dev.agentid.issuer.domain.TokenRecord;
+
 import org.infinispan.protostream.GeneratedSchema;
 import org.infinispan.protostream.annotations.ProtoSchema;
 import org.infinispan.protostream.types.java.CommonTypes;

@@ -1,5 +1,7 @@
 package dev.agentid.issuer.store;
 
+import dev.agentid.issuer.domain.TokenRecord;
+
 import io.vertx.core.Future;
 import java.time.Instant;
 import java.util.Collection;

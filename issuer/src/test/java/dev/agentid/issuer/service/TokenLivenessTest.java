@@ -1,7 +1,7 @@
 package dev.agentid.issuer.service;
 
-import dev.agentid.issuer.store.AgentRecord;
-import dev.agentid.issuer.store.AgentStatus;
+import dev.agentid.issuer.domain.AgentRecord;
+import dev.agentid.issuer.domain.AgentStatus;
 import dev.agentid.issuer.TestAgent;
 import org.junit.jupiter.api.Test;
 

@@ -1,5 +1,7 @@
 package dev.agentid.issuer.status;
 
+import dev.agentid.issuer.domain.StatusReference;
+
 import static dev.agentid.issuer.TestAgent.agent;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

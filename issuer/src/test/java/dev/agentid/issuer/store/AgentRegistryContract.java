@@ -1,5 +1,8 @@
 package dev.agentid.issuer.store;
 
+import dev.agentid.issuer.domain.AgentRecord;
+import dev.agentid.issuer.domain.AgentStatus;
+
 import static dev.agentid.issuer.store.Await.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

@@ -1,5 +1,8 @@
 package dev.agentid.issuer.store;
 
+import dev.agentid.issuer.domain.AgentStatus;
+import dev.agentid.issuer.domain.TokenRecord;
+
 import static dev.agentid.issuer.store.Await.await;
 
 import io.vertx.core.Future;

@@ -1,9 +1,9 @@
 package dev.agentid.issuer.federation.idp;
 
 import com.nimbusds.jwt.SignedJWT;
-import dev.agentid.issuer.OAuthException;
+import dev.agentid.issuer.domain.OAuthException;
 import dev.agentid.issuer.federation.idp.HumanTokenException.Reason;
-import dev.agentid.issuer.store.AgentRecord;
+import dev.agentid.issuer.domain.AgentRecord;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -50,11 +50,6 @@ public final class HumanPrincipals {
     public HumanPrincipals(Clock clock, Duration skew) {
         this.clock = clock;
         this.skew = skew;
-    }
-
-    /** No trusted identity provider. */
-    public static HumanPrincipals none() {
-        return new HumanPrincipals(Clock.systemUTC(), Duration.ofSeconds(60));
     }
 
     /**

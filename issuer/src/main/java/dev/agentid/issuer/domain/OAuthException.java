@@ -1,0 +1,90 @@
+package dev.agentid.issuer.domain;
+
+import java.util.Objects;
+
+/**
+ * The one error family of the issuer: an OAuth error code, its HTTP status, a public
+ * {@code error_description}, and a private detail that is only logged. Mapped to the RFC 6749 §5.2
+ * JSON body in exactly one place ({@link dev.agentid.issuer.http.Responses}). No stack trace is
+ * captured: a refusal is an outcome, not a bug.
+ */
+public final class OAuthException extends RuntimeException {
+
+    private final String error;
+    private final int status;
+    private final String description;
+    private final String detail;
+    private final String field;
+
+    public OAuthException(String error, int status, String description, String detail) {
+        this(error, status, description, detail, null);
+    }
+
+    private OAuthException(String error, int status, String description, String detail, String field) {
+        super(error + ": " + description, null, false, false);
+        this.field = field;
+        this.error = Objects.requireNonNull(error);
+        this.status = status;
+        this.description = Objects.requireNonNull(description);
+        this.detail = detail;
+    }
+
+    public static OAuthException invalidRequest(String description) {
+        return new OAuthException("invalid_request", 400, description, null);
+    }
+
+    /** A 400 invalid_request that names the offending field of a JSON body (admin API). */
+    public static OAuthException badField(String field, String description) {
+        return new OAuthException("invalid_request", 400, description, null, field);
+    }
+
+    public static OAuthException invalidClient(String description) {
+        return new OAuthException("invalid_client", 401, description, null);
+    }
+
+    public static OAuthException invalidClient(String description, String detail) {
+        return new OAuthException("invalid_client", 401, description, detail);
+    }
+
+    public static OAuthException invalidScope(String description) {
+        return new OAuthException("invalid_scope", 400, description, null);
+    }
+
+    public static OAuthException invalidTarget(String description) {
+        return new OAuthException("invalid_target", 400, description, null);
+    }
+
+    public static OAuthException unsupportedGrantType(String description) {
+        return new OAuthException("unsupported_grant_type", 400, description, null);
+    }
+
+    public static OAuthException unauthorizedClient(String description) {
+        return new OAuthException("unauthorized_client", 400, description, null);
+    }
+
+    public static OAuthException notFound(String description) {
+        return new OAuthException("not_found", 404, description, null);
+    }
+
+    public String error() {
+        return error;
+    }
+
+    public int status() {
+        return status;
+    }
+
+    public String description() {
+        return description;
+    }
+
+    /** The JSON field at fault, for admin API errors; null otherwise. */
+    public String field() {
+        return field;
+    }
+
+    /** Private detail for the log; never sent to the client. May be null. */
+    public String detail() {
+        return detail;
+    }
+}

@@ -1,0 +1,66 @@
+package dev.agentid.issuer.token;
+
+import com.nimbusds.jose.JOSEObjectType;
+import com.nimbusds.jwt.JWTClaimsSet;
+import dev.agentid.issuer.domain.StatusReference;
+import dev.agentid.verifier.DelegationChain;
+
+import java.security.SecureRandom;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.Date;
+import java.util.List;
+import java.util.Map;
+
+/** Builds and signs agent tokens (spec/agent-token-profile.md). Thread-safe. */
+public final class TokenMinter {
+
+    public static final JOSEObjectType AT_JWT = new JOSEObjectType("at+jwt");
+
+    private final String issuer;
+    private final KeyService keys;
+    private final SecureRandom random = new SecureRandom();
+
+    public TokenMinter(String issuer, KeyService keys) {
+        this.issuer = issuer;
+        this.keys = keys;
+    }
+
+    /** A token about to be minted. */
+    public record Draft(String subject, String audience, List<String> scopes, DelegationChain chain,
+                        Instant issuedAt, Instant expiresAt, Map<String, Object> confirmation) {
+    }
+
+    /** A minted token and the facts the lineage needs. */
+    public record Minted(String serialized, String jti, Instant expiresAt, Draft draft) {
+    }
+
+    public String issuer() {
+        return issuer;
+    }
+
+    /** Mints with a {@code status} claim (draft-ietf-oauth-status-list) when {@code status} is not null. */
+    public Minted mint(Draft draft, StatusReference status) {
+        String jti = newJti();
+        JWTClaimsSet claims = new JWTClaimsSet.Builder()
+                .issuer(issuer)
+                .subject(draft.subject())
+                .audience(draft.audience())
+                .expirationTime(Date.from(draft.expiresAt()))
+                .issueTime(Date.from(draft.issuedAt()))
+                .jwtID(jti)
+                .claim("client_id", draft.chain().current().subject())
+                .claim("scope", String.join(" ", draft.scopes()))
+                .claim(DelegationChain.ACT, draft.chain().toActClaim())
+                .claim("cnf", draft.confirmation().isEmpty() ? null : draft.confirmation())
+                .claim("status", status == null ? null : status.claim())
+                .build();
+        return new Minted(keys.sign(AT_JWT, claims, draft.issuedAt()), jti, draft.expiresAt(), draft);
+    }
+
+    private String newJti() {
+        byte[] bytes = new byte[16];
+        random.nextBytes(bytes);
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+    }
+}
