@@ -12,6 +12,7 @@ import dev.agentid.issuer.federation.idp.HumanPrincipals;
 import dev.agentid.issuer.federation.FederationService;
 import dev.agentid.issuer.federation.PartnerStatusLists;
 import dev.agentid.issuer.federation.TrustedPartners;
+import dev.agentid.issuer.http.BodyLimits;
 import dev.agentid.issuer.http.Routes;
 import dev.agentid.issuer.service.ClientAuthenticator;
 import dev.agentid.issuer.service.DelegationPolicy;
@@ -86,10 +87,9 @@ public final class IssuerServer implements AutoCloseable {
         Vertx vertx = Vertx.vertx();
         try {
             AtomicReference<Router> router = new AtomicReference<>();
-            HttpServerOptions options = new HttpServerOptions()
+            HttpServerOptions options = BodyLimits.apply(new HttpServerOptions())
                     .setHost(config.host())
                     .setPort(config.port())
-                    .setMaxFormAttributeSize(Routes.MAX_BODY_BYTES)
                     .setMaxHeaderSize(16 * 1024);
             if (config.tls() != null) {
                 config.tls().apply(options);

@@ -87,15 +87,18 @@ public final class Responses {
     /** Router-level failure handler: body too large, unmatched methods and unexpected throws. */
     public static void routeFailure(RoutingContext ctx) {
         Throwable t = ctx.failure();
+        // T03, T13, T14: the body handler's own refusals carry their 4xx status with the decoder's exception
+        OAuthException bodyRefusal = t instanceof OAuthException ? null : BodyLimits.refusal(ctx.statusCode(), t);
+        if (bodyRefusal != null) {
+            error(ctx, bodyRefusal);
+            return;
+        }
         if (t != null) {
             failure(ctx, t);
             return;
         }
         int status = ctx.statusCode();
-        if (status == 413) {
-            error(ctx, new OAuthException("invalid_request", 413,
-                    "request body exceeds " + Routes.MAX_BODY_BYTES + " bytes", null));
-        } else if (status == 405) {
+        if (status == 405) {
             error(ctx, new OAuthException("invalid_request", 405, "method not allowed", null));
         } else if (status == 404) {
             error(ctx, OAuthException.notFound("no such endpoint"));

@@ -1,0 +1,149 @@
+package dev.agentid.issuer.http;
+
+import dev.agentid.issuer.LogCapture;
+import dev.agentid.issuer.TestIssuer;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayInputStream;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+
+import static dev.agentid.issuer.TestIssuer.assertError;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * Issue 10, "500s from hostile bodies": every body that the form decoder or the body handler rejects is a clean 4xx
+ * with the OAuth error JSON and no-store, on the token, introspection and revocation endpoints, and nothing SEVERE or
+ * stack-trace-like reaches the log.
+ */
+class HostileRequestTest {
+
+    static final List<String> FORM_ENDPOINTS = List.of(Routes.TOKEN_PATH, Routes.INTROSPECTION_PATH,
+            Routes.REVOCATION_PATH);
+    static final String FORM = "application/x-www-form-urlencoded";
+
+    @TempDir
+    static Path dir;
+    static TestIssuer issuer;
+
+    @BeforeAll
+    static void start() {
+        issuer = TestIssuer.start(dir);
+    }
+
+    @AfterAll
+    static void stop() {
+        issuer.close();
+    }
+
+    @Test
+    void malformedPercentEncodingIsInvalidRequestNotServerError() {
+        try (LogCapture log = LogCapture.start()) {
+            for (String path : FORM_ENDPOINTS) {
+                for (String body : List.of("%", "%zz", "grant_type=%%%%", "scope=%E0%A4%A", "token=%4",
+                        "grant_type=client_credentials&scope=%G1", "%=x", "x=%")) {
+                    assertError(issuer.post(path, FORM, body), 400, "invalid_request", FormEncoding.MALFORMED);
+                }
+            }
+            log.assertNoFaults();
+        }
+    }
+
+    @Test
+    void percentEncodedInvalidUtf8IsInvalidRequest() {
+        try (LogCapture log = LogCapture.start()) {
+            for (String path : FORM_ENDPOINTS) {
+                // a truncated three-byte sequence, a lone continuation byte, an overlong encoding of '/'
+                for (String body : List.of("scope=%E0%A4", "token=%80", "grant_type=%C0%AF")) {
+                    assertError(issuer.post(path, FORM, body), 400, "invalid_request", FormEncoding.MALFORMED);
+                }
+            }
+            log.assertNoFaults();
+        }
+    }
+
+    @Test
+    void moreThan256FormFieldsIsInvalidRequestNotServerError() {
+        try (LogCapture log = LogCapture.start()) {
+            for (String path : FORM_ENDPOINTS) {
+                assertError(issuer.post(path, FORM, fields(BodyLimits.MAX_FORM_FIELDS + 1)), 400, "invalid_request",
+                        BodyLimits.TOO_MANY_FIELDS);
+            }
+            log.assertNoFaults();
+        }
+    }
+
+    @Test
+    void chunkedBodyOverLimitIs413WithoutStackTrace() {
+        try (LogCapture log = LogCapture.start()) {
+            for (String path : FORM_ENDPOINTS) {
+                for (byte[] body : List.of(new byte[Routes.MAX_BODY_BYTES + 1],
+                        ("token=" + "a".repeat(Routes.MAX_BODY_BYTES - 5)).getBytes(StandardCharsets.US_ASCII))) {
+                    assertError(issuer.send(chunked(path, body)), 413, "invalid_request", BodyLimits.TOO_LARGE);
+                }
+            }
+            log.assertNoFaults();
+        }
+    }
+
+    @Test
+    void bodyOverLimitWithContentLengthIs413WithoutStackTrace() {
+        try (LogCapture log = LogCapture.start()) {
+            for (String path : FORM_ENDPOINTS) {
+                assertError(issuer.post(path, FORM, "token=" + "a".repeat(Routes.MAX_BODY_BYTES - 5)), 413,
+                        "invalid_request", BodyLimits.TOO_LARGE);
+            }
+            log.assertNoFaults();
+        }
+    }
+
+    /** Regression: the form decoder buffered at most 1024 bytes of one field, so a long field sent chunked failed. */
+    @Test
+    void longFieldSentInChunksIsReadLikeAnyOther() {
+        try (LogCapture log = LogCapture.start()) {
+            byte[] body = ("token=" + "a".repeat(8000)).getBytes(StandardCharsets.US_ASCII);
+            TestIssuer.Response r = issuer.send(HttpRequest.newBuilder(URI.create(issuer.url
+                            + Routes.INTROSPECTION_PATH))
+                    .header("Content-Type", FORM)
+                    .header("Authorization", "Bearer " + TestIssuer.ADMIN_TOKEN)
+                    .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new SlowStream(body))).build());
+            assertEquals(200, r.status(), r.body());
+            assertEquals(new JsonObject().put("active", false), r.json());
+            assertEquals("no-store", r.header("Cache-Control"));
+            log.assertNoFaults();
+        }
+    }
+
+    static HttpRequest chunked(String path, byte[] body) {
+        return HttpRequest.newBuilder(URI.create(issuer.url + path))
+                .header("Content-Type", FORM)
+                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new SlowStream(body))).build();
+    }
+
+    static String fields(int n) {
+        StringBuilder b = new StringBuilder("grant_type=client_credentials");
+        for (int i = 1; i < n; i++) {
+            b.append("&f").append(i).append("=1");
+        }
+        return b.toString();
+    }
+
+    /** Hands out at most 512 bytes per read, so the body goes out in many chunks. */
+    static final class SlowStream extends ByteArrayInputStream {
+        SlowStream(byte[] bytes) {
+            super(bytes);
+        }
+
+        @Override
+        public synchronized int read(byte[] b, int off, int len) {
+            return super.read(b, off, Math.min(len, 512));
+        }
+    }
+}
