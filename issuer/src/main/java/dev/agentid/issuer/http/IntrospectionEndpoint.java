@@ -22,7 +22,10 @@ import io.vertx.ext.web.RoutingContext;
 import java.net.URI;
 import java.util.Date;
 
-/** RFC 7662 introspection: active tokens return their claims (with the nested act); all else {"active":false}. */
+/**
+ * RFC 7662 introspection: active tokens return their claims (with the nested act) to the callers that
+ * {@link IntrospectionAccess} lets see them; all else {"active":false}.
+ */
 final class IntrospectionEndpoint {
 
     private static final JsonObject INACTIVE = new JsonObject().put("active", false);
@@ -32,9 +35,11 @@ final class IntrospectionEndpoint {
     private final Caller.AdminToken adminToken;
     private final TokenService tokens;
     private final TokenLiveness liveness;
+    private final IntrospectionAccess access;
 
     IntrospectionEndpoint(URI endpoint, ClientAuthenticator clients, Caller.AdminToken adminToken,
-                          TokenService tokens, TokenLiveness liveness) {
+                          TokenService tokens, TokenLiveness liveness, IntrospectionAccess access) {
+        this.access = access;
         this.endpoint = endpoint;
         this.clients = clients;
         this.adminToken = adminToken;
@@ -49,7 +54,7 @@ final class IntrospectionEndpoint {
             TokenIntrospectionRequest request = parse(ctx);
             Caller.authenticate(request.getClientAuthentication(), ctx.request().getHeader("Authorization"), adminToken,
                             clients)
-                    .compose(caller -> introspect(request.getToken().getValue()))
+                    .compose(caller -> introspect(caller, request.getToken().getValue()))
                     .onSuccess(body -> Responses.json(ctx, 200, body))
                     .onFailure(t -> Responses.failure(ctx, t));
         } catch (RuntimeException e) {
@@ -65,11 +70,14 @@ final class IntrospectionEndpoint {
         }
     }
 
-    private Future<JsonObject> introspect(String token) {
+    private Future<JsonObject> introspect(Caller caller, String token) {
         VerifiedAgentToken verified;
         try {
             verified = tokens.verifySubjectToken(token);
         } catch (RuntimeException invalid) {
+            return Future.succeededFuture(INACTIVE);
+        }
+        if (!access.maySee(caller, verified)) {   // RFC 7662 section 4: the same answer as for an invalid token
             return Future.succeededFuture(INACTIVE);
         }
         return liveness.check(verified).map(verdict -> verdict.active() ? active(verified) : INACTIVE);

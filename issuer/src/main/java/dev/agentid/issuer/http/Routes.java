@@ -55,7 +55,7 @@ public final class Routes {
         TokenEndpoint token = new TokenEndpoint(tokenUri, w.clients(), w.tokens(), w.binding(), w.attestations(),
                 w.federation());
         IntrospectionEndpoint introspection = new IntrospectionEndpoint(URI.create(w.issuer() + INTROSPECTION_PATH),
-                w.clients(), admin, w.tokens(), w.liveness());
+                w.clients(), admin, w.tokens(), w.liveness(), new IntrospectionAccess(w.issuer()));
         RevocationEndpoint revocation = new RevocationEndpoint(URI.create(w.issuer() + REVOCATION_PATH), w.clients(),
                 admin, w.tokens(), w.state().tokens(), w.issuer(), w.statusLists());
         AdminApi adminApi = new AdminApi(w.vertx(), admin, w.state().agents(), w.state().tokens(), w.keys(), w.clock(),
