@@ -81,7 +81,8 @@ final class TokenEndpoint {
             authenticate(parsed.clientAuthentication())
                     .compose(agent -> attestations.verify(agent, attestation, attestationPop)   // A01–A08
                             .compose(summary -> binding.confirmation(agent, proofs, certificate)
-                                    .map(cnf -> new Presenter(agent, cnf, summary))))
+                                    .map(cnf -> new Presenter(agent, cnf, summary).withCertificate(
+                                            certificate == null ? null : ClientCertificates.thumbprint(certificate)))))
                     .compose(presenter -> {
                         if (GrantType.JWT_BEARER.equals(grantType)) {
                             FederationService.requireWellFormed(Forms.single(params, "assertion"));   // F04
