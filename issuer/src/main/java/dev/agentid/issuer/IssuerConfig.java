@@ -29,7 +29,8 @@ public record IssuerConfig(
         ClusterSettings cluster,                      // null: a single node on its embedded store
         Path trustFile,                               // null: no partner organisations, no identity providers
         Duration partnerStatusRefresh,                // how often partners' status lists are fetched
-        int eventLoops) {                             // HTTP servers (event loops) on the port
+        int eventLoops,                               // HTTP servers (event loops) on the port
+        dev.agentid.issuer.http.RateLimiter.Settings rateLimits) {   // token endpoint; 0: off
 
     public static final int DEFAULT_PORT = 8080;
 
@@ -82,7 +83,8 @@ public record IssuerConfig(
                 600_000));
         int eventLoops = intValue(v, "ISSUER_EVENT_LOOPS", Runtime.getRuntime().availableProcessors(), 1, 64);
         return new IssuerConfig(host, port, url, dataDir, admin, maxLifetime, maxDepth, skew, reload, tls,
-                attestersFile, cluster, trustFile, partnerRefresh, eventLoops);
+                attestersFile, cluster, trustFile, partnerRefresh, eventLoops,
+                dev.agentid.issuer.http.RateLimiter.Settings.fromValues(v));
     }
 
     /**
@@ -145,6 +147,6 @@ public record IssuerConfig(
                 + ", adminToken=" + (adminToken == null ? "<generated>" : "<set>") + ", maxTokenLifetime="
                 + maxTokenLifetime + ", maxDelegationDepth=" + maxDelegationDepth + ", clockSkew=" + clockSkew
                 + ", tls=" + tls + ", attestersFile=" + attestersFile + ", cluster=" + cluster + ", trustFile=" + trustFile
-                + ", partnerStatusRefresh=" + partnerStatusRefresh + "]";
+                + ", partnerStatusRefresh=" + partnerStatusRefresh + ", rateLimits=" + rateLimits + "]";
     }
 }

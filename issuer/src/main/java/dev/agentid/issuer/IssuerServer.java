@@ -13,6 +13,7 @@ import dev.agentid.issuer.federation.FederationService;
 import dev.agentid.issuer.federation.PartnerStatusLists;
 import dev.agentid.issuer.federation.TrustedPartners;
 import dev.agentid.issuer.http.BodyLimits;
+import dev.agentid.issuer.http.RateLimiter;
 import dev.agentid.issuer.http.Routes;
 import dev.agentid.issuer.service.ClientAuthenticator;
 import dev.agentid.issuer.service.DelegationPolicy;
@@ -64,6 +65,7 @@ public final class IssuerServer implements AutoCloseable {
 
     private final StatusLists statusLists;
     private FederationService federation;
+    private RateLimiter rateLimiter;
 
     private IssuerServer(Vertx vertx, StateStore state, HttpServer http, String issuer, int port, String adminToken,
                          StatusLists statusLists) {
@@ -155,12 +157,15 @@ public final class IssuerServer implements AutoCloseable {
             FederationService federation = new FederationService(vertx, issuer, clock, config.clockSkew(), keys,
                     tokens, liveness, policy, state.tokens(), statusLists, state.agents(), state.replay(), partners,
                     partnerStatus);
+            RateLimiter limiter = new RateLimiter(config.rateLimits(), clock);
             router.set(Routes.router(new Routes.Wiring(vertx, clock, issuer, adminToken, state, keys, tokens,
                     liveness, clients, config.maxDelegationDepth(), config.maxTokenLifetime(), statusLists,
-                    binding, attestations(config, vertx, clock, issuer, state), federation)));
+                    binding, attestations(config, vertx, clock, issuer, state), federation),
+                    limiter));
             writePortFile(dataDir, port);
             IssuerServer server = new IssuerServer(vertx, state, http, issuer, port, adminToken, statusLists);
             server.federation = federation;
+            server.rateLimiter = limiter;
             return server;
         } catch (RuntimeException e) {
             vertx.close();
@@ -210,6 +215,11 @@ public final class IssuerServer implements AutoCloseable {
 
     public String adminToken() {
         return adminToken;
+    }
+
+    /** The token endpoint's rate limits (R01, R02) and their refusal count. */
+    public RateLimiter rateLimiter() {
+        return rateLimiter;
     }
 
     public Vertx vertx() {

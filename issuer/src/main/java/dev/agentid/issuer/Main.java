@@ -21,7 +21,10 @@ public final class Main {
             } else if ("--help".equals(args[i]) || "-h".equals(args[i])) {
                 System.out.println("usage: java -jar issuer.jar [--config FILE]\n"
                         + "Configuration: ISSUER_HOST, ISSUER_PORT, ISSUER_URL, ISSUER_DATA_DIR, ISSUER_ADMIN_TOKEN,\n"
-                        + "ISSUER_MAX_TOKEN_TTL_SECONDS, ISSUER_MAX_DELEGATION_DEPTH, ISSUER_CLOCK_SKEW_SECONDS\n"
+                        + "ISSUER_MAX_TOKEN_TTL_SECONDS, ISSUER_MAX_DELEGATION_DEPTH, ISSUER_CLOCK_SKEW_SECONDS,\n"
+                        + "ISSUER_RATE_LIMIT_ADDRESS_PER_SECOND, ISSUER_RATE_LIMIT_ADDRESS_BURST,\n"
+                        + "ISSUER_RATE_LIMIT_CLIENT_PER_SECOND, ISSUER_RATE_LIMIT_CLIENT_BURST, ISSUER_RATE_LIMIT_MAX_KEYS\n"
+                        + "(0: off; see README, Configuration)\n"
                         + "as environment variables or as KEY=value lines in the --config file.");
                 return;
             } else {

@@ -52,6 +52,11 @@ public final class Responses {
 
     /** Maps any failure to the error JSON: refusals as they are, everything else as a generic 500. */
     public static void failure(RoutingContext ctx, Throwable t) {
+        if (t instanceof RateLimiter.Throttled throttled) {   // R02
+            ctx.response().putHeader("Retry-After", RateLimiter.retryAfterSeconds(throttled.waitMillis));
+            error(ctx, throttled.refusal);
+            return;
+        }
         if (t instanceof OAuthException) {
             error(ctx, (OAuthException) t);
             return;

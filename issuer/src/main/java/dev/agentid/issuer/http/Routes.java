@@ -50,10 +50,15 @@ public final class Routes {
     }
 
     public static Router router(Wiring w) {
+        return router(w, RateLimiter.off(w.clock()));
+    }
+
+    /** With the token endpoint's rate limits (R01, R02). */
+    public static Router router(Wiring w, RateLimiter limiter) {
         URI tokenUri = URI.create(w.issuer() + TOKEN_PATH);
         Caller.AdminToken admin = new Caller.AdminToken(w.adminToken());
         TokenEndpoint token = new TokenEndpoint(tokenUri, w.clients(), w.tokens(), w.binding(), w.attestations(),
-                w.federation());
+                w.federation(), limiter);
         IntrospectionEndpoint introspection = new IntrospectionEndpoint(URI.create(w.issuer() + INTROSPECTION_PATH),
                 w.clients(), admin, w.tokens(), w.liveness(), new IntrospectionAccess(w.issuer()));
         RevocationEndpoint revocation = new RevocationEndpoint(URI.create(w.issuer() + REVOCATION_PATH), w.clients(),
@@ -79,6 +84,7 @@ public final class Routes {
         router.get(StatusLists.PATH).handler(statusLists::aggregation);
         router.get(StatusLists.PATH + "/:list").handler(statusLists::list);
 
+        router.route(TOKEN_PATH).handler(limiter::admitAddress);   // R01, before the body is read
         router.route(TOKEN_PATH).handler(body).handler(Responses::noStore).handler(token::handle);
         router.route(INTROSPECTION_PATH).handler(body).handler(Responses::noStore).handler(introspection::handle);
         router.route(REVOCATION_PATH).handler(body).handler(Responses::noStore).handler(revocation::handle);

@@ -53,9 +53,11 @@ final class TokenEndpoint {
     private final SenderBinding binding;
     private final ClientAttestationVerifier attestations;
     private final FederationService federation;
+    private final RateLimiter limiter;
 
     TokenEndpoint(URI endpoint, ClientAuthenticator clients, TokenService tokens, SenderBinding binding,
-                  ClientAttestationVerifier attestations, FederationService federation) {
+                  ClientAttestationVerifier attestations, FederationService federation, RateLimiter limiter) {
+        this.limiter = limiter;
         this.federation = federation;
         this.endpoint = endpoint;
         this.clients = clients;
@@ -79,6 +81,7 @@ final class TokenEndpoint {
             List<String> attestation = ctx.request().headers().getAll(ClientAttestationVerifier.ATTESTATION_HEADER);
             List<String> attestationPop = ctx.request().headers().getAll(ClientAttestationVerifier.POP_HEADER);
             authenticate(parsed.clientAuthentication())
+                    .compose(agent -> limiter.admitClient(agent.agentId(), agent))   // R02
                     .compose(agent -> attestations.verify(agent, attestation, attestationPop)   // A01–A08
                             .compose(summary -> binding.confirmation(agent, proofs, certificate)
                                     .map(cnf -> new Presenter(agent, cnf, summary).withCertificate(
