@@ -98,6 +98,9 @@ public final class IssuerServer implements AutoCloseable {
             }
             Handler<HttpServerRequest> dispatch = request -> {
                 Router r = router.get();
+                if (BodyLimits.refuseMalformedPath(request)) {
+                    return;
+                }
                 if (r == null) {
                     request.response().setStatusCode(503).putHeader("Retry-After", "1").end();
                 } else {
@@ -109,14 +112,16 @@ public final class IssuerServer implements AutoCloseable {
             // Port 0 becomes -1: Vert.x lets servers with the same negative port share one random port.
             HttpServerOptions sameAddress = new HttpServerOptions(options)
                     .setPort(config.port() == 0 ? -1 : config.port());
-            HttpServer http = vertx.createHttpServer(sameAddress).requestHandler(dispatch);
+            HttpServer http = vertx.createHttpServer(sameAddress).requestHandler(dispatch)
+                            .invalidRequestHandler(BodyLimits::invalidRequest);
             await(http.listen());
             int port = http.actualPort();
             for (int i = 1; i < config.eventLoops(); i++) {
                 await(vertx.deployVerticle(new VerticleBase() {
                     @Override
                     public Future<?> start() {
-                        return vertx.createHttpServer(sameAddress).requestHandler(dispatch).listen();
+                        return vertx.createHttpServer(sameAddress).requestHandler(dispatch)
+                            .invalidRequestHandler(BodyLimits::invalidRequest).listen();
                     }
                 }));
             }

@@ -2,7 +2,14 @@ package dev.agentid.issuer.http;
 
 import dev.agentid.issuer.OAuthException;
 import io.netty.handler.codec.http.multipart.HttpPostRequestDecoder;
+import io.vertx.core.Handler;
+import io.vertx.core.http.HttpClosedException;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
 
 /**
  * The limits on a request body, and the refusals when Vert.x's body handling (BodyHandler and the Netty form decoder
@@ -27,6 +34,83 @@ public final class BodyLimits {
     static final String TOO_LARGE = "request body exceeds " + Routes.MAX_BODY_BYTES + " bytes";
 
     private BodyLimits() {
+    }
+
+    /**
+     * The body handler for methods that may carry a body (POST, PUT, PATCH, DELETE); any other method goes on without
+     * it. Vert.x's BodyHandler throws on a GET, HEAD or OPTIONS with a form Content-Type (it cannot decode a form for
+     * them), which was a 500; the OAuth endpoints refuse such methods with T01 before they read a body, and the admin
+     * API's GET routes read none.
+     */
+    static Handler<RoutingContext> forBodyMethods(BodyHandler body) {
+        return ctx -> {
+            HttpMethod method = ctx.request().method();
+            if (HttpMethod.POST.equals(method) || HttpMethod.PUT.equals(method) || HttpMethod.PATCH.equals(method)
+                    || HttpMethod.DELETE.equals(method)) {
+                body.handle(ctx);
+            } else {
+                ctx.next();
+            }
+        };
+    }
+
+    /**
+     * A request whose path has a '%' not followed by two hexadecimal digits: the router cannot normalise it (Vert.x
+     * throws and logs "Unhandled exception in router"), so it is answered 400 here, before routing. True if answered.
+     */
+    public static boolean refuseMalformedPath(HttpServerRequest request) {
+        String path = request.path();
+        if (path == null || path.indexOf('%') < 0 || wellEscaped(path)) {
+            return false;
+        }
+        request.response().setStatusCode(400)
+                .putHeader("Content-Type", "application/json")
+                .putHeader("Cache-Control", "no-store")
+                .end(new JsonObject().put("error", "invalid_request")
+                        .put("error_description", MALFORMED_PATH).toBuffer());
+        return true;
+    }
+
+    /**
+     * The server's handler for requests that the HTTP decoder could not read (Vert.x's default answers the same
+     * statuses with an empty body): 414 for a request line, 431 for headers over the limits, else 400, as OAuth error
+     * JSON with no-store; the connection is then closed.
+     */
+    public static void invalidRequest(HttpServerRequest request) {
+        Throwable cause = request.decoderResult().cause();
+        int status = cause instanceof io.netty.handler.codec.http.TooLongHttpLineException ? 414
+                : cause instanceof io.netty.handler.codec.http.TooLongHttpHeaderException ? 431 : 400;
+        String description = status == 414 ? "the request line is too long"
+                : status == 431 ? "the request headers are too large" : MALFORMED_REQUEST;
+        request.response().setStatusCode(status)
+                .putHeader("Content-Type", "application/json")
+                .putHeader("Cache-Control", "no-store")
+                .end(new JsonObject().put("error", "invalid_request").put("error_description", description)
+                        .toBuffer())
+                .onComplete(done -> request.connection().close());
+    }
+
+    static final String MALFORMED_REQUEST = "the HTTP request is malformed";
+    static final String MALFORMED_PATH = "the request path has a malformed percent-encoding";
+
+    private static boolean wellEscaped(String path) {
+        for (int i = path.indexOf('%'); i >= 0; i = path.indexOf('%', i + 1)) {
+            if (i + 2 >= path.length() || Character.digit(path.charAt(i + 1), 16) < 0
+                    || Character.digit(path.charAt(i + 2), 16) < 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The client went away while its body was being read: there is no one to answer and nothing went wrong. */
+    static boolean clientGone(Throwable t) {
+        for (Throwable cause = t; cause != null; cause = cause.getCause() == cause ? null : cause.getCause()) {
+            if (cause instanceof HttpClosedException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

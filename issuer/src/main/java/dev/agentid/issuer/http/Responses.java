@@ -92,10 +92,20 @@ public final class Responses {
     /** Router-level failure handler: body too large, unmatched methods and unexpected throws. */
     public static void routeFailure(RoutingContext ctx) {
         Throwable t = ctx.failure();
+        if (BodyLimits.clientGone(t)) {
+            LOG.fine(() -> "client closed the connection on " + ctx.request().method() + " " + ctx.request().path());
+            return;
+        }
         // T03, T13, T14: the body handler's own refusals carry their 4xx status with the decoder's exception
         OAuthException bodyRefusal = t instanceof OAuthException ? null : BodyLimits.refusal(ctx.statusCode(), t);
         if (bodyRefusal != null) {
             error(ctx, bodyRefusal);
+            return;
+        }
+        if (t != null && !(t instanceof OAuthException) && !ctx.request().isEnded()) {
+            // the request stream itself broke while its body was read (a malformed chunk, say): the client's fault;
+            // every handler of ours runs after the body has ended
+            error(ctx, new OAuthException("invalid_request", 400, BodyLimits.MALFORMED_REQUEST, t.toString()));
             return;
         }
         if (t != null) {

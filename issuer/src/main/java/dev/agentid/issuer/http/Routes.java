@@ -70,7 +70,8 @@ public final class Routes {
         String metadata = w.binding().advertise(metadata(w.issuer(), w.federation().enabled())).encode();
 
         Router router = Router.router(w.vertx());
-        BodyHandler body = BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES);
+        io.vertx.core.Handler<RoutingContext> body = BodyLimits.forBodyMethods(
+                BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
 
         router.get(METADATA_PATH).handler(ctx -> ctx.response()
                 .putHeader("Content-Type", "application/json")
