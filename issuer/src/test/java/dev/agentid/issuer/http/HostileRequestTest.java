@@ -9,6 +9,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
@@ -17,6 +23,7 @@ import java.util.List;
 
 import static dev.agentid.issuer.TestIssuer.assertError;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Issue 10, "500s from hostile bodies": every body that the form decoder or the body handler rejects is a clean 4xx
@@ -118,6 +125,100 @@ class HostileRequestTest {
             assertEquals(new JsonObject().put("active", false), r.json());
             assertEquals("no-store", r.header("Cache-Control"));
             log.assertNoFaults();
+        }
+    }
+
+    // ---- regressions found by the fuzzer (fuzz/EndpointFuzzTest) ----
+
+    @Test
+    void getWithFormContentTypeIs405NotServerError() {
+        try (LogCapture log = LogCapture.start()) {
+            for (String path : FORM_ENDPOINTS) {
+                for (String method : List.of("GET", "OPTIONS")) {
+                    TestIssuer.Response r = issuer.send(HttpRequest.newBuilder(URI.create(issuer.url + path))
+                            .header("Content-Type", FORM)
+                            .method(method, HttpRequest.BodyPublishers.ofString("token=x")).build());
+                    assertEquals(405, r.status(), r.body());
+                    assertEquals("invalid_request", r.json().getString("error"));
+                    assertEquals("no-store", r.header("Cache-Control"));
+                }
+            }
+            TestIssuer.Response admin = issuer.send(HttpRequest.newBuilder(URI.create(issuer.url + "/admin/agents/none"))
+                    .header("Content-Type", FORM).header("Authorization", "Bearer " + TestIssuer.ADMIN_TOKEN)
+                    .method("GET", HttpRequest.BodyPublishers.ofString("a=b")).build());
+            assertError(admin, 404, "not_found", "agent 'none' is not registered");
+            log.assertNoFaults();
+        }
+    }
+
+    @Test
+    void pathWithMalformedPercentEncodingIsInvalidRequestNotRouterFailure() {
+        try (LogCapture log = LogCapture.start()) {
+            for (String path : List.of("/%zz", "/oauth2/token%", "/admin/agents/%E0%A")) {
+                String response = raw("GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+                assertTrue(response.startsWith("HTTP/1.1 400"), response);
+                assertTrue(response.contains("no-store"), response);
+                assertTrue(response.endsWith(new JsonObject().put("error", "invalid_request")
+                        .put("error_description", BodyLimits.MALFORMED_PATH).encode()), response);
+            }
+            log.assertNoFaults();
+        }
+    }
+
+    @Test
+    void malformedChunkSizeIsInvalidRequestWithoutStackTrace() {
+        try (LogCapture log = LogCapture.start()) {
+            for (String size : List.of("zz", "FFFFFFFFFFFFFFFF")) {
+                String response = raw("POST /oauth2/token HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                        + "Content-Type: " + FORM + "\r\nTransfer-Encoding: chunked\r\n\r\n" + size
+                        + "\r\nabcd\r\n0\r\n\r\n");
+                assertTrue(response.isEmpty() || response.startsWith("HTTP/1.1 400"), response);
+            }
+            log.assertNoFaults();
+        }
+    }
+
+    @Test
+    void clientClosingMidBodyLeavesNoStackTrace() {
+        try (LogCapture log = LogCapture.start()) {
+            raw("POST /oauth2/token HTTP/1.1\r\nHost: x\r\nContent-Type: " + FORM
+                    + "\r\nContent-Length: 100\r\n\r\ngrant_type=");
+            // the close reaches the server asynchronously: a request afterwards proves it was handled
+            assertEquals(405, issuer.send(HttpRequest.newBuilder(URI.create(issuer.url + Routes.TOKEN_PATH)).GET()
+                    .build()).status());
+            log.assertNoFaults();
+        }
+    }
+
+    @Test
+    void oversizedHeadersAre431WithOAuthErrorJson() {
+        try (LogCapture log = LogCapture.start()) {
+            String response = raw("POST /oauth2/token HTTP/1.1\r\nHost: x\r\nConnection: close\r\nDPoP: "
+                    + "a".repeat(20_000) + "\r\n\r\n");
+            assertTrue(response.startsWith("HTTP/1.1 431"), response);
+            assertTrue(response.contains("no-store"), response);
+            assertTrue(response.endsWith(new JsonObject().put("error", "invalid_request")
+                    .put("error_description", "the request headers are too large").encode()), response);
+            log.assertNoFaults();
+        }
+    }
+
+    /** Writes the bytes on a fresh connection, half-closes it and returns everything the server answered. */
+    static String raw(String request) {
+        URI uri = URI.create(issuer.url);
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress(uri.getHost(), uri.getPort()), 5_000);
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+            socket.shutdownOutput();
+            InputStream in = socket.getInputStream();
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            in.transferTo(out);
+            return out.toString(StandardCharsets.ISO_8859_1);
+        } catch (java.net.SocketException e) {
+            return "";   // reset by the server: it refused to read on
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 
