@@ -70,7 +70,8 @@ final class FormEncoding {
     }
 
     private static boolean utf8(String s, int from, int to) {
-        ByteBuffer bytes = ByteBuffer.allocate(to - from);
+        // an escape is 3 chars for 1 byte, a raw char at most 3 bytes (a surrogate pair: 2 chars, 4 bytes)
+        ByteBuffer bytes = ByteBuffer.allocate(3 * (to - from));
         for (int i = from; i < to; i++) {
             char c = s.charAt(i);
             if (c == '%') {
@@ -79,18 +80,11 @@ final class FormEncoding {
             } else if (c < 0x80) {
                 bytes.put((byte) c);
             } else {
-                // a raw non-ASCII character in the body (the body was already decoded as UTF-8): it is valid text
-                // on its own; its UTF-8 bytes join the escaped ones so a sequence split across both is judged whole
+                // a raw non-ASCII character (the body was already decoded as UTF-8): its UTF-8 bytes join the
+                // escaped ones, so that a sequence split across both is judged whole
                 int codePoint = s.codePointAt(i);
-                byte[] raw = new String(Character.toChars(codePoint)).getBytes(StandardCharsets.UTF_8);
+                bytes.put(new String(Character.toChars(codePoint)).getBytes(StandardCharsets.UTF_8));
                 i += Character.charCount(codePoint) - 1;
-                if (bytes.remaining() < raw.length) {
-                    ByteBuffer bigger = ByteBuffer.allocate(bytes.capacity() + 4 * (to - i));
-                    bytes.flip();
-                    bigger.put(bytes);
-                    bytes = bigger;
-                }
-                bytes.put(raw);
             }
         }
         bytes.flip();

@@ -14,6 +14,9 @@ import java.util.Set;
 /** Wire checks shared by the form-encoded OAuth endpoints, and the hand-over to the Nimbus SDK. */
 final class Forms {
 
+    /** When the SDK's parser fails on a value that it cannot even quote in its error description. */
+    static final String MALFORMED_PARAMETER = "the request has a malformed parameter";
+
     /** Parameters that RFC 8707 / RFC 8693 allow to repeat. */
     private static final Set<String> REPEATABLE = Set.of("resource", "audience");
 

@@ -10,6 +10,7 @@ import com.nimbusds.oauth2.sdk.id.Issuer;
 import com.nimbusds.oauth2.sdk.id.JWTID;
 import com.nimbusds.oauth2.sdk.id.Subject;
 import com.nimbusds.oauth2.sdk.token.AccessTokenType;
+import dev.agentid.issuer.OAuthException;
 import dev.agentid.issuer.service.ClientAuthenticator;
 import dev.agentid.issuer.service.TokenLiveness;
 import dev.agentid.issuer.service.TokenService;
@@ -67,6 +68,8 @@ final class IntrospectionEndpoint {
             return TokenIntrospectionRequest.parse(Forms.toNimbus(ctx, endpoint));
         } catch (ParseException e) {
             throw Forms.fromParse(e);
+        } catch (IllegalArgumentException e) {   // the SDK's own error for a parameter it cannot even quote
+            throw OAuthException.invalidRequest(Forms.MALFORMED_PARAMETER);
         }
     }
 

@@ -203,6 +203,37 @@ class HostileRequestTest {
         }
     }
 
+    /** Found by the long fuzz run: a raw multi-byte character before an escape overflowed the decoding buffer. */
+    @Test
+    void rawMultibyteCharactersBeforeAnEscapeAreDecodedWithoutOverflow() {
+        try (LogCapture log = LogCapture.start()) {
+            for (String path : FORM_ENDPOINTS) {
+                TestIssuer.Response r = issuer.post(path, FORM, "grant_type=client_credentials&scope=\u20ac\u20aca%41");
+                assertTrue(r.status() == 400 || r.status() == 401, r.body());
+                assertEquals("no-store", r.header("Cache-Control"));
+            }
+            assertError(issuer.post(Routes.TOKEN_PATH, FORM, "grant_type=client_credentials&scope=\u20ac\u20ac%E0%A4"),
+                    400, "invalid_request", FormEncoding.MALFORMED);
+            log.assertNoFaults();
+        }
+    }
+
+    /** Found by the long fuzz run: the SDK throws IllegalArgumentException for a value it cannot quote. */
+    @Test
+    void unquotableClientAssertionIsInvalidRequestNotServerError() {
+        try (LogCapture log = LogCapture.start()) {
+            // a client assertion whose alg the SDK names in its error description: a character RFC 6749 forbids there
+            String assertion = com.nimbusds.jose.util.Base64URL.encode("{\"alg\":\"\u00e9\"}") + "."
+                    + com.nimbusds.jose.util.Base64URL.encode("{}") + ".AA";
+            for (String path : List.of(Routes.INTROSPECTION_PATH, Routes.REVOCATION_PATH)) {
+                assertError(issuer.post(path, FORM, TestIssuer.form(java.util.Map.of("token", "x",
+                        "client_assertion_type", TestIssuer.JWT_BEARER, "client_assertion", assertion))), 400,
+                        "invalid_request", Forms.MALFORMED_PARAMETER);
+            }
+            log.assertNoFaults();
+        }
+    }
+
     /** Writes the bytes on a fresh connection, half-closes it and returns everything the server answered. */
     static String raw(String request) {
         URI uri = URI.create(issuer.url);
