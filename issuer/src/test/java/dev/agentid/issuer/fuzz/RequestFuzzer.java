@@ -215,12 +215,10 @@ final class RequestFuzzer {
         headers.put("Authorization", List.of("Bearer " + m.adminToken()));
         headers.put("Content-Type", List.of(pick(List.of("application/json", "application/json; charset=utf-8",
                 "text/plain", FORM))));
+        // registrations, and kills and restores of agents that do not exist (a kill of a real agent is an intended
+        // change that would end every later valid request); key rotation is left out for the same reason
         String path = random.nextInt(4) == 0 ? pick(List.of("/admin/agents/" + enc(pick(NASTY)) + "/kill",
-                "/admin/agents/" + enc(pick(NASTY)) + "/restore", "/admin/keys/rotate?x=" + enc(pick(NASTY))))
-                : "/admin/agents";
-        if (path.endsWith("/admin/keys/rotate?x=" + enc(pick(NASTY)))) {
-            path = "/admin/agents";
-        }
+                "/admin/agents/" + enc(pick(NASTY)) + "/restore")) : "/admin/agents";
         return new Request("admin-json", "POST", path, headers, body.getBytes(StandardCharsets.UTF_8), false);
     }
 
