@@ -234,6 +234,18 @@ class HostileRequestTest {
         }
     }
 
+    /** Found by the long fuzz run: a subject token whose payload is the JSON text null made the verifier throw. */
+    @Test
+    void subjectTokenWithNullPayloadIsMalformedNotServerError() {
+        try (LogCapture log = LogCapture.start()) {
+            dev.agentid.issuer.TestAgent a = issuer.register(dev.agentid.issuer.TestAgent.agent("null-payload"));
+            String[] parts = issuer.tokenFor(a).split("\\.");
+            String forged = parts[0] + "." + com.nimbusds.jose.util.Base64URL.encode("null") + "." + parts[2];
+            assertError(issuer.exchange(a, forged), 400, "invalid_request", "subject_token is malformed");
+            log.assertNoFaults();
+        }
+    }
+
     /** Writes the bytes on a fresh connection, half-closes it and returns everything the server answered. */
     static String raw(String request) {
         URI uri = URI.create(issuer.url);
