@@ -286,17 +286,6 @@ public final class IssuerProcess implements AutoCloseable {
         return process.pid();
     }
 
-    /** Waits up to {@code limit} for the process to exit; its exit code, or null if it still runs. */
-    public Integer awaitExit(Duration limit) {
-        try {
-            return process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)
-                    ? process.exitValue() : null;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return null;
-        }
-    }
-
     public boolean isAlive() {
         return process.isAlive();
     }

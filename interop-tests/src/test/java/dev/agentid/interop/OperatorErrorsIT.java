@@ -2,7 +2,6 @@ package dev.agentid.interop;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.InetAddress;
@@ -13,6 +12,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -30,10 +30,10 @@ class OperatorErrorsIT {
             int port = taken.getLocalPort();
             IssuerProcess issuer = IssuerProcess.named("port-taken").port(port).startWithoutWaiting();
             long started = System.nanoTime();
-            Integer code = issuer.awaitExit(EXIT_LIMIT);
+            OptionalInt code = issuer.awaitExit(EXIT_LIMIT);
             long millis = (System.nanoTime() - started) / 1_000_000;
-            assertNotNull(code, "the issuer must exit when its port is taken");
-            assertEquals(1, code, "a port in use is a runtime failure");
+            assertTrue(code.isPresent(), "the issuer must exit when its port is taken");
+            assertEquals(1, code.getAsInt(), "a port in use is a runtime failure");
             // the JVM's own start-up is part of the figure; the issuer itself fails before the store starts
             assertTrue(millis < 5_000, "exited after " + millis + " ms");
             String stderr = issuer.stderrText();
@@ -46,7 +46,7 @@ class OperatorErrorsIT {
     void aMisspelledVariableRefusesToStartAndNamesTheSuggestion() {
         IssuerProcess issuer = IssuerProcess.named("typo").port(freePort()).env("ISSUER_PROT", "9090")
                 .startWithoutWaiting();
-        assertEquals(2, issuer.awaitExit(EXIT_LIMIT));
+        assertEquals(2, issuer.awaitExit(EXIT_LIMIT).orElse(-1));
         String stderr = issuer.stderrText();
         assertTrue(stderr.contains("ISSUER_PROT") && stderr.contains("did you mean ISSUER_PORT?"), stderr);
         assertNoStackTrace(stderr);
@@ -56,7 +56,7 @@ class OperatorErrorsIT {
     void anAbbreviatedVariableSuggestsTheFullName() {
         IssuerProcess issuer = IssuerProcess.named("abbrev").port(freePort()).env("ISSUER_MAX_TTL", "600")
                 .startWithoutWaiting();
-        assertEquals(2, issuer.awaitExit(EXIT_LIMIT));
+        assertEquals(2, issuer.awaitExit(EXIT_LIMIT).orElse(-1));
         assertTrue(issuer.stderrText().contains("did you mean ISSUER_MAX_TOKEN_TTL_SECONDS?"), issuer.stderrText());
     }
 
@@ -66,7 +66,7 @@ class OperatorErrorsIT {
         Files.writeString(config, "port: 9093\n", StandardCharsets.UTF_8);
         IssuerProcess issuer = IssuerProcess.named("config-key").port(freePort())
                 .arguments("--config", config.toString()).startWithoutWaiting();
-        assertEquals(2, issuer.awaitExit(EXIT_LIMIT));
+        assertEquals(2, issuer.awaitExit(EXIT_LIMIT).orElse(-1));
         String stderr = issuer.stderrText();
         assertTrue(stderr.contains("'port'") && stderr.contains("did you mean ISSUER_PORT?"), stderr);
     }
@@ -76,7 +76,7 @@ class OperatorErrorsIT {
         Path file = Files.createTempFile(Interop.targetDir(), "not-a-dir-", ".txt");
         IssuerProcess issuer = IssuerProcess.named("bad-dir").port(freePort())
                 .env("ISSUER_DATA_DIR", file.resolve("data").toString()).startWithoutWaiting();
-        assertEquals(1, issuer.awaitExit(EXIT_LIMIT));
+        assertEquals(1, issuer.awaitExit(EXIT_LIMIT).orElse(-1));
         String stderr = issuer.stderrText();
         assertTrue(stderr.startsWith("cannot start the issuer: ") && stderr.contains(file.toString()), stderr);
         assertNoStackTrace(stderr);
@@ -89,7 +89,7 @@ class OperatorErrorsIT {
         first.stop();
         Files.writeString(keyFile, "{\"keys\": [", StandardCharsets.UTF_8);
         IssuerProcess again = first.relaunch().startWithoutWaiting();
-        assertEquals(1, again.awaitExit(EXIT_LIMIT));
+        assertEquals(1, again.awaitExit(EXIT_LIMIT).orElse(-1));
         String stderr = again.stderrText();
         assertTrue(stderr.startsWith("cannot start the issuer: "), stderr);
         assertNoStackTrace(stderr);

@@ -1,5 +1,6 @@
 package dev.agentid.issuer;
 
+import dev.agentid.issuer.http.RateLimiter;
 import dev.agentid.issuer.store.ClusterSecret;
 import dev.agentid.issuer.store.ClusterSettings;
 import java.io.IOException;
@@ -32,6 +33,7 @@ public record IssuerConfig(
         Path trustFile,                               // null: no partner organisations, no identity providers
         Duration partnerStatusRefresh,                // how often partners' status lists are fetched
         int eventLoops,                               // HTTP servers (event loops) on the port
+        RateLimiter.Settings rateLimits,                // token endpoint; 0: off
         Observability observability) {                // log format, access log, debug
 
     /**
@@ -104,7 +106,8 @@ public record IssuerConfig(
         Observability observability = new Observability(logFormat.equals("json"),
                 booleanValue(v, "ISSUER_ACCESS_LOG"), booleanValue(v, "ISSUER_DEBUG"));
         return new IssuerConfig(host, port, url, dataDir, admin, maxLifetime, maxDepth, skew, reload, tls,
-                attestersFile, cluster, trustFile, partnerRefresh, eventLoops, observability);
+                attestersFile, cluster, trustFile, partnerRefresh, eventLoops, RateLimiter.Settings.fromValues(v),
+                observability);
     }
 
     /**
@@ -186,7 +189,7 @@ public record IssuerConfig(
                 + ", adminToken=" + (adminToken == null ? "<generated>" : "<set>") + ", maxTokenLifetime="
                 + maxTokenLifetime + ", maxDelegationDepth=" + maxDelegationDepth + ", clockSkew=" + clockSkew
                 + ", tls=" + tls + ", attestersFile=" + attestersFile + ", cluster=" + cluster + ", trustFile=" + trustFile
-                + ", partnerStatusRefresh=" + partnerStatusRefresh + ", eventLoops=" + eventLoops + ", " + observability
-                + "]";
+                + ", partnerStatusRefresh=" + partnerStatusRefresh + ", eventLoops=" + eventLoops + ", rateLimits="
+                + rateLimits + ", " + observability + "]";
     }
 }

@@ -11,6 +11,8 @@ import dev.agentid.issuer.federation.idp.HumanPrincipals;
 import dev.agentid.issuer.federation.FederationService;
 import dev.agentid.issuer.federation.PartnerStatusLists;
 import dev.agentid.issuer.federation.TrustedPartners;
+import dev.agentid.issuer.http.BodyLimits;
+import dev.agentid.issuer.http.RateLimiter;
 import dev.agentid.issuer.http.Routes;
 import dev.agentid.issuer.client.AdminToken;
 import dev.agentid.issuer.client.ClientAuthenticator;
@@ -73,6 +75,7 @@ public final class IssuerServer implements AutoCloseable {
     private final StatusLists statusLists;
     private Router router;
     private FederationService federation;
+    private RateLimiter rateLimiter;
 
     private IssuerServer(Vertx vertx, StateStore state, HttpServer http, String issuer, int port, String adminToken,
                          StatusLists statusLists) {
@@ -101,16 +104,18 @@ public final class IssuerServer implements AutoCloseable {
         Vertx vertx = metrics.vertxBuilder(new VertxOptions()).build();
         try {
             AtomicReference<Router> router = new AtomicReference<>();
-            HttpServerOptions options = new HttpServerOptions()
+            HttpServerOptions options = BodyLimits.apply(new HttpServerOptions())
                     .setHost(config.host())
                     .setPort(config.port())
-                    .setMaxFormAttributeSize(Routes.MAX_BODY_BYTES)
                     .setMaxHeaderSize(16 * 1024);
             if (config.tls() != null) {
                 config.tls().apply(options);
             }
             Handler<HttpServerRequest> routed = request -> {
                 Router r = router.get();
+                if (BodyLimits.refuseMalformedPath(request)) {
+                    return;
+                }
                 if (r == null) {
                     request.response().setStatusCode(503).putHeader("Retry-After", "1").end();
                 } else {
@@ -124,14 +129,16 @@ public final class IssuerServer implements AutoCloseable {
             // Port 0 becomes -1: Vert.x lets servers with the same negative port share one random port.
             HttpServerOptions sameAddress = new HttpServerOptions(options)
                     .setPort(config.port() == 0 ? -1 : config.port());
-            HttpServer http = vertx.createHttpServer(sameAddress).requestHandler(dispatch);
+            HttpServer http = vertx.createHttpServer(sameAddress).requestHandler(dispatch)
+                            .invalidRequestHandler(BodyLimits::invalidRequest);
             await(http.listen());
             int port = http.actualPort();
             for (int i = 1; i < config.eventLoops(); i++) {
                 await(vertx.deployVerticle(new VerticleBase() {
                     @Override
                     public Future<?> start() {
-                        return vertx.createHttpServer(sameAddress).requestHandler(dispatch).listen();
+                        return vertx.createHttpServer(sameAddress).requestHandler(dispatch)
+                            .invalidRequestHandler(BodyLimits::invalidRequest).listen();
                     }
                 }));
             }
@@ -176,14 +183,18 @@ public final class IssuerServer implements AutoCloseable {
             FederationService federation = new FederationService(vertx, issuer, clock, config.clockSkew(), keys,
                     tokens, liveness, policy, state.tokens(), statusLists, state.agents(), state.replay(), partners,
                     partnerStatus);
+            RateLimiter limiter = new RateLimiter(config.rateLimits(), clock);
+            metrics.gauge("agentid_rate_limited_requests", "token requests refused by the rate limits so far (R01, R02)",
+                    limiter::refused);
             router.set(Routes.router(new Routes.Wiring(vertx, clock, issuer, new AdminToken(adminToken), state, keys,
                     tokens, liveness, clients, config.maxDelegationDepth(), config.maxTokenLifetime(), statusLists,
-                    binding, federation, new HumanExchange(clock, issuer, tokens, policy, humans), metrics)));
+                    binding, federation, new HumanExchange(clock, issuer, tokens, policy, humans), metrics), limiter));
             writePortFile(dataDir, port);
             DataDirectory.secure(dataDir);
             IssuerServer server = new IssuerServer(vertx, state, http, issuer, port, adminToken, statusLists);
             server.federation = federation;
             server.router = router.get();
+            server.rateLimiter = limiter;
             return server;
         } catch (RuntimeException e) {
             vertx.close();
@@ -228,6 +239,11 @@ public final class IssuerServer implements AutoCloseable {
 
     public String adminToken() {
         return adminToken;
+    }
+
+    /** The token endpoint's rate limits (R01, R02) and their refusal count. */
+    public RateLimiter rateLimiter() {
+        return rateLimiter;
     }
 
     public Vertx vertx() {

@@ -41,6 +41,11 @@ public final class Settings {
         add("ISSUER_TLS_CERT", "none (plain HTTP)", "PEM certificate chain of the HTTPS listener");
         add("ISSUER_TLS_KEY", "none", "PEM private key of the HTTPS listener");
         add("ISSUER_TLS_CLIENT_CA", "none", "PEM CA of agent client certificates (tls_client_auth)");
+        add("ISSUER_RATE_LIMIT_CLIENT_PER_SECOND", "0 (off)", "token requests per second per authenticated agent");
+        add("ISSUER_RATE_LIMIT_CLIENT_BURST", "2 x the rate", "bucket size per agent");
+        add("ISSUER_RATE_LIMIT_ADDRESS_PER_SECOND", "0 (off)", "token requests per second per remote address");
+        add("ISSUER_RATE_LIMIT_ADDRESS_BURST", "2 x the rate", "bucket size per address");
+        add("ISSUER_RATE_LIMIT_MAX_KEYS", "100000", "rate-limit buckets kept per kind (idle ones are evicted)");
         add("ISSUER_LOG_FORMAT", "text", "text, or json: one JSON object per log line");
         add("ISSUER_ACCESS_LOG", "false", "true: one log line per HTTP request");
         add("ISSUER_DEBUG", "false", "true: stack traces in startup errors");

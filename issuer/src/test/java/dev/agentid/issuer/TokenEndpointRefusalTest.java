@@ -107,6 +107,21 @@ class TokenEndpointRefusalTest {
     }
 
     @Test
+    void t14TooManyFormParametersAreRefused() {
+        StringBuilder body = new StringBuilder("grant_type=client_credentials");
+        for (int i = 0; i < 256; i++) {
+            body.append("&p").append(i).append('=');
+        }
+        assertRow(issuer.post("/oauth2/token", "application/x-www-form-urlencoded", body.toString()), "T14");
+    }
+
+    @Test
+    void t13MalformedPercentEncodingIsRefused() {
+        assertRow(issuer.post("/oauth2/token", "application/x-www-form-urlencoded",
+                "grant_type=client_credentials&scope=%E0%A4%A"), "T13");
+    }
+
+    @Test
     void t04RepeatedParameterIsRefused() {
         TestAgent a = issuer.register(agent(id("a")));
         String body = TestIssuer.form(issuer.as(a, "grant_type", "client_credentials")) + "&scope=read&scope=write";

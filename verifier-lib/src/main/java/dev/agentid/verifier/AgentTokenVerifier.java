@@ -376,7 +376,11 @@ public final class AgentTokenVerifier implements AutoCloseable {
         }
         try {
             // Nimbus' JSON parser refuses duplicate member names
-            return JSONObjectUtils.parse(json);
+            Map<String, Object> object = JSONObjectUtils.parse(json);
+            if (object == null) {   // the JSON text "null" (found by the issuer's fuzzer: a NullPointerException)
+                throw fail(Reason.MALFORMED, "the JWS " + what + " is not a JSON object");
+            }
+            return object;
         } catch (ParseException e) {
             throw fail(Reason.MALFORMED, "the JWS " + what + " is not a JSON object");
         }

@@ -204,6 +204,15 @@ class AgentTokenVerifierTest {
         assertReason(Reason.MALFORMED, "Bearer " + token);
     }
 
+    /** Regression (found by the issuer's fuzzer): a header or payload that is the JSON text null threw an NPE. */
+    @Test
+    void verifyWhenHeaderOrPayloadIsJsonNullThenMalformed() {
+        String[] parts = token().split("\\.");
+        String jsonNull = com.nimbusds.jose.util.Base64URL.encode("null").toString();
+        assertReason(Reason.MALFORMED, parts[0] + "." + jsonNull + "." + parts[2]);
+        assertReason(Reason.MALFORMED, jsonNull + "." + parts[1] + "." + parts[2]);
+    }
+
     @Test
     void verifyWhenSignatureHasNonZeroTrailingBitsThenMalformed() {
         String token = token();

@@ -25,10 +25,9 @@ import java.util.Objects;
  *   <li>Otherwise a bearer token (empty {@code cnf}).</li>
  * </ul>
  *
- * <p>In a token exchange the binding is always the presenter's: B's new token is bound to B's proof key or
- * certificate, never to the subject token's (A's). The subject token's own {@code cnf} is not checked at the token
- * endpoint: the exchange is authenticated by B's client authentication, and A's token is B's input, not B's
- * credential.
+ * <p>In a token exchange the binding is always the presenter's, never copied from the subject token. A bound subject
+ * token is exchanged only with proof of possession of its key (spec 5.6.4, D14 and M05:
+ * {@link dev.agentid.issuer.service.BoundSubjectTokens}).
  */
 public final class SenderBinding {
 

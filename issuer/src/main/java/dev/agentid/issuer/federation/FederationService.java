@@ -153,6 +153,7 @@ public final class FederationService {
         }
         AgentRecord client = presenter.agent();
         VerifiedAgentToken subject = tokens.verifySubjectToken(subjectToken);
+        dev.agentid.issuer.service.BoundSubjectTokens.requirePossession(subject, presenter);   // D14, M05
         tokens.requireActorTokenIdentifiesClient(actorToken, client);
         if (!subject.chain().current().equals(new Actor(client.agentId(), issuer))) {
             throw OAuthException.invalidRequest("agent '" + client.agentId()

@@ -14,6 +14,9 @@ import java.util.Set;
 /** Wire checks shared by the form-encoded OAuth endpoints, and the hand-over to the Nimbus SDK. */
 final class Forms {
 
+    /** When the SDK's parser fails on a value that it cannot even quote in its error description. */
+    static final String MALFORMED_PARAMETER = "the request has a malformed parameter";
+
     /** Parameters that RFC 8707 / RFC 8693 allow to repeat. */
     private static final Set<String> REPEATABLE = Set.of("resource", "audience");
 
@@ -35,7 +38,7 @@ final class Forms {
             "client_assertion_type");
 
     /**
-     * T02–T04 and T12: form content type, parameters that parse, none repeated, none unknown.
+     * T02–T04 and T12–T14: form content type, at most 256 fields, well-formed encoding, parameters that parse, none repeated, none unknown.
      * Returns the parameters.
      */
     static Map<String, List<String>> requireForm(RoutingContext ctx, Set<String> known) {
@@ -44,7 +47,14 @@ final class Forms {
             throw OAuthException.invalidRequest("Content-Type must be application/x-www-form-urlencoded");
         }
         String body = ctx.body().asString();
-        Map<String, List<String>> params = URLUtils.parseParameters(body == null ? "" : body);
+        BodyLimits.requireFieldCount(body == null ? "" : body);     // T14
+        FormEncoding.requireWellFormed(body == null ? "" : body);   // T13
+        Map<String, List<String>> params;
+        try {
+            params = URLUtils.parseParameters(body == null ? "" : body);
+        } catch (IllegalArgumentException e) {   // the SDK's decoder; T13 leaves nothing it should refuse
+            throw OAuthException.invalidRequest(FormEncoding.MALFORMED);
+        }
         for (Map.Entry<String, List<String>> e : params.entrySet()) {
             if (!known.contains(e.getKey()) && !CLIENT_AUTHENTICATION.contains(e.getKey())) {
                 throw OAuthException.invalidRequest("unknown parameter '" + e.getKey() + "'");

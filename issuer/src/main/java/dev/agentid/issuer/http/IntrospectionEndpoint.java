@@ -11,8 +11,10 @@ import com.nimbusds.oauth2.sdk.id.JWTID;
 import com.nimbusds.oauth2.sdk.id.Subject;
 import com.nimbusds.oauth2.sdk.token.AccessTokenType;
 import dev.agentid.issuer.binding.SenderBinding;
+import dev.agentid.issuer.client.AuthenticatedClient;
 import dev.agentid.issuer.client.ClientAuthenticator;
 import dev.agentid.issuer.client.ClientAuthenticator.Endpoint;
+import dev.agentid.issuer.domain.OAuthException;
 import dev.agentid.issuer.service.TokenLiveness;
 import dev.agentid.issuer.service.TokenService;
 import dev.agentid.verifier.DelegationChain;
@@ -25,7 +27,10 @@ import java.net.URI;
 import java.util.Date;
 import java.util.Map;
 
-/** RFC 7662 introspection: active tokens return their claims (with the nested act); all else {"active":false}. */
+/**
+ * RFC 7662 introspection: active tokens return their claims (with the nested act) to the callers that
+ * {@link IntrospectionAccess} lets see them; all else {"active":false}.
+ */
 final class IntrospectionEndpoint {
 
     private static final JsonObject INACTIVE = new JsonObject().put("active", false);
@@ -34,8 +39,11 @@ final class IntrospectionEndpoint {
     private final ClientAuthenticator clients;
     private final TokenService tokens;
     private final TokenLiveness liveness;
+    private final IntrospectionAccess access;
 
-    IntrospectionEndpoint(URI endpoint, ClientAuthenticator clients, TokenService tokens, TokenLiveness liveness) {
+    IntrospectionEndpoint(URI endpoint, ClientAuthenticator clients, TokenService tokens, TokenLiveness liveness,
+                          IntrospectionAccess access) {
+        this.access = access;
         this.endpoint = endpoint;
         this.clients = clients;
         this.tokens = tokens;
@@ -49,7 +57,7 @@ final class IntrospectionEndpoint {
             TokenIntrospectionRequest request = parse(ctx);
             clients.authenticate(ClientAuthenticationStep.presented(ctx, request.getClientAuthentication()),
                             Endpoint.INTROSPECTION)
-                    .compose(caller -> introspect(request.getToken().getValue()))
+                    .compose(caller -> introspect(caller, request.getToken().getValue()))
                     .onSuccess(body -> Responses.json(ctx, 200, body))
                     .onFailure(t -> Responses.failure(ctx, t));
         } catch (RuntimeException e) {
@@ -62,14 +70,19 @@ final class IntrospectionEndpoint {
             return TokenIntrospectionRequest.parse(ClientAuthenticationStep.toNimbus(ctx, endpoint));
         } catch (ParseException e) {
             throw Forms.fromParse(e);
+        } catch (IllegalArgumentException e) {   // the SDK's own error for a parameter it cannot even quote
+            throw OAuthException.invalidRequest(Forms.MALFORMED_PARAMETER);
         }
     }
 
-    private Future<JsonObject> introspect(String token) {
+    private Future<JsonObject> introspect(AuthenticatedClient caller, String token) {
         VerifiedAgentToken verified;
         try {
             verified = tokens.verifySubjectToken(token);
         } catch (RuntimeException invalid) {
+            return Future.succeededFuture(INACTIVE);
+        }
+        if (!access.maySee(caller, verified)) {   // RFC 7662 section 4: the same answer as for an invalid token
             return Future.succeededFuture(INACTIVE);
         }
         return liveness.check(verified).map(verdict -> verdict.active() ? active(verified) : INACTIVE);

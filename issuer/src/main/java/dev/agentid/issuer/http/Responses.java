@@ -64,6 +64,11 @@ public final class Responses {
 
     /** Maps any failure to the error JSON: refusals as they are, everything else as a generic 500. */
     public static void failure(RoutingContext ctx, Throwable t) {
+        if (t instanceof RateLimiter.Throttled throttled) {   // R02
+            ctx.response().putHeader("Retry-After", RateLimiter.retryAfterSeconds(throttled.waitMillis));
+            error(ctx, throttled.refusal);
+            return;
+        }
         if (t instanceof OAuthException) {
             error(ctx, (OAuthException) t);
             return;
@@ -99,15 +104,28 @@ public final class Responses {
     /** Router-level failure handler: body too large, unmatched methods and unexpected throws. */
     public static void routeFailure(RoutingContext ctx) {
         Throwable t = ctx.failure();
+        if (BodyLimits.clientGone(t)) {
+            LOG.fine(() -> "client closed the connection on " + ctx.request().method() + " " + ctx.request().path());
+            return;
+        }
+        // T03, T13, T14: the body handler's own refusals carry their 4xx status with the decoder's exception
+        OAuthException bodyRefusal = t instanceof OAuthException ? null : BodyLimits.refusal(ctx.statusCode(), t);
+        if (bodyRefusal != null) {
+            error(ctx, bodyRefusal);
+            return;
+        }
+        if (t != null && !(t instanceof OAuthException) && !ctx.request().isEnded()) {
+            // the request stream itself broke while its body was read (a malformed chunk, say): the client's fault;
+            // every handler of ours runs after the body has ended
+            error(ctx, new OAuthException("invalid_request", 400, BodyLimits.MALFORMED_REQUEST, t.toString()));
+            return;
+        }
         if (t != null) {
             failure(ctx, t);
             return;
         }
         int status = ctx.statusCode();
-        if (status == 413) {
-            error(ctx, new OAuthException("invalid_request", 413,
-                    "request body exceeds " + Routes.MAX_BODY_BYTES + " bytes", null));
-        } else if (status == 405) {
+        if (status == 405) {
             error(ctx, new OAuthException("invalid_request", 405, "method not allowed", null));
         } else if (status == 404) {
             error(ctx, OAuthException.notFound("no such endpoint"));

@@ -83,6 +83,8 @@ final class RevocationEndpoint {
             return TokenRevocationRequest.parse(ClientAuthenticationStep.toNimbus(ctx, endpoint));
         } catch (ParseException e) {
             throw Forms.fromParse(e);
+        } catch (IllegalArgumentException e) {   // the SDK's own error for a parameter it cannot even quote
+            throw OAuthException.invalidRequest(Forms.MALFORMED_PARAMETER);
         }
     }
 

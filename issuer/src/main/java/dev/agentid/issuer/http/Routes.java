@@ -62,6 +62,11 @@ public final class Routes {
     }
 
     public static Router router(Wiring w) {
+        return router(w, RateLimiter.off(w.clock()));
+    }
+
+    /** With the token endpoint's rate limits (R01, R02). */
+    public static Router router(Wiring w, RateLimiter limiter) {
         URI tokenUri = URI.create(w.issuer() + TOKEN_PATH);
         AdminToken admin = w.adminToken();
         // the grants of the token endpoint; several token-exchange handlers: the first that accepts the request
@@ -71,9 +76,9 @@ public final class Routes {
                 new HumanPrincipalExchange(w.humans()),
                 new AgentTokenExchange(w.tokens()),
                 new JwtBearerRedemption(w.federation())));
-        TokenEndpoint token = new TokenEndpoint(tokenUri, w.clients(), w.binding(), grants);
+        TokenEndpoint token = new TokenEndpoint(tokenUri, w.clients(), w.binding(), grants, limiter);
         IntrospectionEndpoint introspection = new IntrospectionEndpoint(URI.create(w.issuer() + INTROSPECTION_PATH),
-                w.clients(), w.tokens(), w.liveness());
+                w.clients(), w.tokens(), w.liveness(), new IntrospectionAccess(w.issuer()));
         RevocationEndpoint revocation = new RevocationEndpoint(URI.create(w.issuer() + REVOCATION_PATH), w.clients(),
                 w.tokens(), w.state().tokens(), w.issuer(), w.statusLists());
         AdminApi adminApi = new AdminApi(w.vertx(), admin, w.state().agents(), w.state().tokens(), w.keys(), w.clock(),
@@ -83,7 +88,8 @@ public final class Routes {
         String metadata = w.binding().advertise(metadata(w.issuer(), grants.types())).encode();
 
         Router router = Router.router(w.vertx());
-        BodyHandler body = BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES);
+        io.vertx.core.Handler<RoutingContext> body = BodyLimits.forBodyMethods(
+                BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
 
         router.get(METADATA_PATH).handler(ctx -> ctx.response()
                 .putHeader("Content-Type", "application/json")
@@ -108,6 +114,8 @@ public final class Routes {
         router.get(METRICS_PATH).handler(ctx -> ctx.response()
                 .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
                 .putHeader("Cache-Control", "no-store").end(w.metrics().scrape()));
+
+        router.route(TOKEN_PATH).handler(limiter::admitAddress);   // R01, before the body is read
 
         // Vert.x runs the body step first; a body it refuses (413, bad encoding) shows in vertx_http_server_*
         router.route(TOKEN_PATH).handler(body).handler(w.metrics()::observe).handler(Responses::noStore)

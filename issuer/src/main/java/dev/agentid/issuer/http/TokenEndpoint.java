@@ -35,8 +35,11 @@ final class TokenEndpoint {
     private final ClientAuthenticator clients;
     private final SenderBinding binding;
     private final Grants grants;
+    private final RateLimiter limiter;
 
-    TokenEndpoint(URI endpoint, ClientAuthenticator clients, SenderBinding binding, Grants grants) {
+    TokenEndpoint(URI endpoint, ClientAuthenticator clients, SenderBinding binding, Grants grants,
+                  RateLimiter limiter) {
+        this.limiter = limiter;
         this.endpoint = endpoint;
         this.clients = clients;
         this.binding = binding;
@@ -54,8 +57,10 @@ final class TokenEndpoint {
             Parsed parsed = parse(ctx, certificate);
             clients.authenticate(ClientAuthenticationStep.presented(ctx, parsed.clientAuthentication()),
                             Endpoint.TOKEN)
+                    .compose(client -> limiter.admitClient(client.agent().agentId(), client))   // R02
                     .compose(client -> binding.confirmation(client.agent(), proofs, certificate)
-                            .map(cnf -> new Presenter(client.agent(), cnf, client.attestation())))
+                            .map(cnf -> new Presenter(client.agent(), cnf, client.attestation()).withCertificate(
+                                    certificate == null ? null : ClientCertificates.thumbprint(certificate))))
                     .compose(presenter -> Grants.dispatch(handlers,
                             new GrantRequest(presenter, params, parsed.request(), parsed.grantError())))
                     .onSuccess(response -> {

@@ -15,10 +15,27 @@ import java.util.Map;
  * @param confirmation the {@code cnf} claim of the new token (RFC 7800), empty for a bearer token
  * @param attestation the summary of the client attestation the agent presented (its actor level's
  *     {@code att}), or null when it presented none
+ * @param certificateThumbprint the {@code x5t#S256} of the client certificate of the request's TLS connection, or
+ *     null
  */
-public record Presenter(AgentRecord agent, Map<String, Object> confirmation, Attestation attestation) {
+public record Presenter(AgentRecord agent, Map<String, Object> confirmation, Attestation attestation,
+                        String certificateThumbprint) {
 
     public Presenter {
         confirmation = Map.copyOf(confirmation);
+    }
+
+    /** A presenter whose connection shows no client certificate. */
+    public Presenter(AgentRecord agent, Map<String, Object> confirmation, Attestation attestation) {
+        this(agent, confirmation, attestation, null);
+    }
+
+    /**
+     * The same presenter over a connection that showed this client certificate ({@code x5t#S256}, RFC 8705 section
+     * 3.1; null: none), whatever the new token's binding: it proves possession of a certificate-bound subject token
+     * ({@link BoundSubjectTokens}).
+     */
+    public Presenter withCertificate(String thumbprint) {
+        return new Presenter(agent, confirmation, attestation, thumbprint);
     }
 }

@@ -73,6 +73,7 @@ public final class TokenService {
                                    List<String> requestedScope, List<String> requestedAudience) {
         AgentRecord client = presenter.agent();
         VerifiedAgentToken subject = verifySubjectToken(subjectToken);
+        BoundSubjectTokens.requirePossession(subject, presenter);   // D14, M05
         requireActorTokenIdentifiesClient(actorToken, client);
         return liveness.chainAgents(subject).compose(chainAgents ->
                 liveness.check(subject, chainAgents).map(verdict -> {

@@ -198,6 +198,22 @@ class BindingRefusalTest {
         assertRow(issuer.clientCredentials(a), "D13", "agent", a.id);
     }
 
+    static Map<String, String> exchange(TestIssuer to, TestAgent client, String subjectToken) {
+        return to.as(client, "grant_type", TestIssuer.EXCHANGE, "subject_token", subjectToken,
+                "subject_token_type", TestIssuer.ACCESS_TOKEN_TYPE);
+    }
+
+    @Test
+    void d14DpopBoundSubjectTokenWithoutProofByItsKeyIsRefused() {
+        String bId = id("b");
+        TestAgent a = issuer.register(agent(id("a")).delegates(bId));
+        TestAgent b = issuer.register(agent(bId));
+        TestIssuer.Response bound = send(issuer, null, issuer.as(a, "grant_type", "client_credentials"),
+                Proofs.proof(TestAgent.newKey(), endpoint()));
+        assertEquals(200, bound.status(), bound.body());
+        assertRow(send(issuer, null, exchange(issuer, b, bound.json().getString("access_token"))), "D14");
+    }
+
     // ---- M: mutual TLS ----
 
     static TestAgent registerOn(TestIssuer to, TestAgent a, boolean sanUri, boolean certificateBound) {
@@ -260,5 +276,44 @@ class BindingRefusalTest {
         TestAgent a = registerOn(issuer, agent(id("a")).build(), false, true);
         assertRow(send(issuer, null, issuer.as(a, "grant_type", "client_credentials"),
                 Proofs.proof(TestAgent.newKey(), endpoint())), "M04", "agent", a.id);
+    }
+
+    @Test
+    void m05CertificateBoundSubjectTokenWithoutItsCertificateIsRefused() {
+        String bId = id("b");
+        TestAgent a = registerOn(tlsIssuer, agent(id("a")).delegates(bId).build(), false, true);
+        TestAgent b = registerOn(tlsIssuer, agent(bId).build(), false, false);
+        String bound = certificateBoundToken(a);
+        assertRow(send(tlsIssuer, null, exchange(tlsIssuer, b, bound)), "M05");
+    }
+
+    /** Issue 10: a stolen certificate-bound token bought a fresh token from any delegate of its current actor. */
+    @Test
+    void stolenCertificateBoundSubjectTokenCannotBeExchangedWithoutItsCertificate() {
+        String bId = id("b");
+        TestAgent a = registerOn(tlsIssuer, agent(id("a")).delegates(bId).build(), false, true);
+        TestAgent b = registerOn(tlsIssuer, agent(bId).build(), false, false);
+        X509Certificate certificateA = tls.certificateFor(a.key, a.id);
+        String stolen = certificateBoundToken(a, certificateA);
+        // over TLS with the thief's own certificate: refused
+        assertRow(send(tlsIssuer, tls.clientWith(b.key, tls.certificateFor(b.key, b.id)),
+                exchange(tlsIssuer, b, stolen)), "M05");
+        // a DPoP proof does not stand in for the certificate
+        assertRow(send(tlsIssuer, null, exchange(tlsIssuer, b, stolen),
+                Proofs.proof(TestAgent.newKey(), tlsIssuer.url + "/oauth2/token")), "M05");
+        // over a connection that presents the very certificate: the holder may
+        TestIssuer.Response held = send(tlsIssuer, tls.clientWith(a.key, certificateA), exchange(tlsIssuer, b, stolen));
+        assertEquals(200, held.status(), held.body());
+    }
+
+    static String certificateBoundToken(TestAgent a) {
+        return certificateBoundToken(a, tls.certificateFor(a.key, a.id));
+    }
+
+    static String certificateBoundToken(TestAgent a, X509Certificate certificate) {
+        TestIssuer.Response r = send(tlsIssuer, tls.clientWith(a.key, certificate),
+                tlsIssuer.as(a, "grant_type", "client_credentials"));
+        assertEquals(200, r.status(), r.body());
+        return r.json().getString("access_token");
     }
 }

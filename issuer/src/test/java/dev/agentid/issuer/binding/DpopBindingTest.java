@@ -148,33 +148,35 @@ class DpopBindingTest {
     }
 
     /**
-     * A → B → C with DPoP at every hop: each token is bound to its own actor's proof key, never to the previous
-     * actor's; B and C present the previous (bound) token without a proof of its key.
+     * A → B → C with DPoP: B's token is bound to B's own proof key, never to A's (A's token is a bearer token here);
+     * C may exchange B's DPoP-bound token only with a proof by B's key (spec 5.6.4, D14), and C's token is then bound
+     * to that same key: the holder stays the holder.
      */
     @Test
-    void chainWithDpopAtEveryHopBindsEachTokenToItsOwnActor() throws Exception {
+    void chainWithDpopBindsEachTokenToThePresentersKey() throws Exception {
         String aId = id("a"), bId = id("b"), cId = id("c");
         TestAgent a = issuer.register(agent(aId).delegates(bId));
         TestAgent b = issuer.register(agent(bId).delegates(cId));
         TestAgent c = issuer.register(agent(cId));
-        ECKey aKey = TestAgent.newKey(), bKey = TestAgent.newKey(), cKey = TestAgent.newKey();
+        ECKey bKey = TestAgent.newKey(), cKey = TestAgent.newKey();
 
-        TestIssuer.Response ra = clientCredentials(a, Proofs.proof(aKey, tokenEndpoint()));
-        assertEquals(200, ra.status(), ra.body());
-        String tokenA = ra.json().getString("access_token");
+        String tokenA = issuer.tokenFor(a);
         TestIssuer.Response rb = exchange(b, tokenA, Proofs.proof(bKey, tokenEndpoint()));
         assertEquals(200, rb.status(), rb.body());
         String tokenB = rb.json().getString("access_token");
-        TestIssuer.Response rc = exchange(c, tokenB, Proofs.proof(cKey, tokenEndpoint()));
+        // C with its own key only: refused, B's token is bound to B's key
+        TestIssuer.assertError(exchange(c, tokenB, Proofs.proof(cKey, tokenEndpoint())), 400, "invalid_request",
+                "subject_token is DPoP-bound: the request's DPoP proof must be signed with its key");
+        TestIssuer.Response rc = exchange(c, tokenB, Proofs.proof(bKey, tokenEndpoint()));
         assertEquals(200, rc.status(), rc.body());
         String tokenC = rc.json().getString("access_token");
 
-        assertEquals(Proofs.thumbprint(aKey), cnfJkt(tokenA));
+        assertNull(cnfJkt(tokenA));
         assertEquals(Proofs.thumbprint(bKey), cnfJkt(tokenB));
-        assertEquals(Proofs.thumbprint(cKey), cnfJkt(tokenC));
-        assertNotEquals(cnfJkt(tokenA), cnfJkt(tokenB));
-        assertNotEquals(cnfJkt(tokenB), cnfJkt(tokenC));
+        assertEquals(Proofs.thumbprint(bKey), cnfJkt(tokenC));
         assertEquals("DPoP", rc.json().getString("token_type"));
+        // C's token as a resource server checks it: bound to the key that C proved it holds
+        ECKey holderKey = bKey, otherKey = cKey;
 
         AgentTokenVerifier tokens = verifier();
         BindingVerifier bindings = BindingVerifier.builder().build();
@@ -184,12 +186,12 @@ class DpopBindingTest {
                 .map(dev.agentid.verifier.Actor::subject).collect(java.util.stream.Collectors.toSet()));
         // C's own proof: accepted
         VerifiedBinding ok = bindings.verify(verifiedC, PresentedRequest.dpop(tokenC,
-                Proofs.resourceProof(cKey, "GET", RESOURCE.toString(), tokenC)).request("GET", RESOURCE));
-        assertEquals(Proofs.thumbprint(cKey), ok.proof().orElseThrow().jwkThumbprint());
-        // B's key (the previous actor) cannot use C's token
+                Proofs.resourceProof(holderKey, "GET", RESOURCE.toString(), tokenC)).request("GET", RESOURCE));
+        assertEquals(Proofs.thumbprint(holderKey), ok.proof().orElseThrow().jwkThumbprint());
+        // another key (C's own, which it never proved to the issuer) cannot use C's token
         TokenVerificationException previous = assertThrows(TokenVerificationException.class, () ->
                 bindings.verify(verifiedC, PresentedRequest.dpop(tokenC,
-                        Proofs.resourceProof(bKey, "GET", RESOURCE.toString(), tokenC)).request("GET", RESOURCE)));
+                        Proofs.resourceProof(otherKey, "GET", RESOURCE.toString(), tokenC)).request("GET", RESOURCE)));
         assertEquals(Reason.BINDING_MISMATCH, previous.reason());
         // the token without its proof (as a bearer token): refused
         TokenVerificationException bare = assertThrows(TokenVerificationException.class, () ->
@@ -197,15 +199,15 @@ class DpopBindingTest {
         assertEquals(Reason.BINDING_MISMATCH, bare.reason());
         // a proof for another URL or method: refused
         TokenVerificationException otherUrl = assertThrows(TokenVerificationException.class, () ->
-                bindings.verify(verifiedC, PresentedRequest.dpop(tokenC, Proofs.resourceProof(cKey, "GET",
+                bindings.verify(verifiedC, PresentedRequest.dpop(tokenC, Proofs.resourceProof(holderKey, "GET",
                         "https://api.example/other", tokenC)).request("GET", RESOURCE)));
         assertEquals(Reason.DPOP_PROOF_INVALID, otherUrl.reason());
         TokenVerificationException otherMethod = assertThrows(TokenVerificationException.class, () ->
-                bindings.verify(verifiedC, PresentedRequest.dpop(tokenC, Proofs.resourceProof(cKey, "POST",
+                bindings.verify(verifiedC, PresentedRequest.dpop(tokenC, Proofs.resourceProof(holderKey, "POST",
                         RESOURCE.toString(), tokenC)).request("GET", RESOURCE)));
         assertEquals(Reason.DPOP_PROOF_INVALID, otherMethod.reason());
         // the same proof twice: refused
-        String once = Proofs.resourceProof(cKey, "GET", RESOURCE.toString(), tokenC);
+        String once = Proofs.resourceProof(holderKey, "GET", RESOURCE.toString(), tokenC);
         bindings.verify(verifiedC, PresentedRequest.dpop(tokenC, once).request("GET", RESOURCE));
         TokenVerificationException replay = assertThrows(TokenVerificationException.class, () ->
                 bindings.verify(verifiedC, PresentedRequest.dpop(tokenC, once).request("GET", RESOURCE)));
@@ -214,15 +216,32 @@ class DpopBindingTest {
     }
 
     @Test
-    void exchangeWithoutProofFromBearerClientGivesBearerTokenEvenForBoundSubject() throws Exception {
+    void exchangeFromBearerSubjectWithoutProofGivesBearerToken() throws Exception {
         String aId = id("a"), bId = id("b");
         TestAgent a = issuer.register(agent(aId).delegates(bId));
         TestAgent b = issuer.register(agent(bId));
-        String tokenA = clientCredentials(a, Proofs.proof(TestAgent.newKey(), tokenEndpoint())).json()
-                .getString("access_token");
-        TestIssuer.Response rb = exchange(b, tokenA);
+        TestIssuer.Response rb = exchange(b, issuer.tokenFor(a));
         assertEquals(200, rb.status(), rb.body());
         assertEquals("Bearer", rb.json().getString("token_type"));
-        assertNull(cnfJkt(rb.json().getString("access_token")), "A's binding is never copied to B's token");
+        assertNull(cnfJkt(rb.json().getString("access_token")));
+    }
+
+    /** Issue 10: a stolen DPoP-bound token bought a fresh token from any delegate of its current actor. */
+    @Test
+    void stolenDpopBoundSubjectTokenCannotBeExchangedWithoutItsKey() throws Exception {
+        String aId = id("a"), bId = id("b");
+        TestAgent a = issuer.register(agent(aId).delegates(bId));
+        TestAgent b = issuer.register(agent(bId));
+        ECKey aKey = TestAgent.newKey();
+        String stolen = clientCredentials(a, Proofs.proof(aKey, tokenEndpoint())).json().getString("access_token");
+        String refused = "subject_token is DPoP-bound: the request's DPoP proof must be signed with its key";
+        // no proof at all, and a proof by the thief's own key
+        TestIssuer.assertError(exchange(b, stolen), 400, "invalid_request", refused);
+        TestIssuer.assertError(exchange(b, stolen, Proofs.proof(TestAgent.newKey(), tokenEndpoint())), 400,
+                "invalid_request", refused);
+        // the holder of the key may: the new token stays bound to it
+        TestIssuer.Response held = exchange(b, stolen, Proofs.proof(aKey, tokenEndpoint()));
+        assertEquals(200, held.status(), held.body());
+        assertEquals(Proofs.thumbprint(aKey), cnfJkt(held.json().getString("access_token")));
     }
 }

@@ -1,0 +1,226 @@
+package dev.agentid.issuer.http;
+
+import dev.agentid.issuer.domain.OAuthException;
+import io.vertx.core.Future;
+import io.vertx.core.net.SocketAddress;
+import io.vertx.ext.web.RoutingContext;
+
+import java.time.Clock;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Rate limits at the token endpoint (R01, R02): a token bucket per remote address, checked before the body is read,
+ * and one per authenticated client, checked right after client authentication (so nobody can spend another agent's
+ * budget by naming it). A refused request is 429 with {@code Retry-After} and {@code {"error":"slow_down"}}.
+ *
+ * <p>{@code slow_down} (RFC 8628 section 3.5: "the client is polling too quickly, increase the interval"), not
+ * {@code temporarily_unavailable}: the client is told that it, not the server, is the problem, and the issuer keeps
+ * {@code temporarily_unavailable} (503) for its own unavailability, so a client never mistakes throttling for an
+ * outage.
+ *
+ * <p>Bounded: at most {@link Settings#maxKeys()} buckets per kind. When the map is full, idle buckets (refilled to
+ * their burst, i.e. indistinguishable from a new one) are swept, at most once a second; a key that still finds no room
+ * shares one overflow bucket, so an attacker with many addresses fills neither the heap nor escapes the limit.
+ * Each bucket is its own small lock; no lock is shared between keys or with background work. Time comes from the
+ * injected clock.
+ */
+public final class RateLimiter {
+
+    /**
+     * The limits; a rate of 0 turns that limit off.
+     *
+     * @param clientPerSecond tokens per second per authenticated client ({@code ISSUER_RATE_LIMIT_CLIENT_PER_SECOND})
+     * @param clientBurst bucket size per client ({@code ISSUER_RATE_LIMIT_CLIENT_BURST})
+     * @param addressPerSecond tokens per second per remote address ({@code ISSUER_RATE_LIMIT_ADDRESS_PER_SECOND})
+     * @param addressBurst bucket size per address ({@code ISSUER_RATE_LIMIT_ADDRESS_BURST})
+     * @param maxKeys buckets kept per kind ({@code ISSUER_RATE_LIMIT_MAX_KEYS})
+     */
+    public record Settings(int clientPerSecond, int clientBurst, int addressPerSecond, int addressBurst, int maxKeys) {
+
+        public static final Settings OFF = new Settings(0, 0, 0, 0, 100_000);
+
+        public Settings {
+            if (clientPerSecond < 0 || clientBurst < 0 || addressPerSecond < 0 || addressBurst < 0 || maxKeys < 1) {
+                throw new IllegalArgumentException("rate limits must not be negative");
+            }
+            clientBurst = clientPerSecond > 0 ? Math.max(clientBurst, 1) : clientBurst;
+            addressBurst = addressPerSecond > 0 ? Math.max(addressBurst, 1) : addressBurst;
+        }
+
+        /** From ISSUER_RATE_LIMIT_*; a burst defaults to twice its rate. */
+        public static Settings fromValues(Map<String, String> v) {
+            int client = intValue(v, "ISSUER_RATE_LIMIT_CLIENT_PER_SECOND", 0);
+            int address = intValue(v, "ISSUER_RATE_LIMIT_ADDRESS_PER_SECOND", 0);
+            return new Settings(client, intValue(v, "ISSUER_RATE_LIMIT_CLIENT_BURST", 2 * client),
+                    address, intValue(v, "ISSUER_RATE_LIMIT_ADDRESS_BURST", 2 * address),
+                    intValue(v, "ISSUER_RATE_LIMIT_MAX_KEYS", 100_000));
+        }
+
+        private static int intValue(Map<String, String> v, String name, int def) {
+            String raw = v.get(name);
+            if (raw == null || raw.isBlank()) {
+                return def;
+            }
+            try {
+                int value = Integer.parseInt(raw.trim());
+                if (value < 0 || value > 10_000_000) {
+                    throw new IllegalArgumentException(name + " must be between 0 and 10000000");
+                }
+                return value;
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException(name + " must be an integer");
+            }
+        }
+    }
+
+    static final String SLOW_DOWN = "slow_down";
+    static final String ADDRESS_REFUSAL = "too many requests from this address";
+
+    private final Buckets addresses;
+    private final Buckets clients;
+    private final LongAdder refused = new LongAdder();
+
+    public RateLimiter(Settings settings, Clock clock) {
+        this.addresses = new Buckets(settings.addressPerSecond(), settings.addressBurst(), settings.maxKeys(), clock);
+        this.clients = new Buckets(settings.clientPerSecond(), settings.clientBurst(), settings.maxKeys(), clock);
+    }
+
+    public static RateLimiter off(Clock clock) {
+        return new RateLimiter(Settings.OFF, clock);
+    }
+
+    /** R01, a route step before the body is read. */
+    void admitAddress(RoutingContext ctx) {
+        SocketAddress remote = ctx.request().remoteAddress();
+        long waitMillis = addresses.take(remote == null || remote.hostAddress() == null ? "-" : remote.hostAddress());
+        if (waitMillis == 0) {
+            ctx.next();
+            return;
+        }
+        refused.increment();
+        ctx.response().putHeader("Retry-After", retryAfterSeconds(waitMillis));
+        Responses.error(ctx, new OAuthException(SLOW_DOWN, 429, ADDRESS_REFUSAL, null));
+    }
+
+    /** R02, after client authentication; fails with the 429 (the caller's failure handler sets Retry-After). */
+    <T> Future<T> admitClient(String clientId, T value) {
+        long waitMillis = clients.take(clientId);
+        if (waitMillis == 0) {
+            return Future.succeededFuture(value);
+        }
+        refused.increment();
+        return Future.failedFuture(new Throttled(clientId, waitMillis));
+    }
+
+    /** Requests refused so far (both kinds): the count for the metrics. */
+    public long refused() {
+        return refused.sum();
+    }
+
+    /** Buckets currently held (both kinds). */
+    int size() {
+        return addresses.map.size() + clients.map.size();
+    }
+
+    static String retryAfterSeconds(long waitMillis) {
+        return Long.toString(Math.max(1, (waitMillis + 999) / 1000));
+    }
+
+    /** R02's refusal, carrying the wait for Retry-After. */
+    static final class Throttled extends RuntimeException {
+        final OAuthException refusal;
+        final long waitMillis;
+
+        Throttled(String clientId, long waitMillis) {
+            super(null, null, false, false);
+            this.refusal = new OAuthException(SLOW_DOWN, 429, "too many requests from agent '" + clientId + "'",
+                    null);
+            this.waitMillis = waitMillis;
+        }
+    }
+
+    /** The buckets of one kind. */
+    static final class Buckets {
+        private final double perMilli;
+        private final int burst;
+        private final int maxKeys;
+        private final Clock clock;
+        final Map<String, Bucket> map = new ConcurrentHashMap<>();
+        private final Bucket overflow;
+        private final AtomicLong lastSweep = new AtomicLong(Long.MIN_VALUE / 2);   // no overflow in now - last
+
+        Buckets(int perSecond, int burst, int maxKeys, Clock clock) {
+            this.perMilli = perSecond / 1000.0;
+            this.burst = burst;
+            this.maxKeys = maxKeys;
+            this.clock = Objects.requireNonNull(clock);
+            this.overflow = new Bucket(burst, clock.millis());
+        }
+
+        /** 0 when a token was taken, else the milliseconds until one will be there. */
+        long take(String key) {
+            if (perMilli == 0) {
+                return 0;
+            }
+            long now = clock.millis();
+            Bucket bucket = map.get(key);
+            if (bucket == null) {
+                if (map.size() >= maxKeys) {
+                    sweep(now);
+                }
+                bucket = map.size() < maxKeys ? map.computeIfAbsent(key, k -> new Bucket(burst, now)) : overflow;
+            }
+            return bucket.take(now, perMilli, burst);
+        }
+
+        /** Removes the buckets that have refilled to their burst (a new bucket would be the same), once a second. */
+        private void sweep(long now) {
+            long last = lastSweep.get();
+            if (now - last < 1000 || !lastSweep.compareAndSet(last, now)) {
+                return;
+            }
+            for (Iterator<Bucket> it = map.values().iterator(); it.hasNext(); ) {
+                if (it.next().idle(now, perMilli, burst)) {
+                    it.remove();
+                }
+            }
+        }
+    }
+
+    /** One token bucket; its monitor is held for a few arithmetic operations only. */
+    static final class Bucket {
+        private double tokens;
+        private long updated;
+
+        Bucket(int burst, long now) {
+            this.tokens = burst;
+            this.updated = now;
+        }
+
+        synchronized long take(long now, double perMilli, int burst) {
+            refill(now, perMilli, burst);
+            if (tokens >= 1) {
+                tokens -= 1;
+                return 0;
+            }
+            return Math.max(1, (long) Math.ceil((1 - tokens) / perMilli));
+        }
+
+        synchronized boolean idle(long now, double perMilli, int burst) {
+            refill(now, perMilli, burst);
+            return tokens >= burst;
+        }
+
+        private void refill(long now, double perMilli, int burst) {
+            if (now > updated) {
+                tokens = Math.min(burst, tokens + (now - updated) * perMilli);
+                updated = now;
+            }
+        }
+    }
+}
