@@ -1,20 +1,18 @@
 package dev.agentid.issuer.federation;
 
+import dev.agentid.verifier.Jose;
+import java.util.Set;
 import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JOSEObjectType;
 import com.nimbusds.jose.JWSObject;
 import com.nimbusds.jose.JWSAlgorithm;
-import com.nimbusds.jose.crypto.bc.BouncyCastleProviderSingleton;
-import com.nimbusds.jose.crypto.factories.DefaultJWSVerifierFactory;
 import com.nimbusds.jose.jwk.source.JWKSource;
 import com.nimbusds.jose.proc.BadJOSEException;
-import com.nimbusds.jose.proc.DefaultJOSEObjectTypeVerifier;
 import com.nimbusds.jose.proc.DefaultJOSEProcessor;
 import com.nimbusds.jose.proc.SecurityContext;
 import dev.agentid.issuer.service.TokenLiveness;
 import dev.agentid.issuer.domain.TokenRecord;
 import dev.agentid.issuer.store.SharedMap;
-import dev.agentid.verifier.JcaKeySelector;
 import dev.agentid.verifier.Reason;
 import dev.agentid.verifier.TokenVerificationException;
 import dev.agentid.verifier.status.StatusList;
@@ -252,12 +250,8 @@ public final class PartnerStatusLists implements TokenLiveness.ExternalAncestors
 
     private static void verifySignature(JWSObject jws, JWKSource<SecurityContext> keys)
             throws TokenVerificationException {
-        DefaultJOSEProcessor<SecurityContext> processor = new DefaultJOSEProcessor<>();
-        processor.setJWSTypeVerifier(new DefaultJOSEObjectTypeVerifier<>(new JOSEObjectType(StatusListToken.TYP)));
-        processor.setJWSKeySelector(new JcaKeySelector<>(JWSAlgorithm.ES256, keys));
-        DefaultJWSVerifierFactory factory = new DefaultJWSVerifierFactory();
-        factory.getJCAContext().setProvider(BouncyCastleProviderSingleton.getInstance());
-        processor.setJWSVerifierFactory(factory);
+        DefaultJOSEProcessor<SecurityContext> processor = Jose.joseProcessor(keys,
+                Set.of(new JOSEObjectType(StatusListToken.TYP)), JWSAlgorithm.ES256);
         try {
             processor.process(jws, null);
         } catch (BadJOSEException | JOSEException e) {

@@ -1,6 +1,7 @@
 package dev.agentid.verifier.status;
 
 import com.nimbusds.jose.JWSObject;
+import dev.agentid.verifier.Jose;
 import dev.agentid.verifier.Reason;
 import dev.agentid.verifier.TokenVerificationException;
 import java.text.ParseException;
@@ -62,11 +63,11 @@ public record StatusListToken(StatusList list, Instant issuedAt, Instant expires
             throw unusable(uri, "was issued by " + claims.get("iss"));
         }
         Instant iat = seconds(claims.get("iat"));
-        if (iat == null || iat.isAfter(now.plus(clockSkew))) {
+        if (iat == null || Jose.inFuture(iat, now, clockSkew)) {
             throw unusable(uri, "has no iat or an iat in the future");
         }
         Instant exp = claims.containsKey("exp") ? seconds(claims.get("exp")) : null;
-        if (claims.containsKey("exp") && (exp == null || !exp.isAfter(now.minus(clockSkew)))) {
+        if (claims.containsKey("exp") && (exp == null || Jose.expired(exp, now, clockSkew))) {
             throw unusable(uri, "has expired");
         }
         Duration ttl = null;
