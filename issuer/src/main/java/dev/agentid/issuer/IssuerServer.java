@@ -96,99 +96,32 @@ public final class IssuerServer implements AutoCloseable {
         KeyStoreFile keyFile = KeyStoreFile.in(dataDir);
         KeyRing ring = keyFile.loadOrCreate(clock);
         StateStore state = StateStore.start(dataDir, clock, config.cluster());
-        Metrics metrics = new Metrics();
-        metrics.gauge("agentid_cluster_members", "cluster members this node sees (1 when not clustered)",
-                () -> state.members().size());
-        metrics.gauge("agentid_replay_marks", "single-use marks held in this node's memory",
-                () -> state.localEntries(StoreConfiguration.REPLAY));
+        Metrics metrics = metrics(state);
         Vertx vertx = metrics.vertxBuilder(new VertxOptions()).build();
         try {
             AtomicReference<Router> router = new AtomicReference<>();
-            HttpServerOptions options = BodyLimits.apply(new HttpServerOptions())
-                    .setHost(config.host())
-                    .setPort(config.port())
-                    .setMaxHeaderSize(16 * 1024);
-            if (config.tls() != null) {
-                config.tls().apply(options);
-            }
-            Handler<HttpServerRequest> routed = request -> {
-                Router r = router.get();
-                if (BodyLimits.refuseMalformedPath(request)) {
-                    return;
-                }
-                if (r == null) {
-                    request.response().setStatusCode(503).putHeader("Retry-After", "1").end();
-                } else {
-                    r.handle(request);
-                }
-            };
-            Handler<HttpServerRequest> dispatch = config.observability().accessLog() ? AccessLog.around(routed)
-                    : routed;
-            // One server per core on the same port: Vert.x spreads connections over their event loops.
-            // A single server would run every request of the node on one event loop, i.e. one core.
-            // Port 0 becomes -1: Vert.x lets servers with the same negative port share one random port.
-            HttpServerOptions sameAddress = new HttpServerOptions(options)
-                    .setPort(config.port() == 0 ? -1 : config.port());
-            HttpServer http = vertx.createHttpServer(sameAddress).requestHandler(dispatch)
-                            .invalidRequestHandler(BodyLimits::invalidRequest);
-            await(http.listen());
+            HttpServer http = listen(config, vertx, dispatch(config, router));
             int port = http.actualPort();
-            for (int i = 1; i < config.eventLoops(); i++) {
-                await(vertx.deployVerticle(new VerticleBase() {
-                    @Override
-                    public Future<?> start() {
-                        return vertx.createHttpServer(sameAddress).requestHandler(dispatch)
-                            .invalidRequestHandler(BodyLimits::invalidRequest).listen();
-                    }
-                }));
-            }
             String issuer = config.issuerUrlFor(port);
-
-            KeyService keys = new KeyService(keyFile, ring, clock, issuer, config.maxTokenLifetime(),
-                    config.clockSkew(), config.maxDelegationDepth());
-            state.replicatedKeys(keyFile).ifPresent(shared -> keys.replicate(vertx, shared));
-            keys.watch(vertx, config.keysReloadInterval());
-            TokenMinter minter = new TokenMinter(issuer, keys);
-            TrustedPartners partners = config.trustFile() == null ? TrustedPartners.none()
-                    : TrustedPartners.load(config.trustFile());
-            partners.discoverAll();   // blocking HTTP: start() runs on a plain thread; failures are retried
-            partners.watch(vertx, config.keysReloadInterval());
-            // human principals: the trust file's identity_providers (OIDC discovery, blocking here, then followed)
-            HumanPrincipals humans = new HumanPrincipals(clock, config.clockSkew());
-            humans.update(partners.trust().identityProviders());
-            humans.watch(vertx, config.keysReloadInterval(), () -> partners.trust().identityProviders());
-            PartnerStatusLists partnerStatus = new PartnerStatusLists(partners, clock, config.partnerStatusRefresh(),
-                    config.clockSkew());
-            TokenLiveness liveness = new TokenLiveness(state.tokens(), state.agents(), issuer, partnerStatus);
+            KeyService keys = keys(config, vertx, clock, issuer, keyFile, ring, state);
+            Partners partners = partners(config, vertx, clock);
+            StatusLists statusLists = statusLists(config, vertx, clock, issuer, keys, state, partners.status());
+            TokenLiveness liveness = new TokenLiveness(state.tokens(), state.agents(), issuer, partners.status());
             DelegationPolicy policy = new DelegationPolicy(config.maxDelegationDepth(), config.maxTokenLifetime());
-            StatusLists statusLists = new StatusLists(issuer, keys, clock, StatusLists.DEFAULT_TTL, config.clockSkew(),
-                    state.statusIndices(), new StatusLists.Caches(state.sharedMap(StoreConfiguration.STATUS_LISTS),
-                    state.sharedMap(StoreConfiguration.STATUS_ALLOC), state.sharedMap("tokens"),
-                    state.sharedMap("revoked"), state.sharedMap("agents")));
-            statusLists.externalRevocation(partnerStatus::revoked);
-            statusLists.start(vertx, StatusLists.DEFAULT_PERIOD);
-            partnerStatus.onRevocation(statusLists::changed);
-            partnerStatus.start(vertx, state.sharedMap("tokens"));
-            TokenService tokens = new TokenService(clock, minter, keys, state.tokens(), liveness, policy, statusLists);
+            TokenService tokens = new TokenService(clock, new TokenMinter(issuer, keys), keys, state.tokens(), liveness,
+                    policy, statusLists);
             ClientCertificates certificates = config.tls() == null || !config.tls().mutualTls() ? null
                     : new ClientCertificates(config.tls().clientCaCertificate(), clock);
-            // client assertions are checked against the system time, as the Nimbus SDK did before (tests move the
-            // issuer's clock to age tokens, while their agents keep signing assertions with the real time)
-            ClientAuthenticator clients = new ClientAuthenticator(new PrivateKeyJwtAuthenticator(state.agents(),
-                    state.replay(), Clock.systemUTC(), config.clockSkew(), issuer),
-                    certificates == null ? null : new TlsClientAuthenticator(state.agents(), certificates),
-                    attestations(config, vertx, clock, issuer, state), new AdminToken(adminToken));
             SenderBinding binding = new SenderBinding(new TokenEndpointDpop(URI.create(issuer + Routes.TOKEN_PATH),
                     state.replay(), clock, config.clockSkew()), certificates);
             FederationService federation = new FederationService(vertx, issuer, clock, config.clockSkew(), keys,
-                    tokens, liveness, policy, state.tokens(), statusLists, state.agents(), state.replay(), partners,
-                    partnerStatus);
-            RateLimiter limiter = new RateLimiter(config.rateLimits(), clock);
-            metrics.gauge("agentid_rate_limited_requests", "token requests refused by the rate limits so far (R01, R02)",
-                    limiter::refused);
+                    tokens, liveness, policy, state.tokens(), statusLists, state.agents(), state.replay(),
+                    partners.trusted(), partners.status());
+            RateLimiter limiter = rateLimiter(config, clock, metrics);
             router.set(Routes.router(new Routes.Wiring(vertx, clock, issuer, new AdminToken(adminToken), state, keys,
-                    tokens, liveness, clients, config.maxDelegationDepth(), config.maxTokenLifetime(), statusLists,
-                    binding, federation, new HumanExchange(clock, issuer, tokens, policy, humans), metrics), limiter));
+                    tokens, liveness, clients(config, vertx, clock, issuer, state, certificates, adminToken),
+                    config.maxDelegationDepth(), config.maxTokenLifetime(), statusLists, binding, federation,
+                    new HumanExchange(clock, issuer, tokens, policy, partners.humans()), metrics), limiter));
             writePortFile(dataDir, port);
             DataDirectory.secure(dataDir);
             IssuerServer server = new IssuerServer(vertx, state, http, issuer, port, adminToken, statusLists);
@@ -201,6 +134,118 @@ public final class IssuerServer implements AutoCloseable {
             state.close();
             throw e;
         }
+    }
+
+    private static Metrics metrics(StateStore state) {
+        Metrics metrics = new Metrics();
+        metrics.gauge("agentid_cluster_members", "cluster members this node sees (1 when not clustered)",
+                () -> state.members().size());
+        metrics.gauge("agentid_replay_marks", "single-use marks held in this node's memory",
+                () -> state.localEntries(StoreConfiguration.REPLAY));
+        return metrics;
+    }
+
+    /** Every request: malformed paths refused, 503 until the router is wired, the access log if configured. */
+    private static Handler<HttpServerRequest> dispatch(IssuerConfig config, AtomicReference<Router> router) {
+        Handler<HttpServerRequest> routed = request -> {
+            Router r = router.get();
+            if (BodyLimits.refuseMalformedPath(request)) {
+                return;
+            }
+            if (r == null) {
+                request.response().setStatusCode(503).putHeader("Retry-After", "1").end();
+            } else {
+                r.handle(request);
+            }
+        };
+        return config.observability().accessLog() ? AccessLog.around(routed) : routed;
+    }
+
+    /** Listens on the configured address; returns the first of the servers, whose port they all share. */
+    private static HttpServer listen(IssuerConfig config, Vertx vertx, Handler<HttpServerRequest> dispatch) {
+        HttpServerOptions options = BodyLimits.apply(new HttpServerOptions())
+                .setHost(config.host())
+                .setPort(config.port())
+                .setMaxHeaderSize(16 * 1024);
+        if (config.tls() != null) {
+            config.tls().apply(options);
+        }
+        // One server per core on the same port: Vert.x spreads connections over their event loops.
+        // A single server would run every request of the node on one event loop, i.e. one core.
+        // Port 0 becomes -1: Vert.x lets servers with the same negative port share one random port.
+        HttpServerOptions sameAddress = new HttpServerOptions(options)
+                .setPort(config.port() == 0 ? -1 : config.port());
+        HttpServer http = vertx.createHttpServer(sameAddress).requestHandler(dispatch)
+                        .invalidRequestHandler(BodyLimits::invalidRequest);
+        await(http.listen());
+        for (int i = 1; i < config.eventLoops(); i++) {
+            await(vertx.deployVerticle(new VerticleBase() {
+                @Override
+                public Future<?> start() {
+                    return vertx.createHttpServer(sameAddress).requestHandler(dispatch)
+                        .invalidRequestHandler(BodyLimits::invalidRequest).listen();
+                }
+            }));
+        }
+        return http;
+    }
+
+    private static KeyService keys(IssuerConfig config, Vertx vertx, Clock clock, String issuer, KeyStoreFile keyFile,
+                                   KeyRing ring, StateStore state) {
+        KeyService keys = new KeyService(keyFile, ring, clock, issuer, config.maxTokenLifetime(),
+                config.clockSkew(), config.maxDelegationDepth());
+        state.replicatedKeys(keyFile).ifPresent(shared -> keys.replicate(vertx, shared));
+        keys.watch(vertx, config.keysReloadInterval());
+        return keys;
+    }
+
+    /** The trust file's partner organisations, identity providers and the partners' status lists. */
+    private record Partners(TrustedPartners trusted, HumanPrincipals humans, PartnerStatusLists status) {
+    }
+
+    private static Partners partners(IssuerConfig config, Vertx vertx, Clock clock) {
+        TrustedPartners partners = config.trustFile() == null ? TrustedPartners.none()
+                : TrustedPartners.load(config.trustFile());
+        partners.discoverAll();   // blocking HTTP: start() runs on a plain thread; failures are retried
+        partners.watch(vertx, config.keysReloadInterval());
+        // human principals: the trust file's identity_providers (OIDC discovery, blocking here, then followed)
+        HumanPrincipals humans = new HumanPrincipals(clock, config.clockSkew());
+        humans.update(partners.trust().identityProviders());
+        humans.watch(vertx, config.keysReloadInterval(), () -> partners.trust().identityProviders());
+        PartnerStatusLists partnerStatus = new PartnerStatusLists(partners, clock, config.partnerStatusRefresh(),
+                config.clockSkew());
+        return new Partners(partners, humans, partnerStatus);
+    }
+
+    /** This issuer's status lists, and the partners' lists job that feeds them (both started here). */
+    private static StatusLists statusLists(IssuerConfig config, Vertx vertx, Clock clock, String issuer,
+                                           KeyService keys, StateStore state, PartnerStatusLists partnerStatus) {
+        StatusLists statusLists = new StatusLists(issuer, keys, clock, StatusLists.DEFAULT_TTL, config.clockSkew(),
+                state.statusIndices(), new StatusLists.Caches(state.sharedMap(StoreConfiguration.STATUS_LISTS),
+                state.sharedMap(StoreConfiguration.STATUS_ALLOC), state.sharedMap("tokens"),
+                state.sharedMap("revoked"), state.sharedMap("agents")));
+        statusLists.externalRevocation(partnerStatus::revoked);
+        statusLists.start(vertx, StatusLists.DEFAULT_PERIOD);
+        partnerStatus.onRevocation(statusLists::changed);
+        partnerStatus.start(vertx, state.sharedMap("tokens"));
+        return statusLists;
+    }
+
+    private static ClientAuthenticator clients(IssuerConfig config, Vertx vertx, Clock clock, String issuer,
+                                               StateStore state, ClientCertificates certificates, String adminToken) {
+        // client assertions are checked against the system time, as the Nimbus SDK did before (tests move the
+        // issuer's clock to age tokens, while their agents keep signing assertions with the real time)
+        return new ClientAuthenticator(new PrivateKeyJwtAuthenticator(state.agents(),
+                state.replay(), Clock.systemUTC(), config.clockSkew(), issuer),
+                certificates == null ? null : new TlsClientAuthenticator(state.agents(), certificates),
+                attestations(config, vertx, clock, issuer, state), new AdminToken(adminToken));
+    }
+
+    private static RateLimiter rateLimiter(IssuerConfig config, Clock clock, Metrics metrics) {
+        RateLimiter limiter = new RateLimiter(config.rateLimits(), clock);
+        metrics.gauge("agentid_rate_limited_requests", "token requests refused by the rate limits so far (R01, R02)",
+                limiter::refused);
+        return limiter;
     }
 
     /** Client attestations: trusted attesters from ISSUER_ATTESTERS_FILE (reloaded on change), else none. */

@@ -6,8 +6,6 @@ import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jose.JWSObject;
 import com.nimbusds.jose.KeySourceException;
 import com.nimbusds.jose.Payload;
-import com.nimbusds.jose.crypto.bc.BouncyCastleProviderSingleton;
-import com.nimbusds.jose.crypto.factories.DefaultJWSVerifierFactory;
 import com.nimbusds.jose.jwk.Curve;
 import com.nimbusds.jose.jwk.JWK;
 import com.nimbusds.jose.jwk.JWKMatcher;
@@ -284,13 +282,13 @@ public final class AgentTokenVerifier implements AutoCloseable {
         Set<String> scopes = scopes(nonEmptyString(payload, "scope"));
 
         Instant now = clock.instant();
-        if (!exp.isAfter(now.minus(clockSkew))) {
+        if (Jose.expired(exp, now, clockSkew)) {
             throw fail(Reason.EXPIRED, "the token expired at " + exp);
         }
-        if (iat.isAfter(now.plus(clockSkew))) {
+        if (Jose.inFuture(iat, now, clockSkew)) {
             throw fail(Reason.ISSUED_IN_FUTURE, "the token is issued in the future (" + iat + ")");
         }
-        if (nbf != null && nbf.isAfter(now.plus(clockSkew))) {
+        if (nbf != null && Jose.inFuture(nbf, now, clockSkew)) {
             throw fail(Reason.NOT_YET_VALID, "the token is not valid before " + nbf);
         }
         if (!anyAudience && !containsAny(aud)) {
@@ -763,9 +761,7 @@ public final class AgentTokenVerifier implements AutoCloseable {
             if (audiences != null && anyAudience) {
                 throw new IllegalStateException("both audience(...) and anyAudience() were called");
             }
-            DefaultJWSVerifierFactory nimbusFactory = new DefaultJWSVerifierFactory();
-            nimbusFactory.getJCAContext().setProvider(BouncyCastleProviderSingleton.getInstance());
-            JWSVerifierFactory verifierFactory = new Ed25519Verification.Factory(nimbusFactory);
+            JWSVerifierFactory verifierFactory = new Ed25519Verification.Factory(Jose.verifiers());
 
             Map<String, DefaultJOSEProcessor<SecurityContext>> processors = new HashMap<>();
             List<Closeable> owned = new ArrayList<>();

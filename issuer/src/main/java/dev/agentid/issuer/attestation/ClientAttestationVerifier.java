@@ -1,5 +1,6 @@
 package dev.agentid.issuer.attestation;
 
+import dev.agentid.verifier.Jose;
 import dev.agentid.issuer.domain.AttestationRequirement;
 import dev.agentid.issuer.domain.Workload;
 
@@ -7,14 +8,11 @@ import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JOSEObjectType;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSHeader;
-import com.nimbusds.jose.crypto.bc.BouncyCastleProviderSingleton;
-import com.nimbusds.jose.crypto.factories.DefaultJWSVerifierFactory;
 import com.nimbusds.jose.jwk.ECKey;
 import com.nimbusds.jose.jwk.JWK;
 import com.nimbusds.jose.jwk.RSAKey;
 import com.nimbusds.jose.jwk.source.ImmutableJWKSet;
 import com.nimbusds.jose.proc.BadJOSEException;
-import com.nimbusds.jose.proc.DefaultJOSEObjectTypeVerifier;
 import com.nimbusds.jose.proc.JWSKeySelector;
 import com.nimbusds.jose.proc.SecurityContext;
 import com.nimbusds.jose.util.Base64;
@@ -26,7 +24,6 @@ import dev.agentid.issuer.domain.OAuthException;
 import dev.agentid.issuer.domain.AgentRecord;
 import dev.agentid.issuer.store.ReplayStore;
 import dev.agentid.verifier.Attestation;
-import dev.agentid.verifier.JcaKeySelector;
 import io.vertx.core.Future;
 
 import java.security.GeneralSecurityException;
@@ -84,7 +81,6 @@ public final class ClientAttestationVerifier {
     private final Clock clock;
     private final String issuer;
     private final Duration clockSkew;
-    private final DefaultJWSVerifierFactory verifiers = new DefaultJWSVerifierFactory();
 
     public ClientAttestationVerifier(Supplier<TrustedAttesters> attesters, ReplayStore replay, Clock clock,
                                      String issuer, Duration clockSkew) {
@@ -93,7 +89,6 @@ public final class ClientAttestationVerifier {
         this.clock = clock;
         this.issuer = issuer;
         this.clockSkew = clockSkew;
-        verifiers.getJCAContext().setProvider(BouncyCastleProviderSingleton.getInstance());
     }
 
     /**
@@ -157,7 +152,7 @@ public final class ClientAttestationVerifier {
             throw AttestationRefusals.untrusted("attester '" + iss + "' is not trusted");
         }
         JWSKeySelector<SecurityContext> keys = attester.jwks() != null
-                ? new JcaKeySelector<>(ALGORITHMS, new ImmutableJWKSet<>(attester.jwks()))
+                ? Jose.keys(new ImmutableJWKSet<>(attester.jwks()), ALGORITHMS.toArray(new JWSAlgorithm[0]))
                 : leafOfChain(header, attester, now);
         JWTClaimsSet claims = process(jwt, ATTESTATION_TYPE, keys, AttestationRefusals::untrusted);
 
@@ -170,17 +165,17 @@ public final class ClientAttestationVerifier {
             throw AttestationRefusals.invalid("attestation has no workload claim with a digest");
         }
         Instant issuedAt = iat.toInstant();
-        if (issuedAt.isAfter(now.plus(clockSkew))) {
+        if (Jose.inFuture(issuedAt, now, clockSkew)) {
             throw AttestationRefusals.invalid("attestation iat is in the future");
         }
         Date nbf = claims.getNotBeforeTime();
-        if (nbf != null && nbf.toInstant().isAfter(now.plus(clockSkew))) {
+        if (nbf != null && Jose.inFuture(nbf.toInstant(), now, clockSkew)) {
             throw AttestationRefusals.invalid("attestation is not yet valid");
         }
         if (!sub.equals(agent.agentId())) {
             throw AttestationRefusals.otherAgent(agent.agentId());
         }
-        if (!exp.toInstant().plus(clockSkew).isAfter(now)) {
+        if (Jose.expired(exp.toInstant(), now, clockSkew)) {
             throw AttestationRefusals.stale("attestation has expired");
         }
         if (issuedAt.plus(trusted.maxAge()).isBefore(now)) {
@@ -210,18 +205,18 @@ public final class ClientAttestationVerifier {
         }
         String jti = stringClaim(jwt, "jti", AttestationRefusals::badProof);
         Instant iat = dateClaim(claims, "iat", AttestationRefusals::badProof).toInstant();
-        if (iat.isAfter(now.plus(clockSkew))) {
+        if (Jose.inFuture(iat, now, clockSkew)) {
             throw AttestationRefusals.badProof("PoP iat is in the future");
         }
         if (iat.plus(trusted.popMaxAge()).isBefore(now)) {
             throw AttestationRefusals.badProof("PoP is older than " + trusted.popMaxAge());
         }
         Date exp = claims.getExpirationTime();
-        if (exp != null && !exp.toInstant().plus(clockSkew).isAfter(now)) {
+        if (exp != null && Jose.expired(exp.toInstant(), now, clockSkew)) {
             throw AttestationRefusals.badProof("PoP has expired");
         }
         Date nbf = claims.getNotBeforeTime();
-        if (nbf != null && nbf.toInstant().isAfter(now.plus(clockSkew))) {
+        if (nbf != null && Jose.inFuture(nbf.toInstant(), now, clockSkew)) {
             throw AttestationRefusals.badProof("PoP is not yet valid");
         }
         // remembered for as long as the iat window would accept it, plus the skew
@@ -275,11 +270,7 @@ public final class ClientAttestationVerifier {
     /** Signature and typ with Nimbus; claims are checked by the caller, each with its own refusal. */
     private JWTClaimsSet process(SignedJWT jwt, JOSEObjectType type, JWSKeySelector<SecurityContext> keys,
                                  Refusal refusal) {
-        DefaultJWTProcessor<SecurityContext> processor = new DefaultJWTProcessor<>();
-        processor.setJWSTypeVerifier(new DefaultJOSEObjectTypeVerifier<>(type));
-        processor.setJWSKeySelector(keys);
-        processor.setJWSVerifierFactory(verifiers);
-        processor.setJWTClaimsSetVerifier(null);
+        DefaultJWTProcessor<SecurityContext> processor = Jose.jwtProcessor(keys, Set.of(type));
         try {
             return processor.process(jwt, null);
         } catch (BadJOSEException | JOSEException e) {

@@ -1,10 +1,8 @@
 package dev.agentid.issuer.binding;
 
-import com.nimbusds.jose.JOSEException;
+import dev.agentid.verifier.Jose;
 import com.nimbusds.jose.JOSEObjectType;
 import com.nimbusds.jose.JWSAlgorithm;
-import com.nimbusds.jose.crypto.ECDSAVerifier;
-import com.nimbusds.jose.crypto.bc.BouncyCastleProviderSingleton;
 import com.nimbusds.jose.jwk.ECKey;
 import com.nimbusds.jose.jwk.JWK;
 import com.nimbusds.jose.util.Base64URL;
@@ -138,7 +136,7 @@ public final class TokenEndpointDpop {
         if (!(jwk instanceof ECKey) || jwk.isPrivate()) {
             return "DPoP proof header must carry the signer's public EC jwk";
         }
-        if (!signatureVerifies(proof, (ECKey) jwk)) {
+        if (!Jose.verifies(proof, (ECKey) jwk)) {
             return "DPoP proof signature does not verify with its jwk";
         }
         JWTClaimsSet claims;
@@ -162,15 +160,6 @@ public final class TokenEndpointDpop {
         return "DPoP proof iat must be within " + maxAgeSeconds + " seconds of the server's time";
     }
 
-    private static boolean signatureVerifies(SignedJWT proof, ECKey jwk) {
-        try {
-            ECDSAVerifier verifier = new ECDSAVerifier(jwk);
-            verifier.getJCAContext().setProvider(BouncyCastleProviderSingleton.getInstance());
-            return proof.verify(verifier);
-        } catch (JOSEException | IllegalStateException e) {
-            return false;
-        }
-    }
 
     static OAuthException refusal(String description) {
         return new OAuthException(INVALID_DPOP_PROOF, 400, description, null);

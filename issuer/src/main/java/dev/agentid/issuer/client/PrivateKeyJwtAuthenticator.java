@@ -1,10 +1,8 @@
 package dev.agentid.issuer.client;
 
-import com.nimbusds.jose.JOSEException;
+import dev.agentid.verifier.Jose;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSHeader;
-import com.nimbusds.jose.crypto.ECDSAVerifier;
-import com.nimbusds.jose.crypto.bc.BouncyCastleProviderSingleton;
 import com.nimbusds.jose.jwk.ECKey;
 import com.nimbusds.jose.jwk.JWK;
 import com.nimbusds.jwt.JWTClaimsSet;
@@ -17,7 +15,6 @@ import dev.agentid.issuer.store.ReplayStore;
 import dev.agentid.verifier.JcaKeys;
 import io.vertx.core.Future;
 
-import java.security.PublicKey;
 import java.security.interfaces.ECPublicKey;
 import java.text.ParseException;
 import java.time.Clock;
@@ -111,10 +108,10 @@ public final class PrivateKeyJwtAuthenticator {
         if (exp.toInstant().isAfter(now.plus(MAX_ASSERTION_LIFETIME).plus(skew))) {
             return "the client assertion lives longer than " + MAX_ASSERTION_LIFETIME.toSeconds() + " s";
         }
-        if (claims.getNotBeforeTime() != null && claims.getNotBeforeTime().toInstant().isAfter(now.plus(skew))) {
+        if (claims.getNotBeforeTime() != null && Jose.inFuture(claims.getNotBeforeTime().toInstant(), now, skew)) {
             return "the client assertion is not yet valid (nbf)";
         }
-        if (claims.getIssueTime() != null && claims.getIssueTime().toInstant().isAfter(now.plus(skew))) {
+        if (claims.getIssueTime() != null && Jose.inFuture(claims.getIssueTime().toInstant(), now, skew)) {
             return "the client assertion was issued in the future (iat)";
         }
         if (claims.getJWTID() == null || claims.getJWTID().isEmpty()) {
@@ -131,25 +128,14 @@ public final class PrivateKeyJwtAuthenticator {
         }
         for (JWK jwk : agent.jwks().getKeys()) {
             if (jwk instanceof ECKey && (header.getKeyID() == null || header.getKeyID().equals(jwk.getKeyID()))
-                    && verifies(assertion, JcaKeys.publicKey(jwk))) {
+                    && JcaKeys.publicKey(jwk) instanceof ECPublicKey
+                    && Jose.verifies(assertion, JcaKeys.publicKey(jwk))) {
                 return true;
             }
         }
         return false;
     }
 
-    private static boolean verifies(SignedJWT assertion, PublicKey key) {
-        if (!(key instanceof ECPublicKey)) {
-            return false;
-        }
-        try {
-            ECDSAVerifier verifier = new ECDSAVerifier((ECPublicKey) key);
-            verifier.getJCAContext().setProvider(BouncyCastleProviderSingleton.getInstance());
-            return assertion.verify(verifier);
-        } catch (JOSEException | IllegalStateException e) {
-            return false;
-        }
-    }
 
     private static JWTClaimsSet claims(SignedJWT assertion) {
         try {

@@ -1,11 +1,11 @@
 package dev.agentid.issuer.federation;
 
+import dev.agentid.verifier.Jose;
+import java.util.Set;
 import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JOSEObjectType;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.KeySourceException;
-import com.nimbusds.jose.crypto.bc.BouncyCastleProviderSingleton;
-import com.nimbusds.jose.crypto.factories.DefaultJWSVerifierFactory;
 import com.nimbusds.jose.jwk.source.ImmutableJWKSet;
 import com.nimbusds.jose.jwk.source.JWKSource;
 import com.nimbusds.jose.proc.BadJOSEException;
@@ -31,7 +31,6 @@ import dev.agentid.issuer.domain.TokenRecord;
 import dev.agentid.issuer.store.TokenStore;
 import dev.agentid.verifier.Actor;
 import dev.agentid.verifier.DelegationChain;
-import dev.agentid.verifier.JcaKeySelector;
 import dev.agentid.verifier.TokenVerificationException;
 import dev.agentid.verifier.VerifiedAgentToken;
 import io.vertx.core.Future;
@@ -326,11 +325,11 @@ public final class FederationService {
         Instant now = clock.instant();
         Date exp = claims.getExpirationTime();
         Date iat = claims.getIssueTime();
-        if (exp != null && !exp.toInstant().plus(clockSkew).isAfter(now)) {
+        if (exp != null && Jose.expired(exp.toInstant(), now, clockSkew)) {
             throw invalidGrant("assertion has expired");
         }
         try {
-            if (exp == null || iat == null || iat.toInstant().isAfter(now.plus(clockSkew))
+            if (exp == null || iat == null || Jose.inFuture(iat.toInstant(), now, clockSkew)
                     || Duration.between(iat.toInstant(), exp.toInstant()).compareTo(MAX_ACCEPTED_LIFETIME) > 0) {
                 throw new IllegalArgumentException("times");
             }
@@ -357,13 +356,8 @@ public final class FederationService {
     }
 
     private static JWTClaimsSet verifySignature(SignedJWT jwt, JWKSource<SecurityContext> source, String iss) {
-        DefaultJWTProcessor<SecurityContext> processor = new DefaultJWTProcessor<>();
-        processor.setJWSTypeVerifier((type, context) -> { });   // checked above, with its own refusal
-        processor.setJWSKeySelector(new JcaKeySelector<>(JWSAlgorithm.ES256, source));
-        DefaultJWSVerifierFactory factory = new DefaultJWSVerifierFactory();
-        factory.getJCAContext().setProvider(BouncyCastleProviderSingleton.getInstance());
-        processor.setJWSVerifierFactory(factory);
-        processor.setJWTClaimsSetVerifier((claims, context) -> { });   // checked after, with their own refusals
+        // typ was checked above and the claims are checked after, each with its own refusal
+        DefaultJWTProcessor<SecurityContext> processor = Jose.jwtProcessor(source, Set.of(), JWSAlgorithm.ES256);
         try {
             return processor.process(jwt, null);
         } catch (KeySourceException e) {

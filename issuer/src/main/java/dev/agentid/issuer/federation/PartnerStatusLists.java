@@ -1,23 +1,23 @@
 package dev.agentid.issuer.federation;
 
+import dev.agentid.verifier.Jose;
+import java.util.Set;
 import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JOSEObjectType;
+import com.nimbusds.jose.JWSObject;
 import com.nimbusds.jose.JWSAlgorithm;
-import com.nimbusds.jose.crypto.bc.BouncyCastleProviderSingleton;
-import com.nimbusds.jose.crypto.factories.DefaultJWSVerifierFactory;
 import com.nimbusds.jose.jwk.source.JWKSource;
 import com.nimbusds.jose.proc.BadJOSEException;
-import com.nimbusds.jose.proc.DefaultJOSEObjectTypeVerifier;
+import com.nimbusds.jose.proc.DefaultJOSEProcessor;
 import com.nimbusds.jose.proc.SecurityContext;
-import com.nimbusds.jwt.JWTClaimsSet;
-import com.nimbusds.jwt.proc.DefaultJWTProcessor;
 import dev.agentid.issuer.service.TokenLiveness;
 import dev.agentid.issuer.domain.TokenRecord;
 import dev.agentid.issuer.store.SharedMap;
-import dev.agentid.verifier.JcaKeySelector;
+import dev.agentid.verifier.Reason;
+import dev.agentid.verifier.TokenVerificationException;
 import dev.agentid.verifier.status.StatusList;
+import dev.agentid.verifier.status.StatusListToken;
 import io.vertx.core.Vertx;
-import java.text.ParseException;
 import java.util.Arrays;
 
 import java.io.IOException;
@@ -37,8 +37,9 @@ import java.util.logging.Logger;
 /**
  * The status lists of partner organisations (draft-ietf-oauth-status-list), for the partner-issued ancestors (grants)
  * of this issuer's tokens. A background job ({@link #refresh()}, every {@code period}, on a worker thread) fetches
- * every list a live token depends on, verifies it with that partner's own keys ({@code typ statuslist+jwt},
- * {@code iss} the partner, {@code sub} the uri, {@code exp}) and keeps the bits in memory. The request path only reads
+ * every list a live token depends on, validates it with verifier-lib's {@link StatusListToken} and that partner's own
+ * keys ({@code typ statuslist+jwt}, {@code iss} if present the partner, {@code sub} the uri, {@code iat}, {@code exp},
+ * {@code ttl}) and keeps the bits in memory. The request path only reads
  * that memory ({@link #status}): it never fetches.
  *
  * <p><b>Fail closed.</b> A cached list is usable until {@code fetchedAt + ttl + period + clockSkew} (and never past its
@@ -216,7 +217,7 @@ public final class PartnerStatusLists implements TokenLiveness.ExternalAncestors
         }
         try {
             HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(uri)).timeout(HTTP_TIMEOUT)
-                    .header("Accept", "application/statuslist+jwt").GET().build(), HttpResponse.BodyHandlers.ofString());
+                    .header("Accept", StatusListToken.MEDIA_TYPE).GET().build(), HttpResponse.BodyHandlers.ofString());
             if (response.statusCode() != 200) {
                 throw new IOException("answered " + response.statusCode());
             }
@@ -231,63 +232,31 @@ public final class PartnerStatusLists implements TokenLiveness.ExternalAncestors
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        } catch (IOException | IllegalArgumentException e) {
+        } catch (IOException | TokenVerificationException e) {
             LOG.warning("status list " + uri + " of partner " + issuer + " not refreshed: " + e.getMessage());
         }
     }
 
     private Cached verify(String body, String uri, String issuer, JWKSource<SecurityContext> keys, Instant now)
-            throws IOException {
-        DefaultJWTProcessor<SecurityContext> processor = new DefaultJWTProcessor<>();
-        processor.setJWSTypeVerifier(new DefaultJOSEObjectTypeVerifier<>(new JOSEObjectType("statuslist+jwt")));
-        processor.setJWSKeySelector(new JcaKeySelector<>(JWSAlgorithm.ES256, keys));
-        DefaultJWSVerifierFactory factory = new DefaultJWSVerifierFactory();
-        factory.getJCAContext().setProvider(BouncyCastleProviderSingleton.getInstance());
-        processor.setJWSVerifierFactory(factory);
-        processor.setJWTClaimsSetVerifier((claims, context) -> { });
-        JWTClaimsSet claims;
+            throws TokenVerificationException {
+        StatusListToken token = StatusListToken.validate(body, uri, issuer, (iss, jws) -> verifySignature(jws, keys),
+                now, clockSkew, MAX_LIST_BYTES);
+        Instant until = token.cacheUntil(now, MAX_TTL, MAX_TTL).plus(period).plus(clockSkew);
+        if (token.expiresAt() != null && token.expiresAt().plus(clockSkew).isBefore(until)) {
+            until = token.expiresAt().plus(clockSkew);
+        }
+        return new Cached(token.list(), now, until);
+    }
+
+    private static void verifySignature(JWSObject jws, JWKSource<SecurityContext> keys)
+            throws TokenVerificationException {
+        DefaultJOSEProcessor<SecurityContext> processor = Jose.joseProcessor(keys,
+                Set.of(new JOSEObjectType(StatusListToken.TYP)), JWSAlgorithm.ES256);
         try {
-            claims = processor.process(body, null);
-        } catch (ParseException | BadJOSEException
-                 | JOSEException e) {
-            throw new IOException("does not verify with the partner's keys: " + e.getMessage());
+            processor.process(jws, null);
+        } catch (BadJOSEException | JOSEException e) {
+            throw new TokenVerificationException(Reason.BAD_SIGNATURE, e.getMessage());
         }
-        if (!issuer.equals(claims.getIssuer()) || !uri.equals(claims.getSubject())) {
-            throw new IOException("names iss " + claims.getIssuer() + " and sub " + claims.getSubject());
-        }
-        if (claims.getIssueTime() == null || claims.getIssueTime().toInstant().isAfter(now.plus(clockSkew))) {
-            throw new IOException("has no iat or one in the future");
-        }
-        Instant until = now.plus(MAX_TTL);
-        Object ttl = claims.getClaim("ttl");
-        if (ttl instanceof Number && ((Number) ttl).doubleValue() > 0) {
-            Duration t = Duration.ofMillis((long) Math.min(((Number) ttl).doubleValue() * 1000, MAX_TTL.toMillis()));
-            until = now.plus(t);
-        }
-        until = until.plus(period).plus(clockSkew);
-        if (claims.getExpirationTime() != null) {
-            Instant exp = claims.getExpirationTime().toInstant().plus(clockSkew);
-            if (!exp.isAfter(now)) {
-                throw new IOException("has expired");
-            }
-            if (exp.isBefore(until)) {
-                until = exp;
-            }
-        }
-        Object statusList = claims.getClaim("status_list");
-        if (!(statusList instanceof Map)) {
-            throw new IOException("has no status_list");
-        }
-        Object bits = ((Map<?, ?>) statusList).get("bits");
-        Object lst = ((Map<?, ?>) statusList).get("lst");
-        if (!(bits instanceof Number) || !(lst instanceof String)) {
-            throw new IOException("has no integer bits and string lst");
-        }
-        int b = ((Number) bits).intValue();
-        if (b != 1 && b != 2 && b != 4 && b != 8) {
-            throw new IOException("has bits " + bits);
-        }
-        return new Cached(StatusList.decode((String) lst, b, MAX_LIST_BYTES), now, until);
     }
 
     private static boolean newlyMarked(Cached previous, Cached next) {

@@ -1,5 +1,6 @@
 package dev.agentid.verifier.binding;
 
+import dev.agentid.verifier.Jose;
 import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JOSEObjectType;
 import com.nimbusds.jose.JWSAlgorithm;
@@ -82,8 +83,7 @@ public final class DpopProofVerifier {
         this.clock = b.clock;
         this.replayCache = replayCache;
         this.nonceSource = b.nonceSource;
-        this.verifierFactory = new DefaultJWSVerifierFactory();
-        this.verifierFactory.getJCAContext().setProvider(BouncyCastleProviderSingleton.getInstance());
+        this.verifierFactory = Jose.verifiers();
     }
 
     public static Builder builder() {

@@ -12,7 +12,6 @@ import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.URL;
 import java.net.UnknownHostException;
-import java.text.ParseException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -37,8 +36,7 @@ public final class StatusListCheck {
         void verify(String issuer, JWSObject jws) throws TokenVerificationException;
     }
 
-    public static final String MEDIA_TYPE = "application/statuslist+jwt";
-    private static final String TYP = "statuslist+jwt";
+    public static final String MEDIA_TYPE = StatusListToken.MEDIA_TYPE;
 
     private record Cached(StatusList list, Instant until, TokenVerificationException failure) {
     }
@@ -173,79 +171,9 @@ public final class StatusListCheck {
     }
 
     private Cached verified(String body, String uri, String issuer, Instant now) throws TokenVerificationException {
-        JWSObject jws;
-        try {
-            jws = JWSObject.parse(body);
-        } catch (ParseException e) {
-            throw unusable(uri, "is not a compact JWS");
-        }
-        if (jws.getHeader().getType() == null || !TYP.equals(jws.getHeader().getType().getType())) {
-            throw unusable(uri, "has typ " + jws.getHeader().getType() + ", not " + TYP);
-        }
-        try {
-            signatures.verify(issuer, jws);
-        } catch (TokenVerificationException e) {
-            throw unusable(uri, "does not verify with the issuer's keys (" + e.reason() + ")");
-        }
-        Map<String, Object> claims = jws.getPayload().toJSONObject();
-        if (claims == null) {
-            throw unusable(uri, "has no JSON claims");
-        }
-        if (!uri.equals(claims.get("sub"))) {
-            throw unusable(uri, "has sub " + claims.get("sub") + ", not the referenced uri");
-        }
-        if (claims.containsKey("iss") && !issuer.equals(claims.get("iss"))) {
-            throw unusable(uri, "was issued by " + claims.get("iss"));
-        }
-        Instant iat = seconds(claims.get("iat"));
-        if (iat == null || iat.isAfter(now.plus(clockSkew))) {
-            throw unusable(uri, "has no iat or an iat in the future");
-        }
-        Instant exp = claims.containsKey("exp") ? seconds(claims.get("exp")) : null;
-        if (claims.containsKey("exp") && (exp == null || !exp.isAfter(now.minus(clockSkew)))) {
-            throw unusable(uri, "has expired");
-        }
-        Duration cacheFor = policy.defaultCacheTime();
-        if (claims.containsKey("ttl")) {
-            Object ttl = claims.get("ttl");
-            if (!(ttl instanceof Number) || ((Number) ttl).doubleValue() <= 0) {
-                throw unusable(uri, "has a ttl that is not a positive number");
-            }
-            cacheFor = Duration.ofMillis((long) Math.min(((Number) ttl).doubleValue() * 1000, Long.MAX_VALUE / 2));
-        }
-        if (cacheFor.compareTo(policy.maxCacheTime()) > 0) {
-            cacheFor = policy.maxCacheTime();
-        }
-        Instant until = now.plus(cacheFor);
-        if (exp != null && exp.isBefore(until)) {
-            until = exp;
-        }
-        Object statusList = claims.get("status_list");
-        if (!(statusList instanceof Map)) {
-            throw unusable(uri, "has no status_list object");
-        }
-        Object bits = ((Map<?, ?>) statusList).get("bits");
-        Object lst = ((Map<?, ?>) statusList).get("lst");
-        if (!(bits instanceof Number) || !(lst instanceof String)) {
-            throw unusable(uri, "has no integer bits and string lst");
-        }
-        int b = ((Number) bits).intValue();
-        if (b != ((Number) bits).doubleValue() || (b != 1 && b != 2 && b != 4 && b != 8)) {
-            throw unusable(uri, "has bits " + bits + ", not 1, 2, 4 or 8");
-        }
-        try {
-            return new Cached(StatusList.decode((String) lst, b, policy.maxListBytes()), until, null);
-        } catch (IllegalArgumentException e) {
-            throw unusable(uri, "has an unusable lst: " + e.getMessage());
-        }
-    }
-
-    private static Instant seconds(Object value) {
-        if (!(value instanceof Number)) {
-            return null;
-        }
-        double s = ((Number) value).doubleValue();
-        return s < 0 || s > 253402300799d ? null : Instant.ofEpochMilli((long) (s * 1000));
+        StatusListToken token = StatusListToken.validate(body, uri, issuer, signatures, now, clockSkew,
+                policy.maxListBytes());
+        return new Cached(token.list(), token.cacheUntil(now, policy.defaultCacheTime(), policy.maxCacheTime()), null);
     }
 
     /** The uri must be https (or http to a loopback literal/localhost) and lie under the token's issuer. */
@@ -283,10 +211,6 @@ public final class StatusListCheck {
         } catch (UnknownHostException e) {
             return false;
         }
-    }
-
-    private static TokenVerificationException unusable(String uri, String why) {
-        return new TokenVerificationException(Reason.KEY_SOURCE_UNAVAILABLE, "the status list " + uri + " " + why);
     }
 
     private static TokenVerificationException fail(Reason reason, String message) {

@@ -1,11 +1,10 @@
 package dev.agentid.issuer.federation.idp;
 
+import dev.agentid.verifier.Jose;
 import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JOSEObjectType;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.KeySourceException;
-import com.nimbusds.jose.crypto.bc.BouncyCastleProviderSingleton;
-import com.nimbusds.jose.crypto.factories.DefaultJWSVerifierFactory;
 import com.nimbusds.jose.jwk.source.JWKSource;
 import com.nimbusds.jose.jwk.source.JWKSourceBuilder;
 import com.nimbusds.jose.proc.BadJOSEException;
@@ -19,7 +18,6 @@ import com.nimbusds.oauth2.sdk.http.HTTPRequest;
 import com.nimbusds.oauth2.sdk.http.HTTPResponse;
 import com.nimbusds.openid.connect.sdk.op.OIDCProviderMetadata;
 import dev.agentid.issuer.federation.idp.HumanTokenException.Reason;
-import dev.agentid.verifier.JcaKeySelector;
 
 import java.io.Closeable;
 import java.io.IOException;
@@ -115,14 +113,8 @@ final class IdentityProviderVerifier implements Closeable {
 
     private static DefaultJWTProcessor<SecurityContext> processor(Set<JWSAlgorithm> algorithms,
                                                                   JWKSource<SecurityContext> keys) {
-        DefaultJWTProcessor<SecurityContext> processor = new DefaultJWTProcessor<>();
-        DefaultJWSVerifierFactory factory = new DefaultJWSVerifierFactory();
-        factory.getJCAContext().setProvider(BouncyCastleProviderSingleton.getInstance());
-        processor.setJWSVerifierFactory(factory);
-        processor.setJWSKeySelector(new JcaKeySelector<>(algorithms, keys));
-        processor.setJWSTypeVerifier((type, context) -> { });       // checked before, with its own refusal
-        processor.setJWTClaimsSetVerifier((claims, context) -> { });  // checked after, against the injected clock
-        return processor;
+        // typ is checked before, with its own refusal; the claims after, against the injected clock
+        return Jose.jwtProcessor(keys, Set.of(), algorithms.toArray(new JWSAlgorithm[0]));
     }
 
     IdentityProvider provider() {
@@ -170,11 +162,11 @@ final class IdentityProviderVerifier implements Closeable {
             throw fail(Reason.WRONG_AUDIENCE, "aud " + aud);
         }
         Instant now = clock.instant();
-        if (!exp.toInstant().plus(skew).isAfter(now)) {
+        if (Jose.expired(exp.toInstant(), now, skew)) {
             throw fail(Reason.EXPIRED, "exp " + exp.toInstant());
         }
         Date nbf = claims.getNotBeforeTime();
-        if (iat.toInstant().minus(skew).isAfter(now) || (nbf != null && nbf.toInstant().minus(skew).isAfter(now))) {
+        if (Jose.inFuture(iat.toInstant(), now, skew) || (nbf != null && Jose.inFuture(nbf.toInstant(), now, skew))) {
             throw fail(Reason.NOT_YET_VALID, "iat " + iat.toInstant());
         }
         List<String> groups = new ArrayList<>();
