@@ -73,6 +73,9 @@ public final class TestIssuer implements AutoCloseable {
         }
     }
 
+    /** The longest any test request may wait for its response. */
+    static final java.time.Duration REQUEST_TIMEOUT = java.time.Duration.ofSeconds(60);
+
     public Response send(HttpRequest request) {
         return send(http, request);
     }
@@ -80,7 +83,10 @@ public final class TestIssuer implements AutoCloseable {
     /** Sends with another client (e.g. one presenting an agent's TLS client certificate). */
     public Response send(HttpClient client, HttpRequest request) {
         try {
-            HttpResponse<String> r = client.send(request, HttpResponse.BodyHandlers.ofString());
+            // a lost response fails the test instead of hanging the build
+            HttpRequest bounded = request.timeout().isPresent() ? request
+                    : HttpRequest.newBuilder(request, (name, value) -> true).timeout(REQUEST_TIMEOUT).build();
+            HttpResponse<String> r = client.send(bounded, HttpResponse.BodyHandlers.ofString());
             return new Response(r.statusCode(), r.headers(), r.body());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
