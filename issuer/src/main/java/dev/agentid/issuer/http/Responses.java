@@ -14,6 +14,9 @@ import java.util.logging.Logger;
 public final class Responses {
 
     private static final Logger LOG = Logger.getLogger(Responses.class.getName());
+    /** Refusal log lines per second: a refusal storm must not turn into console writes on the event loops. */
+    static final int REFUSAL_LINES_PER_SECOND = 20;
+    private static final LogBudget REFUSAL_LOG = new LogBudget(REFUSAL_LINES_PER_SECOND);
 
     private Responses() {
     }
@@ -41,8 +44,12 @@ public final class Responses {
 
     public static void error(RoutingContext ctx, OAuthException e) {
         // the public description only: a private detail may quote the request, so it stays at FINE
-        LOG.info(() -> "refused " + ctx.request().method() + " " + printable(ctx.request().path()) + " " + e.status()
-                + " " + e.error() + ": " + printable(e.description()));
+        long suppressed = REFUSAL_LOG.admit();
+        if (suppressed >= 0 && LOG.isLoggable(Level.INFO)) {
+            LOG.info("refused " + ctx.request().method() + " " + printable(ctx.request().path()) + " " + e.status()
+                    + " " + e.error() + ": " + printable(e.description())
+                    + (suppressed > 0 ? " (" + suppressed + " more refusals not logged)" : ""));
+        }
         if (e.detail() != null) {
             LOG.fine(() -> "refused " + ctx.request().method() + " " + ctx.request().path() + ": " + e.error()
                     + " (" + e.detail() + ")");
