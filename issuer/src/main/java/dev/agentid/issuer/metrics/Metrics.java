@@ -14,6 +14,9 @@ import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import java.time.Duration;
 import java.util.EnumSet;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
@@ -40,6 +43,10 @@ public final class Metrics {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final Counter revocations = Counter.builder("agentid_revocations").description("tokens revoked (RFC 7009)")
             .register(registry);
+    // meters by label, built once: route templates, OAuth error codes and grant types are few
+    private final Map<String, Timer> timers = new ConcurrentHashMap<>();
+    private final Map<String, Counter> refusals = new ConcurrentHashMap<>();
+    private final Map<String, Counter> issued = new ConcurrentHashMap<>();
     private final Counter kills = Counter.builder("agentid_kills").description("kill switch activations")
             .register(registry);
 
@@ -78,13 +85,15 @@ public final class Metrics {
     }
 
     private void record(RoutingContext ctx, String endpoint, long nanos) {
-        Timer.builder("agentid_http_request").description("time to answer, per endpoint").tag("endpoint", endpoint)
+        timers.computeIfAbsent(endpoint, e -> Timer.builder("agentid_http_request")
+                .description("time to answer, per endpoint").tag("endpoint", e)
                 .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1))
-                .maximumExpectedValue(Duration.ofSeconds(10)).register(registry).record(Duration.ofNanos(nanos));
+                .maximumExpectedValue(Duration.ofSeconds(10)).register(registry)).record(nanos, TimeUnit.NANOSECONDS);
         String refusal = ctx.get(REFUSAL);
         if (refusal != null) {
-            Counter.builder("agentid_refusals").description("refused requests, per endpoint and OAuth error")
-                    .tag("endpoint", endpoint).tag("error", refusal).register(registry).increment();
+            refusals.computeIfAbsent(endpoint + " " + refusal, key -> Counter.builder("agentid_refusals")
+                    .description("refused requests, per endpoint and OAuth error")
+                    .tag("endpoint", endpoint).tag("error", refusal).register(registry)).increment();
             return;
         }
         if (ctx.response().getStatusCode() != 200) {
@@ -92,8 +101,9 @@ public final class Metrics {
         }
         String grant = ctx.get(GRANT);
         if (grant != null) {
-            Counter.builder("agentid_tokens_issued").description("tokens and chain grants issued, per grant type")
-                    .tag("grant", grant).register(registry).increment();
+            issued.computeIfAbsent(grant, g -> Counter.builder("agentid_tokens_issued")
+                    .description("tokens and chain grants issued, per grant type").tag("grant", g).register(registry))
+                    .increment();
         } else if (endpoint.endsWith("/revoke")) {
             revocations.increment();
         } else if (endpoint.endsWith("/kill")) {
