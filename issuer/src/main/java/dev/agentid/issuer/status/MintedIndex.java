@@ -595,9 +595,15 @@ public final class MintedIndex {
     }
 
     private void rebuildRoots(int capacity) {
-        roots = null; // let the old table go before the new one is allocated
-        roots = newTable(capacity);
-        rootCap = capacity;
+        if (capacity == rootCap) {
+            for (int[] page : roots) {
+                Arrays.fill(page, 0);
+            }
+        } else {
+            roots = null; // let the old table go before the new one is allocated
+            roots = newTable(capacity);
+            rootCap = capacity;
+        }
         rootCount = 0;
         for (int r = 0; r < rows; r++) {
             if (exp[r >>> PAGE_BITS][r & MASK] != 0) {
