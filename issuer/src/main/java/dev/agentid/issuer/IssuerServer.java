@@ -52,6 +52,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -98,6 +99,7 @@ public final class IssuerServer implements AutoCloseable {
         StateStore state = StateStore.start(dataDir, clock, config.cluster());
         Metrics metrics = metrics(state);
         Vertx vertx = metrics.vertxBuilder(new VertxOptions()).build();
+        StatusLists statusLists = null;
         try {
             AtomicReference<Router> router = new AtomicReference<>();
             HttpServer http = listen(config, vertx, dispatch(config, router));
@@ -105,17 +107,17 @@ public final class IssuerServer implements AutoCloseable {
             String issuer = config.issuerUrlFor(port);
             KeyService keys = keys(config, vertx, clock, issuer, keyFile, ring, state);
             Partners partners = partners(config, vertx, clock);
-            StatusLists statusLists = statusLists(config, vertx, clock, issuer, keys, state, partners.status());
+            statusLists = statusLists(config, vertx, clock, issuer, keys, state, partners.status());
             TokenLiveness liveness = new TokenLiveness(state.tokens(), state.agents(), issuer, partners.status());
             DelegationPolicy policy = new DelegationPolicy(config.maxDelegationDepth(), config.maxTokenLifetime());
-            TokenService tokens = new TokenService(clock, new TokenMinter(issuer, keys), keys, state.tokens(), liveness,
-                    policy, statusLists);
+            TokenService tokens = new TokenService(clock, new TokenMinter(issuer, keys), keys, liveness, policy,
+                    statusLists);
             ClientCertificates certificates = config.tls() == null || !config.tls().mutualTls() ? null
                     : new ClientCertificates(config.tls().clientCaCertificate(), clock);
             SenderBinding binding = new SenderBinding(new TokenEndpointDpop(URI.create(issuer + Routes.TOKEN_PATH),
                     state.replay(), clock, config.clockSkew()), certificates);
             FederationService federation = new FederationService(vertx, issuer, clock, config.clockSkew(), keys,
-                    tokens, liveness, policy, state.tokens(), statusLists, state.agents(), state.replay(),
+                    tokens, liveness, policy, statusLists, state.agents(), state.replay(),
                     partners.trusted(), partners.status());
             RateLimiter limiter = rateLimiter(config, clock, metrics);
             router.set(Routes.router(new Routes.Wiring(vertx, clock, issuer, new AdminToken(adminToken), state, keys,
@@ -131,6 +133,9 @@ public final class IssuerServer implements AutoCloseable {
             return server;
         } catch (RuntimeException e) {
             vertx.close();
+            if (statusLists != null) {
+                statusLists.close();
+            }
             state.close();
             throw e;
         }
@@ -221,13 +226,20 @@ public final class IssuerServer implements AutoCloseable {
     private static StatusLists statusLists(IssuerConfig config, Vertx vertx, Clock clock, String issuer,
                                            KeyService keys, StateStore state, PartnerStatusLists partnerStatus) {
         StatusLists statusLists = new StatusLists(issuer, keys, clock, StatusLists.DEFAULT_TTL, config.clockSkew(),
-                state.statusIndices(), new StatusLists.Caches(state.sharedMap(StoreConfiguration.STATUS_LISTS),
-                state.sharedMap(StoreConfiguration.STATUS_ALLOC), state.sharedMap("tokens"),
-                state.sharedMap("revoked"), state.sharedMap("agents")));
-        statusLists.externalRevocation(partnerStatus::revoked);
-        statusLists.start(vertx, StatusLists.DEFAULT_PERIOD);
+                config.maxTokenLifetime(), state.statusIndices(), new StatusLists.State(
+                        state.sharedMap(StoreConfiguration.STATUS_LISTS),
+                        state.sharedMap(StoreConfiguration.STATUS_ALLOC), state.tokens(), state.agents(),
+                        state.dataDir(), state.self(), state::members));
+        // checking a partner reference also keeps its list followed: after a restart, the tokens minted here before
+        // it bring their partners' lists back into the refresh job
+        Duration followFor = config.maxTokenLifetime();
+        statusLists.externalRevocation(reference -> {
+            partnerStatus.follow(reference, clock.instant().plus(followFor));
+            return partnerStatus.revoked(reference);
+        });
+        statusLists.start();
         partnerStatus.onRevocation(statusLists::changed);
-        partnerStatus.start(vertx, state.sharedMap("tokens"));
+        partnerStatus.start(vertx);
         return statusLists;
     }
 
@@ -313,6 +325,7 @@ public final class IssuerServer implements AutoCloseable {
         } catch (Exception e) {
             LOG.warning("HTTP shutdown incomplete: " + e.getMessage());
         } finally {
+            statusLists.close();
             state.close();
         }
     }

@@ -30,8 +30,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class PackageCyclesTest {
 
     private static final String ROOT = "dev/agentid/issuer/";
-    private static final List<String> PERSISTED_DOMAIN_TYPES = List.of(ROOT + "domain/AgentStatus$___Marshaller_",
-            ROOT + "domain/TokenRecord$___Marshaller_");
+    private static final List<String> PERSISTED_DOMAIN_TYPES = List.of(ROOT + "domain/AgentStatus$___Marshaller_");
 
     @Test
     void packageDependenciesInsideTheIssuerHaveNoCycle() throws IOException, URISyntaxException {
@@ -63,7 +62,7 @@ class PackageCyclesTest {
 
     /**
      * Stores speak their technology, nobody else: outside {@code store/}, no class names an Infinispan type. The one
-     * exception is ProtoStream's annotations on two domain types (AgentStatus, TokenRecord), which define their
+     * exception is ProtoStream's annotations on one domain type (AgentStatus), which define its
      * persisted form, and the marshallers ProtoStream generates beside them; adapters in store/ (as AgentRecord has)
      * would lift it.
      */

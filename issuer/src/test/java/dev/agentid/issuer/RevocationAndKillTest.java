@@ -1,5 +1,6 @@
 package dev.agentid.issuer;
 
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -7,6 +8,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 
 import static dev.agentid.issuer.TestAgent.agent;
@@ -95,6 +97,46 @@ class RevocationAndKillTest {
             assertEquals("user:alice", agentA.getString("owner"));
             assertEquals("active", agentA.getString("status"));
         }
+    }
+
+    @Test
+    void liveTokensLeaveOutRevokedSubtreesKilledChainsAndExpiredTokens() {
+        MutableClock clock = new MutableClock();
+        try (TestIssuer issuer = TestIssuer.start(dir, clock, 0, Map.of())) {
+            TestAgent a = issuer.register(agent("a").delegates("b", "c").ttl(600));
+            TestAgent b = issuer.register(agent("b").ttl(600));
+            TestAgent c = issuer.register(agent("c").ttl(600));
+            TestAgent shortLived = issuer.register(agent("short").ttl(60));
+            String revokedRoot = issuer.tokenFor(a);
+            issuer.exchanged(b, revokedRoot);               // dies with its root
+            String keptRoot = issuer.tokenFor(a);
+            issuer.exchanged(b, keptRoot);                  // stays
+            issuer.exchanged(c, keptRoot);                  // dies with c's kill
+            issuer.tokenFor(c);                             // dies with c's kill
+            issuer.tokenFor(shortLived);                    // expires
+            assertEquals(Map.of("a", 5L, "b", 2L, "c", 2L, "short", 1L), liveTokens(issuer));
+
+            assertEquals(200, issuer.revoke(a, revokedRoot).status());
+            assertEquals(200, issuer.admin("POST", "/admin/agents/c/kill", null).status());
+            clock.advance(Duration.ofSeconds(61));
+            assertEquals(Map.of("a", 2L, "b", 1L, "c", 0L, "short", 0L), liveTokens(issuer));
+
+            // restore lifts the kill for new tokens only
+            assertEquals(200, issuer.admin("POST", "/admin/agents/c/restore", null).status());
+            issuer.exchanged(c, keptRoot);
+            assertEquals(Map.of("a", 3L, "b", 1L, "c", 1L, "short", 0L), liveTokens(issuer));
+        }
+    }
+
+    /** live_tokens of every agent in the inventory; the status-list worker takes the kill in asynchronously. */
+    private static Map<String, Long> liveTokens(TestIssuer issuer) {
+        issuer.server.statusLists().refresh();
+        Map<String, Long> counts = new java.util.TreeMap<>();
+        JsonArray agents = issuer.admin("GET", "/admin/agents", null).json().getJsonArray("agents");
+        for (int i = 0; i < agents.size(); i++) {
+            counts.put(agents.getJsonObject(i).getString("agent_id"), agents.getJsonObject(i).getLong("live_tokens"));
+        }
+        return counts;
     }
 
     @Test

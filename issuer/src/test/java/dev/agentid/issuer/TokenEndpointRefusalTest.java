@@ -8,6 +8,7 @@ import com.nimbusds.jose.crypto.ECDSASigner;
 import com.nimbusds.jose.jwk.ECKey;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
+import dev.agentid.issuer.domain.Lineage;
 import dev.agentid.keys.KeyStoreFile;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -381,10 +382,47 @@ class TokenEndpointRefusalTest {
     }
 
     @Test
-    void x10UnrecordedTokenIsRefused() {
+    void x10TokenWithoutMintTimeIsRefused() {
         Chain ch = chain();
         String token = signedByIssuer(new JOSEObjectType("at+jwt"), validClaims(ch.a().id).build());
         assertRow(issuer.exchange(ch.b(), token), "X10");
+    }
+
+    @Test
+    void x10MalformedLineageIsRefused() {
+        Chain ch = chain();
+        for (Object anc : List.of("not-an-array", List.of(), List.of(7), List.of("same", "same"))) {
+            JWTClaimsSet claims = withLineage(validClaims(ch.a().id)).claim(Lineage.ANC, anc).build();
+            assertRow(issuer.exchange(ch.b(), signedByIssuer(new JOSEObjectType("at+jwt"), claims)), "X10");
+        }
+        JWTClaimsSet badStatus = withLineage(validClaims(ch.a().id))
+                .claim(Lineage.ANC_STATUS, List.of(Map.of("iss", "https://p.example", "uri", "https://elsewhere/1",
+                        "idx", 3))).build();
+        assertRow(issuer.exchange(ch.b(), signedByIssuer(new JOSEObjectType("at+jwt"), badStatus)), "X10");
+    }
+
+    @Test
+    void x10LineageMintTimeOutsideIatIsRefused() {
+        Chain ch = chain();
+        JWTClaimsSet.Builder claims = validClaims(ch.a().id);
+        long iat = claims.build().getIssueTime().getTime() / 1000;
+        for (Object ms : List.of((iat + 1) * 1000, "" + iat * 1000, 1.5)) {
+            JWTClaimsSet token = claims.claim(Lineage.IAT_MS, ms).build();
+            assertRow(issuer.exchange(ch.b(), signedByIssuer(new JOSEObjectType("at+jwt"), token)), "X10");
+        }
+    }
+
+    /** No record is kept per token: a well-formed token of ours is judged from its own claims. */
+    @Test
+    void aTokenSignedByThisIssuerNeedsNoRecordToBeExchanged() {
+        Chain ch = chain();
+        String token = signedByIssuer(new JOSEObjectType("at+jwt"), withLineage(validClaims(ch.a().id)).build());
+        assertEquals(200, issuer.exchange(ch.b(), token).status());
+    }
+
+    /** The profile's lineage claims for a root token minted at its {@code iat}. */
+    static JWTClaimsSet.Builder withLineage(JWTClaimsSet.Builder claims) {
+        return claims.claim(Lineage.IAT_MS, claims.build().getIssueTime().getTime());
     }
 
     @Test

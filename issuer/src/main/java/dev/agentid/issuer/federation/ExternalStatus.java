@@ -5,7 +5,7 @@ import java.util.Objects;
 
 /**
  * A partner-issued ancestor's place in its issuer's status lists, as this issuer records it in the lineage of the
- * tokens that descend from it ({@code TokenRecord.externalStatus}, stored as {@code "<idx> <uri> <issuer>"}).
+ * tokens that descend from it (the {@code anc_status} claim; in memory as {@code "<idx> <uri> <issuer>"}).
  *
  * @param issuer the partner that issued the ancestor (the grant)
  * @param uri the status list's URI, under the partner's issuer identifier

@@ -17,7 +17,6 @@ import dev.agentid.issuer.domain.OAuthException;
 import dev.agentid.issuer.policy.DelegationPolicy;
 import dev.agentid.issuer.policy.DelegationPolicy.ScopeBound;
 import dev.agentid.issuer.token.KeyService;
-import dev.agentid.issuer.token.LineageWriter;
 import dev.agentid.issuer.service.Presenter;
 import dev.agentid.issuer.service.TokenLiveness;
 import dev.agentid.issuer.token.TokenMinter;
@@ -27,8 +26,7 @@ import dev.agentid.issuer.domain.StatusReference;
 import dev.agentid.issuer.domain.AgentRecord;
 import dev.agentid.issuer.store.AgentRegistry;
 import dev.agentid.issuer.store.ReplayStore;
-import dev.agentid.issuer.domain.TokenRecord;
-import dev.agentid.issuer.store.TokenStore;
+import dev.agentid.issuer.domain.Lineage;
 import dev.agentid.verifier.Actor;
 import dev.agentid.verifier.DelegationChain;
 import dev.agentid.verifier.TokenVerificationException;
@@ -95,7 +93,6 @@ public final class FederationService {
     private final TokenService tokens;
     private final TokenLiveness liveness;
     private final DelegationPolicy policy;
-    private final LineageWriter lineage;
     private final StatusLists statusLists;
     private final AgentRegistry agents;
     private final ReplayStore replay;
@@ -104,7 +101,7 @@ public final class FederationService {
     private final SecureRandom random = new SecureRandom();
 
     public FederationService(Vertx vertx, String issuer, Clock clock, Duration clockSkew, KeyService keys,
-                             TokenService tokens, TokenLiveness liveness, DelegationPolicy policy, TokenStore lineage,
+                             TokenService tokens, TokenLiveness liveness, DelegationPolicy policy,
                              StatusLists statusLists, AgentRegistry agents, ReplayStore replay,
                              TrustedPartners partners, PartnerStatusLists partnerStatus) {
         this.vertx = vertx;
@@ -115,7 +112,6 @@ public final class FederationService {
         this.tokens = tokens;
         this.liveness = liveness;
         this.policy = policy;
-        this.lineage = new LineageWriter(issuer, lineage);
         this.statusLists = statusLists;
         this.agents = agents;
         this.replay = replay;
@@ -162,12 +158,12 @@ public final class FederationService {
             TokenService.requireLive(verdict);
             List<String> scopes = policy.narrowScope(requestedScope, List.of(new ScopeBound(subject.scopes(),
                     s -> "scope '" + s + "' exceeds the subject_token's scope")), null);
-            return statusLists.allocate().compose(status -> mintGrant(client, subject, verdict.record(), scopes,
+            return statusLists.allocate().compose(status -> mintGrant(client, subject, verdict.lineage(), scopes,
                     partner, status));
         });
     }
 
-    private Future<Grant> mintGrant(AgentRecord client, VerifiedAgentToken subject, TokenRecord subjectRecord,
+    private Future<Grant> mintGrant(AgentRecord client, VerifiedAgentToken subject, Lineage subjectLineage,
                                     List<String> scopes, String partner, StatusReference status) {
         Instant now = clock.instant();
         Instant exp = now.plus(GRANT_LIFETIME);
@@ -189,11 +185,13 @@ public final class FederationService {
                 .claim("status", status.claim())
                 .build();
         String signed = keys.sign(GRANT_JOSE_TYPE, claims, now);
-        // the record lives as long as anything the partner mints from the grant may (max_exp), so that its status
-        // bit is still set when an ancestor is revoked after the grant itself has expired
+        // the status lists keep the grant as long as anything the partner mints from it may live (max_exp), so that
+        // its bit is still set when an ancestor is revoked after the grant itself has expired
+        Lineage grant = new Lineage(jti, subjectLineage.selfAndAncestors(), Instant.ofEpochMilli(now.toEpochMilli()),
+                subjectLineage.external());
+        statusLists.minted(grant, liveness.localAgents(subject.chain()), status.index(), subject.expiresAt());
         long expiresIn = Math.max(0, exp.getEpochSecond() - now.getEpochSecond());
-        return lineage.record(jti, subjectRecord, subject.chain(), subject.principal(), subject.expiresAt(), now,
-                status.index(), subjectRecord.externalStatus()).map(v -> new Grant(signed, scopes, expiresIn));
+        return Future.succeededFuture(new Grant(signed, scopes, expiresIn));
     }
 
     // ---- step 2: redeem a partner's grant ----

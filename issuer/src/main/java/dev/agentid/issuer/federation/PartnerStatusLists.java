@@ -11,8 +11,6 @@ import com.nimbusds.jose.proc.BadJOSEException;
 import com.nimbusds.jose.proc.DefaultJOSEProcessor;
 import com.nimbusds.jose.proc.SecurityContext;
 import dev.agentid.issuer.service.TokenLiveness;
-import dev.agentid.issuer.domain.TokenRecord;
-import dev.agentid.issuer.store.SharedMap;
 import dev.agentid.verifier.Reason;
 import dev.agentid.verifier.TokenVerificationException;
 import dev.agentid.verifier.status.StatusList;
@@ -167,23 +165,13 @@ public final class PartnerStatusLists implements TokenLiveness.ExternalAncestors
 
     // ---- the background job ----
 
-    /** Follows the partner references of the lineage records on this node, then refreshes now and every period. */
-    public void start(Vertx vertx, SharedMap<String, TokenRecord> tokens) {
+    /**
+     * Refreshes now and every period. Lists are followed as tokens that need them are minted or checked
+     * ({@link #follow}); the status lists re-follow the partner ancestors of the tokens minted here after a restart.
+     */
+    public void start(Vertx vertx) {
         this.vertx = vertx;
         vertx.executeBlocking(() -> {
-            Instant now = clock.instant();
-            for (TokenRecord record : tokens.localValues()) {
-                for (String encoded : record.externalStatus()) {
-                    try {
-                        ExternalStatus ref = ExternalStatus.decode(encoded);
-                        interest.merge(ref.uri(), new Interest(ref.issuer(), record.expiresAt()),
-                                (a, b) -> a.until().isAfter(b.until()) ? a : b);
-                    } catch (IllegalArgumentException ignored) {
-                        // unreadable: the request path fails closed on it
-                    }
-                }
-            }
-            interest.values().removeIf(i -> i.until().isBefore(now));
             refresh();
             return null;
         }, false).onFailure(e -> LOG.log(Level.WARNING, "partner status lists: first refresh failed", e));
@@ -191,6 +179,15 @@ public final class PartnerStatusLists implements TokenLiveness.ExternalAncestors
             refresh();
             return null;
         }, false).onFailure(e -> LOG.log(Level.WARNING, "partner status list refresh failed", e)));
+    }
+
+    /** {@link #follow(ExternalStatus, Instant)} of a reference in its encoded form; an unreadable one is ignored. */
+    public void follow(String encoded, Instant until) {
+        try {
+            follow(ExternalStatus.decode(encoded), until);
+        } catch (IllegalArgumentException unreadable) {
+            // the request path fails closed on it
+        }
     }
 
     public void stop(Vertx vertx) {

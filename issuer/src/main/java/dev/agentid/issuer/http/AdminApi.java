@@ -118,7 +118,7 @@ final class AdminApi {
 
     void list(RoutingContext ctx) {
         Future<List<AgentRecord>> all = agents.list();
-        Future<Map<String, Long>> counts = tokens.liveTokenCounts(clock.instant());
+        Future<Map<String, Long>> counts = statusLists.liveCounts();
         Future.all(all, counts).onSuccess(done -> {
             JsonArray array = new JsonArray();
             for (AgentRecord agent : all.result()) {
@@ -134,7 +134,7 @@ final class AdminApi {
             if (agent == null) {
                 return Future.failedFuture(OAuthException.notFound("agent '" + id + "' is not registered"));
             }
-            return tokens.liveTokenCounts(clock.instant())
+            return statusLists.liveCounts()
                     .map(counts -> toJson(agent, counts.getOrDefault(agent.agentId(), 0L)));
         }).onSuccess(json -> Responses.json(ctx, 200, json)).onFailure(t -> Responses.failure(ctx, t));
     }
@@ -152,9 +152,6 @@ final class AdminApi {
         agents.setStatus(id, status, clock.instant()).compose(agent -> agent == null
                 ? Future.failedFuture(OAuthException.notFound("agent '" + id + "' is not registered"))
                 : Future.succeededFuture(agent))
-                // a kill sets status-list bits within their ttl in any case; changed() makes it prompt
-                .compose(agent -> status != AgentStatus.KILLED ? Future.succeededFuture(agent)
-                        : statusLists.changed().recover(e -> Future.succeededFuture()).map(agent))
                 .onSuccess(agent -> {
                     LOG.info(() -> "admin: " + (status == AgentStatus.KILLED ? "killed" : "restored") + " agent "
                             + agent.agentId() + " (owner " + agent.owner() + ")");

@@ -8,7 +8,7 @@ import dev.agentid.issuer.client.AuthenticatedClient;
 import dev.agentid.issuer.client.ClientAuthenticator;
 import dev.agentid.issuer.client.ClientAuthenticator.Endpoint;
 import dev.agentid.issuer.service.TokenService;
-import dev.agentid.issuer.status.StatusLists;
+import dev.agentid.issuer.domain.Lineage;
 import dev.agentid.issuer.store.TokenStore;
 import dev.agentid.verifier.VerifiedAgentToken;
 import io.vertx.core.Future;
@@ -30,16 +30,14 @@ final class RevocationEndpoint {
     private final TokenService tokens;
     private final TokenStore store;
     private final String issuer;
-    private final StatusLists statusLists;
 
     RevocationEndpoint(URI endpoint, ClientAuthenticator clients, TokenService tokens, TokenStore store,
-                       String issuer, StatusLists statusLists) {
+                       String issuer) {
         this.endpoint = endpoint;
         this.clients = clients;
         this.tokens = tokens;
         this.store = store;
         this.issuer = issuer;
-        this.statusLists = statusLists;
     }
 
     void handle(RoutingContext ctx) {
@@ -99,8 +97,13 @@ final class RevocationEndpoint {
             return Future.failedFuture(OAuthException.unauthorizedClient(
                     "agent '" + caller.agent().agentId() + "' may not revoke this token"));
         }
-        // the status lists pick the revocation up within their ttl in any case; changed() makes it prompt
-        return store.revoke(verified.jwtId(), verified.expiresAt())
-                .compose(v -> statusLists.changed().recover(e -> Future.succeededFuture()));
+        // every node's status lists hear of the mark from the replicated cache and set the subtree's bits
+        String root;
+        try {
+            root = Lineage.of(verified.claims()).root();
+        } catch (IllegalArgumentException malformed) {
+            root = verified.jwtId();   // no usable lineage: the token is dead anyway; mark it itself
+        }
+        return store.revoke(verified.jwtId(), root, verified.expiresAt());
     }
 }

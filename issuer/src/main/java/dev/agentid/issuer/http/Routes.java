@@ -80,7 +80,7 @@ public final class Routes {
         IntrospectionEndpoint introspection = new IntrospectionEndpoint(URI.create(w.issuer() + INTROSPECTION_PATH),
                 w.clients(), w.tokens(), w.liveness(), new IntrospectionAccess(w.issuer()));
         RevocationEndpoint revocation = new RevocationEndpoint(URI.create(w.issuer() + REVOCATION_PATH), w.clients(),
-                w.tokens(), w.state().tokens(), w.issuer(), w.statusLists());
+                w.tokens(), w.state().tokens(), w.issuer());
         AdminApi adminApi = new AdminApi(w.vertx(), admin, w.state().agents(), w.state().tokens(), w.keys(), w.clock(),
                 w.globalMaxDepth(), w.maxTokenLifetime(), w.statusLists());
         StatusListEndpoint statusLists = new StatusListEndpoint(w.statusLists());

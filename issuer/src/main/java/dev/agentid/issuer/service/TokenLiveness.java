@@ -2,7 +2,7 @@ package dev.agentid.issuer.service;
 
 import dev.agentid.issuer.domain.AgentRecord;
 import dev.agentid.issuer.store.AgentRegistry;
-import dev.agentid.issuer.domain.TokenRecord;
+import dev.agentid.issuer.domain.Lineage;
 import dev.agentid.issuer.store.TokenStore;
 import dev.agentid.verifier.Actor;
 import dev.agentid.verifier.DelegationChain;
@@ -14,16 +14,19 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
- * Is a verified token of ours still alive? Costs a number of lookups proportional to the chain depth
- * and independent of how many tokens descend from a revoked one: the token's lineage record, one
- * batched lookup of the revocation marks of the token and its recorded ancestors, and the records of
- * the chain's agents (kill switch).
+ * Is a verified token of ours still alive? Decided from the token itself plus the small replicated state, with a
+ * number of in-memory lookups proportional to the chain depth and independent of how many tokens exist: the lineage
+ * the token carries ({@link Lineage}: its ancestors' jtis, its millisecond mint time, its partner ancestors' status
+ * references), one batched lookup of the revocation marks of the token and its ancestors, the records of the chain's
+ * agents (kill switch), and the partner status lists held in memory. No record of the token is kept anywhere
+ * (spec/agent-token-profile.md section 7.2).
  */
 public final class TokenLiveness {
 
-    public enum State { ACTIVE, UNKNOWN, REVOKED, ANCESTOR_REVOKED, AGENT_DISABLED, PARTNER_STATUS_UNKNOWN }
+    public enum State { ACTIVE, MALFORMED_LINEAGE, REVOKED, ANCESTOR_REVOKED, AGENT_DISABLED, PARTNER_STATUS_UNKNOWN }
 
     /**
      * The status of a token's ancestors at partner organisations (identity chaining), from memory only:
@@ -33,8 +36,11 @@ public final class TokenLiveness {
         State check(List<String> references, Instant issuedAt, Instant expiresAt);
     }
 
-    /** The verdict; {@code agent} names the disabled agent for {@link State#AGENT_DISABLED}. */
-    public record Verdict(State state, String agent, TokenRecord record) {
+    /**
+     * The verdict; {@code agent} names the disabled agent for {@link State#AGENT_DISABLED}; {@code lineage} is the
+     * token's lineage (null when it is malformed).
+     */
+    public record Verdict(State state, String agent, Lineage lineage) {
         public boolean active() {
             return state == State.ACTIVE;
         }
@@ -59,12 +65,7 @@ public final class TokenLiveness {
 
     /** Records of this issuer's agents in a chain (a partner's too: A → B → A), in chain order; absent: null. */
     public Future<Map<String, AgentRecord>> chainAgents(DelegationChain chain) {
-        List<String> ids = new ArrayList<>(chain.depth());
-        for (Actor actor : chain.actors()) {
-            if (issuer.equals(actor.issuer())) {
-                ids.add(actor.subject());
-            }
-        }
+        List<String> ids = localAgents(chain);
         List<Future<AgentRecord>> lookups = new ArrayList<>(ids.size());
         for (String id : ids) {
             lookups.add(agents.find(id));
@@ -78,38 +79,55 @@ public final class TokenLiveness {
         });
     }
 
+    /** This issuer's agent ids in a chain, current first. */
+    public List<String> localAgents(DelegationChain chain) {
+        List<String> ids = new ArrayList<>(chain.depth());
+        for (Actor actor : chain.actors()) {
+            if (issuer.equals(actor.issuer())) {
+                ids.add(actor.subject());
+            }
+        }
+        return ids;
+    }
+
     public Future<Verdict> check(VerifiedAgentToken token) {
         return chainAgents(token).compose(records -> check(token, records));
     }
 
     /** As {@link #check(VerifiedAgentToken)}, with the chain's agent records already fetched. */
     public Future<Verdict> check(VerifiedAgentToken token, Map<String, AgentRecord> chainAgents) {
-        return tokens.find(token.jwtId()).compose(record -> {
-            if (record == null) {
-                return Future.succeededFuture(new Verdict(State.UNKNOWN, null, null));
+        Lineage lineage;
+        try {
+            lineage = Lineage.of(token.claims());
+        } catch (IllegalArgumentException malformed) {
+            return Future.succeededFuture(new Verdict(State.MALFORMED_LINEAGE, null, null));
+        }
+        return tokens.revokedAmong(lineage.selfAndAncestors()).map(revoked ->
+                decide(lineage, revoked, chainAgents, token.expiresAt(), external));
+    }
+
+    /**
+     * The rule itself, pure: revoked itself, then a revoked ancestor, then a partner ancestor revoked or unknown, then
+     * an unknown or disabled agent of the chain (killed at or after the token's mint time, or deregistered).
+     */
+    public static Verdict decide(Lineage lineage, Set<String> revoked, Map<String, AgentRecord> chainAgents,
+                                 Instant expiresAt, ExternalAncestors external) {
+        if (revoked.contains(lineage.jti())) {
+            return new Verdict(State.REVOKED, null, lineage);
+        }
+        if (!revoked.isEmpty()) {
+            return new Verdict(State.ANCESTOR_REVOKED, null, lineage);
+        }
+        if (!lineage.external().isEmpty()) {
+            State partners = external.check(lineage.external(), lineage.mintedAt(), expiresAt);
+            if (partners != State.ACTIVE) {
+                return new Verdict(partners, null, lineage);
             }
-            List<String> lineage = new ArrayList<>(record.ancestors().size() + 1);
-            lineage.addAll(record.ancestors());
-            lineage.add(record.jti());
-            return tokens.revokedAmong(lineage).map(revoked -> {
-                if (revoked.contains(record.jti())) {
-                    return new Verdict(State.REVOKED, null, record);
-                }
-                if (!revoked.isEmpty()) {
-                    return new Verdict(State.ANCESTOR_REVOKED, null, record);
-                }
-                if (!record.externalStatus().isEmpty()) {
-                    State partners = external.check(record.externalStatus(), record.issuedAt(), record.expiresAt());
-                    if (partners != State.ACTIVE) {
-                        return new Verdict(partners, null, record);
-                    }
-                }
-                String disabled = disabledAgent(chainAgents, record.issuedAt());
-                return disabled == null
-                        ? new Verdict(State.ACTIVE, null, record)
-                        : new Verdict(State.AGENT_DISABLED, disabled, record);
-            });
-        });
+        }
+        String disabled = disabledAgent(chainAgents, lineage.mintedAt());
+        return disabled == null
+                ? new Verdict(State.ACTIVE, null, lineage)
+                : new Verdict(State.AGENT_DISABLED, disabled, lineage);
     }
 
     /**

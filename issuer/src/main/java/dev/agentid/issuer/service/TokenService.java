@@ -1,15 +1,13 @@
 package dev.agentid.issuer.service;
 
 import dev.agentid.issuer.token.KeyService;
-import dev.agentid.issuer.token.LineageWriter;
 import dev.agentid.issuer.token.TokenMinter;
 
 import dev.agentid.issuer.domain.OAuthException;
 import dev.agentid.issuer.policy.DelegationPolicy;
 import dev.agentid.issuer.status.StatusLists;
 import dev.agentid.issuer.domain.AgentRecord;
-import dev.agentid.issuer.domain.TokenRecord;
-import dev.agentid.issuer.store.TokenStore;
+import dev.agentid.issuer.domain.Lineage;
 import dev.agentid.verifier.Actor;
 import dev.agentid.verifier.DelegationChain;
 import dev.agentid.verifier.Reason;
@@ -36,17 +34,15 @@ public final class TokenService {
     private final Clock clock;
     private final TokenMinter minter;
     private final KeyService keys;
-    private final LineageWriter lineage;
     private final TokenLiveness liveness;
     private final DelegationPolicy policy;
     private final StatusLists statusLists;
 
-    public TokenService(Clock clock, TokenMinter minter, KeyService keys, TokenStore tokens, TokenLiveness liveness,
+    public TokenService(Clock clock, TokenMinter minter, KeyService keys, TokenLiveness liveness,
                         DelegationPolicy policy, StatusLists statusLists) {
         this.clock = clock;
         this.minter = minter;
         this.keys = keys;
-        this.lineage = new LineageWriter(minter.issuer(), tokens);
         this.liveness = liveness;
         this.policy = policy;
         this.statusLists = statusLists;
@@ -78,16 +74,16 @@ public final class TokenService {
         return liveness.chainAgents(subject).compose(chainAgents ->
                 liveness.check(subject, chainAgents).map(verdict -> {
                     requireLive(verdict);
-                    return delegate(presenter, subject, chainAgents, verdict.record(), requestedScope,
+                    return delegate(presenter, subject, chainAgents, verdict.lineage(), requestedScope,
                             requestedAudience);
-                })).compose(d -> mintAndRecord(d.draft(), d.parent(), d.parent().externalStatus()));
+                })).compose(d -> mintAndRecord(d.draft(), d.parent(), d.parent().external()));
     }
 
-    private record Delegation(TokenMinter.Draft draft, TokenRecord parent) {
+    private record Delegation(TokenMinter.Draft draft, Lineage parent) {
     }
 
     private Delegation delegate(Presenter presenter, VerifiedAgentToken subject, Map<String, AgentRecord> chainAgents,
-                                TokenRecord subjectRecord, List<String> requestedScope,
+                                Lineage subjectLineage, List<String> requestedScope,
                                 List<String> requestedAudience) {
         AgentRecord client = presenter.agent();
         Actor clientActor = new Actor(client.agentId(), minter.issuer(), presenter.attestation());
@@ -107,7 +103,7 @@ public final class TokenService {
         TokenMinter.Draft draft = new TokenMinter.Draft(subject.principal(), audience, scopes,
                 subject.chain().extendedBy(clientActor), now, policy.expiry(now, client, subject.expiresAt()),
                 presenter.confirmation());
-        return new Delegation(draft, subjectRecord);
+        return new Delegation(draft, subjectLineage);
     }
 
     /**
@@ -119,14 +115,17 @@ public final class TokenService {
         return mintAndRecord(draft, null, externalStatus);
     }
 
-    /** Allocates a status index, mints, and writes the lineage record ({@code parent}: null for a root). */
-    private Future<Issued> mintAndRecord(TokenMinter.Draft draft, TokenRecord parent, List<String> externalStatus) {
-        return statusLists.allocate().compose(status -> {
-            TokenMinter.Minted minted = minter.mint(draft, status);
+    /**
+     * Allocates a status index, mints with the lineage claims ({@code parent}: null for a root), and hands the new
+     * token to this node's status lists (a queue, no write): nothing is stored per token.
+     */
+    private Future<Issued> mintAndRecord(TokenMinter.Draft draft, Lineage parent, List<String> externalStatus) {
+        return statusLists.allocate().map(status -> {
+            TokenMinter.Minted minted = minter.mint(draft, status, parent, externalStatus);
+            statusLists.minted(minted.lineage(), liveness.localAgents(draft.chain()), status.index(),
+                    minted.expiresAt());
             long expiresIn = Math.max(0, minted.expiresAt().getEpochSecond() - draft.issuedAt().getEpochSecond());
-            return lineage.record(minted.jti(), parent, draft.chain(), draft.subject(), minted.expiresAt(),
-                            draft.issuedAt(), status.index(), externalStatus)
-                    .map(v -> new Issued(minted.serialized(), draft.scopes(), expiresIn));
+            return new Issued(minted.serialized(), draft.scopes(), expiresIn);
         });
     }
 
@@ -170,8 +169,8 @@ public final class TokenService {
         switch (verdict.state()) {
             case ACTIVE:
                 return;
-            case UNKNOWN:
-                throw OAuthException.invalidRequest("subject_token is unknown to this issuer");
+            case MALFORMED_LINEAGE:
+                throw OAuthException.invalidRequest("subject_token has a malformed lineage");
             case REVOKED:
                 throw OAuthException.invalidRequest("subject_token has been revoked");
             case ANCESTOR_REVOKED:

@@ -1,19 +1,24 @@
 package dev.agentid.issuer.status;
 
-import dev.agentid.issuer.domain.StatusReference;
-
 import com.nimbusds.jose.JOSEObjectType;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
-import dev.agentid.issuer.token.KeyService;
 import dev.agentid.issuer.domain.AgentRecord;
+import dev.agentid.issuer.domain.Lineage;
+import dev.agentid.issuer.domain.StatusReference;
+import dev.agentid.issuer.store.AgentRegistry;
 import dev.agentid.issuer.store.IndexAllocator;
 import dev.agentid.issuer.store.SharedMap;
-import dev.agentid.issuer.domain.TokenRecord;
+import dev.agentid.issuer.store.TokenStore;
+import dev.agentid.issuer.token.KeyService;
 import dev.agentid.verifier.status.StatusList;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.text.ParseException;
 import java.time.Clock;
 import java.time.Duration;
@@ -22,13 +27,19 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Date;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
-import java.util.UUID;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -38,20 +49,27 @@ import java.util.logging.Logger;
  * <p><b>Indices.</b> One issuer-wide counter, advanced in blocks of {@link #BLOCK} with a compare-and-set on the
  * replicated allocator ({@link IndexAllocator}); a node hands out a block's indices locally, without a cluster
  * round-trip per token, and drops a block older than {@link #BLOCK_MAX_AGE}. Index {@code i} lives in list
- * {@code i / LIST_SIZE} at {@code idx = i % LIST_SIZE}. Indices are never handed out twice, so they are never reused
- * while a token holding them is alive; a list whose tokens have all expired is retired (no longer served).
+ * {@code i / LIST_SIZE} at {@code idx = i % LIST_SIZE}. Indices are never handed out twice. A list that gets no new
+ * blocks is retired (no longer served) once every token that can hold one of its indices has expired.
  *
- * <p><b>Bits.</b> {@link #refresh()} (a background job, never on a request path) scans the lineage records and sets
- * the bit of every token that is revoked, descends from a revoked token, or has an agent in its chain that is killed
- * or was killed after the token was issued: the same rules as {@code TokenLiveness}, which answers the request path
- * in O(chain depth). Bits are only ever set. It runs every {@link #DEFAULT_PERIOD}; a revocation or kill calls
- * {@link #changed()} so the next run rescans at once, well within the published {@code ttl}.
+ * <p><b>Bits, without scans.</b> Nothing is stored per token in the replicated state. Each node keeps the tokens it
+ * minted itself in a {@link MintedIndex} (primitive columns, under 64 bytes a live token, nothing on other nodes) and
+ * a crash log ({@link MintedLog}, {@code DATA_DIR/minted}, no fsync) that rebuilds the index after {@code kill -9}.
+ * Revocations and agent changes reach every node through listeners on the replicated caches; each node then sets the
+ * bits of its own affected tokens: a revocation walks the revoked token's lineage bucket (work proportional to that
+ * lineage, not to all tokens), a kill visits the tokens whose chain holds the agent. A token minted while a
+ * revocation or kill arrives is checked on its way into the index, so it cannot slip between the two.
+ *
+ * <p><b>Threads.</b> All of it runs on one thread of its own ({@code agentid-status-lists}), every
+ * {@link #TICK}: the request path only appends to a lock-free queue ({@link #minted}); the worker takes no lock the
+ * request path takes (allocation has its own). Bits are only ever set.
  *
  * <p><b>Tokens.</b> Each list is served as one signed {@code statuslist+jwt}, stored in the replicated
- * {@code status-lists} cache and replaced with a compare-and-set; every node serves the stored bytes, so all nodes
- * serve the same token. A token is rebuilt when its bits change and at the latest {@code ttl/2} after it was issued.
+ * {@code status-lists} cache and replaced with a compare-and-set: a node merges its new bits into the stored list
+ * (bits only ever set, so merging is a union) and retries a lost race on its next tick. Every node serves the stored
+ * bytes. A list is re-signed when its bits change and at the latest {@code ttl/2} after it was issued.
  */
-public final class StatusLists {
+public final class StatusLists implements AutoCloseable {
 
     /** Indices per list: 2^20, 128 KiB uncompressed. */
     public static final int LIST_SIZE = 1 << 20;
@@ -60,51 +78,88 @@ public final class StatusLists {
     /** A node stops handing out a block this long after reserving it. */
     public static final Duration BLOCK_MAX_AGE = Duration.ofMinutes(5);
     public static final Duration DEFAULT_TTL = Duration.ofSeconds(60);
-    public static final Duration DEFAULT_PERIOD = Duration.ofSeconds(2);
+    /** How often the worker takes in new tokens and events and writes changed lists. */
+    public static final Duration TICK = Duration.ofMillis(10);
+    /** How often the worker re-signs due lists, retires old ones, publishes its counts and sweeps. */
+    public static final Duration UPKEEP = Duration.ofSeconds(2);
+    /** How often expired rows leave the index. */
+    static final Duration SWEEP = Duration.ofSeconds(30);
+    /** Revocations and lineage outlive the token by this much (verifiers whose clocks run behind). */
+    static final Duration GRACE = Duration.ofMinutes(5);
     public static final String PATH = "/oauth2/status";
     public static final JOSEObjectType STATUSLIST_JWT = new JOSEObjectType("statuslist+jwt");
     public static final String MEDIA_TYPE = "application/statuslist+jwt";
 
     /** Allocator counter name (in the {@code status-alloc} cache). */
     static final String COUNTER = "status-lists";
-    static final String GENERATION = "generation";
+    static final String LOW = "low";
+    /** Prefix of each member's published live-token counts in the {@code status-lists} cache. */
+    static final String LIVE = "live:";
     private static final Logger LOG = Logger.getLogger(StatusLists.class.getName());
+
+    /** The replicated state this needs. */
+    public record State(SharedMap<String, Object> lists, SharedMap<String, Long> allocation, TokenStore revocations,
+                        AgentRegistry agents, Path dataDir, String self, Supplier<List<String>> members) {
+    }
 
     private final String issuer;
     private final KeyService keys;
     private final Clock clock;
     private final Duration ttl;
     private final Duration clockSkew;
+    private final Duration maxTokenLifetime;
     private final IndexAllocator allocator;
     private final SharedMap<String, Object> lists;
     private final SharedMap<String, Long> allocation;
-    private final SharedMap<String, TokenRecord> tokens;
-    private final SharedMap<String, ?> revoked;
-    private final SharedMap<String, AgentRecord> agents;
+    private final TokenStore revocations;
+    private final AgentRegistry agents;
+    private final Path mintedDir;
+    private final String self;
+    private final Supplier<List<String>> members;
 
-    // the block this node hands out: [next, end), reserved at blockReservedAt; guarded by this
+    // ---- allocation: guarded by allocLock, taken by request threads only, never by the worker ----
+    private final Object allocLock = new Object();
     private long next;
     private long end;
     private Instant blockReservedAt = Instant.EPOCH;
     private boolean reserving;
     private final ArrayDeque<Promise<StatusReference>> waiting = new ArrayDeque<>();
 
-    // refresh() state; refresh runs on one thread at a time (synchronized)
-    private Object seenGeneration = new Object();
-    private boolean recheck;
-    private Instant lastReconcile = Instant.EPOCH;
-    private long timer = -1;
+    // ---- the worker: everything below is touched by the worker thread only ----
+    private final ConcurrentLinkedQueue<Object> inbox = new ConcurrentLinkedQueue<>();
+    private final ScheduledExecutorService worker = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "agentid-status-lists");
+        t.setDaemon(true);
+        return t;
+    });
+    private final MintedIndex index = new MintedIndex();
+    private MintedLog log;
+    /** Bits this node must still merge into the stored lists: list number to idx values. */
+    private final Map<Long, List<Integer>> pending = new TreeMap<>();
+    private Instant lastUpkeep = Instant.EPOCH;
+    private Instant lastSweep = Instant.EPOCH;
+    private String publishedCounts;
+    private long lastFailureLog;
+    private volatile boolean started;
     // identity chaining: whether a partner's status list marks one of a token's external ancestors
     private volatile Predicate<String> externalRevoked = reference -> false;
 
-    /** The caches this needs, all from the state store's {@code StoreConfiguration}. */
-    public record Caches(SharedMap<String, Object> lists, SharedMap<String, Long> allocation,
-                         SharedMap<String, TokenRecord> tokens, SharedMap<String, ?> revoked,
-                         SharedMap<String, AgentRecord> agents) {
+    private record Minted(Lineage lineage, List<String> chainAgents, long statusIndex, long expiresAt) {
+    }
+
+    private record Revoked(String jti, String root) {
+    }
+
+    private record AgentChanged(AgentRecord agent) {
+    }
+
+    private enum Signal { PARTNERS_CHANGED }
+
+    private record Task(Runnable run, CompletableFuture<Void> done) {
     }
 
     public StatusLists(String issuer, KeyService keys, Clock clock, Duration ttl, Duration clockSkew,
-                       IndexAllocator allocator, Caches caches) {
+                       Duration maxTokenLifetime, IndexAllocator allocator, State state) {
         this.issuer = Objects.requireNonNull(issuer);
         this.keys = Objects.requireNonNull(keys);
         this.clock = Objects.requireNonNull(clock);
@@ -112,13 +167,16 @@ public final class StatusLists {
             throw new IllegalArgumentException("ttl must be at least 2 seconds");
         }
         this.ttl = ttl;
-        this.clockSkew = clockSkew;
+        this.clockSkew = Objects.requireNonNull(clockSkew);
+        this.maxTokenLifetime = Objects.requireNonNull(maxTokenLifetime);
         this.allocator = Objects.requireNonNull(allocator);
-        this.lists = caches.lists();
-        this.allocation = caches.allocation();
-        this.tokens = caches.tokens();
-        this.revoked = caches.revoked();
-        this.agents = caches.agents();
+        this.lists = state.lists();
+        this.allocation = state.allocation();
+        this.revocations = state.revocations();
+        this.agents = state.agents();
+        this.mintedDir = state.dataDir().resolve("minted");
+        this.self = state.self();
+        this.members = state.members();
     }
 
     public Duration ttl() {
@@ -127,8 +185,8 @@ public final class StatusLists {
 
     /**
      * Identity chaining: {@code revoked} tells whether a partner's status list marks an external ancestor reference
-     * ({@code TokenRecord.externalStatus}); a token with such an ancestor is dead like one with a revoked ancestor, so
-     * a revocation travels on along A → B → A. Only certain revocations count: a list that cannot be fetched sets no
+     * ({@link Lineage#external()}); a token with such an ancestor is dead like one with a revoked ancestor, so a
+     * revocation travels on along A → B → A. Only certain revocations count: a list that cannot be fetched sets no
      * bit (bits are never cleared).
      */
     public void externalRevocation(Predicate<String> revoked) {
@@ -149,7 +207,7 @@ public final class StatusLists {
      * every new block, and the retries nested ever deeper).
      */
     public Future<StatusReference> allocate() {
-        synchronized (this) {
+        synchronized (allocLock) {
             if (waiting.isEmpty() && blockUsable()) {
                 return Future.succeededFuture(reference(next++));
             }
@@ -179,7 +237,7 @@ public final class StatusLists {
         }).onComplete(ar -> {
             List<Map.Entry<Promise<StatusReference>, StatusReference>> served = new ArrayList<>();
             List<Promise<StatusReference>> failed = new ArrayList<>();
-            synchronized (this) {
+            synchronized (allocLock) {
                 if (ar.succeeded()) {
                     next = ar.result();
                     end = next + BLOCK;
@@ -206,19 +264,30 @@ public final class StatusLists {
         return new StatusReference(index, list, (int) (index % LIST_SIZE), uri(list));
     }
 
-    // ---- change notification (request path: one write) ----
+    // ---- the request path's hand-over: a lock-free append ----
 
-    /** A token was revoked or an agent killed: the next {@link #refresh()} rescans at once. */
+    /**
+     * A token (or chain grant) this node just minted, with status index {@code statusIndex}: the worker indexes it
+     * and appends it to the crash log. {@code chainAgents}: this issuer's agents in its chain.
+     */
+    public void minted(Lineage lineage, List<String> chainAgents, long statusIndex, Instant expiresAt) {
+        inbox.add(new Minted(lineage, List.copyOf(chainAgents), statusIndex, expiresAt.getEpochSecond()));
+    }
+
+    /**
+     * Something outside the replicated caches changed (a partner's status list): the worker rechecks the tokens with
+     * partner ancestors. Revocations and kills need no call: the worker hears of them from the caches themselves.
+     */
     public Future<Void> changed() {
-        return lists.putAsync(GENERATION, UUID.randomUUID().toString());
+        inbox.add(Signal.PARTNERS_CHANGED);
+        return Future.succeededFuture();
     }
 
     // ---- serving ----
 
     /** The stored status list token of {@code list}, or null if there is none (unknown or retired list). */
     public Future<String> token(long list) {
-        return lists.getAsync(listKey(list)).map(v -> v instanceof String ? (String) v
-                : null);
+        return lists.getAsync(listKey(list)).map(v -> v instanceof String ? (String) v : null);
     }
 
     /** The URIs of the lists being served, lowest first (the status list aggregation). */
@@ -233,99 +302,278 @@ public final class StatusLists {
         return uris;
     }
 
-    // ---- the background job ----
-
-    /** Runs {@link #refresh()} now (blocking) and then every {@code period} on a worker thread. */
-    public void start(Vertx vertx, Duration period) {
-        refresh();
-        timer = vertx.setPeriodic(period.toMillis(), id -> vertx.executeBlocking(() -> {
-            refresh();
-            return null;
-        }, false).onFailure(e -> LOG.log(Level.WARNING, "status list refresh failed", e)));
+    /**
+     * Agent id to the number of live tokens whose chain holds it: this node's own, exact as of now, plus those each
+     * other current member published at its last upkeep (at most {@link #UPKEEP} old).
+     */
+    public Future<Map<String, Long>> liveCounts() {
+        Map<String, Long> counts = new HashMap<>();
+        Context caller = Vertx.currentContext();
+        CompletableFuture<Void> done = onWorker(() -> {
+            counts.putAll(index.liveCountsPerAgent(clock.instant().getEpochSecond()));
+            for (String member : members.get()) {
+                if (!member.equals(self) && lists.get(LIVE + member) instanceof String published) {
+                    decodeCounts(published).forEach((agent, n) -> counts.merge(agent, n, Long::sum));
+                }
+            }
+        });
+        return (caller == null ? Future.fromCompletionStage(done) : Future.fromCompletionStage(done, caller))
+                .map(v -> Map.copyOf(counts));
     }
 
-    public void stop(Vertx vertx) {
-        if (timer >= 0) {
-            vertx.cancelTimer(timer);
+    // ---- the worker ----
+
+    /**
+     * Rebuilds the index from the crash log, applies the revocations and kills that happened meanwhile, subscribes to
+     * the caches and starts the worker. Blocking: call it once, off the event loop.
+     */
+    public void start() {
+        try {
+            log = new MintedLog(mintedDir, clock);
+            long now = clock.instant().getEpochSecond();
+            long rows = log.replay(index, now);
+            revocations.onRevocation((jti, root) -> inbox.add(new Revoked(jti, root)));
+            agents.onChange(agent -> inbox.add(new AgentChanged(agent)));
+            if (rows > 0) {
+                revocations.revocationsHere().forEach((jti, root) -> inbox.add(new Revoked(jti, root)));
+                agents.agentsHere().forEach(agent -> inbox.add(new AgentChanged(agent)));
+                inbox.add(Signal.PARTNERS_CHANGED);
+                LOG.info(() -> "status lists: " + rows + " tokens minted here before the restart are indexed again");
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot open the minted-token log in " + mintedDir, e);
+        }
+        started = true;
+        worker.scheduleWithFixedDelay(this::tick, 0, TICK.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Runs one pass now, with the upkeep forced, and waits for it: takes in everything queued, sets and stores the
+     * bits, re-signs due lists. For tests and the admin API; never on an event loop.
+     */
+    public void refresh() {
+        try {
+            onWorker(() -> upkeep(clock.instant(), true)).get(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IllegalStateException("status list refresh failed", e);
+        }
+    }
+
+    /** Runs {@code work} on the worker after everything queued before it has been taken in and stored. */
+    private CompletableFuture<Void> onWorker(Runnable work) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        if (!started) {
+            done.completeExceptionally(new IllegalStateException("status lists are not started"));
+            return done;
+        }
+        inbox.add(new Task(work, done));
+        return done;
+    }
+
+    @Override
+    public void close() {
+        started = false;
+        worker.shutdown();
+        try {
+            if (!worker.awaitTermination(10, TimeUnit.SECONDS)) {
+                worker.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        try {
+            if (log != null) {
+                log.close();
+            }
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "status lists: cannot close the minted-token log", e);
+        }
+    }
+
+    private void tick() {
+        List<Task> tasks = new ArrayList<>();
+        try {
+            Instant now = clock.instant();
+            takeIn(now, tasks);
+            store(now);
+            if (!now.isBefore(lastUpkeep.plus(UPKEEP))) {
+                upkeep(now, false);
+            }
+        } catch (RuntimeException | Error e) {
+            long ms = System.currentTimeMillis();
+            if (ms - lastFailureLog > 10_000) {
+                lastFailureLog = ms;
+                LOG.log(Level.WARNING, "status lists: a pass failed; it is retried", e);
+            }
+        }
+        for (Task task : tasks) {
+            try {
+                task.run().run();
+                task.done().complete(null);
+            } catch (RuntimeException e) {
+                task.done().completeExceptionally(e);
+            }
+        }
+    }
+
+    /** Takes in what the request path and the caches queued, in order. */
+    private void takeIn(Instant now, List<Task> tasks) {
+        long nowSecond = now.getEpochSecond();
+        boolean appended = false;
+        Object event;
+        while ((event = inbox.poll()) != null) {
+            if (event instanceof Minted m) {
+                appended |= add(m, nowSecond);
+            } else if (event instanceof Revoked r) {
+                index.forSubtree(r.root(), r.jti(), nowSecond, this::dead);
+            } else if (event instanceof AgentChanged a) {
+                AgentRecord agent = a.agent();
+                index.forAgent(agent.agentId(), ms -> agent.disabledFor(Instant.ofEpochMilli(ms)), nowSecond,
+                        this::dead);
+            } else if (event == Signal.PARTNERS_CHANGED) {
+                index.forExternal(externalRevoked, nowSecond, this::dead);
+            } else if (event instanceof Task t) {
+                tasks.add(t);
+            }
+        }
+        if (appended) {
+            try {
+                log.flush();
+            } catch (IOException e) {
+                logLogFailure(e);
+            }
         }
     }
 
     /**
-     * One pass of the job: sets the bits of dead tokens, rebuilds changed or half-expired list tokens, retires lists
-     * whose tokens have all expired. Blocking (scans caches): never call it on an event loop.
+     * Indexes and logs a new token, then checks it against the revocations and agents held here: a revocation or kill
+     * whose event was taken in before the token reached the index would otherwise miss it.
      */
-    public synchronized void refresh() {
-        Instant now = clock.instant();
-        Object generation = lists.get(GENERATION);
-        boolean generationChanged = !Objects.equals(generation, seenGeneration);
-        boolean reconcile = generationChanged || recheck
-                || !now.isBefore(lastReconcile.plus(ttl.dividedBy(4)));
+    private boolean add(Minted m, long nowSecond) {
+        Lineage lineage = m.lineage();
+        if (m.expiresAt() <= nowSecond) {
+            return false;
+        }
+        index.add(lineage.jti(), lineage.ancestors(), m.chainAgents(), m.statusIndex(),
+                lineage.mintedAt().toEpochMilli(), m.expiresAt(), lineage.external());
+        boolean logged = true;
+        try {
+            log.append(lineage.jti(), lineage.ancestors(), m.chainAgents(), m.statusIndex(),
+                    lineage.mintedAt().toEpochMilli(), m.expiresAt(), lineage.external());
+        } catch (IOException e) {
+            logged = false;
+            logLogFailure(e);
+        }
+        for (String revoked : revocations.revokedHere(lineage.selfAndAncestors())) {
+            index.forSubtree(lineage.root(), revoked, nowSecond, this::dead);
+        }
+        for (String agentId : m.chainAgents()) {
+            AgentRecord agent = agents.findHere(agentId);
+            if (agent != null && agent.disabledFor(lineage.mintedAt())) {
+                index.forAgent(agentId, ms -> agent.disabledFor(Instant.ofEpochMilli(ms)), nowSecond, this::dead);
+            }
+        }
+        if (!lineage.external().isEmpty() && lineage.external().stream().anyMatch(externalRevoked)) {
+            index.forExternal(externalRevoked, nowSecond, this::dead);
+        }
+        return logged;
+    }
+
+    private void logLogFailure(IOException e) {
+        long ms = System.currentTimeMillis();
+        if (ms - lastFailureLog > 10_000) {
+            lastFailureLog = ms;
+            LOG.warning("status lists: cannot write the minted-token log in " + mintedDir + ": " + e.getMessage()
+                    + " (tokens minted now lose their status bits if this node is killed before they expire)");
+        }
+    }
+
+    private void dead(long statusIndex) {
+        pending.computeIfAbsent(statusIndex / LIST_SIZE, k -> new ArrayList<>()).add((int) (statusIndex % LIST_SIZE));
+    }
+
+    /** Merges the pending bits into the stored lists; a list whose compare-and-set lost keeps its bits for next time. */
+    private void store(Instant now) {
+        if (pending.isEmpty()) {
+            return;
+        }
+        var lists = pending.entrySet().iterator();
+        while (lists.hasNext()) {
+            var entry = lists.next();
+            if (writeList(entry.getKey(), entry.getValue(), now, false)) {
+                lists.remove();
+            }
+        }
+    }
+
+    /** Re-signs due lists, creates the current one, retires old ones, publishes counts, sweeps the index and log. */
+    private void upkeep(Instant now, boolean force) {
+        lastUpkeep = now;
+        store(now);
         long low = lowestList();
         long current = currentList();
-        Map<Long, Set<Integer>> dead = Map.of();
-        Set<Long> referenced = null;
-        if (reconcile) {
-            referenced = new HashSet<>();
-            dead = deadTokens(now, referenced);
-            lastReconcile = now;
-        }
-        boolean stored = true;
         for (long list = low; list <= current; list++) {
-            stored &= refreshList(list, dead.getOrDefault(list, Set.of()), now);
+            writeList(list, List.of(), now, force);
         }
-        if (referenced != null) {
-            retire(low, current, referenced, now);
+        retire(low, current, now);
+        long nowSecond = now.getEpochSecond();
+        if (force || !now.isBefore(lastSweep.plus(SWEEP))) {
+            lastSweep = now;
+            index.sweep(nowSecond);
+            try {
+                log.deleteExpired(nowSecond);
+            } catch (IOException e) {
+                logLogFailure(e);
+            }
         }
+        publishCounts(nowSecond);
+    }
+
+    /** Publishes this node's live counts for the other members' inventories, when clustered and changed. */
+    private void publishCounts(long nowSecond) {
+        if (members.get().size() < 2 && publishedCounts == null) {
+            return;
+        }
+        String encoded = encodeCounts(index.liveCountsPerAgent(nowSecond));
+        if (encoded.equals(publishedCounts)) {
+            return;
+        }
+        Object old = lists.get(LIVE + self);
+        boolean stored = old == null ? lists.putIfAbsent(LIVE + self, encoded) : lists.replace(LIVE + self, old, encoded);
         if (stored) {
-            seenGeneration = generation;
-            recheck = reconcile && generationChanged;   // one more pass catches a token minted during the scan
+            publishedCounts = encoded;
         }
     }
 
-    /** List number to the idx of every token that must read INVALID; {@code referenced} gets every list in use. */
-    private Map<Long, Set<Integer>> deadTokens(Instant now, Set<Long> referenced) {
-        Set<String> revokedJtis = new HashSet<>(revoked.localKeys());
-        Map<String, AgentRecord> agentsById = new HashMap<>();
-        for (AgentRecord agent : agents.localValues()) {
-            agentsById.put(agent.agentId(), agent);
-        }
-        Map<Long, Set<Integer>> dead = new HashMap<>();
-        for (TokenRecord token : tokens.localValues()) {
-            Long index = token.statusIndex();
-            if (index == null) {
-                continue;
-            }
-            StatusReference ref = reference(index);
-            referenced.add(ref.list());
-            if (isDead(token, revokedJtis, agentsById) || token.externalStatus().stream().anyMatch(externalRevoked)) {
-                dead.computeIfAbsent(ref.list(), k -> new HashSet<>()).add(ref.idx());
-            }
-        }
-        return dead;
+    static String encodeCounts(Map<String, Long> counts) {
+        StringBuilder out = new StringBuilder();
+        new TreeMap<>(counts).forEach((agent, n) -> out.append(agent).append('\t').append(n).append('\n'));
+        return out.toString();
     }
 
-    /** The rules of {@code TokenLiveness}, over a snapshot. */
-    static boolean isDead(TokenRecord token, Set<String> revokedJtis, Map<String, AgentRecord> agents) {
-        if (revokedJtis.contains(token.jti())) {
-            return true;
-        }
-        for (String ancestor : token.ancestors()) {
-            if (revokedJtis.contains(ancestor)) {
-                return true;
+    static Map<String, Long> decodeCounts(String encoded) {
+        Map<String, Long> counts = new HashMap<>();
+        for (String line : encoded.split("\n")) {
+            int tab = line.lastIndexOf('\t');
+            if (tab > 0) {
+                try {
+                    counts.put(line.substring(0, tab), Long.parseLong(line.substring(tab + 1)));
+                } catch (NumberFormatException ignored) {
+                    // a damaged entry counts nothing
+                }
             }
         }
-        for (String actor : token.actors()) {
-            AgentRecord agent = agents.get(actor);
-            // an unknown agent: the request path refuses it; no agent of this issuer to blame here
-            if (agent != null && agent.disabledFor(token.issuedAt())) {
-                return true;
-            }
-        }
-        return false;
+        return counts;
     }
 
-    /** Rebuilds one list's token if its bits changed or it is due; false if another node's write won the race. */
-    private boolean refreshList(long list, Set<Integer> deadIdx, Instant now) {
+    /**
+     * Sets {@code deadIdx} in list {@code list} and re-signs it if a bit changed, if it is due ({@code ttl/2} after its
+     * {@code iat}) or if {@code force}; false if another node's write won the race (the caller retries).
+     */
+    private boolean writeList(long list, List<Integer> deadIdx, Instant now, boolean force) {
         String key = listKey(list);
         Object old = lists.get(key);
         StatusList bits = null;
@@ -352,13 +600,12 @@ public final class StatusLists {
                 changed = true;
             }
         }
-        if (!changed && !due) {
+        if (!changed && !due && !force) {
             return true;
         }
         String token = sign(list, bits, now);
         return old == null ? lists.putIfAbsent(key, token) : lists.replace(key, old, token);
     }
-
     /** The signed status list token. */
     String sign(long list, StatusList bits, Instant now) {
         Instant iat = Instant.ofEpochSecond(now.getEpochSecond());
@@ -375,16 +622,17 @@ public final class StatusLists {
     }
 
     /**
-     * Retires lists below the current one that no lineage record references any more (all their tokens expired
-     * beyond the grace) and that got their last block long enough ago that no node can still hand one out.
+     * Retires lists below the current one once no token can hold one of their indices any more: a list that got its
+     * last block at {@code closedAt} has no token older than {@code closedAt + BLOCK_MAX_AGE} and none living past
+     * {@code maxTokenLifetime} plus the grace after that.
      */
-    private void retire(long low, long current, Set<Long> referenced, Instant now) {
+    private void retire(long low, long current, Instant now) {
         long newLow = low;
         for (long list = low; list < current; list++) {
             Object closedAt = lists.get(closedKey(list));
             boolean quiet = closedAt instanceof Long && !now.isBefore(Instant.ofEpochMilli((Long) closedAt)
-                    .plus(BLOCK_MAX_AGE).plus(clockSkew).plus(clockSkew));
-            if (referenced.contains(list) || !quiet) {
+                    .plus(BLOCK_MAX_AGE).plus(maxTokenLifetime).plus(GRACE).plus(clockSkew).plus(clockSkew));
+            if (!quiet) {
                 break;
             }
             newLow = list + 1;
@@ -400,8 +648,6 @@ public final class StatusLists {
             }
         }
     }
-
-    static final String LOW = "low";
 
     long lowestList() {
         Object low = lists.get(LOW);
@@ -421,5 +667,4 @@ public final class StatusLists {
     static String closedKey(long list) {
         return "closed:" + list;
     }
-
 }

@@ -8,6 +8,7 @@ import java.time.Instant;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /** Registered agents and their kill switch. Futures complete on the caller's Vert.x context when there is one. */
 public interface AgentRegistry {
@@ -29,4 +30,16 @@ public interface AgentRegistry {
 
     /** The status of each known agent among {@code agentIds}, in one batched lookup; unknown ids are absent. */
     Future<Map<String, AgentStatus>> statuses(Collection<String> agentIds);
+
+    /** The agent from this node's memory, on the calling thread (a background worker's), or null. */
+    AgentRecord findHere(String agentId);
+
+    /** The agents held on this node, from memory: a starting node's status lists replay kills with them. Blocking. */
+    Collection<AgentRecord> agentsHere();
+
+    /**
+     * Calls {@code listener} with the new record whenever an agent is created or changed on any node of the cluster,
+     * on this node, once the change is here. The listener runs on an Infinispan thread and must only hand it on.
+     */
+    void onChange(Consumer<AgentRecord> listener);
 }

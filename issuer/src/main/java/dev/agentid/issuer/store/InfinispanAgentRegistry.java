@@ -15,7 +15,13 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.function.Consumer;
 import org.infinispan.Cache;
+import org.infinispan.context.Flag;
+import org.infinispan.notifications.Listener;
+import org.infinispan.notifications.cachelistener.annotation.CacheEntryCreated;
+import org.infinispan.notifications.cachelistener.annotation.CacheEntryModified;
+import org.infinispan.notifications.cachelistener.event.CacheEntryEvent;
 
 /**
  * {@link AgentRegistry} over the {@code agents} cache (agent id to {@link AgentRecord}, kept as heap objects so the
@@ -95,5 +101,39 @@ public final class InfinispanAgentRegistry implements AgentRegistry {
             });
             return Map.copyOf(statuses);
         }));
+    }
+
+    @Override
+    public AgentRecord findHere(String agentId) {
+        return cache.getAdvancedCache().withFlags(Flag.CACHE_MODE_LOCAL, Flag.SKIP_CACHE_LOAD).get(agentId);
+    }
+
+    @Override
+    public Collection<AgentRecord> agentsHere() {
+        return new ArrayList<>(cache.getAdvancedCache().withFlags(Flag.CACHE_MODE_LOCAL, Flag.SKIP_CACHE_LOAD)
+                .values());
+    }
+
+    @Override
+    public void onChange(Consumer<AgentRecord> listener) {
+        cache.addListener(new Changed(listener));
+    }
+
+    /** Fires on every node (the cache is replicated), for local and remote writes. */
+    @Listener(sync = true, observation = Listener.Observation.POST)
+    public static final class Changed {
+        private final Consumer<AgentRecord> listener;
+
+        Changed(Consumer<AgentRecord> listener) {
+            this.listener = listener;
+        }
+
+        @CacheEntryCreated
+        @CacheEntryModified
+        public void changed(CacheEntryEvent<String, AgentRecord> event) {
+            if (event.getValue() != null) {
+                listener.accept(event.getValue());
+            }
+        }
     }
 }

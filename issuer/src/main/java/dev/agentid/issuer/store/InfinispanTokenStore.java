@@ -1,7 +1,5 @@
 package dev.agentid.issuer.store;
 
-import dev.agentid.issuer.domain.TokenRecord;
-
 import io.vertx.core.Future;
 import java.time.Clock;
 import java.time.Duration;
@@ -14,58 +12,41 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.infinispan.AdvancedCache;
+import java.util.function.BiConsumer;
 import org.infinispan.Cache;
 import org.infinispan.context.Flag;
+import org.infinispan.notifications.Listener;
+import org.infinispan.notifications.cachelistener.annotation.CacheEntryCreated;
+import org.infinispan.notifications.cachelistener.event.CacheEntryCreatedEvent;
 
 /**
- * {@link TokenStore} over two caches: {@code tokens} (jti to {@link TokenRecord}) and {@code revoked} (jti to
- * {@link Revocation}). Every entry gets an Infinispan lifespan of the token's expiry plus {@link #GRACE}.
+ * {@link TokenStore} over the {@code revoked} cache (jti to {@link Revocation}; replicated, persistent). Every entry
+ * gets an Infinispan lifespan of the token's expiry plus {@link #GRACE}.
  */
 public final class InfinispanTokenStore implements TokenStore {
 
-    /** How long lineage and revocations outlive the token: covers verifiers whose clocks run behind. */
+    /** How long a revocation outlives the token: covers verifiers whose clocks run behind. */
     public static final Duration GRACE = Duration.ofMinutes(5);
 
     private final Readiness ready;
-    private final Cache<String, TokenRecord> tokens;
-    private final AdvancedCache<String, TokenRecord> tokenWrites;
     private final Cache<String, Revocation> revoked;
     private final Clock clock;
 
-    InfinispanTokenStore(Cache<String, TokenRecord> tokens, Cache<String, Revocation> revoked, Clock clock,
-                         Readiness ready) {
+    InfinispanTokenStore(Cache<String, Revocation> revoked, Clock clock, Readiness ready) {
         this.ready = Objects.requireNonNull(ready);
-        this.tokens = Objects.requireNonNull(tokens);
-        this.tokenWrites = tokens.getAdvancedCache().withFlags(Flag.IGNORE_RETURN_VALUES);
         this.revoked = Objects.requireNonNull(revoked);
         this.clock = Objects.requireNonNull(clock);
     }
 
     @Override
-    public Future<Void> recordIssued(TokenRecord token) {
-        long lifespan = lifespanMillis(token.expiresAt());
-        if (lifespan <= 0) {
-            return Async.call(ready, () -> CompletableFuture.completedFuture(null));
-        }
-        return Async.call(ready, () -> tokenWrites.putAsync(token.jti(), token, lifespan, TimeUnit.MILLISECONDS)
-                .thenApply(previous -> null));
-    }
-
-    @Override
-    public Future<TokenRecord> find(String jti) {
-        return Async.call(ready, () -> tokens.getAsync(jti)
-                .thenApply(token -> token == null || !token.expiresAt().isAfter(clock.instant()) ? null : token));
-    }
-
-    @Override
-    public Future<Void> revoke(String jti, Instant expiresAt) {
+    public Future<Void> revoke(String jti, String root, Instant expiresAt) {
         Objects.requireNonNull(jti, "jti");
-        long lifespan = lifespanMillis(expiresAt);
+        Objects.requireNonNull(root, "root");
+        long lifespan = Duration.between(clock.instant(), expiresAt.plus(GRACE)).toMillis();
         if (lifespan <= 0) {
             return Async.call(ready, () -> CompletableFuture.completedFuture(null));
         }
-        Revocation revocation = new Revocation(clock.instant(), expiresAt);
+        Revocation revocation = new Revocation(clock.instant(), expiresAt, root);
         return Async.call(ready, () -> revoked.putIfAbsentAsync(jti, revocation, lifespan, TimeUnit.MILLISECONDS)
                 .thenApply(previous -> null));
     }
@@ -87,22 +68,43 @@ public final class InfinispanTokenStore implements TokenStore {
     }
 
     @Override
-    public Future<Map<String, Long>> liveTokenCounts(Instant now) {
-        Objects.requireNonNull(now, "now");
-        return Async.blocking(ready, () -> {
-            Map<String, Long> counts = new HashMap<>();
-            for (TokenRecord token : tokens.values()) {
-                if (token.expiresAt().isAfter(now)) {
-                    for (String actor : new HashSet<>(token.actors())) {
-                        counts.merge(actor, 1L, Long::sum);
-                    }
-                }
+    public Set<String> revokedHere(Collection<String> jtis) {
+        Set<String> hits = new HashSet<>();
+        var local = revoked.getAdvancedCache().withFlags(Flag.CACHE_MODE_LOCAL, Flag.SKIP_CACHE_LOAD);
+        for (String jti : jtis) {
+            if (local.get(jti) != null) {
+                hits.add(jti);
             }
-            return Map.copyOf(counts);
-        });
+        }
+        return hits;
     }
 
-    private long lifespanMillis(Instant expiresAt) {
-        return Duration.between(clock.instant(), expiresAt.plus(GRACE)).toMillis();
+    @Override
+    public Map<String, String> revocationsHere() {
+        Map<String, String> here = new HashMap<>();
+        revoked.getAdvancedCache().withFlags(Flag.CACHE_MODE_LOCAL, Flag.SKIP_CACHE_LOAD).forEach((jti, r) ->
+                here.put(jti, r.root() == null ? jti : r.root()));
+        return here;
+    }
+
+    @Override
+    public void onRevocation(BiConsumer<String, String> listener) {
+        revoked.addListener(new Created(listener));
+    }
+
+    /** Fires on every node that holds the entry (all of them: the cache is replicated), for local and remote writes. */
+    @Listener(sync = true, observation = Listener.Observation.POST)
+    public static final class Created {
+        private final BiConsumer<String, String> listener;
+
+        Created(BiConsumer<String, String> listener) {
+            this.listener = listener;
+        }
+
+        @CacheEntryCreated
+        public void created(CacheEntryCreatedEvent<String, Revocation> event) {
+            Revocation value = event.getValue();
+            listener.accept(event.getKey(), value == null || value.root() == null ? event.getKey() : value.root());
+        }
     }
 }

@@ -1,6 +1,5 @@
 package dev.agentid.issuer.store;
 
-import dev.agentid.issuer.domain.TokenRecord;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -27,8 +26,8 @@ import org.infinispan.manager.DefaultCacheManager;
 import org.infinispan.manager.EmbeddedCacheManager;
 
 /**
- * The issuer's state: an embedded Infinispan cache manager with the {@code agents}, {@code tokens}, {@code revoked} and
- * {@code replay} caches, persisted under {@code dataDir/infinispan/}. Every write is acknowledged only after it is on
+ * The issuer's state: an embedded Infinispan cache manager with the {@code agents}, {@code revoked}, {@code replay},
+ * {@code keys} and status-list caches (no cache holds anything per issued token), persisted under {@code dataDir/infinispan/}. Every write is acknowledged only after it is on
  * disk, so a restart (or a crash) keeps everything acknowledged. One process per data directory.
  */
 public final class StateStore implements AutoCloseable {
@@ -63,9 +62,8 @@ public final class StateStore implements AutoCloseable {
         this.ready = clustered ? Readiness.of(StoreConfiguration.CACHES.stream()
                 .<Cache<?, ?>>map(cacheManager::getCache).toList()) : Readiness.ALWAYS;
         this.agents = new InfinispanAgentRegistry(cacheManager.getCache(StoreConfiguration.AGENTS), ready);
-        Cache<String, TokenRecord> tokenCache = cacheManager.getCache(StoreConfiguration.TOKENS);
         Cache<String, Revocation> revokedCache = cacheManager.getCache(StoreConfiguration.REVOKED);
-        this.tokens = new InfinispanTokenStore(tokenCache, revokedCache, clock, ready);
+        this.tokens = new InfinispanTokenStore(revokedCache, clock, ready);
         this.replay = new InfinispanReplayStore(cacheManager.getCache(StoreConfiguration.REPLAY), clock, ready);
         this.statusIndices = new InfinispanIndexAllocator(cacheManager.getCache(StoreConfiguration.STATUS_ALLOC),
                 ready);
@@ -243,6 +241,16 @@ public final class StateStore implements AutoCloseable {
             return List.of("local");
         }
         return cacheManager.getMembers().stream().map(Object::toString).toList();
+    }
+
+    /** This node's name in the cluster ({@code "local"} when not clustered). */
+    public String self() {
+        return clustered ? cacheManager.getAddress().toString() : "local";
+    }
+
+    /** The data directory this store was opened on. */
+    public Path dataDir() {
+        return dataDir;
     }
 
     /** For tests in this package: the underlying caches. */

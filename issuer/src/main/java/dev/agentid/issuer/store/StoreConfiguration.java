@@ -35,7 +35,6 @@ import org.infinispan.remoting.transport.jgroups.JGroupsTransport;
 public final class StoreConfiguration {
 
     static final String AGENTS = "agents";
-    static final String TOKENS = "tokens";
     static final String REVOKED = "revoked";
     public static final String REPLAY = "replay";
     /** The cluster's signing key file (one entry); only used when clustered. */
@@ -44,7 +43,7 @@ public final class StoreConfiguration {
     public static final String STATUS_ALLOC = "status-alloc";
     /** Status list tokens as served (list name to the signed JWT) and the revocation generation (see StatusLists). */
     public static final String STATUS_LISTS = "status-lists";
-    static final List<String> CACHES = List.of(AGENTS, TOKENS, REVOKED, REPLAY, KEYS, STATUS_ALLOC, STATUS_LISTS);
+    static final List<String> CACHES = List.of(AGENTS, REVOKED, REPLAY, KEYS, STATUS_ALLOC, STATUS_LISTS);
 
     /** How a cache is kept: one kind per kind of data, with its reasons in docs/CLUSTER.md. */
     public enum Kind {
@@ -59,7 +58,14 @@ public final class StoreConfiguration {
          * fsync'd, expiring with the proof they mark. Clustered: {@code DIST_SYNC} with {@link #REPLAY_OWNERS} owners,
          * so a mark costs two members' memory, not every member's, and survives the crash of any one node.
          */
-        DISTRIBUTED_MEMORY
+        DISTRIBUTED_MEMORY,
+        /**
+         * Per-token facts a node needs only for the tokens it minted itself: the status lists' index of live tokens
+         * ({@code status.MintedIndex}, primitive columns in the heap) and its crash log ({@code status.MintedLog},
+         * {@code DATA_DIR/minted}, appended without fsync). Never replicated, never in an Infinispan cache: a cache
+         * entry per token costs more heap than the whole row, and no other node reads it.
+         */
+        LOCAL
     }
 
     /** Owners of each single-use mark in a cluster: any one node may crash without losing a mark. */

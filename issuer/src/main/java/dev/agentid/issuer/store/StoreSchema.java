@@ -1,7 +1,6 @@
 package dev.agentid.issuer.store;
 
 import dev.agentid.issuer.domain.AgentStatus;
-import dev.agentid.issuer.domain.TokenRecord;
 
 import org.infinispan.protostream.GeneratedSchema;
 import org.infinispan.protostream.annotations.ProtoSchema;
@@ -19,7 +18,7 @@ import org.infinispan.protostream.types.java.CommonTypes;
         schemaFilePath = "proto/",
         dependsOn = CommonTypes.class,
         service = false,
-        includeClasses = {AgentStatus.class, AgentRecordAdapter.class, TokenRecord.class, Revocation.class,
+        includeClasses = {AgentStatus.class, AgentRecordAdapter.class, Revocation.class,
                 SharedKeyFile.class})
 interface StoreSchema extends GeneratedSchema {
 }

@@ -2,6 +2,7 @@ package dev.agentid.issuer.token;
 
 import com.nimbusds.jose.JOSEObjectType;
 import com.nimbusds.jwt.JWTClaimsSet;
+import dev.agentid.issuer.domain.Lineage;
 import dev.agentid.issuer.domain.StatusReference;
 import dev.agentid.verifier.DelegationChain;
 
@@ -31,18 +32,22 @@ public final class TokenMinter {
                         Instant issuedAt, Instant expiresAt, Map<String, Object> confirmation) {
     }
 
-    /** A minted token and the facts the lineage needs. */
-    public record Minted(String serialized, String jti, Instant expiresAt, Draft draft) {
+    /** A minted token and the facts the status lists need. */
+    public record Minted(String serialized, String jti, Instant expiresAt, Draft draft, Lineage lineage) {
     }
 
     public String issuer() {
         return issuer;
     }
 
-    /** Mints with a {@code status} claim (draft-ietf-oauth-status-list) when {@code status} is not null. */
-    public Minted mint(Draft draft, StatusReference status) {
+    /**
+     * Mints with a {@code status} claim (draft-ietf-oauth-status-list) when {@code status} is not null, and the
+     * lineage claims ({@link Lineage}): {@code parent} is the subject token's lineage (null for a root of ours),
+     * {@code external} the partner status references of its ancestors at partner organisations.
+     */
+    public Minted mint(Draft draft, StatusReference status, Lineage parent, List<String> external) {
         String jti = newJti();
-        JWTClaimsSet claims = new JWTClaimsSet.Builder()
+        JWTClaimsSet.Builder builder = new JWTClaimsSet.Builder()
                 .issuer(issuer)
                 .subject(draft.subject())
                 .audience(draft.audience())
@@ -53,9 +58,12 @@ public final class TokenMinter {
                 .claim("scope", String.join(" ", draft.scopes()))
                 .claim(DelegationChain.ACT, draft.chain().toActClaim())
                 .claim("cnf", draft.confirmation().isEmpty() ? null : draft.confirmation())
-                .claim("status", status == null ? null : status.claim())
-                .build();
-        return new Minted(keys.sign(AT_JWT, claims, draft.issuedAt()), jti, draft.expiresAt(), draft);
+                .claim("status", status == null ? null : status.claim());
+        Lineage.claimsFor(parent, draft.issuedAt(), external).forEach(builder::claim);
+        JWTClaimsSet claims = builder.build();
+        Lineage lineage = new Lineage(jti, parent == null ? List.of() : parent.selfAndAncestors(),
+                Instant.ofEpochMilli(draft.issuedAt().toEpochMilli()), external);
+        return new Minted(keys.sign(AT_JWT, claims, draft.issuedAt()), jti, draft.expiresAt(), draft, lineage);
     }
 
     private String newJti() {

@@ -128,6 +128,67 @@ class StatusListsTest {
         }
     }
 
+    /** The index of the tokens a node minted is rebuilt from its crash log: nothing per token is replicated. */
+    @Test
+    void aRevocationOrKillAfterARestartStillSetsTheBitsOfTokensMintedBeforeIt() throws Exception {
+        String root, child, grandchild, ownC, unrelated;
+        TestAgent b;
+        int port;
+        try (TestIssuer issuer = TestIssuer.start(dir)) {
+            port = issuer.server.port();
+            TestAgent a = issuer.register(agent("a").delegates("b"));
+            b = issuer.register(agent("b").delegates("c"));
+            TestAgent c = issuer.register(agent("c"));
+            root = issuer.tokenFor(a);
+            child = issuer.exchanged(b, root);
+            grandchild = issuer.exchanged(c, child);
+            ownC = issuer.tokenFor(c);
+            unrelated = issuer.tokenFor(a);
+        }
+        try (TestIssuer issuer = TestIssuer.start(dir, new MutableClock(), port, Map.of())) {
+            assertEquals(200, issuer.revoke(b, child).status());
+            assertEquals(200, issuer.admin("POST", "/admin/agents/c/kill", null).status());
+            issuer.server.statusLists().refresh();
+            StatusList list = fetchList(issuer, (String) statusOf(root).get("uri"));
+            assertEquals(StatusList.VALID, list.status(idx(root)));
+            assertEquals(StatusList.INVALID, list.status(idx(child)));
+            assertEquals(StatusList.INVALID, list.status(idx(grandchild)));
+            assertEquals(StatusList.INVALID, list.status(idx(ownC)), "killed c after the restart");
+            assertEquals(StatusList.VALID, list.status(idx(unrelated)));
+        }
+    }
+
+    /** No one calls refresh: the worker hears of the revocation from the replicated cache and sets the bits. */
+    @Test
+    void aRevocationReachesTheServedListWithinASecondOnItsOwn() throws Exception {
+        try (TestIssuer issuer = TestIssuer.start(dir)) {
+            TestAgent a = issuer.register(agent("a").delegates("b"));
+            TestAgent b = issuer.register(agent("b"));
+            String root = issuer.tokenFor(a);
+            String child = issuer.exchanged(b, root);
+            String uri = (String) statusOf(root).get("uri");
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (fetchListOrNull(issuer, uri) == null && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertEquals(200, issuer.revoke(a, root).status());
+            long revokedAt = System.nanoTime();
+            StatusList list = fetchList(issuer, uri);
+            while (list.status(idx(child)) == StatusList.VALID && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+                list = fetchList(issuer, uri);
+            }
+            assertEquals(StatusList.INVALID, list.status(idx(child)));
+            assertEquals(StatusList.INVALID, list.status(idx(root)));
+            assertTrue(System.nanoTime() - revokedAt < TimeUnit.SECONDS.toNanos(5), "set by the worker on its own");
+        }
+    }
+
+    static StatusList fetchListOrNull(TestIssuer issuer, String uri) throws Exception {
+        return issuer.send(HttpRequest.newBuilder(URI.create(uri)).GET().build()).status() == 200
+                ? fetchList(issuer, uri) : null;
+    }
+
     @Test
     void killingAnAgentSetsTheBitsOfEveryLiveTokenWhoseChainContainsIt() throws Exception {
         try (TestIssuer issuer = TestIssuer.start(dir)) {

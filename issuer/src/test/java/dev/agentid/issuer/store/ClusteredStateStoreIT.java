@@ -2,7 +2,6 @@ package dev.agentid.issuer.store;
 
 import dev.agentid.issuer.domain.AgentRecord;
 import dev.agentid.issuer.domain.AgentStatus;
-import dev.agentid.issuer.domain.TokenRecord;
 
 import static dev.agentid.issuer.store.Await.await;
 import static dev.agentid.issuer.store.Await.eventually;
@@ -104,12 +103,7 @@ class ClusteredStateStoreIT {
         assertEquals(Map.of("alpha", AgentStatus.KILLED), await(nodes[0].agents().statuses(List.of("alpha"))));
         assertEquals(killed, await(nodes[2].agents().find("alpha")));
 
-        TokenRecord root = new TokenRecord("jti-root", null, List.of(), List.of("alpha"), "user-1", exp,
-                Instant.EPOCH);
-        await(nodes[0].tokens().recordIssued(root));
-        assertEquals(root, await(nodes[2].tokens().find("jti-root")));
-
-        await(nodes[0].tokens().revoke("jti-root", exp));
+        await(nodes[0].tokens().revoke("jti-root", "jti-root", exp));
         assertEquals(Set.of("jti-root"), await(nodes[2].tokens().revokedAmong(List.of("jti-root"))));
         assertEquals(Set.of("jti-root"), await(nodes[1].tokens().revokedAmong(List.of("jti-root"))));
 
@@ -167,7 +161,7 @@ class ClusteredStateStoreIT {
         stop(2);
         assertTrue(eventually(Duration.ofSeconds(10), () -> nodes[0].members().size() == 2));
         // the other two still form a majority and keep writing
-        await(nodes[0].tokens().revoke("jti-away", exp));
+        await(nodes[0].tokens().revoke("jti-away", "jti-away", exp));
         assertTrue(await(nodes[1].agents().register(TestAgents.agent("bravo", clock.now()).build())));
         for (String mark : marks) {
             assertFalse(await(nodes[0].replay().firstUse(mark, exp)), mark + " survived the departure of a node");
@@ -193,7 +187,7 @@ class ClusteredStateStoreIT {
         assertTrue(eventually(Duration.ofSeconds(30), () -> nodes[0].members().size() == 2),
                 "the majority excludes the cut-off node");
         // the majority side keeps serving and acknowledging revocations
-        await(nodes[1].tokens().revoke("jti-during-split", exp));
+        await(nodes[1].tokens().revoke("jti-during-split", "jti-during-split", exp));
         assertTrue(eventually(Duration.ofSeconds(30), () -> unavailable(nodes[2])),
                 "the isolated node refuses to answer");
         Throwable failure = assertThrows(AssertionError.class,
@@ -222,7 +216,6 @@ class ClusteredStateStoreIT {
                 await(nodes[1].tokens().revokedAmong(List.of("jti-root", "jti-away", "jti-during-split"))));
         assertEquals(AgentStatus.KILLED, await(nodes[2].agents().find("alpha")).status());
         assertEquals("bravo", await(nodes[0].agents().find("bravo")).agentId());
-        assertEquals("jti-root", await(nodes[0].tokens().find("jti-root")).jti());
         // single-use marks are memory-only by design (docs/CLUSTER.md): a whole-cluster restart forgets them
         assertTrue(await(nodes[1].replay().firstUse("assertion-1", exp)));
         assertEquals(201L, await(nodes[0].statusIndices().reserve("list-a", 1)));

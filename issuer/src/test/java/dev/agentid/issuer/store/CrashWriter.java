@@ -1,7 +1,6 @@
 package dev.agentid.issuer.store;
 
 import dev.agentid.issuer.domain.AgentStatus;
-import dev.agentid.issuer.domain.TokenRecord;
 
 import static dev.agentid.issuer.store.Await.await;
 
@@ -32,16 +31,14 @@ public final class CrashWriter {
                 || await(state.agents().setStatus("crash-agent", AgentStatus.KILLED, now)) == null) {
             throw new IllegalStateException("registration failed");
         }
-        await(state.tokens().recordIssued(new TokenRecord("jti-crash", "jti-parent", List.of("jti-parent"),
-                List.of("crash-agent"), "user-1", exp, Instant.EPOCH)));
-        await(state.tokens().revoke("jti-parent", exp));
+        await(state.tokens().revoke("jti-parent", "jti-root", exp));
         if (!await(state.replay().firstUse("assertion-crash", exp))) {
             throw new IllegalStateException("replay key already used");
         }
         // a burst, so that anything still queued behind the acknowledgement (write-behind) would be caught by the kill
         List<Future<Void>> burst = new ArrayList<>();
         for (int i = 0; i < BURST; i++) {
-            burst.add(state.tokens().revoke("jti-burst-" + i, exp));
+            burst.add(state.tokens().revoke("jti-burst-" + i, "jti-burst-" + i, exp));
         }
         await(Future.all(burst));
         System.out.println(WRITTEN);

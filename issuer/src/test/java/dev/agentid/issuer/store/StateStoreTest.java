@@ -2,7 +2,6 @@ package dev.agentid.issuer.store;
 
 import dev.agentid.issuer.domain.AgentRecord;
 import dev.agentid.issuer.domain.AgentStatus;
-import dev.agentid.issuer.domain.TokenRecord;
 
 import static dev.agentid.issuer.store.Await.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -27,21 +26,16 @@ class StateStoreTest {
     private final TestClock clock = new TestClock();
 
     @Test
-    void restartKeepsAgentsStatusesLineageAndRevocationsButNotSingleUseMarks() {
+    void restartKeepsAgentsStatusesAndRevocationsButNotSingleUseMarks() {
         Instant exp = clock.now().plusSeconds(600);
         AgentRecord alpha = TestAgents.agent("alpha", clock.now()).build();
         AgentRecord bravo = TestAgents.agent("bravo", clock.now()).delegates(List.of()).maxDelegationDepth(0).build();
-        TokenRecord root = new TokenRecord("jti-root", null, List.of(), List.of("alpha"), "user-1", exp, Instant.EPOCH);
-        TokenRecord child = new TokenRecord("jti-child", "jti-root", List.of("jti-root"), List.of("bravo", "alpha"),
-                "user-1", exp, Instant.EPOCH);
         AgentRecord bravoKilled;
         try (StateStore state = StateStore.start(dataDir, clock)) {
             assertTrue(await(state.agents().register(alpha)));
             assertTrue(await(state.agents().register(bravo)));
             bravoKilled = await(state.agents().setStatus("bravo", AgentStatus.KILLED, clock.now().plusSeconds(5)));
-            await(state.tokens().recordIssued(root));
-            await(state.tokens().recordIssued(child));
-            await(state.tokens().revoke("jti-root", exp));
+            await(state.tokens().revoke("jti-root", "jti-root", exp));
             assertTrue(await(state.replay().firstUse("assertion-1", exp)));
         }
 
@@ -50,10 +44,7 @@ class StateStoreTest {
             assertEquals(Map.of("alpha", AgentStatus.ACTIVE, "bravo", AgentStatus.KILLED),
                     await(state.agents().statuses(List.of("alpha", "bravo"))));
             assertEquals(alpha.jwks().toString(), await(state.agents().find("alpha")).jwks().toString());
-            assertEquals(root, await(state.tokens().find("jti-root")));
-            assertEquals(child, await(state.tokens().find("jti-child")));
             assertEquals(Set.of("jti-root"), await(state.tokens().revokedAmong(List.of("jti-root", "jti-child"))));
-            assertEquals(Map.of("alpha", 2L, "bravo", 1L), await(state.tokens().liveTokenCounts(clock.now())));
             // single-use marks live in memory only (StoreConfiguration.Kind.DISTRIBUTED_MEMORY, docs/CLUSTER.md)
             assertTrue(await(state.replay().firstUse("assertion-1", exp)));
         }
@@ -65,9 +56,10 @@ class StateStoreTest {
             await(state.agents().register(TestAgents.agent("alpha", clock.now()).build()));
         }
 
-        for (String cache : List.of("agents", "tokens", "revoked")) {
+        for (String cache : List.of("agents", "revoked")) {
             assertTrue(Files.isDirectory(dataDir.resolve("infinispan").resolve(cache).resolve("data")), cache);
         }
+        assertFalse(Files.exists(dataDir.resolve("infinispan").resolve("tokens")), "nothing is stored per token");
         assertFalse(Files.exists(dataDir.resolve("infinispan").resolve("replay")), "single-use marks are never on disk");
     }
 
