@@ -1,6 +1,7 @@
 package dev.agentid.issuer.status;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
@@ -72,6 +73,24 @@ class MintedIndexTest {
         MintedIndex index = tree();
         assertEquals(Set.of(8L), subtree(index, "R", "A21", NOW));
         assertEquals(Set.of(5L), subtree(index, "R", "A2", NOW));
+    }
+
+    @Test
+    void aRefusedRowLeavesNoTrace() {
+        MintedIndex index = new MintedIndex();
+        add(index, "R", List.of(), List.of("a"), 1);
+        List<String> nullAncestor = new ArrayList<>(List.of("Z"));
+        nullAncestor.add(null);
+        assertThrows(NullPointerException.class, () -> add(index, "X", nullAncestor, List.of("a"), 2));
+        List<String> nullAgent = new ArrayList<>();
+        nullAgent.add(null);
+        assertThrows(NullPointerException.class, () -> add(index, "Y", List.of("R"), nullAgent, 3));
+        add(index, "C", List.of("R"), List.of("a"), 4);
+        assertEquals(2, index.size());
+        assertEquals(Map.of("a", 2L), index.liveCountsPerAgent(NOW));
+        assertEquals(Set.of(4L), subtree(index, "R", "C", NOW));
+        assertEquals(Set.of(1L), subtree(index, "R", "R", NOW), "R is still a root, found under its own jti");
+        assertEquals(Set.of(), subtree(index, "Z", "Z", NOW));
     }
 
     @Test
