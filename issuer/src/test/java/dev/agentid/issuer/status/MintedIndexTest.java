@@ -335,8 +335,7 @@ class MintedIndexTest {
         MintedIndex index = new MintedIndex();
         // recent tokens that may get children: jti and ancestors
         String[] recentJti = new String[4096];
-        @SuppressWarnings("unchecked")
-        List<String>[] recentAnc = new List[4096];
+        List<List<String>> recentAnc = new ArrayList<>(java.util.Collections.nCopies(4096, List.of()));
         int recent = 0;
         String lastRoot = null;
         long lastRootStatus = -1;
@@ -345,8 +344,8 @@ class MintedIndexTest {
             List<String> ancestors = List.of();
             if (rnd.nextInt(5) == 0 && recent > 0) {
                 int k = rnd.nextInt(Math.min(recent, recentJti.length));
-                if (recentAnc[k].size() < 3) {
-                    List<String> a = new ArrayList<>(recentAnc[k]);
+                if (recentAnc.get(k).size() < 3) {
+                    List<String> a = new ArrayList<>(recentAnc.get(k));
                     a.add(recentJti[k]);
                     ancestors = a;
                 }
@@ -357,7 +356,7 @@ class MintedIndexTest {
             }
             int slot = recent++ % recentJti.length;
             recentJti[slot] = jti;
-            recentAnc[slot] = ancestors;
+            recentAnc.set(slot, ancestors);
             index.add(jti, ancestors, List.of(chainShapes[rnd.nextInt(chainShapes.length)]), i,
                     1_700_000_000_000L + i, EXP + rnd.nextInt(3600), List.of());
         }
