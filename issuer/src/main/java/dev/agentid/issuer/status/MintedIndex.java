@@ -44,7 +44,9 @@ import java.util.function.Predicate;
  * Rows of one lineage are linked newest-first through {@code next}, so {@link #forSubtree} walks only the rows that
  * share the revoked token's root. Chains (the set of this issuer's agent ids in a token's {@code act}) are interned:
  * most rows share a few thousand distinct chains, each stored once as a sorted {@code String[]}. External (partner)
- * status references sit in a side list of (row, refs) pairs in row order; only rows that have them pay.
+ * status references sit in a side list of (row, refs) pairs in row order; only rows that have them pay. Measured
+ * (heap after a full GC, and {@link #retainedBytes()}, which agree): 52.5 B per row at 1,000,000 rows and 51.1 at
+ * 2,000,000, with 80% roots, 20% of depth 1-3 and 400 chains. On disk ({@link MintedLog}) a row is about 125 bytes.
  *
  * <p><b>Kill by agent</b> scans the chain column instead of keeping per-chain row lists: a per-chain list would cost
  * another 4 B per row (a tenth of the budget), kills are rare administrative events, a sequential pass over one
