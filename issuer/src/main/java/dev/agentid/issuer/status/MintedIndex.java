@@ -44,7 +44,9 @@ import java.util.function.Predicate;
  * Rows of one lineage are linked newest-first through {@code next}, so {@link #forSubtree} walks only the rows that
  * share the revoked token's root. Chains (the set of this issuer's agent ids in a token's {@code act}) are interned:
  * most rows share a few thousand distinct chains, each stored once as a sorted {@code String[]}. External (partner)
- * status references sit in a side list of (row, refs) pairs in row order; only rows that have them pay.
+ * status references sit in a side list of (row, refs) pairs in row order; only rows that have them pay. Measured
+ * (heap after a full GC, and {@link #retainedBytes()}, which agree): 52.5 B per row at 1,000,000 rows and 51.1 at
+ * 2,000,000, with 80% roots, 20% of depth 1-3 and 400 chains. On disk ({@link MintedLog}) a row is about 125 bytes.
  *
  * <p><b>Kill by agent</b> scans the chain column instead of keeping per-chain row lists: a per-chain list would cost
  * another 4 B per row (a tenth of the budget), kills are rare administrative events, a sequential pass over one
@@ -124,9 +126,21 @@ public final class MintedIndex {
     public void add(String jti, List<String> ancestors, List<String> chainAgents, long statusIndex,
             long mintedAtMillis, long expiresAtEpochSecond, List<String> externalRefs) {
         Objects.requireNonNull(jti, "jti");
-        if (rows == Integer.MAX_VALUE) {
+        if (rows == Integer.MAX_VALUE || poolSize > Integer.MAX_VALUE - 256) {
             throw new IllegalStateException("index full");
         }
+        // everything that can throw happens before the first write, so a refused row leaves no trace
+        long[] ancestorHashes = new long[ancestors == null ? 0 : ancestors.size()];
+        for (int k = 0; k < ancestorHashes.length; k++) {
+            ancestorHashes[k] = hash(Objects.requireNonNull(ancestors.get(k), "ancestor"));
+        }
+        String[] refs = externalRefs == null || externalRefs.isEmpty() ? null : externalRefs.toArray(new String[0]);
+        if (refs != null) {
+            for (String ref : refs) {
+                Objects.requireNonNull(ref, "external reference");
+            }
+        }
+        int chainId = intern(chainAgents);
         int r = rows;
         ensureRow(r);
         int p = r >>> PAGE_BITS;
@@ -137,19 +151,15 @@ public final class MintedIndex {
         status[p][i] = statusIndex;
         exp[p][i] = (int) Math.max(1L, Math.min(0xFFFF_FFFFL, expiresAtEpochSecond));
         ancOff[p][i] = poolSize;
-        long rootHash = jh;
-        if (ancestors != null && !ancestors.isEmpty()) {
-            for (String a : ancestors) {
-                poolAppend(hash(Objects.requireNonNull(a, "ancestor")));
-            }
-            rootHash = poolGet(ancOff[p][i]);
+        for (long h : ancestorHashes) {
+            poolAppend(h);
         }
-        chain[p][i] = intern(chainAgents);
+        chain[p][i] = chainId;
         rows = r + 1;
-        if (externalRefs != null && !externalRefs.isEmpty()) {
-            addExternal(r, externalRefs);
+        if (refs != null) {
+            addExternal(r, refs);
         }
-        link(r, rootHash);
+        link(r, ancestorHashes.length > 0 ? ancestorHashes[0] : jh);
         if (rootCount > rootCap - (rootCap >>> 2)) {
             rebuildRoots(rootCap << 1);
         }
@@ -616,6 +626,9 @@ public final class MintedIndex {
 
     private int intern(List<String> agents) {
         String[] set = agents == null ? new String[0] : agents.toArray(new String[0]);
+        for (String a : set) {
+            Objects.requireNonNull(a, "agent id");
+        }
         Arrays.sort(set);
         int n = 0;
         for (int k = 0; k < set.length; k++) {
@@ -668,14 +681,14 @@ public final class MintedIndex {
 
     // ---- external references
 
-    private void addExternal(int r, List<String> refs) {
+    private void addExternal(int r, String[] refs) {
         if (extCount == extRow.length) {
             int n = Math.max(16, extCount * 2);
             extRow = Arrays.copyOf(extRow, n);
             extRefs = Arrays.copyOf(extRefs, n);
         }
         extRow[extCount] = r;
-        extRefs[extCount] = refs.toArray(new String[0]);
+        extRefs[extCount] = refs;
         extCount++;
     }
 }

@@ -45,7 +45,8 @@ import java.util.zip.CRC32;
  *
  * <p><b>Durability.</b> Writes go through a 64 KiB buffer and are not fsynced: the OS page cache survives the death
  * of the process, and {@link #flush()} hands the buffer to the OS. A machine crash may lose the last seconds; the
- * framing detects whatever was torn.
+ * framing detects whatever was torn. A failed write (disk full) seals the segment as it stands and the next append
+ * starts a new one, so rows written later are never stuck behind a partial record.
  *
  * <p><b>Format.</b> A segment starts with the 4-byte magic {@code MINT} and a 4-byte version (1). Each record is
  * {@code int length, int crc32(payload), payload}, big-endian; the payload is {@code str jti, int n, n x str ancestor,
@@ -131,15 +132,47 @@ public final class MintedLog implements Closeable {
         crc.update(payload.bytes(), 0, length);
         putInt(frame, 0, length);
         putInt(frame, 4, (int) crc.getValue());
-        out.write(frame);
-        out.write(payload.bytes(), 0, length);
         activeMaxExp = Math.max(activeMaxExp, expiresAtEpochSecond);
+        try {
+            out.write(frame);
+            out.write(payload.bytes(), 0, length);
+        } catch (IOException e) {
+            abandon();
+            throw e;
+        }
     }
 
+    /** Hands the buffered rows to the OS (no fsync). */
     public void flush() throws IOException {
         if (out != null) {
-            out.flush();
+            try {
+                out.flush();
+            } catch (IOException e) {
+                abandon();
+                throw e;
+            }
         }
+    }
+
+    /**
+     * After a failed write (disk full, say) the segment may end in a partial record, and anything appended after it
+     * would be unreadable behind the tear: the segment is sealed as it stands (best effort) and the next append starts
+     * a new one.
+     */
+    private void abandon() {
+        OutputStream broken = out;
+        out = null;
+        try {
+            broken.close();
+        } catch (IOException ignored) {
+            // the buffer is lost either way
+        }
+        try {
+            Files.move(active, dir.resolve(sealedName(activeStart, activeMaxExp)), StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            LOG.warning("minted log " + active.getFileName() + " could not be sealed after a failed write: " + e);
+        }
+        active = null;
     }
 
     /**
@@ -232,7 +265,12 @@ public final class MintedLog implements Closeable {
     }
 
     private void seal() throws IOException {
-        out.flush();
+        try {
+            out.flush();
+        } catch (IOException e) {
+            abandon();
+            throw e;
+        }
         out.close();
         out = null;
         Path sealed = dir.resolve(sealedName(activeStart, activeMaxExp));

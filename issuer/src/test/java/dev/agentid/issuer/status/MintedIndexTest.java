@@ -1,6 +1,7 @@
 package dev.agentid.issuer.status;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
@@ -72,6 +73,24 @@ class MintedIndexTest {
         MintedIndex index = tree();
         assertEquals(Set.of(8L), subtree(index, "R", "A21", NOW));
         assertEquals(Set.of(5L), subtree(index, "R", "A2", NOW));
+    }
+
+    @Test
+    void aRefusedRowLeavesNoTrace() {
+        MintedIndex index = new MintedIndex();
+        add(index, "R", List.of(), List.of("a"), 1);
+        List<String> nullAncestor = new ArrayList<>(List.of("Z"));
+        nullAncestor.add(null);
+        assertThrows(NullPointerException.class, () -> add(index, "X", nullAncestor, List.of("a"), 2));
+        List<String> nullAgent = new ArrayList<>();
+        nullAgent.add(null);
+        assertThrows(NullPointerException.class, () -> add(index, "Y", List.of("R"), nullAgent, 3));
+        add(index, "C", List.of("R"), List.of("a"), 4);
+        assertEquals(2, index.size());
+        assertEquals(Map.of("a", 2L), index.liveCountsPerAgent(NOW));
+        assertEquals(Set.of(4L), subtree(index, "R", "C", NOW));
+        assertEquals(Set.of(1L), subtree(index, "R", "R", NOW), "R is still a root, found under its own jti");
+        assertEquals(Set.of(), subtree(index, "Z", "Z", NOW));
     }
 
     @Test
@@ -316,8 +335,7 @@ class MintedIndexTest {
         MintedIndex index = new MintedIndex();
         // recent tokens that may get children: jti and ancestors
         String[] recentJti = new String[4096];
-        @SuppressWarnings("unchecked")
-        List<String>[] recentAnc = new List[4096];
+        List<List<String>> recentAnc = new ArrayList<>(java.util.Collections.nCopies(4096, List.of()));
         int recent = 0;
         String lastRoot = null;
         long lastRootStatus = -1;
@@ -326,8 +344,8 @@ class MintedIndexTest {
             List<String> ancestors = List.of();
             if (rnd.nextInt(5) == 0 && recent > 0) {
                 int k = rnd.nextInt(Math.min(recent, recentJti.length));
-                if (recentAnc[k].size() < 3) {
-                    List<String> a = new ArrayList<>(recentAnc[k]);
+                if (recentAnc.get(k).size() < 3) {
+                    List<String> a = new ArrayList<>(recentAnc.get(k));
                     a.add(recentJti[k]);
                     ancestors = a;
                 }
@@ -338,7 +356,7 @@ class MintedIndexTest {
             }
             int slot = recent++ % recentJti.length;
             recentJti[slot] = jti;
-            recentAnc[slot] = ancestors;
+            recentAnc.set(slot, ancestors);
             index.add(jti, ancestors, List.of(chainShapes[rnd.nextInt(chainShapes.length)]), i,
                     1_700_000_000_000L + i, EXP + rnd.nextInt(3600), List.of());
         }
