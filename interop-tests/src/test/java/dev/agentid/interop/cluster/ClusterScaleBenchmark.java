@@ -1,0 +1,143 @@
+package dev.agentid.interop.cluster;
+
+import dev.agentid.interop.Http;
+import dev.agentid.interop.IssuerLogsOnFailure;
+import dev.agentid.interop.IssuerProcess;
+import dev.agentid.interop.TestAgents;
+import dev.agentid.interop.TestAgents.Agent;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.lang.management.ManagementFactory;
+import java.net.URI;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.IntStream;
+
+import static dev.agentid.interop.cluster.ClusterAssertions.API;
+import static dev.agentid.interop.cluster.ClusterAssertions.SCOPES;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Issue 9's cluster criterion: does a cluster add capacity? One issuer alone and a three-node cluster, both running
+ * on this machine for the whole test, measured in interleaved runs (single, cluster, then cluster, single, ...) with
+ * the same load: {@link LoadGenerator}, 32 requests in flight, half client_credentials grants and half RFC 8693
+ * exchanges, each with its own private_key_jwt assertion signed before the run; on the cluster the requests go
+ * round-robin to all three nodes. Reports req/s of each, the cluster/single ratio per run, issuer CPU per request
+ * (all nodes of the setup), the load generator's CPU, and the CPU the idle setup burned meanwhile. Asserts 0 failures
+ * and a median ratio of at least 0.8 (the same two cores serve both setups, so a cluster should cost little).
+ */
+@ExtendWith(IssuerLogsOnFailure.class)
+class ClusterScaleBenchmark {
+
+    static final int CONCURRENCY = Integer.getInteger("bench.concurrency", 32);
+    static final int WARM_UP = Integer.getInteger("bench.warmup", 4_000);
+    /** 10,000 by default: at a few hundred req/s the last assertion is sent well within its 60 s lifetime. */
+    static final int PER_RUN = Integer.getInteger("bench.requests", 10_000);
+    static final int RUNS = Integer.getInteger("bench.runs", 3);
+    static final double BAR = 0.8;
+
+    /** One setup under test: its nodes, and two agents registered on it. */
+    private record Setup(String name, List<IssuerProcess> nodes, Agent client, Agent actor, String subject) {
+
+        static Setup of(String name, List<IssuerProcess> nodes, TestAgents admin) {
+            String prefix = name.startsWith("single") ? "scale1" : "scale3";
+            Agent a = admin.agent(prefix + "-a").owner("user:alice").scopes("files:read", "files:write")
+                    .audiences(API).delegates(prefix + "-b").tokenTtlSeconds(3600).register();
+            Agent b = admin.agent(prefix + "-b").owner("user:bob").scopes("files:read").audiences(API)
+                    .tokenTtlSeconds(3600).register();
+            return new Setup(name, nodes, a, b, a.token(SCOPES, API));
+        }
+
+        /** {@code n} bodies, even indices client_credentials, odd ones exchanges; signed on two threads. */
+        List<String> bodies(int n) {
+            return IntStream.range(0, n).parallel().mapToObj(i -> i % 2 == 0 ? BenchAgents.clientCredentialsBody(client)
+                    : Http.form(actor.exchangeForm(subject, "files:read", null))).toList();
+        }
+
+        List<URI> targets() {
+            return BenchAgents.tokenEndpoints(nodes);
+        }
+
+        double cpuMillis() {
+            double sum = 0;
+            for (IssuerProcess node : nodes) {
+                sum += Bench.cpuMillis(node.pid());
+            }
+            return sum;
+        }
+    }
+
+    private record Cell(double perSecond, double serverCpuPerRequest, double clientCpuPerRequest) {
+    }
+
+    @Test
+    void threeNodesAgainstOne() {
+        try (IssuerProcess single = IssuerProcess.named("bench-scale-single").maxHeap("1g").start();
+             Cluster cluster = Cluster.start("bench-scale", 3, launcher -> launcher.maxHeap("1g"))) {
+            Setup one = Setup.of("single node", List.of(single), new TestAgents(single, Clock.systemUTC()));
+            Setup three = Setup.of("3-node cluster", List.of(cluster.node(1), cluster.node(2), cluster.node(3)),
+                    cluster.agents(1));
+            LoadGenerator load = new LoadGenerator();
+            for (Setup s : List.of(one, three)) {
+                LoadGenerator.Result warm = load.run(s.targets(), s.bodies(WARM_UP), CONCURRENCY, false);
+                Bench.report("cluster scale, %s, warm-up: %s", s.name(), warm.summary());
+                assertEquals(0, warm.failed(), s.name() + " warm-up failures: " + warm.firstFailure());
+            }
+            List<Double> singleRates = new ArrayList<>();
+            List<Double> clusterRates = new ArrayList<>();
+            List<Double> ratios = new ArrayList<>();
+            List<Double> singleCpu = new ArrayList<>();
+            List<Double> clusterCpu = new ArrayList<>();
+            for (int run = 1; run <= RUNS; run++) {
+                Map<Setup, Cell> cells = new LinkedHashMap<>();
+                List<Setup> order = run % 2 == 1 ? List.of(one, three) : List.of(three, one);
+                for (Setup s : order) {
+                    cells.put(s, measure(load, s, s == one ? three : one, run));
+                }
+                Cell c1 = cells.get(one);
+                Cell c3 = cells.get(three);
+                singleRates.add(c1.perSecond());
+                clusterRates.add(c3.perSecond());
+                singleCpu.add(c1.serverCpuPerRequest());
+                clusterCpu.add(c3.serverCpuPerRequest());
+                ratios.add(c3.perSecond() / c1.perSecond());
+                Bench.report("cluster scale, run %d: single %.0f req/s, cluster %.0f req/s, ratio %.2f; issuer CPU"
+                                + " per request %.2f ms (single), %.2f ms (3 nodes together)", run, c1.perSecond(),
+                        c3.perSecond(), c3.perSecond() / c1.perSecond(), c1.serverCpuPerRequest(),
+                        c3.serverCpuPerRequest());
+            }
+            double median = ratios.stream().mapToDouble(Double::doubleValue).sorted().toArray()[ratios.size() / 2];
+            Bench.report("cluster scale: single node %s req/s; 3-node cluster %s req/s; cluster/single %s, median"
+                            + " %.2f (bar %.1f); issuer CPU per request: single %s ms, cluster (all nodes) %s ms",
+                    Bench.spread(singleRates, "%.0f"), Bench.spread(clusterRates, "%.0f"),
+                    Bench.spread(ratios, "%.2f"), median, BAR, Bench.spread(singleCpu, "%.2f"),
+                    Bench.spread(clusterCpu, "%.2f"));
+            assertTrue(median >= BAR, String.format(java.util.Locale.ROOT,
+                    "a 3-node cluster serves %.2fx a single node's throughput (median of %d runs), below %.1f",
+                    median, RUNS, BAR));
+        }
+    }
+
+    private static Cell measure(LoadGenerator load, Setup s, Setup idle, int run) {
+        List<String> bodies = s.bodies(PER_RUN);
+        double serverCpu = s.cpuMillis();
+        double idleCpu = idle.cpuMillis();
+        double clientCpu = Bench.cpuMillis(ProcessHandle.current().pid());
+        LoadGenerator.Result result = load.run(s.targets(), bodies, CONCURRENCY, false);
+        serverCpu = s.cpuMillis() - serverCpu;
+        idleCpu = idle.cpuMillis() - idleCpu;
+        clientCpu = Bench.cpuMillis(ProcessHandle.current().pid()) - clientCpu;
+        Bench.report("cluster scale, %s, run %d, concurrency %d, mixed: %s; CPU per request: issuer%s %.2f ms, load"
+                        + " generator %.2f ms; idle %s used %.0f ms CPU meanwhile; load average %.1f", s.name(), run,
+                CONCURRENCY, result.summary(), s.nodes().size() > 1 ? "s (all nodes)" : "", serverCpu / result.ok(),
+                clientCpu / result.ok(), idle.name(), idleCpu,
+                ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+        assertEquals(0, result.failed(), s.name() + " failures: " + result.firstFailure());
+        return new Cell(result.perSecond(), serverCpu / result.ok(), clientCpu / result.ok());
+    }
+}
