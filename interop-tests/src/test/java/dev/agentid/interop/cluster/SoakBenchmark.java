@@ -53,7 +53,10 @@ class SoakBenchmark {
     static final double MAX_LATENCY_MS = 1000;
     static final double CPU_DRIFT = 0.10;
 
-    private static final Pattern HEAP_USED = Pattern.compile("(?m)^\\s*\\S.*generation\\s+total\\s+\\d+K,\\s+used\\s+(\\d+)K");
+    private static final Pattern HEAP_USED = Pattern.compile(
+            "(?m)^\\s*\\S.*generation\\s+total\\s+\\d+K,\\s+used\\s+(\\d+)K");
+    private static final Pattern TENURED_USED = Pattern.compile(
+            "tenured generation\\s+total\\s+\\d+K,\\s+used\\s+(\\d+)K");
     private static final Pattern BLOCKED = Pattern.compile("has been blocked for");
     private static final Pattern THREAD_BLOCKED = Pattern.compile("Thread blocked");
 
@@ -69,8 +72,8 @@ class SoakBenchmark {
             long heapBefore = heapAfterFullGc(node);
 
             TimedLoad load = new TimedLoad();
-            try (SigningQueue bodies = new SigningQueue(i -> i % 2 == 0 ? BenchAgents.clientCredentialsBody(a) : exchange(b, subject),
-                    SIGNERS, 4096)) {
+            try (SigningQueue bodies = new SigningQueue(
+                    i -> i % 2 == 0 ? BenchAgents.clientCredentialsBody(a) : exchange(b, subject), SIGNERS, 4096)) {
                 if (WARM_UP_SECONDS > 0) {
                     Sampler warm = new Sampler(node, 1);
                     TimedLoad.Window[] w = load.run(List.of(node.tokenEndpoint()), bodies, CONCURRENCY, 1,
@@ -167,16 +170,16 @@ class SoakBenchmark {
         }
     }
 
-    static final String HEADER = String.format(Locale.ROOT, "%6s %8s %7s %6s %8s %8s %9s %12s %12s %9s",
+    static final String HEADER = String.format(Locale.ROOT, "%6s %8s %7s %6s %8s %8s %9s %13s %13s %10s %11s",
             "minute", "requests", "req/s", "errors", "p50 ms", "p99 ms", "max ms", "issuer ms/req", "client ms/req",
-            "starved ms");
+            "starved ms", "tenured MiB");
 
     private static String row(String label, TimedLoad.Window w, Sampler sampler, int k, Duration length) {
         int n = w.ok() + w.failed();
-        return String.format(Locale.ROOT, "%6s %8d %7.0f %6d %8.2f %8.2f %9.2f %12.3f %12.3f %9.0f", label, n,
-                n / (length.toMillis() / 1000.0), w.failed(), w.percentileMillis(50), w.percentileMillis(99),
+        return String.format(Locale.ROOT, "%6s %8d %7.0f %6d %8.2f %8.2f %9.2f %13.3f %13.3f %10.0f %11.1f", label,
+                n, n / (length.toMillis() / 1000.0), w.failed(), w.percentileMillis(50), w.percentileMillis(99),
                 w.percentileMillis(100), sampler.serverCpuPerRequest(k, w), sampler.clientCpuPerRequest(k, w),
-                w.starvedMillis());
+                w.starvedMillis(), sampler.tenuredMiB(k));
     }
 
     private static long count(Pattern p, String text) {
@@ -205,12 +208,15 @@ class SoakBenchmark {
         private final IssuerProcess node;
         private final double[] server;
         private final double[] client;
+        private final double[] tenuredMiB;
 
         Sampler(IssuerProcess node, int windows) {
             this.node = node;
             this.server = new double[windows + 1];
             this.client = new double[windows + 1];
+            this.tenuredMiB = new double[windows + 1];
             java.util.Arrays.fill(server, Double.NaN);
+            java.util.Arrays.fill(tenuredMiB, Double.NaN);
             java.util.Arrays.fill(client, Double.NaN);
         }
 
@@ -221,6 +227,17 @@ class SoakBenchmark {
             } catch (UncheckedIOException gone) {
                 server[boundary] = Double.NaN;
             }
+            try {
+                Matcher m = TENURED_USED.matcher(jcmd(node, "GC.heap_info"));
+                tenuredMiB[boundary] = m.find() ? Long.parseLong(m.group(1)) / 1024.0 : Double.NaN;
+            } catch (RuntimeException | AssertionError gone) {
+                tenuredMiB[boundary] = Double.NaN;
+            }
+        }
+
+        /** The issuer's old generation in use (live and garbage, no GC forced) at the end of the window, MiB. */
+        synchronized double tenuredMiB(int window) {
+            return tenuredMiB[window + 1];
         }
 
         synchronized double serverCpuPerRequest(int window, TimedLoad.Window w) {
