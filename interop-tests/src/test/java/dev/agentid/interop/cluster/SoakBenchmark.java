@@ -21,6 +21,8 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -57,12 +59,16 @@ class SoakBenchmark {
             "(?m)^\\s*\\S.*generation\\s+total\\s+\\d+K,\\s+used\\s+(\\d+)K");
     private static final Pattern TENURED_USED = Pattern.compile(
             "tenured generation\\s+total\\s+\\d+K,\\s+used\\s+(\\d+)K");
+    private static final Pattern GC_PAUSE = Pattern.compile("Pause (Young|Full) \\(([^)]*)\\).*? ([\\d.]+)ms");
     private static final Pattern BLOCKED = Pattern.compile("has been blocked for");
     private static final Pattern THREAD_BLOCKED = Pattern.compile("Thread blocked");
 
     @Test
     void mixedLoadAtSaturation() throws IOException {
-        try (IssuerProcess node = IssuerProcess.named("bench-soak").maxHeap("512m").start()) {
+        Path gcLog = Files.createDirectories(Interop.targetDir().resolve("issuer-logs")).resolve("bench-soak-gc.log");
+        Files.deleteIfExists(gcLog);
+        try (IssuerProcess node = IssuerProcess.named("bench-soak").maxHeap("512m")
+                .jvmOptions("-Xlog:gc:file=" + gcLog).start()) {
             TestAgents admin = new TestAgents(node, Clock.systemUTC());
             Agent a = admin.agent("soak-a").owner("user:alice").scopes("files:read", "files:write").audiences(API)
                     .delegates("soak-b").tokenTtlSeconds(TTL_SECONDS).register();
@@ -94,7 +100,7 @@ class SoakBenchmark {
                                         MINUTE));
                             }
                         });
-                summarize(node, load, minutes, sampler, heapBefore);
+                summarize(node, load, minutes, sampler, heapBefore, gcLog);
             }
         }
     }
@@ -102,7 +108,7 @@ class SoakBenchmark {
     // ---- the end of the run: summary and criteria ----------------------------------------------------------------
 
     private static void summarize(IssuerProcess node, TimedLoad load, TimedLoad.Window[] minutes, Sampler sampler,
-                                  long heapBefore) throws IOException {
+                                  long heapBefore, Path gcLog) throws IOException {
         List<String> lines = new ArrayList<>();
         lines.add(String.format(Locale.ROOT, "soak, %s, %d min x %s, %d in flight, mixed client_credentials/exchange,"
                         + " issuer -Xmx512m, token TTL %d s, load average at the end %.1f", Instant.now(), MINUTES,
@@ -140,6 +146,7 @@ class SoakBenchmark {
         lines.add(String.format(Locale.ROOT, "issuer heap used after a full GC: %.1f MiB before the load, %.1f MiB"
                         + " after; %.0f bytes per live token", heapBefore / 1048576.0, heapAfter / 1048576.0,
                 live == 0 ? Double.NaN : (heapAfter - heapBefore) / (double) live));
+        lines.add(gcPauses(gcLog));
         List<String> failed = new ArrayList<>();
         criterion(lines, failed, "0 errors", errors == 0, errors + " errors");
         criterion(lines, failed, "max latency <= 1 s", max <= MAX_LATENCY_MS, String.format(Locale.ROOT,
@@ -161,6 +168,35 @@ class SoakBenchmark {
         Files.writeString(summary, String.join(System.lineSeparator(), lines) + System.lineSeparator(),
                 StandardCharsets.UTF_8);
         assertTrue(failed.isEmpty(), "soak criteria not met: " + failed + " (table in " + summary + ")");
+    }
+
+    /**
+     * The issuer's stop-the-world pauses from its GC log ({@code -Xlog:gc}), young and full, leaving out the full GCs
+     * this benchmark asked for itself with jcmd: a long full pause stops both event loops at once.
+     */
+    static String gcPauses(Path gcLog) throws IOException {
+        if (!Files.exists(gcLog)) {
+            return "issuer GC pauses: no GC log at " + gcLog;
+        }
+        Map<String, double[]> byKind = new TreeMap<>();
+        Matcher m = GC_PAUSE.matcher(Files.readString(gcLog, StandardCharsets.UTF_8));
+        while (m.find()) {
+            if (m.group(2).contains("Diagnostic Command")) {
+                continue;
+            }
+            double ms = Double.parseDouble(m.group(3));
+            double[] k = byKind.computeIfAbsent(m.group(1), x -> new double[3]);
+            k[0]++;
+            k[1] += ms;
+            k[2] = Math.max(k[2], ms);
+        }
+        StringBuilder out = new StringBuilder("issuer GC pauses (warm-up included, jcmd's own left out):");
+        if (byKind.isEmpty()) {
+            out.append(" none");
+        }
+        byKind.forEach((kind, k) -> out.append(String.format(Locale.ROOT, " %s %d, %.0f ms in all, max %.0f ms;",
+                kind, (long) k[0], k[1], k[2])));
+        return out + " (" + gcLog.getFileName() + ")";
     }
 
     private static void criterion(List<String> lines, List<String> failed, String name, boolean met, String figure) {
