@@ -111,7 +111,8 @@ class ClusterScaleBenchmark {
                         c3.perSecond(), c3.perSecond() / c1.perSecond(), c1.serverCpuPerRequest(),
                         c3.serverCpuPerRequest());
             }
-            double median = ratios.stream().mapToDouble(Double::doubleValue).sorted().toArray()[ratios.size() / 2];
+            // nearest rank, as Bench.spread prints it: with an even number of runs, the lower of the middle two
+            double median = Bench.percentile(ratios.stream().mapToDouble(Double::doubleValue).sorted().toArray(), 50);
             Bench.report("cluster scale: single node %s req/s; 3-node cluster %s req/s; cluster/single %s, median"
                             + " %.2f (bar %.1f); issuer CPU per request: single %s ms, cluster (all nodes) %s ms",
                     Bench.spread(singleRates, "%.0f"), Bench.spread(clusterRates, "%.0f"),
