@@ -94,6 +94,7 @@ public final class IssuerProcess implements AutoCloseable {
         private String maxHeap = "384m";
         private final Map<String, String> extraEnv = new LinkedHashMap<>();
         private final List<String> arguments = new ArrayList<>();
+        private final List<String> jvmOptions = new ArrayList<>();
 
         private Launcher(String name) {
             this.name = Objects.requireNonNull(name, "name");
@@ -142,6 +143,12 @@ public final class IssuerProcess implements AutoCloseable {
             return this;
         }
 
+        /** More JVM options before {@code -jar} (e.g. GC logging for a benchmark); not carried over by relaunch(). */
+        public Launcher jvmOptions(String... options) {
+            jvmOptions.addAll(List.of(options));
+            return this;
+        }
+
         /** The JVM's -Xmx (default 384m, so that three nodes fit on a small machine). */
         public Launcher maxHeap(String value) {
             this.maxHeap = Objects.requireNonNull(value, "value");
@@ -187,7 +194,9 @@ public final class IssuerProcess implements AutoCloseable {
             Path err = logs.resolve(stem + ".stderr.log");
 
             List<String> command = new ArrayList<>(List.of(Interop.javaExecutable(),
-                    "-XX:+UseSerialGC", "-Xms64m", "-Xmx" + maxHeap, "-jar", Interop.issuerJar().toString()));
+                    "-XX:+UseSerialGC", "-Xms64m", "-Xmx" + maxHeap));
+            command.addAll(jvmOptions);
+            command.addAll(List.of("-jar", Interop.issuerJar().toString()));
             command.addAll(arguments);
             ProcessBuilder builder = new ProcessBuilder(command)
                     .directory(dir.toFile())

@@ -34,6 +34,17 @@ final class BenchAgents {
                 .toList();
     }
 
+    /** A client_credentials body (scope files:read, audience API) with its own fresh client assertion. */
+    static String clientCredentialsBody(Agent agent) {
+        Map<String, String> form = new java.util.LinkedHashMap<>();
+        form.put("grant_type", "client_credentials");
+        form.put("scope", "files:read");
+        form.put("audience", ClusterAssertions.API);
+        form.put("client_assertion_type", dev.agentid.interop.TestAgents.JWT_BEARER);
+        form.put("client_assertion", agent.clientAssertion());
+        return Http.form(form);
+    }
+
     static List<URI> tokenEndpoints(List<IssuerProcess> nodes) {
         return nodes.stream().map(IssuerProcess::tokenEndpoint).toList();
     }
