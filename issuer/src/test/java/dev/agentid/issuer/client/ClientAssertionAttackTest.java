@@ -136,6 +136,32 @@ class ClientAssertionAttackTest {
     }
 
     @Test
+    void mistypedAssertionTypeIsDescribedAtEveryEndpoint() {   // T25
+        String mistyped = "urn:ietf:params:oauth:client-assertion-type:jwt_bearer";
+        String description = "client_assertion_type must be " + TestIssuer.JWT_BEARER;
+        Map<String, String> token = form(assertion(issuer.url, Instant.now()), "grant_type", "client_credentials");
+        token.put("client_assertion_type", mistyped);
+        TestIssuer.assertError(issuer.token(token), 401, "invalid_client", description);
+        Map<String, String> other = form(assertion(issuer.url, Instant.now()), "token", ClientAssertionAttackTest.token);
+        other.put("client_assertion_type", mistyped);
+        TestIssuer.assertError(issuer.post("/oauth2/introspect", "application/x-www-form-urlencoded",
+                TestIssuer.form(other)), 401, "invalid_client", description);
+        TestIssuer.assertError(issuer.post("/oauth2/revoke", "application/x-www-form-urlencoded",
+                TestIssuer.form(other)), 401, "invalid_client", description);
+    }
+
+    @Test
+    void assertionWhoseSubIsAnotherAgentIsDescribedAtEveryEndpoint() {   // T22
+        String assertion = TestAgent.assertion(new JWTClaimsSet.Builder().issuer(agent.id).subject("someone-else")
+                .audience(issuer.url).expirationTime(Date.from(Instant.now().plusSeconds(60)))
+                .jwtID(UUID.randomUUID().toString()).build(), agent.key);
+        String description = "the client assertion iss and sub must both be the agent id of the client";
+        TestIssuer.assertError(atToken(assertion), 401, "invalid_client", description);
+        TestIssuer.assertError(atIntrospection(assertion), 401, "invalid_client", description);
+        TestIssuer.assertError(atRevocation(assertion), 401, "invalid_client", description);
+    }
+
+    @Test
     void assertionWithAudExactlyTheIssuerIsAcceptedAtEveryEndpoint() {
         assertEquals(200, atToken(assertion(issuer.url, Instant.now())).status());
         assertEquals(200, atIntrospection(assertion(issuer.url, Instant.now())).status());
