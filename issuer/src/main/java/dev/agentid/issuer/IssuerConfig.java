@@ -26,6 +26,7 @@ public record IssuerConfig(
         Duration maxTokenLifetime,
         int maxDelegationDepth,
         Duration clockSkew,
+        Duration maxAssertionLifetime,              // client assertions: exp at most this far ahead (plus skew)
         Duration keysReloadInterval,
         dev.agentid.issuer.binding.TlsSettings tls,   // null: plain HTTP
         Path attestersFile,                           // null: no trusted attesters
@@ -85,6 +86,8 @@ public record IssuerConfig(
         Duration maxLifetime = Duration.ofSeconds(intValue(v, "ISSUER_MAX_TOKEN_TTL_SECONDS", 3600, 1, 86_400));
         int maxDepth = intValue(v, "ISSUER_MAX_DELEGATION_DEPTH", 5, 1, 10);
         Duration skew = Duration.ofSeconds(intValue(v, "ISSUER_CLOCK_SKEW_SECONDS", 60, 0, 300));
+        Duration maxAssertion = Duration.ofSeconds(intValue(v, "ISSUER_MAX_ASSERTION_LIFETIME_SECONDS", 300, 1,
+                3600));
         Duration reload = Duration.ofMillis(intValue(v, "ISSUER_KEYS_RELOAD_MILLIS", 1000, 100, 600_000));
         dev.agentid.issuer.binding.TlsSettings tls = dev.agentid.issuer.binding.TlsSettings.fromValues(v);
         String attesters = blankToNull(v.get("ISSUER_ATTESTERS_FILE"));
@@ -105,7 +108,7 @@ public record IssuerConfig(
         }
         Observability observability = new Observability(logFormat.equals("json"),
                 booleanValue(v, "ISSUER_ACCESS_LOG"), booleanValue(v, "ISSUER_DEBUG"));
-        return new IssuerConfig(host, port, url, dataDir, admin, maxLifetime, maxDepth, skew, reload, tls,
+        return new IssuerConfig(host, port, url, dataDir, admin, maxLifetime, maxDepth, skew, maxAssertion, reload, tls,
                 attestersFile, cluster, trustFile, partnerRefresh, eventLoops, RateLimiter.Settings.fromValues(v),
                 observability);
     }
@@ -188,6 +191,7 @@ public record IssuerConfig(
         return "IssuerConfig[host=" + host + ", port=" + port + ", issuerUrl=" + issuerUrl + ", dataDir=" + dataDir
                 + ", adminToken=" + (adminToken == null ? "<generated>" : "<set>") + ", maxTokenLifetime="
                 + maxTokenLifetime + ", maxDelegationDepth=" + maxDelegationDepth + ", clockSkew=" + clockSkew
+                + ", maxAssertionLifetime=" + maxAssertionLifetime
                 + ", tls=" + tls + ", attestersFile=" + attestersFile + ", cluster=" + cluster + ", trustFile=" + trustFile
                 + ", partnerStatusRefresh=" + partnerStatusRefresh + ", eventLoops=" + eventLoops + ", rateLimits="
                 + rateLimits + ", " + observability + "]";

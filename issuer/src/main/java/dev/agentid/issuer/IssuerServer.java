@@ -248,7 +248,7 @@ public final class IssuerServer implements AutoCloseable {
         // client assertions are checked against the system time, as the Nimbus SDK did before (tests move the
         // issuer's clock to age tokens, while their agents keep signing assertions with the real time)
         return new ClientAuthenticator(new PrivateKeyJwtAuthenticator(state.agents(),
-                state.replay(), Clock.systemUTC(), config.clockSkew(), issuer),
+                state.replay(), Clock.systemUTC(), config.clockSkew(), issuer, config.maxAssertionLifetime()),
                 certificates == null ? null : new TlsClientAuthenticator(state.agents(), certificates),
                 attestations(config, vertx, clock, issuer, state), new AdminToken(adminToken));
     }

@@ -34,6 +34,7 @@ public final class Main {
 
     public static void main(String[] args) throws Exception {
         configureLogging();
+        RxErrors.install();   // Ctrl-C during a start: one FINE line, not RxJava's UndeliverableException
         Path configFile = null;
         for (int i = 0; i < args.length; i++) {
             if ("--config".equals(args[i]) && i + 1 < args.length) {

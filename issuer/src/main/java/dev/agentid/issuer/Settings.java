@@ -28,6 +28,8 @@ public final class Settings {
         add("ISSUER_MAX_TOKEN_TTL_SECONDS", "3600", "longest lifetime of any token (1..86400)");
         add("ISSUER_MAX_DELEGATION_DEPTH", "5", "deepest act chain for any agent (1..10)");
         add("ISSUER_CLOCK_SKEW_SECONDS", "60", "tolerated clock difference for iat/nbf/exp (0..300)");
+        add("ISSUER_MAX_ASSERTION_LIFETIME_SECONDS", "300",
+                "longest a client assertion may live: exp at most this after arrival, plus the skew (1..3600)");
         add("ISSUER_KEYS_RELOAD_MILLIS", "1000", "how often key, trust and attester files are re-read");
         add("ISSUER_EVENT_LOOPS", "number of cores", "HTTP servers (event loops) sharing the port (1..64)");
         add("ISSUER_ATTESTERS_FILE", "none", "trusted workload attesters (JSON)");

@@ -45,6 +45,16 @@ public final class LogCapture extends Handler implements AutoCloseable {
         return faults;
     }
 
+    /** Every message received so far, formatted with its parameters. */
+    public synchronized List<String> messages() {
+        List<String> messages = new ArrayList<>();
+        java.util.logging.Formatter formatter = new java.util.logging.SimpleFormatter();
+        for (LogRecord r : records) {
+            messages.add(formatter.formatMessage(r));
+        }
+        return messages;
+    }
+
     /** Fails unless nothing SEVERE, WARNING or stack-trace-like was logged since the start (or the last clear). */
     public void assertNoFaults() {
         assertEquals(List.of(), faults(), "the log shows a fault");

@@ -8,6 +8,7 @@ import com.nimbusds.jose.crypto.ECDSASigner;
 import com.nimbusds.jose.jwk.ECKey;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
+import dev.agentid.issuer.TestIssuer.Response;
 import dev.agentid.issuer.domain.Lineage;
 import dev.agentid.keys.KeyStoreFile;
 import org.junit.jupiter.api.AfterAll;
@@ -28,6 +29,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import static dev.agentid.issuer.RefusalTable.assertRow;
 import static dev.agentid.issuer.TestAgent.agent;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * One refused request per row of the profile's refusal table (spec/refusals/token-endpoint.json),
@@ -165,58 +167,197 @@ class TokenEndpointRefusalTest {
                 "client_secret", "guess")), "T08");
     }
 
-    @Test
-    void t09AssertionSignedByAnotherKeyIsRefused() {
-        TestAgent a = issuer.register(agent(id("a")));
+    // ---- T09, T15–T25: client assertions, each check with its own description ----
+
+    static JWTClaimsSet.Builder claims(String iss, String sub) {
+        return new JWTClaimsSet.Builder().issuer(iss).subject(sub).audience(issuer.url)
+                .expirationTime(Date.from(Instant.now().plusSeconds(60))).issueTime(new Date())
+                .jwtID(UUID.randomUUID().toString());
+    }
+
+    static JWTClaimsSet.Builder claims(TestAgent a) {
+        return claims(a.id, a.id);
+    }
+
+    /** Signs with {@code key} under a header of {@code alg} and {@code kid} (null: no kid). */
+    static String signed(JWSAlgorithm alg, String kid, JWTClaimsSet claims, ECKey key) {
+        try {
+            SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(alg).keyID(kid).build(), claims);
+            jwt.sign(new ECDSASigner(key));
+            return jwt.serialize();
+        } catch (JOSEException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static Response withAssertion(TestAgent a, String assertion) {
         Map<String, String> params = issuer.as(a, "grant_type", "client_credentials");
-        params.put("client_assertion", TestAgent.assertion(new JWTClaimsSet.Builder().issuer(a.id).subject(a.id)
-                .audience(issuer.url).expirationTime(Date.from(Instant.now().plusSeconds(60)))
-                .jwtID(UUID.randomUUID().toString()).build(), TestAgent.newKey()));
-        assertRow(issuer.token(params), "T09");
+        params.put("client_assertion", assertion);
+        return issuer.token(params);
     }
 
     @Test
-    void t09AssertionForAnotherAudienceIsRefused() {
+    void t09AssertionSignedByAnotherKeyWithoutKidIsRefused() {
         TestAgent a = issuer.register(agent(id("a")));
-        Map<String, String> params = issuer.as(a, "grant_type", "client_credentials");
-        params.put("client_assertion", a.assertion("https://other-issuer.example"));
-        assertRow(issuer.token(params), "T09");
+        assertRow(withAssertion(a, signed(JWSAlgorithm.ES256, null, claims(a).build(), TestAgent.newKey())),
+                "T09", "client", a.id);
     }
 
     @Test
-    void t09ExpiredAssertionIsRefused() {
+    void t09AssertionNamingTheRegisteredKidButSignedByAnotherKeyIsRefused() {
         TestAgent a = issuer.register(agent(id("a")));
-        Map<String, String> params = issuer.as(a, "grant_type", "client_credentials");
-        params.put("client_assertion", TestAgent.assertion(new JWTClaimsSet.Builder().issuer(a.id).subject(a.id)
-                .audience(issuer.url).expirationTime(Date.from(Instant.now().minusSeconds(600)))
-                .jwtID(UUID.randomUUID().toString()).build(), a.key));
-        assertRow(issuer.token(params), "T09");
+        assertRow(withAssertion(a, signed(JWSAlgorithm.ES256, a.key.getKeyID(), claims(a).build(),
+                TestAgent.newKey())), "T09", "client", a.id);
     }
 
     @Test
-    void t09AssertionLivingTooLongIsRefused() {
+    void t15ExpiredAssertionIsRefused() {
         TestAgent a = issuer.register(agent(id("a")));
-        Map<String, String> params = issuer.as(a, "grant_type", "client_credentials");
-        params.put("client_assertion", TestAgent.assertion(new JWTClaimsSet.Builder().issuer(a.id).subject(a.id)
-                .audience(issuer.url).expirationTime(Date.from(Instant.now().plusSeconds(3600)))
-                .jwtID(UUID.randomUUID().toString()).build(), a.key));
-        assertRow(issuer.token(params), "T09");
+        assertRow(withAssertion(a, TestAgent.assertion(claims(a).issueTime(Date.from(Instant.now().minusSeconds(900)))
+                .expirationTime(Date.from(Instant.now().minusSeconds(600))).build(), a.key)), "T15");
     }
 
     @Test
-    void t09AssertionWithoutJtiIsRefused() {
+    void t16AssertionNotYetValidIsRefused() {
         TestAgent a = issuer.register(agent(id("a")));
-        Map<String, String> params = issuer.as(a, "grant_type", "client_credentials");
-        params.put("client_assertion", TestAgent.assertion(new JWTClaimsSet.Builder().issuer(a.id).subject(a.id)
-                .audience(issuer.url).expirationTime(Date.from(Instant.now().plusSeconds(60))).build(), a.key));
-        assertRow(issuer.token(params), "T09");
+        assertRow(withAssertion(a, TestAgent.assertion(claims(a).notBeforeTime(Date.from(Instant.now()
+                .plusSeconds(200))).expirationTime(Date.from(Instant.now().plusSeconds(250))).build(), a.key)), "T16");
     }
 
     @Test
-    void t09UnknownAgentIsRefused() {
+    void t17AssertionIssuedInTheFutureIsRefused() {
+        TestAgent a = issuer.register(agent(id("a")));
+        assertRow(withAssertion(a, TestAgent.assertion(claims(a).issueTime(Date.from(Instant.now()
+                .plusSeconds(200))).build(), a.key)), "T17");
+    }
+
+    @Test
+    void t18AssertionLivingTooLongIsRefused() {
+        TestAgent a = issuer.register(agent(id("a")));
+        assertRow(withAssertion(a, TestAgent.assertion(claims(a).expirationTime(Date.from(Instant.now()
+                .plusSeconds(3600))).build(), a.key)), "T18", "max", "300");
+    }
+
+    @Test
+    void t18AssertionLiving400SecondsIsRefusedByDefault() {
+        TestAgent a = issuer.register(agent(id("a")));
+        assertRow(withAssertion(a, TestAgent.assertion(claims(a).expirationTime(Date.from(Instant.now()
+                .plusSeconds(400))).build(), a.key)), "T18", "max", "300");
+    }
+
+    @Test
+    void t19AssertionForAnotherAudienceIsRefused() {
+        TestAgent a = issuer.register(agent(id("a")));
+        assertRow(withAssertion(a, a.assertion("https://other-issuer.example")), "T19", "issuer", issuer.url);
+    }
+
+    @Test
+    void t19AssertionAudWithATrailingSlashIsRefusedNamingTheExpectedOne() {
+        TestAgent a = issuer.register(agent(id("a")));
+        assertRow(withAssertion(a, a.assertion(issuer.url + "/")), "T19", "issuer", issuer.url);
+    }
+
+    @Test
+    void t19AssertionAudNamingLocalhostInsteadOfTheIssuerHostIsRefused() {
+        TestAgent a = issuer.register(agent(id("a")));
+        assertRow(withAssertion(a, a.assertion(issuer.url.replace("127.0.0.1", "localhost"))), "T19",
+                "issuer", issuer.url);
+    }
+
+    @Test
+    void t19AssertionAudOfTheTokenEndpointUrlIsRefused() {
+        TestAgent a = issuer.register(agent(id("a")));
+        assertRow(withAssertion(a, a.assertion(issuer.url + "/oauth2/token")), "T19", "issuer", issuer.url);
+    }
+
+    @Test
+    void t20AssertionWithAnUnregisteredKidIsRefused() {
+        TestAgent a = issuer.register(agent(id("a")));
+        ECKey other = TestAgent.newKey();
+        assertRow(withAssertion(a, signed(JWSAlgorithm.ES256, "not-" + a.key.getKeyID(), claims(a).build(), other)),
+                "T20", "client", a.id);
+    }
+
+    @Test
+    void t21UnknownAgentIsRefusedAsABadSignature() {
         TestAgent ghost = agent(id("ghost")).build();
-        Map<String, String> params = issuer.as(ghost, "grant_type", "client_credentials");
-        assertRow(issuer.token(params), "T09");
+        assertRow(withAssertion(ghost, signed(JWSAlgorithm.ES256, null, claims(ghost).build(), ghost.key)), "T21",
+                "client", ghost.id);
+    }
+
+    @Test
+    void t21UnknownAgentWithAKidIsRefusedAsAnUnknownKid() {
+        TestAgent ghost = agent(id("ghost")).build();
+        assertRow(issuer.clientCredentials(ghost), "T20", "client", ghost.id);
+    }
+
+    /** Probing for agents: a registered agent and an unknown one get the same answers for the same mistakes. */
+    @Test
+    void probingForRegisteredAgentsGetsTheSameAnswerAsForUnknownOnes() {
+        TestAgent known = issuer.register(agent(id("known")));
+        TestAgent unknown = agent(id("unknown")).build();
+        ECKey attacker = TestAgent.newKey();
+        for (String kid : new String[] {null, attacker.getKeyID()}) {
+            Response k = withAssertion(known, signed(JWSAlgorithm.ES256, kid, claims(known).build(), attacker));
+            Response u = withAssertion(unknown, signed(JWSAlgorithm.ES256, kid, claims(unknown).build(), attacker));
+            assertEquals(k.status(), u.status());
+            assertEquals(k.body().replace(known.id, "X"), u.body().replace(unknown.id, "X"));
+        }
+    }
+
+    @Test
+    void t22AssertionWhoseSubIsAnotherAgentIsRefused() {
+        TestAgent a = issuer.register(agent(id("a")));
+        assertRow(withAssertion(a, TestAgent.assertion(claims(a.id, "someone-else").build(), a.key)), "T22");
+    }
+
+    @Test
+    void t23AssertionWithoutJtiIsRefused() {
+        TestAgent a = issuer.register(agent(id("a")));
+        assertRow(withAssertion(a, TestAgent.assertion(claims(a).jwtID(null).build(), a.key)), "T23",
+                "description", "the client assertion has no jti");
+    }
+
+    @Test
+    void t23AssertionWithoutExpIsRefused() {
+        TestAgent a = issuer.register(agent(id("a")));
+        assertRow(withAssertion(a, TestAgent.assertion(claims(a).expirationTime(null).build(), a.key)), "T23",
+                "description", "the client assertion has no exp");
+    }
+
+    @Test
+    void t23AssertionThatIsNotAJwtIsRefused() {
+        TestAgent a = issuer.register(agent(id("a")));
+        assertRow(withAssertion(a, "not.a.jwt"), "T23", "description",
+                "client_assertion is not a signed JWT (JWS compact serialization)");
+    }
+
+    @Test
+    void t24AssertionSignedWithEs384IsRefused() throws Exception {
+        TestAgent a = issuer.register(agent(id("a")));
+        ECKey p384 = new com.nimbusds.jose.jwk.gen.ECKeyGenerator(com.nimbusds.jose.jwk.Curve.P_384).generate();
+        assertRow(withAssertion(a, signed(JWSAlgorithm.ES384, null, claims(a).build(), p384)), "T24");
+    }
+
+    @Test
+    void t25MistypedAssertionTypeIsRefused() {
+        TestAgent a = issuer.register(agent(id("a")));
+        Map<String, String> params = issuer.as(a, "grant_type", "client_credentials");
+        params.put("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt_bearer");
+        assertRow(issuer.token(params), "T25");
+    }
+
+    @Test
+    void clientAssertionRefusalIsLoggedWithRowAndClientIdButNotTheAssertion() {
+        TestAgent a = issuer.register(agent(id("a")));
+        String assertion = a.assertion(issuer.url + "/");
+        try (LogCapture log = LogCapture.start()) {
+            assertEquals(401, withAssertion(a, assertion).status());
+            List<String> lines = log.messages();
+            assertTrue(lines.stream().anyMatch(l -> l.contains("[T19 client_id '" + a.id + "']")), lines::toString);
+            assertTrue(lines.stream().noneMatch(l -> l.contains(assertion.substring(assertion.lastIndexOf('.')))),
+                    lines::toString);
+        }
     }
 
     @Test

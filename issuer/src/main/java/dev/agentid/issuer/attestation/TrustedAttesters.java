@@ -89,6 +89,7 @@ public final class TrustedAttesters {
      * @throws IllegalArgumentException naming the first problem (never echoing key material)
      */
     public static TrustedAttesters parse(String json) {
+        dev.agentid.issuer.json.JsonSyntax.check(json);   // a syntax error with its line and column
         Map<String, Object> top;
         try {
             top = JSONObjectUtils.parse(json);

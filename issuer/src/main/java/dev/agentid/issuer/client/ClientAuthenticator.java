@@ -62,6 +62,15 @@ public final class ClientAuthenticator {
         this.admin = admin;
     }
 
+    /**
+     * The refusal of a request whose client assertion the Nimbus SDK could not parse, naming the check that failed
+     * (T22–T25); a generic {@code invalid_client} when the request holds no client assertion.
+     */
+    public OAuthException unparsable(java.util.Map<String, List<String>> params, String parseMessage) {
+        OAuthException described = privateKeyJwt.unparsable(params, parseMessage);
+        return described != null ? described : OAuthException.invalidClient(FAILED, parseMessage);
+    }
+
     /** Whether {@code tls_client_auth} is offered (the listener requests client certificates of the agent CA). */
     public boolean mutualTls() {
         return tls != null;

@@ -2,7 +2,6 @@ package dev.agentid.issuer.client;
 
 import dev.agentid.verifier.Jose;
 import com.nimbusds.jose.JWSAlgorithm;
-import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jose.jwk.ECKey;
 import com.nimbusds.jose.jwk.JWK;
 import com.nimbusds.jwt.JWTClaimsSet;
@@ -20,122 +19,216 @@ import java.text.ParseException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Date;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
-import java.util.logging.Logger;
 
 /**
  * {@code private_key_jwt} client authentication (RFC 7523 section 2.2 and 3, spec section 6.2) of agents. The Nimbus
- * SDK has parsed the request ({@link PrivateKeyJWT}: assertion type, {@code client_id} = {@code iss}); here, in this
- * order, each failure {@code invalid_client} "client authentication failed" (T09) with the reason only logged:
- * the agent is registered; the header is ES256 and one of the agent's registered keys ({@code kid}) verifies the
- * signature (BouncyCastle); {@code iss} = {@code sub} = the agent id; {@code aud} is the issuer identifier as its
- * one value (draft-ietf-oauth-rfc7523bis: no array with other members, no endpoint URL); {@code exp} is present,
- * not passed and at most {@link #MAX_ASSERTION_LIFETIME} ahead; {@code nbf} and {@code iat} are not in the future
- * beyond the clock skew; a {@code jti} is present. Then the {@code jti} is single use until {@code exp}, in the
- * cluster-wide replay cache (T10). The agent's record is fetched asynchronously first; nothing here blocks.
+ * SDK has parsed the request ({@link PrivateKeyJWT}: assertion type, {@code client_id} = {@code iss}); what it cannot
+ * parse is described by {@link #unparsable}. Here, in this order, each failure {@code invalid_client} 401 with its own
+ * {@code error_description} (RFC 7521 section 4.2.1 allows the reason) and its refusal-table row:
+ * the header is ES256 (T24); {@code iss} = {@code sub} = the {@code client_id} (T22); {@code aud} is the issuer
+ * identifier as its one value (T19: draft-ietf-oauth-rfc7523bis, no array with other members, no endpoint URL);
+ * {@code exp} and {@code jti} are present (T23); {@code exp} is not passed (T15) and at most the configured maximum
+ * lifetime ahead (T18); {@code nbf} (T16) and {@code iat} (T17) are not in the future beyond the clock skew; and
+ * last, one of the agent's registered keys verifies the signature: the key its {@code kid} names (T20) or, without a
+ * {@code kid}, any of them (T09). Then the {@code jti} is single use (T10) in the cluster-wide replay cache.
+ *
+ * <p>No answer says whether an agent exists (T21): every check before the signature reads only the assertion, so it
+ * is answered the same for every {@code client_id}; an unknown {@code client_id} is answered exactly as a registered
+ * agent whose key does not verify the assertion (T20 with a {@code kid}, T09 without). Only the log, at INFO, names
+ * T21. The agent's record is fetched asynchronously; nothing here blocks.
  */
 public final class PrivateKeyJwtAuthenticator {
 
-    private static final Logger LOG = Logger.getLogger(PrivateKeyJwtAuthenticator.class.getName());
-    /** A client assertion may not claim to live longer than this. */
-    static final Duration MAX_ASSERTION_LIFETIME = Duration.ofSeconds(300);
+    /** The default of {@code ISSUER_MAX_ASSERTION_LIFETIME_SECONDS}: a client assertion may not live longer. */
+    public static final Duration DEFAULT_MAX_ASSERTION_LIFETIME = Duration.ofSeconds(300);
+    /** The only {@code client_assertion_type} (RFC 7523 section 2.2). */
+    public static final String JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
     private final AgentRegistry agents;
     private final ReplayStore replay;
     private final Clock clock;
     private final Duration skew;
     private final String issuer;
+    private final Duration maxLifetime;
+
+    public PrivateKeyJwtAuthenticator(AgentRegistry agents, ReplayStore replay, Clock clock, Duration skew,
+                                      String issuer) {
+        this(agents, replay, clock, skew, issuer, DEFAULT_MAX_ASSERTION_LIFETIME);
+    }
 
     /**
      * @param issuer the issuer identifier: the one accepted {@code aud}
      * @param skew how far a client's clock may be off ({@code exp}, {@code nbf}, {@code iat})
+     * @param maxLifetime how far after its arrival an assertion's {@code exp} may be (plus the skew)
      */
     public PrivateKeyJwtAuthenticator(AgentRegistry agents, ReplayStore replay, Clock clock, Duration skew,
-                                      String issuer) {
+                                      String issuer, Duration maxLifetime) {
         this.agents = Objects.requireNonNull(agents);
         this.replay = Objects.requireNonNull(replay);
         this.clock = Objects.requireNonNull(clock);
         this.skew = Objects.requireNonNull(skew);
         this.issuer = Objects.requireNonNull(issuer);
+        this.maxLifetime = Objects.requireNonNull(maxLifetime);
+    }
+
+    /** A refusal: its row, public description and private detail. */
+    record Refusal(String row, String description, String detail) {
+        OAuthException exception(String clientId) {
+            return OAuthException.invalidClient(row, clientId, description, detail);
+        }
     }
 
     /** The agent behind a client assertion (not yet checked for being active). */
     public Future<AgentRecord> authenticate(PrivateKeyJWT auth) {
         String agentId = auth.getClientID().getValue();
+        SignedJWT assertion = auth.getClientAssertion();
+        Refusal early = assertionRefusal(assertion, agentId);
+        if (early != null) {
+            return Future.failedFuture(early.exception(agentId));
+        }
         return agents.find(agentId).compose(agent -> {
-            String refused = agent == null ? "unknown agent" : refusal(auth.getClientAssertion(), agent);
+            Refusal refused = agent == null ? unknownClient(assertion, agentId) : keyRefusal(assertion, agent);
             if (refused != null) {
-                LOG.fine(() -> "client assertion of '" + agentId + "' refused: " + refused);
-                return Future.failedFuture(OAuthException.invalidClient(ClientAuthenticator.FAILED, refused));
+                return Future.failedFuture(refused.exception(agentId));
             }
-            JWTClaimsSet claims = claims(auth.getClientAssertion());
+            JWTClaimsSet claims = claims(assertion);
+            // remembered for as long as the assertion is accepted: until exp plus the clock skew (and the store's
+            // own grace); exp itself is at most the maximum lifetime (plus skew) ahead, so the mark outlives it
             return replay.firstUse("client_assertion:" + agentId + ":" + claims.getJWTID(),
-                    claims.getExpirationTime().toInstant()).compose(first -> first
+                    claims.getExpirationTime().toInstant().plus(skew)).compose(first -> first
                     ? Future.succeededFuture(agent)
-                    : Future.failedFuture(OAuthException.invalidClient("client assertion has already been used")));
+                    : Future.failedFuture(OAuthException.invalidClient("T10", agentId,
+                    "client assertion has already been used", null)));
         });
     }
 
-    /** Why the assertion does not authenticate {@code agent}, or null when it does (all but single use). */
-    String refusal(SignedJWT assertion, AgentRecord agent) {
-        if (!signedByAgent(assertion, agent)) {
-            return "the client assertion is not signed with a registered ES256 key of the agent";
+    /** The checks that read the assertion alone (T24, T22, T19, T23, T15–T18): the same for every client_id. */
+    Refusal assertionRefusal(SignedJWT assertion, String clientId) {
+        if (!JWSAlgorithm.ES256.equals(assertion.getHeader().getAlgorithm())) {
+            return new Refusal("T24", "the client assertion must be signed with ES256", null);
         }
         JWTClaimsSet claims = claims(assertion);
         if (claims == null) {
-            return "the client assertion claims are not a JWT claims set";
+            return new Refusal("T23", MALFORMED, "claims are not a JSON object");
         }
-        if (!agent.agentId().equals(claims.getIssuer()) || !agent.agentId().equals(claims.getSubject())) {
-            return "the client assertion iss and sub must both be the agent id";
+        return claimsRefusal(claims, clientId);
+    }
+
+    static final String IDENTITY = "the client assertion iss and sub must both be the agent id of the client";
+    static final String MALFORMED = "client_assertion is not a signed JWT (JWS compact serialization)";
+
+    private Refusal claimsRefusal(JWTClaimsSet claims, String clientId) {
+        if (claims.getIssuer() == null || claims.getSubject() == null || !claims.getIssuer().equals(clientId)
+                || !claims.getSubject().equals(clientId)) {
+            return new Refusal("T22", IDENTITY, null);
         }
         List<String> aud = claims.getAudience();
-        if (aud.size() != 1 || !issuer.equals(aud.get(0))) {
-            return "the client assertion aud must be " + issuer + " alone, not " + aud;
+        if (aud == null || aud.size() != 1 || !issuer.equals(aud.get(0))) {
+            return new Refusal("T19", "the client assertion aud must be the issuer identifier '" + issuer
+                    + "' as a single string", "aud was " + aud);
+        }
+        if (claims.getExpirationTime() == null) {
+            return new Refusal("T23", "the client assertion has no exp", null);
+        }
+        if (claims.getJWTID() == null || claims.getJWTID().isEmpty()) {
+            return new Refusal("T23", "the client assertion has no jti", null);
         }
         return timeRefusal(claims, clock.instant());
     }
 
-    private String timeRefusal(JWTClaimsSet claims, Instant now) {
-        Date exp = claims.getExpirationTime();
-        if (exp == null) {
-            return "the client assertion has no exp";
+    private Refusal timeRefusal(JWTClaimsSet claims, Instant now) {
+        Instant exp = claims.getExpirationTime().toInstant();
+        if (exp.plus(skew).isBefore(now)) {
+            return new Refusal("T15", "the client assertion has expired", "exp " + exp + ", now " + now);
         }
-        if (exp.toInstant().plus(skew).isBefore(now)) {
-            return "the client assertion has expired";
-        }
-        if (exp.toInstant().isAfter(now.plus(MAX_ASSERTION_LIFETIME).plus(skew))) {
-            return "the client assertion lives longer than " + MAX_ASSERTION_LIFETIME.toSeconds() + " s";
+        if (exp.isAfter(now.plus(maxLifetime).plus(skew))) {
+            return new Refusal("T18", "the client assertion lives too long: exp may be at most "
+                    + maxLifetime.toSeconds() + " s after the issuer receives it", "exp " + exp + ", now " + now);
         }
         if (claims.getNotBeforeTime() != null && Jose.inFuture(claims.getNotBeforeTime().toInstant(), now, skew)) {
-            return "the client assertion is not yet valid (nbf)";
+            return new Refusal("T16", "the client assertion is not yet valid (nbf is in the future)", null);
         }
         if (claims.getIssueTime() != null && Jose.inFuture(claims.getIssueTime().toInstant(), now, skew)) {
-            return "the client assertion was issued in the future (iat)";
-        }
-        if (claims.getJWTID() == null || claims.getJWTID().isEmpty()) {
-            return "the client assertion has no jti";
+            return new Refusal("T17", "the client assertion was issued in the future (iat)", null);
         }
         return null;
     }
 
-    /** ES256 by one of the agent's registered EC keys (the one its kid names, when it names one). */
-    private static boolean signedByAgent(SignedJWT assertion, AgentRecord agent) {
-        JWSHeader header = assertion.getHeader();
-        if (!JWSAlgorithm.ES256.equals(header.getAlgorithm())) {
-            return false;
-        }
+    /** T20 or T09: the kid names none of the agent's keys, or none of its keys verifies the signature. */
+    private static Refusal keyRefusal(SignedJWT assertion, AgentRecord agent) {
+        String kid = assertion.getHeader().getKeyID();
+        boolean named = false;
         for (JWK jwk : agent.jwks().getKeys()) {
-            if (jwk instanceof ECKey && (header.getKeyID() == null || header.getKeyID().equals(jwk.getKeyID()))
-                    && JcaKeys.publicKey(jwk) instanceof ECPublicKey
-                    && Jose.verifies(assertion, JcaKeys.publicKey(jwk))) {
-                return true;
+            if (jwk instanceof ECKey && (kid == null || kid.equals(jwk.getKeyID()))) {
+                named = true;
+                if (JcaKeys.publicKey(jwk) instanceof ECPublicKey
+                        && Jose.verifies(assertion, JcaKeys.publicKey(jwk))) {
+                    return null;
+                }
             }
         }
-        return false;
+        return named || kid == null ? badSignature(agent.agentId(), null) : unknownKid(agent.agentId(), null);
     }
 
+    /** T21: told apart from T20 and T09 in the log only. */
+    private static Refusal unknownClient(SignedJWT assertion, String clientId) {
+        Refusal answer = assertion.getHeader().getKeyID() == null ? badSignature(clientId, "unknown client")
+                : unknownKid(clientId, "unknown client");
+        return new Refusal("T21", answer.description(), answer.detail());
+    }
+
+    private static Refusal badSignature(String clientId, String detail) {
+        return new Refusal("T09", "the client assertion signature does not verify with a registered key of client '"
+                + clientId + "'", detail);
+    }
+
+    private static Refusal unknownKid(String clientId, String detail) {
+        return new Refusal("T20", "the client assertion kid names no registered key of client '" + clientId + "'",
+                detail);
+    }
+
+    /**
+     * The refusal of a client assertion that the Nimbus SDK could not parse (T25, T23, T22, T19, T24), described
+     * from the raw form parameters in the order of {@link #authenticate}; null when the parameters hold no
+     * {@code client_assertion} or {@code client_assertion_type} (another method, or none).
+     */
+    public OAuthException unparsable(Map<String, List<String>> params, String parseMessage) {
+        String type = first(params, "client_assertion_type");
+        String raw = first(params, "client_assertion");
+        String clientId = first(params, "client_id");
+        if (type == null && raw == null) {
+            return null;
+        }
+        if (type == null || !type.equals(JWT_BEARER)) {
+            // RFC 6749 section 5.2: an unsupported authentication method is invalid_client
+            return OAuthException.invalidClient("T25", clientId, "client_assertion_type must be " + JWT_BEARER,
+                    parseMessage);
+        }
+        SignedJWT assertion;
+        try {
+            assertion = raw == null ? null : SignedJWT.parse(raw);
+        } catch (ParseException e) {
+            assertion = null;
+        }
+        JWTClaimsSet claims = assertion == null ? null : claims(assertion);
+        if (claims == null) {
+            return OAuthException.invalidClient("T23", clientId, MALFORMED, parseMessage);
+        }
+        String named = clientId != null ? clientId : claims.getIssuer();
+        Refusal r = assertionRefusal(assertion, named == null ? "" : named);
+        if (r == null && clientId != null && !clientId.equals(claims.getIssuer())) {
+            r = new Refusal("T22", IDENTITY, null);
+        }
+        return r != null ? r.exception(named) : OAuthException.invalidClient("T23", named, MALFORMED, parseMessage);
+    }
+
+    private static String first(Map<String, List<String>> params, String name) {
+        List<String> values = params.get(name);
+        return values == null || values.isEmpty() ? null : values.get(0);
+    }
 
     private static JWTClaimsSet claims(SignedJWT assertion) {
         try {

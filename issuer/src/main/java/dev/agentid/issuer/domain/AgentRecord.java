@@ -168,6 +168,26 @@ public final class AgentRecord {
         return tokenIssuedAt != null && lastKilledAt != null && !tokenIssuedAt.isAfter(lastKilledAt);
     }
 
+    /** Deregistered: final, kept for audit only. */
+    public boolean deregistered() {
+        return status == AgentStatus.DEREGISTERED;
+    }
+
+    /**
+     * This agent's lifecycle (status, its times, last kill) carried over to {@code changed}, a new registration of the
+     * same agent id (an update of its settings); the rest is {@code changed}'s.
+     */
+    public AgentRecord withSettingsOf(AgentRecord changed) {
+        if (!agentId.equals(changed.agentId)) {
+            throw new IllegalArgumentException("another agent id");
+        }
+        return new AgentRecord(agentId, changed.owner, changed.jwksJson, changed.scopes, changed.audiences,
+                changed.delegates, changed.maxDelegationDepth, changed.tokenTtlSeconds, status, createdAt,
+                statusChangedAt, lastKilledAt, changed.jwks, changed.dpopBoundAccessTokens,
+                changed.tlsClientCertificateBoundAccessTokens, changed.tlsClientAuthSanUri, changed.attestation,
+                changed.actsForUsers, changed.actsForGroups);
+    }
+
     /** The parsed {@link #jwksJson()}; parsed once per record instance, never per call. */
     public JWKSet jwks() {
         return jwks;

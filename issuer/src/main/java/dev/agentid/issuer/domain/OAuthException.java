@@ -15,14 +15,19 @@ public final class OAuthException extends RuntimeException {
     private final String description;
     private final String detail;
     private final String field;
+    private final String row;
+    private final String client;
 
     public OAuthException(String error, int status, String description, String detail) {
-        this(error, status, description, detail, null);
+        this(error, status, description, detail, null, null, null);
     }
 
-    private OAuthException(String error, int status, String description, String detail, String field) {
+    private OAuthException(String error, int status, String description, String detail, String field, String row,
+                           String client) {
         super(error + ": " + description, null, false, false);
         this.field = field;
+        this.row = row;
+        this.client = client;
         this.error = Objects.requireNonNull(error);
         this.status = status;
         this.description = Objects.requireNonNull(description);
@@ -35,7 +40,15 @@ public final class OAuthException extends RuntimeException {
 
     /** A 400 invalid_request that names the offending field of a JSON body (admin API). */
     public static OAuthException badField(String field, String description) {
-        return new OAuthException("invalid_request", 400, description, null, field);
+        return new OAuthException("invalid_request", 400, description, null, field, null, null);
+    }
+
+    /**
+     * A client-authentication refusal: {@code invalid_client}, 401, its refusal-table row and the client it names
+     * (the {@code client_id}, as presented: not proof that such an agent exists), both for the log line only.
+     */
+    public static OAuthException invalidClient(String row, String client, String description, String detail) {
+        return new OAuthException("invalid_client", 401, description, detail, null, row, client);
     }
 
     public static OAuthException invalidClient(String description) {
@@ -81,6 +94,16 @@ public final class OAuthException extends RuntimeException {
     /** The JSON field at fault, for admin API errors; null otherwise. */
     public String field() {
         return field;
+    }
+
+    /** The refusal-table row (T09, T15, ...), for the log; null when not recorded. */
+    public String row() {
+        return row;
+    }
+
+    /** The client id the refused request named, for the log; null when not recorded. */
+    public String client() {
+        return client;
     }
 
     /** Private detail for the log; never sent to the client. May be null. */

@@ -52,6 +52,7 @@ public record TrustConfiguration(List<Partner> partners, List<JsonObject> identi
      * @throws IllegalArgumentException naming the first problem
      */
     public static TrustConfiguration parse(String json) {
+        dev.agentid.issuer.json.JsonSyntax.check(json);   // a syntax error with its line and column
         JsonObject root;
         try {
             root = new JsonObject(json);

@@ -37,8 +37,8 @@ import java.util.logging.Logger;
 import java.util.regex.Pattern;
 
 /**
- * The admin API: agent registration, inventory, kill switch and restore, key rotation. Every call
- * needs {@code Authorization: Bearer <admin token>}.
+ * The admin API: agent registration, inventory, changes (PATCH, RFC 7396 merge patch), deregistration (DELETE), kill
+ * switch and restore, key rotation. Every call needs {@code Authorization: Bearer <admin token>}.
  */
 final class AdminApi {
 
@@ -99,7 +99,7 @@ final class AdminApi {
 
     void register(RoutingContext ctx) {
         try {
-            AgentRecord agent = parseRegistration(ctx);
+            AgentRecord agent = parseRegistration(jsonBody(ctx));
             agents.register(agent).onSuccess(created -> {
                 if (created) {
                     LOG.info(() -> "admin: registered agent " + agent.agentId() + " (owner " + agent.owner()
@@ -147,17 +147,115 @@ final class AdminApi {
         setStatus(ctx, AgentStatus.ACTIVE);
     }
 
+    /**
+     * DELETE: deregisters the agent. The record stays in the inventory as {@code deregistered} (audit); every token
+     * of the agent is dead from now on and it gets no new ones. Idempotent: deregistering a deregistered agent
+     * answers 200 with the record as it is (the first deregistration time is kept).
+     */
+    void deregister(RoutingContext ctx) {
+        setStatus(ctx, AgentStatus.DEREGISTERED);
+    }
+
     private void setStatus(RoutingContext ctx, AgentStatus status) {
         String id = ctx.pathParam("id");
         agents.setStatus(id, status, clock.instant()).compose(agent -> agent == null
                 ? Future.failedFuture(OAuthException.notFound("agent '" + id + "' is not registered"))
+                : agent.deregistered() && status != AgentStatus.DEREGISTERED ? Future.failedFuture(deregistered(id))
                 : Future.succeededFuture(agent))
                 .onSuccess(agent -> {
-                    LOG.info(() -> "admin: " + (status == AgentStatus.KILLED ? "killed" : "restored") + " agent "
+                    LOG.info(() -> "admin: " + (status == AgentStatus.KILLED ? "killed"
+                            : status == AgentStatus.DEREGISTERED ? "deregistered" : "restored") + " agent "
                             + agent.agentId() + " (owner " + agent.owner() + ")");
                     Responses.json(ctx, 200, toJson(agent, null));
                 })
                 .onFailure(t -> Responses.failure(ctx, t));
+    }
+
+    private static OAuthException deregistered(String id) {
+        return new OAuthException("agent_deregistered", 409, "agent '" + id + "' is deregistered", null);
+    }
+
+    /** How often a PATCH re-reads and re-applies itself when the record changed between its read and its write. */
+    private static final int PATCH_ATTEMPTS = 5;
+
+    /**
+     * PATCH: an RFC 7396 JSON merge patch of the agent's registration ({@code application/merge-patch+json} or
+     * {@code application/json}): any registration field but {@code agent_id}; {@code null} removes a field (its
+     * default, or 400 for a required one). The result is validated exactly like a registration. It applies to tokens
+     * issued from now on; tokens already issued keep their claims until they expire (kill or revoke to end them).
+     */
+    void patch(RoutingContext ctx) {
+        try {
+            String id = ctx.pathParam("id");
+            JsonObject patch = jsonBody(ctx, "application/merge-patch+json");
+            for (String name : patch.fieldNames()) {
+                if (!FIELDS.contains(name)) {
+                    throw bad(name, "unknown field '" + name + "'");
+                }
+            }
+            if (patch.containsKey("agent_id") && !id.equals(patch.getValue("agent_id"))) {
+                throw bad("agent_id", "agent_id cannot be changed");
+            }
+            patch(id, patch, 1).onSuccess(agent -> {
+                LOG.info(() -> "admin: changed agent " + agent.agentId() + " (" + String.join(", ",
+                        patch.fieldNames()) + "; now scopes " + agent.scopes() + ", audiences " + agent.audiences()
+                        + ", delegates " + agent.delegates() + ")");
+                Responses.json(ctx, 200, toJson(agent, null));
+            }).onFailure(t -> Responses.failure(ctx, t));
+        } catch (RuntimeException e) {
+            Responses.failure(ctx, e);
+        }
+    }
+
+    private Future<AgentRecord> patch(String id, JsonObject patch, int attempt) {
+        return agents.find(id).compose(current -> {
+            if (current == null) {
+                return Future.failedFuture(OAuthException.notFound("agent '" + id + "' is not registered"));
+            }
+            if (current.deregistered()) {
+                return Future.failedFuture(deregistered(id));
+            }
+            AgentRecord next;
+            try {
+                next = current.withSettingsOf(parseRegistration(mergePatch(registration(current), patch)));
+            } catch (RuntimeException e) {
+                return Future.failedFuture(e);
+            }
+            if (next.equals(current)) {
+                return Future.succeededFuture(current);
+            }
+            return agents.replace(current, next).compose(replaced -> replaced ? Future.succeededFuture(next)
+                    : attempt < PATCH_ATTEMPTS ? patch(id, patch, attempt + 1)
+                    : Future.failedFuture(new IllegalStateException("agent " + id + " changed concurrently")));
+        });
+    }
+
+    /** The agent's registration fields as JSON (what POST took), the document a PATCH applies to. */
+    private static JsonObject registration(AgentRecord agent) {
+        JsonObject all = toJson(agent, null);
+        JsonObject registration = new JsonObject();
+        for (String name : all.fieldNames()) {
+            if (FIELDS.contains(name)) {
+                registration.put(name, all.getValue(name));
+            }
+        }
+        return registration;
+    }
+
+    /** RFC 7396 section 2: MergePatch(Target, Patch). */
+    static Object mergePatch(Object target, Object patch) {
+        if (!(patch instanceof JsonObject)) {
+            return patch;
+        }
+        JsonObject result = target instanceof JsonObject ? ((JsonObject) target).copy() : new JsonObject();
+        for (Map.Entry<String, Object> entry : (JsonObject) patch) {
+            if (entry.getValue() == null) {
+                result.remove(entry.getKey());
+            } else {
+                result.put(entry.getKey(), mergePatch(result.getValue(entry.getKey()), entry.getValue()));
+            }
+        }
+        return result;
     }
 
     void rotateKeys(RoutingContext ctx) {
@@ -190,9 +288,16 @@ final class AdminApi {
     }
 
     private static JsonObject jsonBody(RoutingContext ctx) {
+        return jsonBody(ctx, null);
+    }
+
+    /** The body as a JSON object; its Content-Type application/json or {@code alsoAccepted} (when not null). */
+    private static JsonObject jsonBody(RoutingContext ctx, String alsoAccepted) {
         String type = ctx.request().getHeader("Content-Type");
-        if (type == null || !type.toLowerCase().split(";", 2)[0].trim().equals("application/json")) {
-            throw OAuthException.invalidRequest("Content-Type must be application/json");
+        String media = type == null ? null : type.toLowerCase().split(";", 2)[0].trim();
+        if (media == null || !(media.equals("application/json") || media.equals(alsoAccepted))) {
+            throw new OAuthException("invalid_request", alsoAccepted == null ? 400 : 415, "Content-Type must be"
+                    + (alsoAccepted == null ? "" : " " + alsoAccepted + " or") + " application/json", null);
         }
         try {
             Object parsed = Json.decodeValue(ctx.body().buffer());
@@ -205,8 +310,8 @@ final class AdminApi {
         }
     }
 
-    private AgentRecord parseRegistration(RoutingContext ctx) {
-        JsonObject body = jsonBody(ctx);
+    private AgentRecord parseRegistration(Object patched) {
+        JsonObject body = (JsonObject) patched;
         for (String name : body.fieldNames()) {
             if (!FIELDS.contains(name)) {
                 throw bad(name, "unknown field '" + name + "'");

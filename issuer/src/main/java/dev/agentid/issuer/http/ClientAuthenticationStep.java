@@ -1,13 +1,17 @@
 package dev.agentid.issuer.http;
 
+import com.nimbusds.oauth2.sdk.ParseException;
 import com.nimbusds.oauth2.sdk.auth.ClientAuthentication;
 import com.nimbusds.oauth2.sdk.http.HTTPRequest;
 import dev.agentid.issuer.attestation.ClientAttestationVerifier;
 import dev.agentid.issuer.binding.ClientCertificates;
 import dev.agentid.issuer.client.ClientAuthenticator;
+import dev.agentid.issuer.domain.OAuthException;
 import io.vertx.ext.web.RoutingContext;
 
 import java.net.URI;
+import java.util.List;
+import java.util.Map;
 
 /** The wire side of the client-authentication stage: what a request presents, read the same way by every endpoint. */
 final class ClientAuthenticationStep {
@@ -20,6 +24,23 @@ final class ClientAuthenticationStep {
         HTTPRequest http = Forms.toNimbus(ctx, endpoint);
         http.setClientX509Certificate(ClientCertificates.peer(ctx.request()));
         return http;
+    }
+
+    /**
+     * The refusal of a request the Nimbus SDK could not parse: when it carries a client assertion that is itself what
+     * does not parse, the client-authentication refusal naming the failed check (T22–T25, as at the token endpoint);
+     * otherwise the parse error as it is.
+     */
+    static OAuthException unparsable(RoutingContext ctx, URI endpoint, ClientAuthenticator clients,
+                                     Map<String, List<String>> params, ParseException e) {
+        if (params.containsKey("client_assertion") || params.containsKey("client_assertion_type")) {
+            try {
+                ClientAuthentication.parse(toNimbus(ctx, endpoint));
+            } catch (ParseException authentication) {
+                return clients.unparsable(params, authentication.getMessage());
+            }
+        }
+        return Forms.fromParse(e);
     }
 
     /** The parsed client authentication, the Authorization header and the client attestation headers. */

@@ -25,6 +25,7 @@ import io.vertx.ext.web.RoutingContext;
 
 import java.net.URI;
 import java.util.Date;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -53,8 +54,8 @@ final class IntrospectionEndpoint {
     void handle(RoutingContext ctx) {
         try {
             Forms.requirePost(ctx, "introspection endpoint");
-            Forms.requireForm(ctx, Forms.TOKEN_PARAMETERS);
-            TokenIntrospectionRequest request = parse(ctx);
+            Map<String, List<String>> params = Forms.requireForm(ctx, Forms.TOKEN_PARAMETERS);
+            TokenIntrospectionRequest request = parse(ctx, params);
             clients.authenticate(ClientAuthenticationStep.presented(ctx, request.getClientAuthentication()),
                             Endpoint.INTROSPECTION)
                     .compose(caller -> introspect(caller, request.getToken().getValue()))
@@ -65,11 +66,11 @@ final class IntrospectionEndpoint {
         }
     }
 
-    private TokenIntrospectionRequest parse(RoutingContext ctx) {
+    private TokenIntrospectionRequest parse(RoutingContext ctx, Map<String, List<String>> params) {
         try {
             return TokenIntrospectionRequest.parse(ClientAuthenticationStep.toNimbus(ctx, endpoint));
         } catch (ParseException e) {
-            throw Forms.fromParse(e);
+            throw ClientAuthenticationStep.unparsable(ctx, endpoint, clients, params, e);
         } catch (IllegalArgumentException e) {   // the SDK's own error for a parameter it cannot even quote
             throw OAuthException.invalidRequest(Forms.MALFORMED_PARAMETER);
         }

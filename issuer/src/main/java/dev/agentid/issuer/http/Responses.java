@@ -47,7 +47,8 @@ public final class Responses {
         long suppressed = REFUSAL_LOG.admit();
         if (suppressed >= 0 && LOG.isLoggable(Level.INFO)) {
             LOG.info("refused " + ctx.request().method() + " " + printable(ctx.request().path()) + " " + e.status()
-                    + " " + e.error() + ": " + printable(e.description())
+                    + " " + e.error() + (e.row() == null ? "" : " [" + e.row() + (e.client() == null ? ""
+                            : " client_id '" + printable(e.client()) + "'") + "]") + ": " + printable(e.description())
                     + (suppressed > 0 ? " (" + suppressed + " more refusals not logged)" : ""));
         }
         if (e.detail() != null) {

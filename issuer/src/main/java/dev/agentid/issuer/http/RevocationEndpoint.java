@@ -63,7 +63,7 @@ final class RevocationEndpoint {
                 }
                 caller = clients.authenticate(ClientAuthenticationStep.presented(ctx, null), Endpoint.REVOCATION);
             } else {
-                TokenRevocationRequest request = parse(ctx);
+                TokenRevocationRequest request = parse(ctx, params);
                 token = request.getToken().getValue();
                 caller = clients.authenticate(ClientAuthenticationStep.presented(ctx,
                         request.getClientAuthentication()), Endpoint.REVOCATION);
@@ -76,11 +76,11 @@ final class RevocationEndpoint {
         }
     }
 
-    private TokenRevocationRequest parse(RoutingContext ctx) {
+    private TokenRevocationRequest parse(RoutingContext ctx, Map<String, List<String>> params) {
         try {
             return TokenRevocationRequest.parse(ClientAuthenticationStep.toNimbus(ctx, endpoint));
         } catch (ParseException e) {
-            throw Forms.fromParse(e);
+            throw ClientAuthenticationStep.unparsable(ctx, endpoint, clients, params, e);
         } catch (IllegalArgumentException e) {   // the SDK's own error for a parameter it cannot even quote
             throw OAuthException.invalidRequest(Forms.MALFORMED_PARAMETER);
         }

@@ -130,6 +130,8 @@ public final class Routes {
         router.post("/admin/agents").handler(adminApi::register);
         router.get("/admin/agents").handler(adminApi::list);
         router.get("/admin/agents/:id").handler(adminApi::get);
+        router.patch("/admin/agents/:id").handler(adminApi::patch);
+        router.delete("/admin/agents/:id").handler(adminApi::deregister);
         router.post("/admin/agents/:id/kill").handler(adminApi::kill);
         router.post("/admin/agents/:id/restore").handler(adminApi::restore);
         router.post("/admin/keys/rotate").handler(adminApi::rotateKeys);

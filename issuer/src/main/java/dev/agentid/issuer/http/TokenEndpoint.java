@@ -54,7 +54,7 @@ final class TokenEndpoint {
             handlers.forEach(h -> h.checkForm(params));
             X509Certificate certificate = ClientCertificates.peer(ctx.request());
             List<String> proofs = ctx.request().headers().getAll(TokenEndpointDpop.HEADER);
-            Parsed parsed = parse(ctx, certificate);
+            Parsed parsed = parse(ctx, certificate, params);
             clients.authenticate(ClientAuthenticationStep.presented(ctx, parsed.clientAuthentication()),
                             Endpoint.TOKEN)
                     .compose(client -> limiter.admitClient(client.agent().agentId(), client))   // R02
@@ -83,7 +83,7 @@ final class TokenEndpoint {
     }
 
     /** The certificate goes along: a tls_client_auth request has no other client authentication to parse. */
-    private Parsed parse(RoutingContext ctx, X509Certificate certificate) {
+    private Parsed parse(RoutingContext ctx, X509Certificate certificate, Map<String, List<String>> params) {
         HTTPRequest http = Forms.toNimbus(ctx, endpoint);
         http.setClientX509Certificate(certificate);
         OAuthException grantError;
@@ -98,7 +98,7 @@ final class TokenEndpoint {
         try {
             return new Parsed(null, grantError, ClientAuthentication.parse(http));
         } catch (ParseException e) {
-            throw OAuthException.invalidClient("client authentication failed", e.getMessage());
+            throw clients.unparsable(params, e.getMessage());   // T22–T25: which check failed
         }
     }
 }

@@ -24,9 +24,16 @@ public interface AgentRegistry {
 
     /**
      * Sets the agent's status and returns the stored record, or a {@code null} result if unknown. Setting the status
-     * the agent already has changes nothing (the first {@code statusChangedAt} is kept).
+     * the agent already has changes nothing (the first {@code statusChangedAt} is kept), and so does any status for a
+     * {@link AgentStatus#DEREGISTERED} agent (final): the record returned then still says deregistered.
      */
     Future<AgentRecord> setStatus(String agentId, AgentStatus status, Instant at);
+
+    /**
+     * Replaces {@code current} with {@code next} (same agent id) if the stored record still equals {@code current}
+     * (compare and set); {@code false} when it changed meanwhile or is gone.
+     */
+    Future<Boolean> replace(AgentRecord current, AgentRecord next);
 
     /** The status of each known agent among {@code agentIds}, in one batched lookup; unknown ids are absent. */
     Future<Map<String, AgentStatus>> statuses(Collection<String> agentIds);

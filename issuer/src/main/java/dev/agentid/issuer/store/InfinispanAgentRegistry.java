@@ -70,7 +70,7 @@ public final class InfinispanAgentRegistry implements AgentRegistry {
     // once the cache is clustered.
     private CompletionStage<AgentRecord> setStatus(String agentId, AgentStatus status, Instant at, int attempt) {
         return cache.getAsync(agentId).thenCompose(current -> {
-            if (current == null || current.status() == status) {
+            if (current == null || current.status() == status || current.deregistered()) {
                 return CompletableFuture.completedFuture(current);
             }
             AgentRecord next = current.withStatus(status, at);
@@ -85,6 +85,14 @@ public final class InfinispanAgentRegistry implements AgentRegistry {
                 return setStatus(agentId, status, at, attempt + 1);
             });
         });
+    }
+
+    @Override
+    public Future<Boolean> replace(AgentRecord current, AgentRecord next) {
+        if (!current.agentId().equals(next.agentId())) {
+            throw new IllegalArgumentException("replace keeps the agent id");
+        }
+        return Async.call(ready, () -> cache.replaceAsync(current.agentId(), current, next));
     }
 
     @Override

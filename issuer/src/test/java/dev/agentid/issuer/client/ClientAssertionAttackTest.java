@@ -22,7 +22,7 @@ import static dev.agentid.issuer.TestAgent.agent;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
- * Attacks on {@code private_key_jwt} client assertions (spec section 6.2, refusal T09), through the real token,
+ * Attacks on {@code private_key_jwt} client assertions (spec section 6.2, refusals T17, T19), through the real token,
  * introspection and revocation endpoints, which share one client-authentication stage: each is refused with the
  * whole {@code invalid_client} body, 401, no-store.
  */
@@ -87,8 +87,13 @@ class ClientAssertionAttackTest {
                 TestIssuer.form(form(assertion, "token", token)));
     }
 
-    private static void assertRefused(Response r) {
-        TestIssuer.assertError(r, 401, "invalid_client", "client authentication failed");
+    private static void assertRefused(Response r) {   // T19
+        TestIssuer.assertError(r, 401, "invalid_client", "the client assertion aud must be the issuer identifier '"
+                + issuer.url + "' as a single string");
+    }
+
+    private static void assertIssuedInTheFuture(Response r) {   // T17
+        TestIssuer.assertError(r, 401, "invalid_client", "the client assertion was issued in the future (iat)");
     }
 
     @Test
@@ -125,9 +130,35 @@ class ClientAssertionAttackTest {
     @Test
     void assertionIssuedTwoMinutesInTheFutureIsRefusedAtEveryEndpoint() {
         Instant future = Instant.now().plusSeconds(120);
-        assertRefused(atToken(assertion(issuer.url, future)));
-        assertRefused(atIntrospection(assertion(issuer.url, future)));
-        assertRefused(atRevocation(assertion(issuer.url, future)));
+        assertIssuedInTheFuture(atToken(assertion(issuer.url, future)));
+        assertIssuedInTheFuture(atIntrospection(assertion(issuer.url, future)));
+        assertIssuedInTheFuture(atRevocation(assertion(issuer.url, future)));
+    }
+
+    @Test
+    void mistypedAssertionTypeIsDescribedAtEveryEndpoint() {   // T25
+        String mistyped = "urn:ietf:params:oauth:client-assertion-type:jwt_bearer";
+        String description = "client_assertion_type must be " + TestIssuer.JWT_BEARER;
+        Map<String, String> token = form(assertion(issuer.url, Instant.now()), "grant_type", "client_credentials");
+        token.put("client_assertion_type", mistyped);
+        TestIssuer.assertError(issuer.token(token), 401, "invalid_client", description);
+        Map<String, String> other = form(assertion(issuer.url, Instant.now()), "token", ClientAssertionAttackTest.token);
+        other.put("client_assertion_type", mistyped);
+        TestIssuer.assertError(issuer.post("/oauth2/introspect", "application/x-www-form-urlencoded",
+                TestIssuer.form(other)), 401, "invalid_client", description);
+        TestIssuer.assertError(issuer.post("/oauth2/revoke", "application/x-www-form-urlencoded",
+                TestIssuer.form(other)), 401, "invalid_client", description);
+    }
+
+    @Test
+    void assertionWhoseSubIsAnotherAgentIsDescribedAtEveryEndpoint() {   // T22
+        String assertion = TestAgent.assertion(new JWTClaimsSet.Builder().issuer(agent.id).subject("someone-else")
+                .audience(issuer.url).expirationTime(Date.from(Instant.now().plusSeconds(60)))
+                .jwtID(UUID.randomUUID().toString()).build(), agent.key);
+        String description = "the client assertion iss and sub must both be the agent id of the client";
+        TestIssuer.assertError(atToken(assertion), 401, "invalid_client", description);
+        TestIssuer.assertError(atIntrospection(assertion), 401, "invalid_client", description);
+        TestIssuer.assertError(atRevocation(assertion), 401, "invalid_client", description);
     }
 
     @Test

@@ -220,6 +220,25 @@ class StatusListsTest {
     }
 
     @Test
+    void deregisteringAnAgentSetsTheBitsOfEveryLiveTokenWhoseChainContainsIt() throws Exception {
+        try (TestIssuer issuer = TestIssuer.start(dir)) {
+            TestAgent a = issuer.register(agent("a").delegates("b"));
+            TestAgent b = issuer.register(agent("b"));
+            String rootA = issuer.tokenFor(a);
+            String viaB = issuer.exchanged(b, rootA);
+            String ownB = issuer.tokenFor(b);
+            issuer.server.statusLists().refresh();
+
+            assertEquals(200, issuer.admin("DELETE", "/admin/agents/b", null).status());
+            issuer.server.statusLists().refresh();
+            StatusList list = fetchList(issuer, (String) statusOf(rootA).get("uri"));
+            assertEquals(StatusList.VALID, list.status(idx(rootA)));
+            assertEquals(StatusList.INVALID, list.status(idx(viaB)));
+            assertEquals(StatusList.INVALID, list.status(idx(ownB)));
+        }
+    }
+
+    @Test
     void concurrentAllocationsNeverCollide() throws Exception {
         try (TestIssuer issuer = TestIssuer.start(dir)) {
             StatusLists lists = issuer.server.statusLists();

@@ -153,6 +153,32 @@ abstract class AgentRegistryContract {
     }
 
     @Test
+    void deregisteredIsFinalAndDeadForAnyIssueTime() {
+        await(registry().register(TestAgents.agent("agent-a", clock.now()).build()));
+        Instant at = clock.now().plusSeconds(1);
+        AgentRecord gone = await(registry().setStatus("agent-a", AgentStatus.DEREGISTERED, at));
+        assertEquals(AgentStatus.DEREGISTERED, gone.status());
+        assertTrue(gone.disabledFor(null));
+        assertTrue(gone.disabledFor(at.plusSeconds(3600)), "a token issued after the deregistration is dead too");
+        assertEquals(gone, await(registry().setStatus("agent-a", AgentStatus.ACTIVE, clock.now().plusSeconds(2))));
+        assertEquals(gone, await(registry().setStatus("agent-a", AgentStatus.KILLED, clock.now().plusSeconds(3))));
+        assertEquals(gone, await(registry().find("agent-a")));
+    }
+
+    @Test
+    void replaceWhenUnchangedThenStoredElseFalse() {
+        AgentRecord current = TestAgents.agent("agent-a", clock.now()).build();
+        await(registry().register(current));
+        AgentRecord stored = await(registry().find("agent-a"));
+        AgentRecord next = stored.withSettingsOf(TestAgents.agent("agent-a", clock.now()).owner("new-owner").build());
+        assertTrue(await(registry().replace(stored, next)));
+        assertEquals("new-owner", await(registry().find("agent-a")).owner());
+        AgentRecord other = stored.withSettingsOf(TestAgents.agent("agent-a", clock.now()).owner("late").build());
+        assertFalse(await(registry().replace(stored, other)), "the stored record changed meanwhile");
+        assertEquals("new-owner", await(registry().find("agent-a")).owner());
+    }
+
+    @Test
     void statusesReturnsKnownAgentsOnly() {
         await(registry().register(TestAgents.agent("agent-a", clock.now()).build()));
         await(registry().register(TestAgents.agent("agent-b", clock.now()).build()));
