@@ -232,9 +232,32 @@ class AgentLifecycleTest {
         TestAgent b = issuer.register(agent(bId));
         String root = issuer.tokenFor(a);
         String viaB = issuer.exchanged(b, root);
+        issuer.tokenFor(b);
+        assertEquals(2L, liveTokens(a.id));
+        assertEquals(2L, liveTokens(b.id));
         assertEquals(200, delete(b.id).status());
         assertTrue(issuer.introspect(root).getBoolean("active"));
         assertFalse(issuer.introspect(viaB).getBoolean("active"));
+        // live_tokens is exact: b's own token and the chain through b are dead, a's root lives
+        assertEquals(1L, liveTokens(a.id));
+        assertEquals(0L, liveTokens(b.id));
+    }
+
+    @Test
+    void patchingKeepsLiveTokensExact() {
+        TestAgent a = issuer.register(agent(id("count")).scopes("read", "write"));
+        issuer.tokenFor(a, "scope", "write");
+        issuer.tokenFor(a, "scope", "read");
+        assertEquals(200, patch(a.id, new JsonObject().put("scopes", new JsonArray().add("read"))).status());
+        assertEquals(2L, liveTokens(a.id), "narrowing changes new tokens only; the issued ones stay live");
+        issuer.tokenFor(a, "scope", "read");
+        assertEquals(3L, liveTokens(a.id));
+    }
+
+    /** The inventory's live_tokens, once the status-list worker has taken in everything so far. */
+    private static long liveTokens(String id) {
+        issuer.server.statusLists().refresh();
+        return get(id).getLong("live_tokens");
     }
 
     @Test

@@ -13,7 +13,6 @@ import dev.agentid.issuer.status.StatusLists;
 import dev.agentid.issuer.domain.AgentRecord;
 import dev.agentid.issuer.store.AgentRegistry;
 import dev.agentid.issuer.domain.AgentStatus;
-import dev.agentid.issuer.store.TokenStore;
 import dev.agentid.verifier.Attestation;
 import dev.agentid.verifier.JwksPolicy;
 import io.vertx.core.Future;
@@ -67,19 +66,17 @@ final class AdminApi {
     private final Vertx vertx;
     private final AdminToken adminToken;
     private final AgentRegistry agents;
-    private final TokenStore tokens;
     private final KeyService keys;
     private final Clock clock;
     private final int globalMaxDepth;
     private final Duration maxTokenLifetime;
     private final StatusLists statusLists;
 
-    AdminApi(Vertx vertx, AdminToken adminToken, AgentRegistry agents, TokenStore tokens, KeyService keys,
+    AdminApi(Vertx vertx, AdminToken adminToken, AgentRegistry agents, KeyService keys,
              Clock clock, int globalMaxDepth, Duration maxTokenLifetime, StatusLists statusLists) {
         this.vertx = vertx;
         this.adminToken = adminToken;
         this.agents = agents;
-        this.tokens = tokens;
         this.keys = keys;
         this.clock = clock;
         this.globalMaxDepth = globalMaxDepth;

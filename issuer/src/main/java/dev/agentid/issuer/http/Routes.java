@@ -81,7 +81,7 @@ public final class Routes {
                 w.clients(), w.tokens(), w.liveness(), new IntrospectionAccess(w.issuer()));
         RevocationEndpoint revocation = new RevocationEndpoint(URI.create(w.issuer() + REVOCATION_PATH), w.clients(),
                 w.tokens(), w.state().tokens(), w.issuer());
-        AdminApi adminApi = new AdminApi(w.vertx(), admin, w.state().agents(), w.state().tokens(), w.keys(), w.clock(),
+        AdminApi adminApi = new AdminApi(w.vertx(), admin, w.state().agents(), w.keys(), w.clock(),
                 w.globalMaxDepth(), w.maxTokenLifetime(), w.statusLists());
         StatusListEndpoint statusLists = new StatusListEndpoint(w.statusLists());
         // encoded once; kept as a String, which the event loops can share (a Buffer has reader state)
