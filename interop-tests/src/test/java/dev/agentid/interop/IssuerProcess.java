@@ -196,6 +196,10 @@ public final class IssuerProcess implements AutoCloseable {
             List<String> command = new ArrayList<>(List.of(Interop.javaExecutable(),
                     "-XX:+UseSerialGC", "-Xms64m", "-Xmx" + maxHeap));
             command.addAll(jvmOptions);
+            if (Boolean.getBoolean("bench.jfr")) {
+                // -Dbench.jfr=true: a Flight Recording of every issuer, next to its logs (profiling the benchmarks)
+                command.add("-XX:StartFlightRecording=settings=profile,filename=" + logs.resolve(stem + ".jfr"));
+            }
             command.addAll(List.of("-jar", Interop.issuerJar().toString()));
             command.addAll(arguments);
             ProcessBuilder builder = new ProcessBuilder(command)

@@ -29,14 +29,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * exchanges, each with its own private_key_jwt assertion, signed (on two threads, off the clock) a chunk of 1,000 at
  * a time just before the chunk is sent; on the cluster the requests go round-robin to all three nodes. Reports req/s
  * of each, the cluster/single ratio per run, issuer CPU per request (all nodes of the setup), the load generator's
- * CPU, and the CPU the idle setup burned meanwhile. Asserts 0 failures
+ * CPU, and the CPU the idle setup burned meanwhile. Each issuer JVM is warmed with the same number of requests
+ * ({@code bench.warmup} per node), so the cluster's three JVMs are as compiled as the single one. Asserts 0 failures
  * and a median ratio of at least 0.8 (the same two cores serve both setups, so a cluster should cost little).
  */
 @ExtendWith(IssuerLogsOnFailure.class)
 class ClusterScaleBenchmark {
 
     static final int CONCURRENCY = Integer.getInteger("bench.concurrency", 32);
-    static final int WARM_UP = Integer.getInteger("bench.warmup", 4_000);
+    /** Warm-up requests per issuer JVM: each of the cluster's three JVMs gets as many as the single node (JIT). */
+    static final int WARM_UP = Integer.getInteger("bench.warmup", 10_000);
     static final int PER_RUN = Integer.getInteger("bench.requests", 10_000);
     /** Requests signed and sent at a time: 1,000 take 25 s at 40 req/s, the slowest rate seen on a busy machine. */
     static final int CHUNK = Integer.getInteger("bench.chunk", 1_000);
@@ -86,7 +88,7 @@ class ClusterScaleBenchmark {
                     cluster.agents(1));
             LoadGenerator load = new LoadGenerator();
             for (Setup s : List.of(one, three)) {
-                LoadGenerator.Result warm = inChunks(load, s, null, WARM_UP, new double[3]);
+                LoadGenerator.Result warm = inChunks(load, s, null, WARM_UP * s.nodes().size(), new double[3]);
                 Bench.report("cluster scale, %s, warm-up: %s", s.name(), warm.summary());
                 assertEquals(0, warm.failed(), s.name() + " warm-up failures: " + warm.firstFailure());
             }
