@@ -336,7 +336,10 @@ public final class FederationService {
             String clientId = nonEmpty(claims.getStringClaim("client_id"));
             String scope = nonEmpty(claims.getStringClaim("scope"));
             Long maxExp = claims.getLongClaim(MAX_EXP);
-            if (maxExp == null) {
+            // at most the longest token lifetime from now: a partner cannot keep us following its lists for years,
+            // and an absurd value (1e17) is a refusal here, never a DateTimeException
+            long maxExpCap = now.plus(partnerStatus.maxFollow()).plus(clockSkew).getEpochSecond();
+            if (maxExp == null || maxExp <= 0 || maxExp > maxExpCap) {
                 throw new IllegalArgumentException("max_exp");
             }
             DelegationChain chain = DelegationChain.fromActClaim(claims.getClaim(DelegationChain.ACT),
@@ -344,7 +347,7 @@ public final class FederationService {
             if (!chain.current().equals(new Actor(clientId, iss))) {
                 throw new IllegalArgumentException("client_id is not the current actor of " + iss);
             }
-            ExternalStatus status = ExternalStatus.fromClaim(iss, claims.getClaim("status"));
+            ExternalStatus status = ExternalStatus.fromClaim(partner, claims.getClaim("status"));
             List<String> scopes = List.of(scope.split(" "));
             return new VerifiedGrant(iss, partner, sub, jti, exp.toInstant(), Instant.ofEpochSecond(maxExp), scopes,
                     chain, status);

@@ -23,7 +23,8 @@ import java.util.Set;
  *
  * <pre>{@code
  * {"partners": [{"issuer": "https://b.example", "metadata_url": "...optional...",
- *                "agents": {"<partner agent>": ["<local agent>", ...]}, "scopes": ["tickets:read"]}],
+ *                "agents": {"<partner agent>": ["<local agent>", ...]}, "scopes": ["tickets:read"],
+ *                "status_list_prefix": "...optional, default <issuer>/oauth2/status/..."}],
  *  "identity_providers": [{"issuer": "https://idp.example", ...}]}
  * }</pre>
  */
@@ -84,7 +85,7 @@ public record TrustConfiguration(List<Partner> partners, List<JsonObject> identi
 
     private static Partner partner(JsonObject p) {
         for (String key : p.fieldNames()) {
-            if (!Set.of("issuer", "metadata_url", "agents", "scopes").contains(key)) {
+            if (!Set.of("issuer", "metadata_url", "agents", "scopes", "status_list_prefix").contains(key)) {
                 throw new IllegalArgumentException("partners: unknown member '" + key + "'");
             }
         }
@@ -116,7 +117,17 @@ public record TrustConfiguration(List<Partner> partners, List<JsonObject> identi
         }
         List<String> scopes = p.containsKey("scopes") ? strings(p.getValue("scopes"), "partner '" + issuer
                 + "': scopes") : List.of();
-        return new Partner(issuer, metadata, agents, scopes);
+        String prefix = Partner.defaultStatusListPrefix(issuer);
+        if (p.containsKey("status_list_prefix")) {
+            Object value = p.getValue("status_list_prefix");
+            if (!(value instanceof String) || !((String) value).endsWith("/")) {
+                throw new IllegalArgumentException("partner '" + issuer + "': status_list_prefix must be a URL "
+                        + "ending in /");
+            }
+            requireSecureUrl((String) value, "status_list_prefix of partner '" + issuer + "'");
+            prefix = (String) value;
+        }
+        return new Partner(issuer, metadata, agents, scopes, prefix);
     }
 
     private static List<JsonObject> objects(JsonObject root, String member) {

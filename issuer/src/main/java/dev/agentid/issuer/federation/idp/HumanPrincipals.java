@@ -47,7 +47,10 @@ public final class HumanPrincipals {
     private record Entry(IdentityProvider idp, IdentityProviderVerifier verifier) {
     }
 
-    public HumanPrincipals(Clock clock, Duration skew) {
+    private final dev.agentid.issuer.federation.OutboundFetcher fetcher;
+
+    public HumanPrincipals(dev.agentid.issuer.federation.OutboundFetcher fetcher, Clock clock, Duration skew) {
+        this.fetcher = fetcher;
         this.clock = clock;
         this.skew = skew;
     }
@@ -129,7 +132,7 @@ public final class HumanPrincipals {
 
     private IdentityProviderVerifier discover(IdentityProvider idp) {
         try {
-            IdentityProviderVerifier verifier = IdentityProviderVerifier.discover(idp, clock, skew);
+            IdentityProviderVerifier verifier = IdentityProviderVerifier.discover(idp, fetcher, clock, skew);
             LOG.info("identity provider " + idp.issuer() + ": id_token algorithms " + verifier.idTokenAlgorithms());
             return verifier;
         } catch (IOException | RuntimeException e) {
