@@ -139,7 +139,7 @@ public final class FederationService {
 
     // ---- step 1: a grant for a partner ----
 
-    /** F01, F02, then X04–X13, X17, X21 as for any exchange. */
+    /** F01, F02, F24, then X04–X13, X17, X21 as for any exchange. */
     public Future<Grant> grant(Presenter presenter, String subjectToken, String actorToken,
                                List<String> requestedScope, String partner, String requestedTokenType) {
         if (requestedTokenType != null && !JWT_TOKEN_TYPE.equals(requestedTokenType)) {
@@ -154,6 +154,7 @@ public final class FederationService {
             throw OAuthException.invalidRequest("agent '" + client.agentId()
                     + "' is not the current actor of the subject_token");
         }
+        requireOutboundAllowed(client, partner);                                     // F24
         return liveness.check(subject).compose(verdict -> {
             TokenService.requireLive(verdict);
             List<String> scopes = policy.narrowScope(requestedScope, List.of(new ScopeBound(subject.scopes(),
@@ -161,6 +162,21 @@ public final class FederationService {
             return statusLists.allocate().compose(status -> mintGrant(client, subject, verdict.lineage(), scopes,
                     partner, status));
         });
+    }
+
+    /**
+     * Outbound policy (F24): leaving the organisation is this issuer's decision. A grant for partner Y only when Y is
+     * among the client's registered audiences, or the trust file's entry for Y lists the client in
+     * {@code outbound_agents}.
+     */
+    private void requireOutboundAllowed(AgentRecord client, String partner) {
+        Partner entry = partners.partner(partner);
+        if (client.audiences().contains(partner)
+                || (entry != null && entry.outboundAgents().contains(client.agentId()))) {
+            return;
+        }
+        throw new OAuthException("invalid_target", 400, "agent '" + client.agentId()
+                + "' may not obtain grants for partner " + partner, null);
     }
 
     private Future<Grant> mintGrant(AgentRecord client, VerifiedAgentToken subject, Lineage subjectLineage,

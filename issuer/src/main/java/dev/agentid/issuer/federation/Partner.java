@@ -17,12 +17,14 @@ import java.util.Set;
  * @param scopes the most scope a chain from this partner may hold here
  * @param statusListPrefix the one URI prefix under which this partner's status lists may be (default
  *     {@code <issuer>/oauth2/status/}); a grant whose status list is elsewhere is refused (F11)
+ * @param outboundAgents our agents that may obtain grants for this partner even though it is not among their
+ *     registered audiences ({@code outbound_agents}; outbound policy, F24)
  */
 public record Partner(String issuer, URI metadataUrl, Map<String, Set<String>> agents, List<String> scopes,
-                      String statusListPrefix) {
+                      String statusListPrefix, Set<String> outboundAgents) {
 
     public Partner(String issuer, URI metadataUrl, Map<String, Set<String>> agents, List<String> scopes) {
-        this(issuer, metadataUrl, agents, scopes, defaultStatusListPrefix(issuer));
+        this(issuer, metadataUrl, agents, scopes, defaultStatusListPrefix(issuer), Set.of());
     }
 
     public Partner {
@@ -30,6 +32,7 @@ public record Partner(String issuer, URI metadataUrl, Map<String, Set<String>> a
         Objects.requireNonNull(metadataUrl, "metadataUrl");
         Objects.requireNonNull(statusListPrefix, "statusListPrefix");
         agents = Map.copyOf(agents);
+        outboundAgents = Set.copyOf(outboundAgents);
         scopes = List.copyOf(scopes);
     }
 

@@ -295,7 +295,10 @@ public final class PartnerStatusLists implements TokenLiveness.ExternalAncestors
         fetcher.fetch(location, StatusListToken.MEDIA_TYPE, MAX_BODY_BYTES).whenComplete((response, error) -> {
             try {
                 if (error != null) {
-                    throw error instanceof IOException ? (IOException) error : new IOException(String.valueOf(error));
+                    throw error instanceof IOException ? (IOException) error
+                            : error instanceof java.util.concurrent.TimeoutException
+                            ? new IOException("no complete answer within " + fetcher.deadline().toMillis() + " ms")
+                            : new IOException(String.valueOf(error));
                 }
                 if (response.status() != 200) {
                     throw new IOException("answered " + response.status());

@@ -24,7 +24,8 @@ import java.util.Set;
  * <pre>{@code
  * {"partners": [{"issuer": "https://b.example", "metadata_url": "...optional...",
  *                "agents": {"<partner agent>": ["<local agent>", ...]}, "scopes": ["tickets:read"],
- *                "status_list_prefix": "...optional, default <issuer>/oauth2/status/..."}],
+ *                "status_list_prefix": "...optional, default <issuer>/oauth2/status/...",
+ *                "outbound_agents": ["<local agent that may obtain grants for this partner>", ...]}],
  *  "identity_providers": [{"issuer": "https://idp.example", ...}]}
  * }</pre>
  */
@@ -85,7 +86,8 @@ public record TrustConfiguration(List<Partner> partners, List<JsonObject> identi
 
     private static Partner partner(JsonObject p) {
         for (String key : p.fieldNames()) {
-            if (!Set.of("issuer", "metadata_url", "agents", "scopes", "status_list_prefix").contains(key)) {
+            if (!Set.of("issuer", "metadata_url", "agents", "scopes", "status_list_prefix",
+                "outbound_agents").contains(key)) {
                 throw new IllegalArgumentException("partners: unknown member '" + key + "'");
             }
         }
@@ -127,7 +129,9 @@ public record TrustConfiguration(List<Partner> partners, List<JsonObject> identi
             requireSecureUrl((String) value, "status_list_prefix of partner '" + issuer + "'");
             prefix = (String) value;
         }
-        return new Partner(issuer, metadata, agents, scopes, prefix);
+        Set<String> outbound = p.containsKey("outbound_agents") ? Set.copyOf(strings(p.getValue("outbound_agents"),
+                "partner '" + issuer + "': outbound_agents")) : Set.of();
+        return new Partner(issuer, metadata, agents, scopes, prefix, outbound);
     }
 
     private static List<JsonObject> objects(JsonObject root, String member) {

@@ -65,7 +65,7 @@ class HostilePartnerFetchTest {
         a1 = a.issuer.register(agent("a1"));
         b1 = b.issuer.register(agent("b1"));
         bOther = b.issuer.register(agent("b-other"));
-        a.trust(b, Map.of()).apply();
+        a.trust(b, Map.of()).outbound("a1").apply();
     }
 
     @AfterAll
