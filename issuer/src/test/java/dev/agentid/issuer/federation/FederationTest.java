@@ -285,6 +285,23 @@ class FederationTest {
     }
 
     @Test
+    void f25DepthBypassAcrossOrganisationsIsRefused() throws Exception {
+        // solo's owner allows no delegate (depth 1): A does not let B add one either
+        TestAgent solo = a.issuer.register(agent("solo-" + UUID.randomUUID()).maxDepth(1).audiences(b.url()));
+        assertRow(a.requestGrant(b, solo, a.issuer.tokenFor(solo)), "F25", "n", "2", "limit", "1");
+        // the grant carries the limit (max_depth) and B applies it, whatever B's own agents allow
+        TestAgent pair = a.issuer.register(agent("pair-" + UUID.randomUUID()).maxDepth(2).audiences(b.url()));
+        String grant = a.grantFor(b, pair, a.issuer.tokenFor(pair));
+        assertEquals(2L, SignedJWT.parse(grant).getJWTClaimsSet().getLongClaim("max_depth"));
+        String shallow = a.sign(FederationService.GRANT_JOSE_TYPE, grantClaims(a.url(), b.url())
+                .claim("max_depth", 1).build());
+        assertRow(b.redeem(b1, shallow), "F18", "n", "2", "limit", "1");
+        String nonsense = a.sign(FederationService.GRANT_JOSE_TYPE, grantClaims(a.url(), b.url())
+                .claim("max_depth", 0).build());
+        assertRow(b.redeem(b1, nonsense), "F11");
+    }
+
+    @Test
     void f12GrantReplayedAtItsAudienceIsRefused() {
         String grant = a.grantFor(b, a1, a.issuer.tokenFor(a1));
         assertEquals(200, b.redeem(b1, grant).status());
