@@ -188,6 +188,19 @@ class HostilePartnerFetchTest {
         assertRow(b.redeem(b1, years), "F11");
     }
 
+    @Test
+    void partnerOverPlainHttpIsNotFetchedWithoutTheDevelopmentFlag(@TempDir Path own) throws Exception {
+        try (HostilePartner p = HostilePartner.start();
+             Organisation strict = Organisation.start("strict", own, Map.of("ISSUER_FEDERATION_LOOPBACK_HTTP",
+                     "false"))) {
+            TestAgent s1 = strict.issuer.register(agent("s1"));
+            strict.trust(p.url, Map.of("p-agent", List.of("s1")), "read").apply();
+            assertEquals(null, strict.federation().partners().keys(p.url), "http metadata was fetched");
+            assertEquals(0, p.metadataRequests.get());
+            assertRow(strict.redeem(s1, p.grant(p.url + "/oauth2/status/0", 0)), "F07", "iss", p.url);
+        }
+    }
+
     /** Redeems fresh grants on {@code path} until B refuses one; fails after 10 s. */
     static TestIssuer.Response untilRefused(HostilePartner p, String path) throws Exception {
         long until = System.nanoTime() + 10_000_000_000L;
@@ -214,6 +227,7 @@ class HostilePartnerFetchTest {
         final AtomicLong dripped = new AtomicLong();
         final AtomicLong flooded = new AtomicLong();
         final AtomicLong requestedLists = new AtomicLong();
+        final AtomicLong metadataRequests = new AtomicLong();
         volatile boolean closed;
 
         private HostilePartner(HttpServer server, ECKey key) {
@@ -235,6 +249,7 @@ class HostilePartnerFetchTest {
             String path = exchange.getRequestURI().getPath();
             try (exchange) {
                 if (path.equals("/.well-known/oauth-authorization-server")) {
+                    metadataRequests.incrementAndGet();
                     json(exchange, new JsonObject().put("issuer", url).put("jwks_uri", url + "/jwks"));
                 } else if (path.equals("/jwks")) {
                     json(exchange, new JsonObject().put("keys", new JsonArray().add(new JsonObject(

@@ -48,6 +48,7 @@ public final class HumanPrincipals {
     }
 
     private final dev.agentid.issuer.federation.OutboundFetcher fetcher;
+    private final java.util.concurrent.atomic.AtomicBoolean polling = new java.util.concurrent.atomic.AtomicBoolean();
 
     public HumanPrincipals(dev.agentid.issuer.federation.OutboundFetcher fetcher, Clock clock, Duration skew) {
         this.fetcher = fetcher;
@@ -106,10 +107,18 @@ public final class HumanPrincipals {
      * changed ({@link #sync}) and retries failed discoveries. Stops with the Vert.x instance.
      */
     public void watch(Vertx vertx, Duration interval, Supplier<List<JsonObject>> source) {
-        vertx.setPeriodic(interval.toMillis(), id -> vertx.executeBlocking(() -> {
-            sync(source.get());
-            return null;
-        }, false).onFailure(e -> LOG.warning("identity providers not refreshed: " + e.getMessage())));
+        // one poll at a time: an IdP that hangs holds at most one worker thread, for at most the fetch deadline
+        // (discovery goes through the bounded OutboundFetcher), instead of one more waiting thread per tick
+        vertx.setPeriodic(interval.toMillis(), id -> {
+            if (!polling.compareAndSet(false, true)) {
+                return;
+            }
+            vertx.executeBlocking(() -> {
+                sync(source.get());
+                return null;
+            }, false).onComplete(r -> polling.set(false))
+                    .onFailure(e -> LOG.warning("identity providers not refreshed: " + e.getMessage()));
+        });
     }
 
     /**
