@@ -33,6 +33,7 @@ public record IssuerConfig(
         ClusterSettings cluster,                      // null: a single node on its embedded store
         Path trustFile,                               // null: no partner organisations, no identity providers
         Duration partnerStatusRefresh,                // how often partners' status lists are fetched
+        Outbound outbound,                            // fetches from partners and IdPs: deadline, loopback http
         int eventLoops,                               // HTTP servers (event loops) on the port
         RateLimiter.Settings rateLimits,                // token endpoint; 0: off
         Observability observability) {                // log format, access log, debug
@@ -43,6 +44,14 @@ public record IssuerConfig(
      */
     public record Observability(boolean jsonLogs, boolean accessLog, boolean debug) {
         public static final Observability DEFAULT = new Observability(false, false, false);
+    }
+
+    /**
+     * Requests to partners and IdPs: {@code ISSUER_FEDERATION_FETCH_TIMEOUT_MILLIS} (overall deadline, body
+     * included) and {@code ISSUER_FEDERATION_LOOPBACK_HTTP} (development only: allow http to loopback addresses).
+     */
+    public record Outbound(Duration fetchTimeout, boolean loopbackHttp) {
+        public static final Outbound DEFAULT = new Outbound(Duration.ofMillis(5000), false);
     }
 
     public static final int DEFAULT_PORT = 8080;
@@ -101,6 +110,8 @@ public record IssuerConfig(
         Path trustFile = trust == null ? null : Path.of(trust).toAbsolutePath().normalize();
         Duration partnerRefresh = Duration.ofMillis(intValue(v, "ISSUER_PARTNER_STATUS_REFRESH_MILLIS", 5000, 100,
                 600_000));
+        Outbound outbound = new Outbound(Duration.ofMillis(intValue(v, "ISSUER_FEDERATION_FETCH_TIMEOUT_MILLIS", 5000,
+                100, 60_000)), booleanValue(v, "ISSUER_FEDERATION_LOOPBACK_HTTP"));
         int eventLoops = intValue(v, "ISSUER_EVENT_LOOPS", Runtime.getRuntime().availableProcessors(), 1, 64);
         String logFormat = v.getOrDefault("ISSUER_LOG_FORMAT", "text").trim();
         if (!logFormat.equals("text") && !logFormat.equals("json")) {
@@ -109,7 +120,7 @@ public record IssuerConfig(
         Observability observability = new Observability(logFormat.equals("json"),
                 booleanValue(v, "ISSUER_ACCESS_LOG"), booleanValue(v, "ISSUER_DEBUG"));
         return new IssuerConfig(host, port, url, dataDir, admin, maxLifetime, maxDepth, skew, maxAssertion, reload, tls,
-                attestersFile, cluster, trustFile, partnerRefresh, eventLoops, RateLimiter.Settings.fromValues(v),
+                attestersFile, cluster, trustFile, partnerRefresh, outbound, eventLoops, RateLimiter.Settings.fromValues(v),
                 observability);
     }
 
@@ -193,7 +204,7 @@ public record IssuerConfig(
                 + maxTokenLifetime + ", maxDelegationDepth=" + maxDelegationDepth + ", clockSkew=" + clockSkew
                 + ", maxAssertionLifetime=" + maxAssertionLifetime
                 + ", tls=" + tls + ", attestersFile=" + attestersFile + ", cluster=" + cluster + ", trustFile=" + trustFile
-                + ", partnerStatusRefresh=" + partnerStatusRefresh + ", eventLoops=" + eventLoops + ", rateLimits="
+                + ", partnerStatusRefresh=" + partnerStatusRefresh + ", outbound=" + outbound + ", eventLoops=" + eventLoops + ", rateLimits="
                 + rateLimits + ", " + observability + "]";
     }
 }

@@ -9,6 +9,7 @@ import dev.agentid.issuer.binding.SenderBinding;
 import dev.agentid.issuer.federation.idp.HumanExchange;
 import dev.agentid.issuer.federation.idp.HumanPrincipals;
 import dev.agentid.issuer.federation.FederationService;
+import dev.agentid.issuer.federation.OutboundFetcher;
 import dev.agentid.issuer.federation.PartnerStatusLists;
 import dev.agentid.issuer.federation.TrustedPartners;
 import dev.agentid.issuer.http.BodyLimits;
@@ -213,16 +214,19 @@ public final class IssuerServer implements AutoCloseable {
     }
 
     private static Partners partners(IssuerConfig config, Vertx vertx, Clock clock) {
+        // every request to a partner or an IdP: its own small executor, an overall deadline, a streaming size cap
+        OutboundFetcher fetcher = new OutboundFetcher(config.outbound().fetchTimeout(),
+                config.outbound().loopbackHttp());
         TrustedPartners partners = config.trustFile() == null ? TrustedPartners.none()
-                : TrustedPartners.load(config.trustFile());
+                : TrustedPartners.load(config.trustFile(), fetcher);
         partners.discoverAll();   // blocking HTTP: start() runs on a plain thread; failures are retried
         partners.watch(vertx, config.keysReloadInterval());
         // human principals: the trust file's identity_providers (OIDC discovery, blocking here, then followed)
-        HumanPrincipals humans = new HumanPrincipals(clock, config.clockSkew());
+        HumanPrincipals humans = new HumanPrincipals(fetcher, clock, config.clockSkew());
         humans.update(partners.trust().identityProviders());
         humans.watch(vertx, config.keysReloadInterval(), () -> partners.trust().identityProviders());
-        PartnerStatusLists partnerStatus = new PartnerStatusLists(partners, clock, config.partnerStatusRefresh(),
-                config.clockSkew());
+        PartnerStatusLists partnerStatus = new PartnerStatusLists(partners, fetcher, clock,
+                config.partnerStatusRefresh(), config.clockSkew(), config.maxTokenLifetime());
         return new Partners(partners, humans, partnerStatus);
     }
 

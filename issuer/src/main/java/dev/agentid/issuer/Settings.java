@@ -35,6 +35,10 @@ public final class Settings {
         add("ISSUER_ATTESTERS_FILE", "none", "trusted workload attesters (JSON)");
         add("ISSUER_TRUST_FILE", "none", "partner organisations and OpenID Providers (JSON)");
         add("ISSUER_PARTNER_STATUS_REFRESH_MILLIS", "5000", "how often partners' status lists are fetched");
+        add("ISSUER_FEDERATION_FETCH_TIMEOUT_MILLIS", "5000",
+                "deadline of any fetch from a partner or IdP, body included (100..60000)");
+        add("ISSUER_FEDERATION_LOOPBACK_HTTP", "false",
+                "development only: true allows http (not https) to loopback partners and IdPs");
         add("ISSUER_CLUSTER_BIND", "none (single node)", "host:port this node's cluster transport binds to");
         add("ISSUER_CLUSTER_MEMBERS", "none", "every member's host:port, comma-separated, this node included");
         add("ISSUER_CLUSTER_NAME", "none", "cluster name; nodes with another name never join");

@@ -59,6 +59,7 @@ public final class TestIssuer implements AutoCloseable {
         all.putIfAbsent("ISSUER_PORT", "0");
         all.putIfAbsent("ISSUER_DATA_DIR", dataDir.toString());
         all.putIfAbsent("ISSUER_ADMIN_TOKEN", ADMIN_TOKEN);
+        all.putIfAbsent("ISSUER_FEDERATION_LOOPBACK_HTTP", "true");   // partners and IdPs of tests are http loopback
         return new TestIssuer(IssuerServer.start(IssuerConfig.fromValues(all), clock), clock, dataDir, http);
     }
 

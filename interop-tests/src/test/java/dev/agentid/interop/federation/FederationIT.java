@@ -64,13 +64,15 @@ class FederationIT {
         b = Organisation.reserve("org-b");
         c = Organisation.reserve("org-c");
         idp = OidcProviderProcess.start();
-        a.trust("{\"partners\": [" + Organisation.partner(b, "{\"b-worker\": [\"a-back\"]}", "[\"tickets:read\"]")
+        a.trust("{\"partners\": [" + Organisation.partner(b, "{\"b-worker\": [\"a-back\"]}", "[\"tickets:read\"], "
+                + "\"outbound_agents\": [\"planner\", \"assistant\", \"intruder\"]")
                 + "], \"identity_providers\": [{\"issuer\": \"" + idp.issuer() + "\", \"audience\": \""
                 + idp.clientId() + "\"}]}");
         b.trust("{\"partners\": [" + Organisation.partner(a,
-                "{\"planner\": [\"b-worker\"], \"assistant\": [\"b-worker\"]}", "[\"tickets:read\"]") + "]}");
+                "{\"planner\": [\"b-worker\"], \"assistant\": [\"b-worker\"]}", "[\"tickets:read\"], "
+                + "\"outbound_agents\": [\"b-worker\"]") + "]}");
         c.trust("{\"partners\": [" + Organisation.partner(a, "{\"planner\": [\"c-worker\"]}", "[\"tickets:read\"]")
-                + ", " + Organisation.partner(b, "{}", "[\"tickets:read\"]") + "]}");
+                + ", " + Organisation.partner(b, "{}", "[\"tickets:read\"], \"outbound_agents\": [\"c-minter\"]") + "]}");
         a.start(Map.of());
         b.start(Map.of());
         c.start(Map.of());

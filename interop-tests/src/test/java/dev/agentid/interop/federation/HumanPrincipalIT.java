@@ -59,7 +59,8 @@ class HumanPrincipalIT {
                 dev.agentid.interop.Interop.targetDir().resolve("issuer-data")), "human-trust-", ".json");
         Files.writeString(trust, "{\"identity_providers\": [{\"issuer\": \"" + idp.issuer() + "\", \"audience\": [\""
                 + idp.clientId() + "\", \"" + RESOURCE + "\"], \"groups_claim\": \"groups\"}]}");
-        issuer = IssuerProcess.named("human").env("ISSUER_TRUST_FILE", trust.toString()).start();
+        issuer = IssuerProcess.named("human").env("ISSUER_TRUST_FILE", trust.toString())
+                .env("ISSUER_FEDERATION_LOOPBACK_HTTP", "true").start();
         agents = new TestAgents(issuer, Clock.systemUTC());
         assistant = agents.agent("assistant").scopes("files:read", "files:write").audiences(API).delegates("worker")
                 .field("acts_for", Map.of("users", List.of(idp.issuer() + "#alice"))).register();

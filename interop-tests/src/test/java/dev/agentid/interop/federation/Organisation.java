@@ -68,7 +68,8 @@ final class Organisation implements AutoCloseable {
     Organisation start(Map<String, String> env) {
         IssuerProcess.Launcher launcher = IssuerProcess.named(name).port(port)
                 .env("ISSUER_TRUST_FILE", trustFile.toString())
-                .env("ISSUER_PARTNER_STATUS_REFRESH_MILLIS", "1000");
+                .env("ISSUER_PARTNER_STATUS_REFRESH_MILLIS", "1000")
+                .env("ISSUER_FEDERATION_LOOPBACK_HTTP", "true");   // the partners are http on loopback
         env.forEach(launcher::env);
         process = launcher.start();
         if (!issuer.equals(process.issuer())) {

@@ -55,8 +55,8 @@ public final class ClientCertificates {
 
     /**
      * Whether the agent CA issued the certificate (its signature verifies with the CA key), it is valid now by the
-     * issuer's clock, and it may serve TLS client authentication. The TLS handshake already checked the chain
-     * against the same CA; this check does not depend on how the listener was configured.
+     * issuer's clock, and it may serve TLS client authentication. This is the only check: the TLS handshake accepts any
+     * client certificate ({@link TlsSettings#apply}), so that a foreign one gets a 401 (M01), not a handshake abort.
      */
     public boolean trusted(X509Certificate certificate) {
         try {

@@ -4,7 +4,20 @@ import com.nimbusds.jose.util.X509CertUtils;
 import io.vertx.core.http.ClientAuth;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.net.PemKeyCertOptions;
-import io.vertx.core.net.PemTrustOptions;
+import io.vertx.core.Vertx;
+import io.vertx.core.net.TrustOptions;
+import java.security.KeyStore;
+import java.security.Provider;
+import java.util.function.Function;
+import javax.net.ssl.ManagerFactoryParameters;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.TrustManagerFactorySpi;
+
+import java.net.Socket;
+import java.security.cert.CertificateException;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.X509ExtendedTrustManager;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -98,16 +111,102 @@ public record TlsSettings(Path certificate, Path privateKey, Path clientCa) {
         return ca;
     }
 
-    /** Switches the server options to TLS, requesting (not requiring) client certificates of the agent CA. */
+    /**
+     * Switches the server options to TLS, requesting (not requiring) client certificates. The handshake accepts any
+     * client certificate: whether it is the agent CA's, valid now and names the agent is decided by the application
+     * ({@link ClientCertificates#trusted}), which answers 401 {@code invalid_client} (M01) for a
+     * {@code tls_client_auth} request with a foreign certificate, and ignores the certificate of an agent that
+     * authenticates with {@code private_key_jwt} (a TLS stack that happens to present some certificate must not
+     * break the handshake: no alert 46). No certificate authority hint is sent, so clients are free to choose.
+     */
     public HttpServerOptions apply(HttpServerOptions options) {
         options.setSsl(true).setKeyCertOptions(new PemKeyCertOptions()
                 .setCertPath(certificate.toString())
                 .setKeyPath(privateKey.toString()));
         if (clientCa != null) {
-            options.setTrustOptions(new PemTrustOptions().addCertPath(clientCa.toString()))
+            clientCaCertificate();   // fail at startup if the CA file is unusable
+            options.setTrustOptions(new AnyClientCertificateOptions())
                     .setClientAuth(ClientAuth.REQUEST);
         }
         return options;
+    }
+
+    /** Vert.x trust options yielding {@link AnyClientCertificate} (without Vert.x's wrapper, which needs SLF4J). */
+    private static final class AnyClientCertificateOptions implements TrustOptions {
+        @Override
+        public TrustOptions copy() {
+            return this;
+        }
+
+        @Override
+        public TrustManagerFactory getTrustManagerFactory(Vertx vertx) {
+            return new AnyClientCertificateFactory();
+        }
+
+        @Override
+        public Function<String, TrustManager[]> trustManagerMapper(Vertx vertx) {
+            return serverName -> new TrustManager[] {new AnyClientCertificate()};
+        }
+    }
+
+    private static final class AnyClientCertificateFactory extends TrustManagerFactory {
+        AnyClientCertificateFactory() {
+            super(new TrustManagerFactorySpi() {
+                @Override
+                protected void engineInit(KeyStore keyStore) {
+                }
+
+                @Override
+                protected void engineInit(ManagerFactoryParameters parameters) {
+                }
+
+                @Override
+                protected TrustManager[] engineGetTrustManagers() {
+                    return new TrustManager[] {new AnyClientCertificate()};
+                }
+            }, new Provider("agentid-any-client-certificate", "1.0", "application-checked client certificates") {
+            }, "agentid-any-client-certificate");
+        }
+    }
+
+    /**
+     * The TLS layer's view of client certificates: any is accepted (the application checks it against the agent
+     * CA); this server never checks a server certificate.
+     */
+    private static final class AnyClientCertificate extends X509ExtendedTrustManager {
+        @Override
+        public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket) {
+        }
+
+        @Override
+        public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine) {
+        }
+
+        @Override
+        public void checkClientTrusted(X509Certificate[] chain, String authType) {
+        }
+
+        @Override
+        public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket)
+                throws CertificateException {
+            throw new CertificateException("this trust manager checks no server certificate");
+        }
+
+        @Override
+        public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
+                throws CertificateException {
+            throw new CertificateException("this trust manager checks no server certificate");
+        }
+
+        @Override
+        public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+            throw new CertificateException("this trust manager checks no server certificate");
+        }
+
+        @Override
+        public X509Certificate[] getAcceptedIssuers() {
+            return new X509Certificate[0];
+        }
     }
 
     @Override

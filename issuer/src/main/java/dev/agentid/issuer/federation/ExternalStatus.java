@@ -40,11 +40,12 @@ public record ExternalStatus(String issuer, String uri, int idx) {
 
     /**
      * The {@code status} claim of a grant from {@code issuer}: {@code {"status_list": {"idx": n, "uri": "..."}}}
-     * with the uri under the issuer.
+     * with the uri under the partner's {@code status_list_prefix} (no query) and idx below 2^31.
      *
      * @throws IllegalArgumentException if the claim is absent or malformed
      */
-    public static ExternalStatus fromClaim(String issuer, Object status) {
+    public static ExternalStatus fromClaim(Partner partner, Object status) {
+        String issuer = partner.issuer();
         if (!(status instanceof Map) || !(((Map<?, ?>) status).get("status_list") instanceof Map)) {
             throw new IllegalArgumentException("no status.status_list");
         }
@@ -58,10 +59,9 @@ public record ExternalStatus(String issuer, String uri, int idx) {
         if (n < 0 || n != Math.rint(n) || n > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("status_list.idx is not a non-negative integer");
         }
-        String prefix = issuer.endsWith("/") ? issuer : issuer + "/";
         String u = (String) uri;
-        if (!u.startsWith(prefix) || u.contains("/../") || u.contains(" ") || u.contains("#")) {
-            throw new IllegalArgumentException("status_list.uri is not under the issuer");
+        if (!partner.statusListAllowed(u)) {
+            throw new IllegalArgumentException("status_list.uri is not under the partner's status_list_prefix");
         }
         return new ExternalStatus(issuer, u, (int) n);
     }

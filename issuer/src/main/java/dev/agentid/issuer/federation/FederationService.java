@@ -73,6 +73,8 @@ public final class FederationService {
     /** The longest grant ({@code exp - iat}) this issuer accepts. */
     public static final Duration MAX_ACCEPTED_LIFETIME = Duration.ofMinutes(5);
     public static final String MAX_EXP = "max_exp";
+    /** The deepest the chain may become at the partner (the smallest depth limit of the sender's agents in it). */
+    public static final String MAX_DEPTH = "max_depth";
     private static final int MAX_CHAIN_DEPTH = 10;
 
     /** A minted grant, as the token endpoint answers it (RFC 8693 section 2.2.1, token_type N_A). */
@@ -82,7 +84,7 @@ public final class FederationService {
     /** A grant that passed every check that needs no state. */
     private record VerifiedGrant(String issuer, Partner partner, String subject, String jwtId, Instant expiresAt,
                                  Instant maxExpiresAt, List<String> scopes, DelegationChain chain,
-                                 ExternalStatus status) {
+                                 ExternalStatus status, Integer maxDepth) {
     }
 
     private final Vertx vertx;
@@ -139,7 +141,7 @@ public final class FederationService {
 
     // ---- step 1: a grant for a partner ----
 
-    /** F01, F02, then X04–X13, X17, X21 as for any exchange. */
+    /** F01, F02, F24, then X04–X13, X17, X21 as for any exchange, then F25 (depth). */
     public Future<Grant> grant(Presenter presenter, String subjectToken, String actorToken,
                                List<String> requestedScope, String partner, String requestedTokenType) {
         if (requestedTokenType != null && !JWT_TOKEN_TYPE.equals(requestedTokenType)) {
@@ -154,17 +156,42 @@ public final class FederationService {
             throw OAuthException.invalidRequest("agent '" + client.agentId()
                     + "' is not the current actor of the subject_token");
         }
+        requireOutboundAllowed(client, partner);                                     // F24
         return liveness.check(subject).compose(verdict -> {
             TokenService.requireLive(verdict);
             List<String> scopes = policy.narrowScope(requestedScope, List.of(new ScopeBound(subject.scopes(),
                     s -> "scope '" + s + "' exceeds the subject_token's scope")), null);
-            return statusLists.allocate().compose(status -> mintGrant(client, subject, verdict.lineage(), scopes,
-                    partner, status));
+            return liveness.chainAgents(subject.chain()).compose(local -> {
+                // F25: the owner's depth limit crosses the boundary. The partner adds one actor when it redeems;
+                // refuse here if that is already too deep, and tell the partner the limit (max_depth)
+                List<AgentRecord> chainAgents = new ArrayList<>();
+                local.values().stream().filter(java.util.Objects::nonNull).forEach(chainAgents::add);
+                chainAgents.add(client);
+                int maxDepth = policy.depthLimit(chainAgents);
+                policy.requireDepth(subject.chain().depth() + 1, chainAgents, OAuthException::invalidRequest);
+                return statusLists.allocate().compose(status -> mintGrant(client, subject, verdict.lineage(), scopes,
+                        partner, status, maxDepth));
+            });
         });
     }
 
+    /**
+     * Outbound policy (F24): leaving the organisation is this issuer's decision. A grant for partner Y only when Y is
+     * among the client's registered audiences, or the trust file's entry for Y lists the client in
+     * {@code outbound_agents}.
+     */
+    private void requireOutboundAllowed(AgentRecord client, String partner) {
+        Partner entry = partners.partner(partner);
+        if (client.audiences().contains(partner)
+                || (entry != null && entry.outboundAgents().contains(client.agentId()))) {
+            return;
+        }
+        throw new OAuthException("invalid_target", 400, "agent '" + client.agentId()
+                + "' may not obtain grants for partner " + partner, null);
+    }
+
     private Future<Grant> mintGrant(AgentRecord client, VerifiedAgentToken subject, Lineage subjectLineage,
-                                    List<String> scopes, String partner, StatusReference status) {
+                                    List<String> scopes, String partner, StatusReference status, int maxDepth) {
         Instant now = clock.instant();
         Instant exp = now.plus(GRANT_LIFETIME);
         if (subject.expiresAt().isBefore(exp)) {
@@ -182,6 +209,7 @@ public final class FederationService {
                 .claim("scope", String.join(" ", scopes))
                 .claim(DelegationChain.ACT, subject.chain().toActClaim())
                 .claim(MAX_EXP, subject.expiresAt().getEpochSecond())
+                .claim(MAX_DEPTH, maxDepth)
                 .claim("status", status.claim())
                 .build();
         String signed = keys.sign(GRANT_JOSE_TYPE, claims, now);
@@ -225,6 +253,10 @@ public final class FederationService {
                     newChainAgents.add(client);
                     policy.requireDepth(grant.chain().depth() + 1, newChainAgents,
                             FederationService::invalidGrant);   // F18
+                    if (grant.maxDepth() != null && grant.chain().depth() + 1 > grant.maxDepth()) {   // F18: sender's
+                        throw invalidGrant("delegation depth " + (grant.chain().depth() + 1)
+                                + " exceeds the limit of " + grant.maxDepth());
+                    }
                     List<String> scopes = redeemScope(grant, client, requestedScope);
                     String audience = policy.audience(client, requestedAudience);
                     Instant now = clock.instant();
@@ -336,7 +368,10 @@ public final class FederationService {
             String clientId = nonEmpty(claims.getStringClaim("client_id"));
             String scope = nonEmpty(claims.getStringClaim("scope"));
             Long maxExp = claims.getLongClaim(MAX_EXP);
-            if (maxExp == null) {
+            // at most the longest token lifetime from now: a partner cannot keep us following its lists for years,
+            // and an absurd value (1e17) is a refusal here, never a DateTimeException
+            long maxExpCap = now.plus(partnerStatus.maxFollow()).plus(clockSkew).getEpochSecond();
+            if (maxExp == null || maxExp <= 0 || maxExp > maxExpCap) {
                 throw new IllegalArgumentException("max_exp");
             }
             DelegationChain chain = DelegationChain.fromActClaim(claims.getClaim(DelegationChain.ACT),
@@ -344,10 +379,18 @@ public final class FederationService {
             if (!chain.current().equals(new Actor(clientId, iss))) {
                 throw new IllegalArgumentException("client_id is not the current actor of " + iss);
             }
-            ExternalStatus status = ExternalStatus.fromClaim(iss, claims.getClaim("status"));
+            ExternalStatus status = ExternalStatus.fromClaim(partner, claims.getClaim("status"));
+            Integer maxDepth = null;
+            if (claims.getClaim(MAX_DEPTH) != null) {
+                Long value = claims.getLongClaim(MAX_DEPTH);
+                if (value == null || value < 1 || value > MAX_CHAIN_DEPTH) {
+                    throw new IllegalArgumentException("max_depth");
+                }
+                maxDepth = value.intValue();
+            }
             List<String> scopes = List.of(scope.split(" "));
             return new VerifiedGrant(iss, partner, sub, jti, exp.toInstant(), Instant.ofEpochSecond(maxExp), scopes,
-                    chain, status);
+                    chain, status, maxDepth);
         } catch (ParseException | TokenVerificationException | IllegalArgumentException e) {
             throw invalidGrant("assertion has invalid claims");
         }

@@ -15,13 +15,24 @@ import java.util.Set;
  *     with the path insertion of RFC 8414 section 3 for an issuer with a path)
  * @param agents partner agent id to the local agent ids it may hand work to
  * @param scopes the most scope a chain from this partner may hold here
+ * @param statusListPrefix the one URI prefix under which this partner's status lists may be (default
+ *     {@code <issuer>/oauth2/status/}); a grant whose status list is elsewhere is refused (F11)
+ * @param outboundAgents our agents that may obtain grants for this partner even though it is not among their
+ *     registered audiences ({@code outbound_agents}; outbound policy, F24)
  */
-public record Partner(String issuer, URI metadataUrl, Map<String, Set<String>> agents, List<String> scopes) {
+public record Partner(String issuer, URI metadataUrl, Map<String, Set<String>> agents, List<String> scopes,
+                      String statusListPrefix, Set<String> outboundAgents) {
+
+    public Partner(String issuer, URI metadataUrl, Map<String, Set<String>> agents, List<String> scopes) {
+        this(issuer, metadataUrl, agents, scopes, defaultStatusListPrefix(issuer), Set.of());
+    }
 
     public Partner {
         Objects.requireNonNull(issuer, "issuer");
         Objects.requireNonNull(metadataUrl, "metadataUrl");
+        Objects.requireNonNull(statusListPrefix, "statusListPrefix");
         agents = Map.copyOf(agents);
+        outboundAgents = Set.copyOf(outboundAgents);
         scopes = List.copyOf(scopes);
     }
 
@@ -29,6 +40,18 @@ public record Partner(String issuer, URI metadataUrl, Map<String, Set<String>> a
     public boolean mayActFor(String partnerAgent, String localAgent) {
         Set<String> locals = agents.get(partnerAgent);
         return locals != null && locals.contains(localAgent);
+    }
+
+    /** {@code <issuer>/oauth2/status/}: where this implementation serves its lists. */
+    static String defaultStatusListPrefix(String issuer) {
+        return (issuer.endsWith("/") ? issuer : issuer + "/") + "oauth2/status/";
+    }
+
+    /** Whether a status-list URI is one this partner may name: under its prefix, no query, fragment or dot segment. */
+    public boolean statusListAllowed(String uri) {
+        return uri.startsWith(statusListPrefix) && uri.length() > statusListPrefix.length() && uri.length() <= 512
+                && !uri.contains("?") && !uri.contains("#") && !uri.contains("/../") && !uri.contains("/./")
+                && !uri.contains(" ") && !uri.endsWith("/..") && !uri.contains("%");
     }
 
     /** RFC 8414 section 3: the well-known suffix goes between the host and the issuer's path. */

@@ -23,7 +23,9 @@ import java.util.Set;
  *
  * <pre>{@code
  * {"partners": [{"issuer": "https://b.example", "metadata_url": "...optional...",
- *                "agents": {"<partner agent>": ["<local agent>", ...]}, "scopes": ["tickets:read"]}],
+ *                "agents": {"<partner agent>": ["<local agent>", ...]}, "scopes": ["tickets:read"],
+ *                "status_list_prefix": "...optional, default <issuer>/oauth2/status/...",
+ *                "outbound_agents": ["<local agent that may obtain grants for this partner>", ...]}],
  *  "identity_providers": [{"issuer": "https://idp.example", ...}]}
  * }</pre>
  */
@@ -85,7 +87,8 @@ public record TrustConfiguration(List<Partner> partners, List<JsonObject> identi
 
     private static Partner partner(JsonObject p) {
         for (String key : p.fieldNames()) {
-            if (!Set.of("issuer", "metadata_url", "agents", "scopes").contains(key)) {
+            if (!Set.of("issuer", "metadata_url", "agents", "scopes", "status_list_prefix",
+                "outbound_agents").contains(key)) {
                 throw new IllegalArgumentException("partners: unknown member '" + key + "'");
             }
         }
@@ -117,7 +120,19 @@ public record TrustConfiguration(List<Partner> partners, List<JsonObject> identi
         }
         List<String> scopes = p.containsKey("scopes") ? strings(p.getValue("scopes"), "partner '" + issuer
                 + "': scopes") : List.of();
-        return new Partner(issuer, metadata, agents, scopes);
+        String prefix = Partner.defaultStatusListPrefix(issuer);
+        if (p.containsKey("status_list_prefix")) {
+            Object value = p.getValue("status_list_prefix");
+            if (!(value instanceof String) || !((String) value).endsWith("/")) {
+                throw new IllegalArgumentException("partner '" + issuer + "': status_list_prefix must be a URL "
+                        + "ending in /");
+            }
+            requireSecureUrl((String) value, "status_list_prefix of partner '" + issuer + "'");
+            prefix = (String) value;
+        }
+        Set<String> outbound = p.containsKey("outbound_agents") ? Set.copyOf(strings(p.getValue("outbound_agents"),
+                "partner '" + issuer + "': outbound_agents")) : Set.of();
+        return new Partner(issuer, metadata, agents, scopes, prefix, outbound);
     }
 
     private static List<JsonObject> objects(JsonObject root, String member) {

@@ -13,16 +13,17 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URL;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
@@ -37,14 +38,14 @@ import java.util.logging.Logger;
  * refetch on an unknown {@code kid}, retry, outage tolerance). Key sources are never merged: a partner's grants and
  * status lists verify with its keys only.
  *
- * <p>Discovery is blocking HTTP: {@link #reloadIfChanged()} and {@link #watch} run it on a worker thread, never on an
- * event loop. A partner whose discovery failed stays configured without keys (its grants are refused as unavailable)
+ * <p>Discovery is blocking HTTP through the {@link OutboundFetcher} (deadline, size cap, https only):
+ * {@link #reloadIfChanged()} and {@link #watch} run it on a worker thread, never on an event loop, one poll at a
+ * time and with no lock held while fetching. A partner whose discovery failed stays configured without keys (its grants are refused as unavailable)
  * and is discovered again on the next poll.
  */
 public final class TrustedPartners {
 
     private static final Logger LOG = Logger.getLogger(TrustedPartners.class.getName());
-    private static final Duration HTTP_TIMEOUT = Duration.ofSeconds(5);
 
     /** A discovered partner: its keys. */
     private record Discovered(URI metadataUrl, URL jwksUri, JWKSource<SecurityContext> keys) {
@@ -54,24 +55,26 @@ public final class TrustedPartners {
     }
 
     private final Path file;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(HTTP_TIMEOUT)
-            .followRedirects(HttpClient.Redirect.NEVER).build();
+    private final OutboundFetcher fetcher;
     private volatile TrustConfiguration trust;
+    private final Set<String> discovering = ConcurrentHashMap.newKeySet();
+    private final AtomicBoolean polling = new AtomicBoolean();
     private final Map<String, Discovered> discovered = new ConcurrentHashMap<>();
     private Stamp stamp;
     /** Partner issuer to when its discovery last failed: retried at most every {@link #RETRY_AFTER}. */
-    private final Map<String, Long> failedAt = new HashMap<>();
+    private final Map<String, Long> failedAt = new ConcurrentHashMap<>();
     private static final long RETRY_AFTER = 1_000;
 
-    private TrustedPartners(Path file, TrustConfiguration trust, Stamp stamp) {
+    private TrustedPartners(Path file, OutboundFetcher fetcher, TrustConfiguration trust, Stamp stamp) {
         this.file = file;
+        this.fetcher = fetcher;
         this.trust = trust;
         this.stamp = stamp;
     }
 
     /** No partners (no trust file). */
     public static TrustedPartners none() {
-        return new TrustedPartners(null, TrustConfiguration.EMPTY, null);
+        return new TrustedPartners(null, null, TrustConfiguration.EMPTY, null);
     }
 
     /**
@@ -79,11 +82,12 @@ public final class TrustedPartners {
      *
      * @throws IllegalArgumentException if the file cannot be read or parsed (the issuer does not start)
      */
-    public static TrustedPartners load(Path file) {
+    public static TrustedPartners load(Path file, OutboundFetcher fetcher) {
         Objects.requireNonNull(file, "file");
+        Objects.requireNonNull(fetcher, "fetcher");
         try {
             Stamp stamp = stamp(file);
-            return new TrustedPartners(file, TrustConfiguration.parse(Files.readString(file, StandardCharsets.UTF_8)),
+            return new TrustedPartners(file, fetcher, TrustConfiguration.parse(Files.readString(file, StandardCharsets.UTF_8)),
                     stamp);
         } catch (IOException e) {
             throw new IllegalArgumentException("cannot read the trust file " + file + ": " + e.getMessage());
@@ -122,20 +126,33 @@ public final class TrustedPartners {
         if (file == null) {
             return;
         }
-        vertx.setPeriodic(interval.toMillis(), id -> vertx.executeBlocking(() -> {
-            reloadIfChanged();
-            return null;
-        }, false).onFailure(e -> LOG.log(Level.WARNING, "trust file reload failed", e)));
+        // one poll at a time: a partner that hangs holds at most one worker thread, for at most the fetch deadline
+        vertx.setPeriodic(interval.toMillis(), id -> {
+            if (!polling.compareAndSet(false, true)) {
+                return;
+            }
+            vertx.executeBlocking(() -> {
+                reloadIfChanged();
+                return null;
+            }, false).onComplete(r -> polling.set(false))
+                    .onFailure(e -> LOG.log(Level.WARNING, "trust file reload failed", e));
+        });
     }
 
     /**
      * Re-reads the trust file if it changed, then discovers every partner not discovered yet. Blocking. True when
      * the file was reloaded.
      */
-    public synchronized boolean reloadIfChanged() {
+    public boolean reloadIfChanged() {
         if (file == null) {
             return false;
         }
+        boolean reloaded = rereadIfChanged();
+        discoverAll();
+        return reloaded;
+    }
+
+    private synchronized boolean rereadIfChanged() {
         boolean reloaded = false;
         Stamp now = null;
         try {
@@ -161,62 +178,82 @@ public final class TrustedPartners {
                         + e.getMessage());
             }
         }
-        discoverAll();
         return reloaded;
     }
 
     /** Re-reads the trust file whatever its time stamp says, then discovers (blocking); for operators and tests. */
-    public synchronized boolean reload() {
-        stamp = null;
-        failedAt.clear();
+    public boolean reload() {
+        synchronized (this) {
+            stamp = null;
+            failedAt.clear();
+        }
         return reloadIfChanged();
     }
 
-    /** Discovers every configured partner that has no key source yet and drops those no longer trusted. Blocking. */
-    public synchronized void discoverAll() {
-        TrustConfiguration current = trust;
-        Map<String, Partner> byIssuer = new HashMap<>();
-        current.partners().forEach(p -> byIssuer.put(p.issuer(), p));
-        discovered.entrySet().removeIf(e -> {
-            Partner p = byIssuer.get(e.getKey());
-            boolean stale = p == null || !p.metadataUrl().equals(e.getValue().metadataUrl());
-            if (stale) {
-                close(e.getValue().keys());
-            }
-            return stale;
-        });
-        long now = System.nanoTime() / 1_000_000;
-        for (Partner partner : current.partners()) {
-            Long failed = failedAt.get(partner.issuer());
-            if (!discovered.containsKey(partner.issuer()) && (failed == null || now - failed >= RETRY_AFTER)) {
-                try {
-                    discovered.put(partner.issuer(), discover(partner));
-                    failedAt.remove(partner.issuer());
-                    LOG.info("discovered partner " + partner.issuer());
-                } catch (IOException | RuntimeException e) {
-                    failedAt.put(partner.issuer(), now);
-                    LOG.warning("partner " + partner.issuer() + " not discovered (retried on the next poll): "
-                            + e.getMessage());
+    /**
+     * Discovers every configured partner that has no key source yet and drops those no longer trusted. Blocking (at
+     * most the fetch deadline per partner); no lock is held while fetching, and a partner already being discovered
+     * by another thread is skipped.
+     */
+    public void discoverAll() {
+        List<Partner> todo = new ArrayList<>();
+        synchronized (this) {
+            TrustConfiguration current = trust;
+            Map<String, Partner> byIssuer = new HashMap<>();
+            current.partners().forEach(p -> byIssuer.put(p.issuer(), p));
+            discovered.entrySet().removeIf(e -> {
+                Partner p = byIssuer.get(e.getKey());
+                boolean stale = p == null || !p.metadataUrl().equals(e.getValue().metadataUrl());
+                if (stale) {
+                    close(e.getValue().keys());
                 }
+                return stale;
+            });
+            long now = System.nanoTime() / 1_000_000;
+            for (Partner partner : current.partners()) {
+                Long failed = failedAt.get(partner.issuer());
+                if (!discovered.containsKey(partner.issuer()) && (failed == null || now - failed >= RETRY_AFTER)
+                        && discovering.add(partner.issuer())) {
+                    todo.add(partner);
+                }
+            }
+        }
+        for (Partner partner : todo) {
+            try {
+                Discovered d = discover(partner);
+                synchronized (this) {
+                    if (partner.equals(trust.partner(partner.issuer()))) {
+                        Discovered before = discovered.put(partner.issuer(), d);
+                        if (before != null) {
+                            close(before.keys());
+                        }
+                        failedAt.remove(partner.issuer());
+                        LOG.info("discovered partner " + partner.issuer());
+                    } else {
+                        close(d.keys());   // the trust file changed meanwhile
+                    }
+                }
+            } catch (IOException | RuntimeException e) {
+                synchronized (this) {
+                    failedAt.put(partner.issuer(), System.nanoTime() / 1_000_000);
+                }
+                LOG.warning("partner " + partner.issuer() + " not discovered (retried on the next poll): "
+                        + e.getMessage());
+            } finally {
+                discovering.remove(partner.issuer());
             }
         }
     }
 
     private Discovered discover(Partner partner) throws IOException {
-        HttpResponse<String> response;
-        try {
-            response = http.send(HttpRequest.newBuilder(partner.metadataUrl()).timeout(HTTP_TIMEOUT)
-                    .header("Accept", "application/json").GET().build(), HttpResponse.BodyHandlers.ofString());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted");
-        }
-        if (response.statusCode() != 200) {
-            throw new IOException("metadata " + partner.metadataUrl() + " answered " + response.statusCode());
+        OutboundFetcher.Fetched response = fetcher.get(partner.metadataUrl(), "application/json",
+                OutboundFetcher.DOCUMENT_BYTES);
+        if (response.status() != 200) {
+            throw new IOException("metadata " + partner.metadataUrl() + " answered " + response.status());
         }
         JsonObject metadata;
         try {
-            metadata = new JsonObject(response.body());
+            metadata = new JsonObject(response.text());
         } catch (RuntimeException e) {
             throw new IOException("metadata " + partner.metadataUrl() + " is not a JSON object");
         }
@@ -228,9 +265,16 @@ public final class TrustedPartners {
         if (!(jwks instanceof String)) {
             throw new IOException("metadata " + partner.metadataUrl() + " has no jwks_uri");
         }
-        TrustConfiguration.requireSecureUrl((String) jwks, "jwks_uri of partner '" + partner.issuer() + "'");
-        URL jwksUri = URI.create((String) jwks).toURL();
-        JWKSource<SecurityContext> keys = JWKSourceBuilder.<SecurityContext>create(jwksUri)
+        try {
+            TrustConfiguration.requireSecureUrl((String) jwks, "jwks_uri of partner '" + partner.issuer() + "'");
+        } catch (IllegalArgumentException e) {
+            throw new IOException(e.getMessage());
+        }
+        URI jwksLocation = URI.create((String) jwks);
+        fetcher.requireAllowed(jwksLocation);   // https, or loopback http only with the development flag
+        URL jwksUri = jwksLocation.toURL();
+        JWKSource<SecurityContext> keys = JWKSourceBuilder.<SecurityContext>create(jwksUri,
+                        fetcher.retriever(OutboundFetcher.DOCUMENT_BYTES))
                 .cache(true)
                 .rateLimited(true)
                 .retrying(true)

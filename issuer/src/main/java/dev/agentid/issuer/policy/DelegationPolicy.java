@@ -65,6 +65,17 @@ public final class DelegationPolicy {
         }
     }
 
+    /** The deepest a chain with these agents may become: the smallest of their limits and the global cap. */
+    public int depthLimit(Collection<AgentRecord> chainAgents) {
+        int limit = globalMaxDepth;
+        for (AgentRecord agent : chainAgents) {
+            if (agent != null) {
+                limit = Math.min(limit, agent.maxDelegationDepth());
+            }
+        }
+        return limit;
+    }
+
     /** X16, F18: the new depth is bounded by every agent of the new chain and by the global cap. */
     public void requireDepth(int newDepth, Collection<AgentRecord> newChainAgents, Refusal refusal) {
         int limit = globalMaxDepth;

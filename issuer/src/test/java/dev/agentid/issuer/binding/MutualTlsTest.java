@@ -200,6 +200,29 @@ class MutualTlsTest {
     }
 
     @Test
+    void certificateFromAnotherCaIsInvalidClientNotAHandshakeAbort() {
+        TestAgent a = register(agent(id("a")).build(), true, false);
+        AgentCa rogue = AgentCa.generate(java.time.Clock.systemUTC());
+        // the same SAN URI and key, but issued by a CA the issuer does not trust
+        X509Certificate foreign = rogue.issue(dev.agentid.keys.ca.AgentCsr.create(a.key, a.id), a.id,
+                java.time.Duration.ofHours(1));
+        TestIssuer.Response r = token(tls.clientWith(a.key, foreign, rogue.certificate()), tlsClientAuth(a));
+        dev.agentid.issuer.RefusalTable.assertRow(r, "M01");
+    }
+
+    @Test
+    void privateKeyJwtAgentIsUnaffectedByTheForeignCertificateItsTlsStackPresents() throws Exception {
+        TestAgent a = register(agent(id("a")).build(), false, false);
+        AgentCa rogue = AgentCa.generate(java.time.Clock.systemUTC());
+        X509Certificate foreign = rogue.issue(dev.agentid.keys.ca.AgentCsr.create(a.key, a.id), a.id,
+                java.time.Duration.ofHours(1));
+        TestIssuer.Response r = token(tls.clientWith(a.key, foreign, rogue.certificate()),
+                issuer.as(a, "grant_type", "client_credentials"));
+        assertEquals(200, r.status(), r.body());
+        assertNull(SignedJWT.parse(r.json().getString("access_token")).getJWTClaimsSet().getClaim("cnf"));
+    }
+
+    @Test
     void registrationWithAnotherAgentsSanUriIsRefused() {
         TestAgent a = agent(id("a")).build();
         a.registration.put("tls_client_auth_san_uri", AgentCa.agentUri("someone-else"));

@@ -90,10 +90,19 @@ final class TlsFixture {
 
     /** A client that presents {@code certificate} (whose key is {@code agentKey}). */
     HttpClient clientWith(ECKey agentKey, X509Certificate certificate) {
-        return client(agentKey, certificate);
+        return client(agentKey, certificate, ca.certificate());
+    }
+
+    /** A client that presents {@code certificate} issued by {@code issuer} (another CA than the agent CA). */
+    HttpClient clientWith(ECKey agentKey, X509Certificate certificate, X509Certificate issuer) {
+        return client(agentKey, certificate, issuer);
     }
 
     private HttpClient client(ECKey agentKey, X509Certificate certificate) {
+        return client(agentKey, certificate, ca.certificate());
+    }
+
+    private HttpClient client(ECKey agentKey, X509Certificate certificate, X509Certificate issuer) {
         try {
             KeyStore trust = KeyStore.getInstance("PKCS12");
             trust.load(null, null);
@@ -106,7 +115,7 @@ final class TlsFixture {
             char[] password = "test".toCharArray();
             if (certificate != null) {
                 PrivateKey key = agentKey.toECPrivateKey();
-                keys.setKeyEntry("agent", key, password, new Certificate[] {certificate, ca.certificate()});
+                keys.setKeyEntry("agent", key, password, new Certificate[] {certificate, issuer});
             }
             kmf.init(keys, password);
             SSLContext context = SSLContext.getInstance("TLS");

@@ -67,7 +67,7 @@ class FederationTest {
         a = Organisation.start("a", dir);
         b = Organisation.start("b", dir);
         c = Organisation.start("c", dir);
-        a1 = a.issuer.register(agent("a1"));
+        a1 = a.issuer.register(agent("a1").delegates("a2"));
         a2 = a.issuer.register(agent("a2"));
         aOther = a.issuer.register(agent("a-other"));
         aKilled = a.issuer.register(agent("a-killed"));
@@ -78,11 +78,12 @@ class FederationTest {
         bNarrow = b.issuer.register(agent("b-narrow").scopes("admin"));
         bReadOnly = b.issuer.register(agent("b-read-only").scopes("read"));
         c1 = c.issuer.register(agent("c1"));
-        a.trust(b, Map.of("b1", List.of("a2", "a1")), "read", "write")
-                .trust(c, Map.of())
+        // outbound policy (F24): the trust file lets these agents obtain grants for the partner
+        a.trust(b, Map.of("b1", List.of("a2", "a1")), "read", "write").outbound("a1", "a-killed", "a-other")
+                .trust(c, Map.of()).outbound("a1")
                 .apply();
         b.trust(a, Map.of("a1", List.of("b1", "b-shallow", "b-narrow", "b-read-only"),
-                        "a-killed", List.of("b1")), "read", "write")
+                        "a-killed", List.of("b1")), "read", "write").outbound("b1")
                 .trust(UNREACHABLE_PARTNER, Map.of(), "read")
                 .apply();
         c.trust(a, Map.of("a1", List.of("c1")), "read").apply();
@@ -272,6 +273,35 @@ class FederationTest {
     }
 
     @Test
+    void f24UnauthorisedOutboundGrantIsRefused() {
+        // a2 holds a token delegated by a1, but B is neither among its audiences nor lists it in outbound_agents
+        String delegated = a.issuer.exchanged(a2, a.issuer.tokenFor(a1));
+        assertRow(a.requestGrant(b, a2, delegated), "F24", "client", "a2", "partner", b.url());
+        assertRow(a.requestGrant(b, a2, a.issuer.tokenFor(a2)), "F24", "client", "a2", "partner", b.url());
+        // a registered audience is the other way out
+        TestAgent toB = a.issuer.register(agent("a-to-b-" + UUID.randomUUID()).audiences(b.url()));
+        TestIssuer.Response allowed = a.requestGrant(b, toB, a.issuer.tokenFor(toB));
+        assertEquals(200, allowed.status(), allowed.body());
+    }
+
+    @Test
+    void f25DepthBypassAcrossOrganisationsIsRefused() throws Exception {
+        // solo's owner allows no delegate (depth 1): A does not let B add one either
+        TestAgent solo = a.issuer.register(agent("solo-" + UUID.randomUUID()).maxDepth(1).audiences(b.url()));
+        assertRow(a.requestGrant(b, solo, a.issuer.tokenFor(solo)), "F25", "n", "2", "limit", "1");
+        // the grant carries the limit (max_depth) and B applies it, whatever B's own agents allow
+        TestAgent pair = a.issuer.register(agent("pair-" + UUID.randomUUID()).maxDepth(2).audiences(b.url()));
+        String grant = a.grantFor(b, pair, a.issuer.tokenFor(pair));
+        assertEquals(2L, SignedJWT.parse(grant).getJWTClaimsSet().getLongClaim("max_depth"));
+        String shallow = a.sign(FederationService.GRANT_JOSE_TYPE, grantClaims(a.url(), b.url())
+                .claim("max_depth", 1).build());
+        assertRow(b.redeem(b1, shallow), "F18", "n", "2", "limit", "1");
+        String nonsense = a.sign(FederationService.GRANT_JOSE_TYPE, grantClaims(a.url(), b.url())
+                .claim("max_depth", 0).build());
+        assertRow(b.redeem(b1, nonsense), "F11");
+    }
+
+    @Test
     void f12GrantReplayedAtItsAudienceIsRefused() {
         String grant = a.grantFor(b, a1, a.issuer.tokenFor(a1));
         assertEquals(200, b.redeem(b1, grant).status());
@@ -359,7 +389,7 @@ class FederationTest {
             TestAgent d1 = d.issuer.register(agent("d1"));
             TestAgent e1 = e.issuer.register(agent("e1").delegates("e2"));
             TestAgent e2 = e.issuer.register(agent("e2"));
-            d.trust(e, Map.of()).apply();
+            d.trust(e, Map.of()).outbound("d1").apply();
             e.trust(d, Map.of("d1", List.of("e1")), "read", "write").apply();
             String root = d.issuer.tokenFor(d1);
             String atE = e.redeemed(e1, d.grantFor(e, d1, root));

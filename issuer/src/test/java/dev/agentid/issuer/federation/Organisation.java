@@ -85,6 +85,12 @@ final class Organisation implements AutoCloseable {
         return this;
     }
 
+    /** Lists our {@code agents} in the last partner's {@code outbound_agents} (outbound policy). */
+    Organisation outbound(String... agents) {
+        partners.getJsonObject(partners.size() - 1).put("outbound_agents", new JsonArray(List.of(agents)));
+        return this;
+    }
+
     /** Forgets every partner (call {@link #apply()} after). */
     Organisation distrustAll() {
         partners = new JsonArray();

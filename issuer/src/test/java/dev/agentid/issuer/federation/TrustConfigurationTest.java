@@ -44,7 +44,26 @@ class TrustConfigurationTest {
     void externalStatusReferencesRoundTripAndStayUnderTheirIssuer() {
         ExternalStatus ref = new ExternalStatus("https://a.example", "https://a.example/oauth2/status/0", 41);
         assertEquals(ref, ExternalStatus.decode(ref.encode()));
-        assertThrows(IllegalArgumentException.class, () -> ExternalStatus.fromClaim("https://a.example",
+        Partner a = TrustConfiguration.parse("{\"partners\": [{\"issuer\": \"https://a.example\"}]}").partners()
+                .get(0);
+        assertThrows(IllegalArgumentException.class, () -> ExternalStatus.fromClaim(a,
                 java.util.Map.of("status_list", java.util.Map.of("idx", 1, "uri", "https://evil.example/0"))));
+        assertEquals(41, ExternalStatus.fromClaim(a, java.util.Map.of("status_list",
+                java.util.Map.of("idx", 41, "uri", "https://a.example/oauth2/status/0"))).idx());
+    }
+
+    @Test
+    void statusListUriOutsideThePartnersPrefixIsRefused() {
+        Partner a = TrustConfiguration.parse("{\"partners\": [{\"issuer\": \"https://a.example\", "
+                + "\"status_list_prefix\": \"https://lists.a.example/s/\"}]}").partners().get(0);
+        for (String uri : java.util.List.of("https://a.example/oauth2/status/0", "https://lists.a.example/s/0?x=1",
+                "https://lists.a.example/s/../admin", "https://lists.a.example/s/", "https://lists.a.example/other/0")) {
+            assertThrows(IllegalArgumentException.class, () -> ExternalStatus.fromClaim(a,
+                    java.util.Map.of("status_list", java.util.Map.of("idx", 1, "uri", uri))), uri);
+        }
+        assertEquals(0, ExternalStatus.fromClaim(a, java.util.Map.of("status_list",
+                java.util.Map.of("idx", 0, "uri", "https://lists.a.example/s/7"))).idx());
+        assertThrows(IllegalArgumentException.class, () -> ExternalStatus.fromClaim(a, java.util.Map.of(
+                "status_list", java.util.Map.of("idx", 2147483648L, "uri", "https://lists.a.example/s/7"))));
     }
 }

@@ -47,7 +47,11 @@ public final class HumanPrincipals {
     private record Entry(IdentityProvider idp, IdentityProviderVerifier verifier) {
     }
 
-    public HumanPrincipals(Clock clock, Duration skew) {
+    private final dev.agentid.issuer.federation.OutboundFetcher fetcher;
+    private final java.util.concurrent.atomic.AtomicBoolean polling = new java.util.concurrent.atomic.AtomicBoolean();
+
+    public HumanPrincipals(dev.agentid.issuer.federation.OutboundFetcher fetcher, Clock clock, Duration skew) {
+        this.fetcher = fetcher;
         this.clock = clock;
         this.skew = skew;
     }
@@ -103,10 +107,18 @@ public final class HumanPrincipals {
      * changed ({@link #sync}) and retries failed discoveries. Stops with the Vert.x instance.
      */
     public void watch(Vertx vertx, Duration interval, Supplier<List<JsonObject>> source) {
-        vertx.setPeriodic(interval.toMillis(), id -> vertx.executeBlocking(() -> {
-            sync(source.get());
-            return null;
-        }, false).onFailure(e -> LOG.warning("identity providers not refreshed: " + e.getMessage())));
+        // one poll at a time: an IdP that hangs holds at most one worker thread, for at most the fetch deadline
+        // (discovery goes through the bounded OutboundFetcher), instead of one more waiting thread per tick
+        vertx.setPeriodic(interval.toMillis(), id -> {
+            if (!polling.compareAndSet(false, true)) {
+                return;
+            }
+            vertx.executeBlocking(() -> {
+                sync(source.get());
+                return null;
+            }, false).onComplete(r -> polling.set(false))
+                    .onFailure(e -> LOG.warning("identity providers not refreshed: " + e.getMessage()));
+        });
     }
 
     /**
@@ -129,7 +141,7 @@ public final class HumanPrincipals {
 
     private IdentityProviderVerifier discover(IdentityProvider idp) {
         try {
-            IdentityProviderVerifier verifier = IdentityProviderVerifier.discover(idp, clock, skew);
+            IdentityProviderVerifier verifier = IdentityProviderVerifier.discover(idp, fetcher, clock, skew);
             LOG.info("identity provider " + idp.issuer() + ": id_token algorithms " + verifier.idTokenAlgorithms());
             return verifier;
         } catch (IOException | RuntimeException e) {

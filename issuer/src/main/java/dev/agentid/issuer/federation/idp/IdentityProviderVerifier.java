@@ -9,14 +9,12 @@ import com.nimbusds.jose.jwk.source.JWKSource;
 import com.nimbusds.jose.jwk.source.JWKSourceBuilder;
 import com.nimbusds.jose.proc.BadJOSEException;
 import com.nimbusds.jose.proc.SecurityContext;
-import com.nimbusds.jose.util.DefaultResourceRetriever;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import com.nimbusds.jwt.proc.DefaultJWTProcessor;
 import com.nimbusds.oauth2.sdk.ParseException;
-import com.nimbusds.oauth2.sdk.http.HTTPRequest;
-import com.nimbusds.oauth2.sdk.http.HTTPResponse;
 import com.nimbusds.openid.connect.sdk.op.OIDCProviderMetadata;
+import dev.agentid.issuer.federation.OutboundFetcher;
 import dev.agentid.issuer.federation.idp.HumanTokenException.Reason;
 
 import java.io.Closeable;
@@ -42,7 +40,6 @@ final class IdentityProviderVerifier implements Closeable {
     /** What an IdP may sign with: asymmetric only, never {@code none} or HS*. */
     static final Set<JWSAlgorithm> ALLOWED = Set.of(JWSAlgorithm.ES256, JWSAlgorithm.RS256, JWSAlgorithm.PS256);
     static final JOSEObjectType AT_JWT = new JOSEObjectType("at+jwt");
-    private static final int TIMEOUT_MILLIS = 3000;
     private static final int SIZE_LIMIT = 256 * 1024;
 
     private final IdentityProvider idp;
@@ -70,19 +67,17 @@ final class IdentityProviderVerifier implements Closeable {
      *
      * @throws IOException if the document cannot be fetched or is not valid provider metadata
      */
-    static IdentityProviderVerifier discover(IdentityProvider idp, Clock clock, Duration skew) throws IOException {
-        HTTPRequest request = new HTTPRequest(HTTPRequest.Method.GET, idp.metadataUrl());
-        request.setConnectTimeout(TIMEOUT_MILLIS);
-        request.setReadTimeout(TIMEOUT_MILLIS);
-        request.setFollowRedirects(false);
-        HTTPResponse response = request.send();
-        if (response.getStatusCode() != 200) {
-            throw new IOException(idp.metadataUrl() + " answered " + response.getStatusCode());
+    static IdentityProviderVerifier discover(IdentityProvider idp, OutboundFetcher fetcher, Clock clock,
+                                             Duration skew) throws IOException {
+        // bounded: deadline including the body, size cap, https only (loopback http only with the development flag)
+        OutboundFetcher.Fetched response = fetcher.get(idp.metadataUrl(), "application/json", SIZE_LIMIT);
+        if (response.status() != 200) {
+            throw new IOException(idp.metadataUrl() + " answered " + response.status());
         }
         OIDCProviderMetadata metadata;
         try {
-            metadata = OIDCProviderMetadata.parse(response.getBodyAsJSONObject());
-        } catch (ParseException e) {
+            metadata = OIDCProviderMetadata.parse(response.text());
+        } catch (ParseException | RuntimeException e) {
             throw new IOException(idp.metadataUrl() + " is not OpenID provider metadata: " + e.getMessage());
         }
         if (!idp.issuer().equals(metadata.getIssuer().getValue())) {
@@ -105,8 +100,9 @@ final class IdentityProviderVerifier implements Closeable {
             throw new IOException(idp.metadataUrl() + " advertises none of " + ALLOWED
                     + " in id_token_signing_alg_values_supported");
         }
+        fetcher.requireAllowed(jwksUri);   // an IdP's keys over http could be replaced by anyone on the path
         JWKSource<SecurityContext> keys = JWKSourceBuilder.<SecurityContext>create(jwksUri.toURL(),
-                        new DefaultResourceRetriever(TIMEOUT_MILLIS, TIMEOUT_MILLIS, SIZE_LIMIT))
+                        fetcher.retriever(SIZE_LIMIT))
                 .build();
         return new IdentityProviderVerifier(idp, algorithms, keys, clock, skew);
     }
