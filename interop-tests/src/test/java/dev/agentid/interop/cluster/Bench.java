@@ -47,6 +47,47 @@ final class Bench {
         }
     }
 
+    /**
+     * CPU time (ms) of each thread of a process so far, by thread id, from /proc/PID/task/TID/stat, with the thread's
+     * name (comm, at most 15 characters) stripped of digits so that pools group together ("GC Thread#", ...).
+     */
+    static java.util.Map<Long, java.util.Map.Entry<String, Double>> threadCpuMillis(long pid) {
+        java.util.Map<Long, java.util.Map.Entry<String, Double>> threads = new java.util.HashMap<>();
+        try (var tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
+            for (Path task : (Iterable<Path>) tasks::iterator) {
+                try {
+                    String stat = Files.readString(task.resolve("stat"), StandardCharsets.US_ASCII);
+                    String comm = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+                    String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                    long ticks = Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
+                    threads.put(Long.parseLong(task.getFileName().toString()),
+                            java.util.Map.entry(comm.replaceAll("[0-9]", ""), ticks * 1000.0 / CLOCK_TICKS));
+                } catch (IOException e) {
+                    // the thread ended meanwhile
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return threads;
+    }
+
+    /** CPU (ms) per thread group between two {@link #threadCpuMillis} snapshots, largest first. */
+    static java.util.Map<String, Double> threadCpuDelta(java.util.Map<Long, java.util.Map.Entry<String, Double>> before,
+                                                        java.util.Map<Long, java.util.Map.Entry<String, Double>> after) {
+        java.util.Map<String, Double> groups = new java.util.HashMap<>();
+        after.forEach((tid, now) -> {
+            var then = before.get(tid);
+            double delta = now.getValue() - (then == null ? 0 : then.getValue());
+            groups.merge(now.getKey(), delta, Double::sum);
+        });
+        java.util.Map<String, Double> sorted = new java.util.LinkedHashMap<>();
+        groups.entrySet().stream().filter(e -> e.getValue() > 0)
+                .sorted(java.util.Map.Entry.<String, Double>comparingByValue().reversed())
+                .forEach(e -> sorted.put(e.getKey(), e.getValue()));
+        return sorted;
+    }
+
     /** USER_HZ: 100 on every Linux this runs on (getconf CLK_TCK). */
     private static final int CLOCK_TICKS = 100;
 

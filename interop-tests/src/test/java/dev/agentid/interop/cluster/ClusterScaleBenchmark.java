@@ -130,7 +130,20 @@ class ClusterScaleBenchmark {
 
     private static Cell measure(LoadGenerator load, Setup s, Setup idle, int run) {
         double[] cpu = new double[3];
+        List<Map<Long, Map.Entry<String, Double>>> threadsBefore = s.nodes().stream()
+                .map(node -> Bench.threadCpuMillis(node.pid())).toList();
         LoadGenerator.Result result = inChunks(load, s, idle, PER_RUN, cpu);
+        Map<String, Double> byThread = new LinkedHashMap<>();
+        for (int i = 0; i < s.nodes().size(); i++) {
+            Bench.threadCpuDelta(threadsBefore.get(i), Bench.threadCpuMillis(s.nodes().get(i).pid()))
+                    .forEach((group, ms) -> byThread.merge(group, ms, Double::sum));
+        }
+        StringBuilder threads = new StringBuilder();
+        byThread.entrySet().stream().sorted(Map.Entry.<String, Double>comparingByValue().reversed()).limit(12)
+                .forEach(e -> threads.append(String.format(java.util.Locale.ROOT, "%s%s %.3f",
+                        threads.length() == 0 ? "" : ", ", e.getKey().strip(), e.getValue() / Math.max(1, result.ok()))));
+        Bench.report("cluster scale, %s, run %d: issuer CPU per request by thread group (ms, all nodes): %s",
+                s.name(), run, threads);
         double serverCpu = cpu[0];
         double idleCpu = cpu[1];
         double clientCpu = cpu[2];
