@@ -62,7 +62,13 @@ final class Organisation implements AutoCloseable {
 
     /** A trust-file partner entry: {@code agents} maps the partner's agents to ours; {@code scopes} caps chains. */
     static String partner(Organisation partner, String agents, String scopes) {
-        return "{\"issuer\": \"" + partner.issuer + "\", \"agents\": " + agents + ", \"scopes\": " + scopes + "}";
+        return partner(partner, agents, scopes, "[\"user:*\"]");
+    }
+
+    /** A trust-file entry; {@code subjects} the principals a chain starting at the partner may carry (section 6.11). */
+    static String partner(Organisation partner, String agents, String scopes, String subjects) {
+        return "{\"issuer\": \"" + partner.issuer + "\", \"agents\": " + agents + ", \"subjects\": " + subjects
+                + ", \"scopes\": " + scopes + "}";
     }
 
     Organisation start(Map<String, String> env) {

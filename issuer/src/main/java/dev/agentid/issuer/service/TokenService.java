@@ -102,8 +102,21 @@ public final class TokenService {
         Instant now = clock.instant();
         TokenMinter.Draft draft = new TokenMinter.Draft(subject.principal(), audience, scopes,
                 subject.chain().extendedBy(clientActor), now, policy.expiry(now, client, subject.expiresAt()),
-                presenter.confirmation());
+                presenter.confirmation(), evidenceOf(subject));
         return new Delegation(draft, subjectLineage);
+    }
+
+    /**
+     * The chain evidence ({@code act_ev}, profile section 6.12) of one of our own tokens: it travels on unchanged to
+     * every token derived from it. Our signature covers it; a token of ours with a malformed claim was never minted.
+     */
+    public static List<String> evidenceOf(VerifiedAgentToken token) {
+        try {
+            return dev.agentid.verifier.ChainEvidence.fromClaim(token.claims().getClaim(
+                    dev.agentid.verifier.ChainEvidence.CLAIM));
+        } catch (dev.agentid.verifier.TokenVerificationException e) {
+            throw OAuthException.invalidRequest(subjectTokenRefusal(e.reason()));
+        }
     }
 
     /**
