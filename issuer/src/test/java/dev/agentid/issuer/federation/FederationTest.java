@@ -61,6 +61,7 @@ class FederationTest {
     // B's agents
     static TestAgent b1;
     static TestAgent b2;
+    static TestAgent bReviewer;
     static TestAgent bNot;
     static TestAgent bShallow;
     static TestAgent bNarrow;
@@ -78,7 +79,8 @@ class FederationTest {
         aOther = a.issuer.register(agent("a-other"));
         aKilled = a.issuer.register(agent("a-killed"));
         b1 = b.issuer.register(agent("b1").delegates("b2"));
-        b2 = b.issuer.register(agent("b2"));
+        b2 = b.issuer.register(agent("b2").delegates("b-reviewer"));
+        bReviewer = b.issuer.register(agent("b-reviewer"));
         bNot = b.issuer.register(agent("b-not"));
         bShallow = b.issuer.register(agent("b-shallow").maxDepth(1));
         bNarrow = b.issuer.register(agent("b-narrow").scopes("admin"));
@@ -463,8 +465,15 @@ class FederationTest {
         String atB = b.redeemed(b2, grant);
         JWTClaimsSet claims = SignedJWT.parse(atB).getJWTClaimsSet();
         assertEquals(3, claims.getStringListClaim("act_ev").size());
+        // the receipts travel on inside B: depth 5, three hops, with B's status and lineage claims
+        String depth5 = b.issuer.exchanged(bReviewer, atB);
+        assertEquals(claims.getStringListClaim("act_ev"),
+                SignedJWT.parse(depth5).getJWTClaimsSet().getStringListClaim("act_ev"));
+        assertTrue(depth5.length() < 8192, "depth 5 is " + depth5.length() + " bytes");
+        System.out.println("[federation] depth-5 token A -> B -> A -> B -> B: " + depth5.length() + " bytes");
         try (AgentTokenVerifier both = AgentTokenVerifier.builder().trustIssuer(a.url(), jwks(a))
                 .trustIssuer(b.url(), jwks(b)).audience("https://api.example").requireChainEvidence().build()) {
+            assertEquals(5, both.verify(depth5).chain().depth());
             assertEquals(4, both.verify(atB).chain().depth());
             assertEquals(3, both.verify(back.token()).chain().depth());
         }
