@@ -87,7 +87,12 @@ final class Organisation implements AutoCloseable {
 
     /** Identity chaining step 1: {@code agent}, the current actor of {@code subjectToken}, asks for a grant. */
     HttpResult grant(Agent agent, String subjectToken, Organisation partner) {
-        Map<String, String> form = new LinkedHashMap<>(agent.exchangeForm(subjectToken, null, partner.issuer));
+        return grant(agent, subjectToken, partner.issuer);
+    }
+
+    /** Step 1 for a partner that is not one of these organisations (a hand-written partner). */
+    HttpResult grant(Agent agent, String subjectToken, String partnerIssuer) {
+        Map<String, String> form = new LinkedHashMap<>(agent.exchangeForm(subjectToken, null, partnerIssuer));
         form.put("requested_token_type", JWT_TOKEN_TYPE);
         return agents.http().postForm(process.tokenEndpoint(), form, null);
     }
