@@ -235,7 +235,7 @@ public final class FederationService {
 
     // ---- step 2: redeem a partner's grant ----
 
-    /** F04–F22 and C02–C04, in that order. */
+    /** F04–F22, F26–F30, C02–C04 and F31, in that order. */
     public Future<TokenService.Issued> redeem(Presenter presenter, String assertion, List<String> requestedScope,
                                               List<String> requestedAudience) {
         return vertx.executeBlocking(() -> verify(assertion), false)   // a partner's keys may have to be fetched
@@ -277,7 +277,8 @@ public final class FederationService {
                             grant.chain().extendedBy(clientActor), now, exp, presenter.confirmation(),
                             grant.evidence());
                     partnerStatus.follow(grant.status(), exp);
-                    return tokens.mintRoot(draft, List.of(grant.status().encode()));
+                    return tokens.mintRoot(draft, List.of(grant.status().encode()), () -> invalidGrant(   // F31
+                            "the token would be longer than " + TokenMinter.MAX_TOKEN_BYTES + " bytes"));
                 }));
     }
 

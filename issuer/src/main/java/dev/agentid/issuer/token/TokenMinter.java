@@ -18,6 +18,8 @@ import java.util.Map;
 public final class TokenMinter {
 
     public static final JOSEObjectType AT_JWT = new JOSEObjectType("at+jwt");
+    /** The profile's size cap (section 2.3); verifiers refuse a longer token. */
+    public static final int MAX_TOKEN_BYTES = 8192;
 
     private final String issuer;
     private final KeyService keys;

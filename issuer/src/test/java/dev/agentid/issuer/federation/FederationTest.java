@@ -586,6 +586,13 @@ class FederationTest {
     }
 
     @Test
+    void f31TokenLongerThanTheCapIsRefusedAndNothingIsMinted() {
+        // a subject A may assert (user:*) but so long that B's token would be over 8192 bytes
+        String forged = a.signGrant(grantClaims(a.url(), b.url()).subject("user:" + "x".repeat(5600)));
+        assertRow(b.redeem(b1, forged), "F31");
+    }
+
+    @Test
     void f29MoreReceiptsThanHopsAreRefused() {
         String extra = Organisation.receipt(a.url(), b.url(), "user:alice",
                 DelegationChain.ofCurrentFirst(List.of(new Actor("a1", a.url()))), null, a.key());
