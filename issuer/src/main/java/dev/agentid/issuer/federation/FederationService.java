@@ -56,14 +56,18 @@ import java.util.List;
  * {@value #GRANT_TYPE}, {@code iss} this issuer, {@code aud} the partner (one string), {@code sub} the principal,
  * {@code act} the subject token's chain unchanged, {@code client_id} the requesting agent (the chain's current actor),
  * {@code scope}, {@code exp} at most {@link #GRANT_LIFETIME} away, {@code max_exp} the subject token's {@code exp},
- * {@code status} this issuer's status-list reference. The grant is recorded in the lineage as a child of the subject
- * token, so revoking any ancestor marks its status bit.
+ * {@code status} this issuer's status-list reference, {@code act_ev} the subject token's receipts plus this issuer's
+ * receipt for the hop to the partner (profile section 6.12). The grant is recorded in the lineage as a child of the
+ * subject token, so revoking any ancestor marks its status bit.
  *
  * <p><b>Step 2, at the partner</b> ({@link #redeem}): {@code grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer}
  * with {@code assertion}, by one of the partner's agents authenticated with its own {@code private_key_jwt}. The grant
  * is verified with the issuing partner's own keys, must be for this issuer only, fresh, short-lived and unused; the
  * trust file decides which partner agents may hand work to which local agents and the most scope a partner's chain
- * may hold. The new token keeps {@code sub}; its {@code act} is the grant's chain extended by the client.
+ * may hold. Every level of the grant's chain that names another issuer must be backed by that issuer's receipt, checked
+ * with that issuer's keys (ours for our own levels), and the trust file decides which subjects a chain that starts at
+ * a partner may carry. The new token keeps {@code sub} and {@code act_ev}; its {@code act} is the grant's chain
+ * extended by the client.
  */
 public final class FederationService {
 
