@@ -593,6 +593,20 @@ class FederationTest {
     }
 
     @Test
+    void malformedEvidenceIsRefusedWithItsRowNeverAServerError() {
+        assertRow(b.redeem(b1, a.sign(FederationService.GRANT_JOSE_TYPE, grantClaims(a.url(), b.url())
+                .claim("act_ev", "not-an-array").build())), "F26", "hop", "1");
+        assertRow(b.redeem(b1, a.sign(FederationService.GRANT_JOSE_TYPE, grantClaims(a.url(), b.url())
+                .claim("act_ev", List.of(42)).build())), "F26", "hop", "1");
+        assertRow(b.redeem(b1, a.sign(FederationService.GRANT_JOSE_TYPE, grantClaims(a.url(), b.url())
+                .claim("act_ev", List.of("not.a.jws!")).build())), "F28", "hop", "1");
+        // the grant's own signature is no receipt: typ chain-grant+jwt
+        String grantAsReceipt = a.sign(FederationService.GRANT_JOSE_TYPE, grantClaims(a.url(), b.url()).build());
+        assertRow(b.redeem(b1, a.sign(FederationService.GRANT_JOSE_TYPE, grantClaims(a.url(), b.url())
+                .claim("act_ev", List.of(grantAsReceipt)).build())), "F28", "hop", "1");
+    }
+
+    @Test
     void f29MoreReceiptsThanHopsAreRefused() {
         String extra = Organisation.receipt(a.url(), b.url(), "user:alice",
                 DelegationChain.ofCurrentFirst(List.of(new Actor("a1", a.url()))), null, a.key());
