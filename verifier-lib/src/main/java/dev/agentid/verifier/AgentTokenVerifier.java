@@ -116,13 +116,15 @@ public final class AgentTokenVerifier implements AutoCloseable {
     private final List<Closeable> ownedSources;
     private final StatusListCheck statusCheck;
     private final Map<String, String> organisations;
+    private final boolean requireEvidence;
 
     private AgentTokenVerifier(Map<String, DefaultJOSEProcessor<SecurityContext>> processors,
                                Set<String> algorithmNames, Set<String> audiences, boolean anyAudience,
                                Duration clockSkew, int maxTokenBytes, int maxChainDepth, Clock clock,
                                List<Closeable> ownedSources, StatusListPolicy statusPolicy,
-                               Map<String, String> organisations) {
+                               Map<String, String> organisations, boolean requireEvidence) {
         this.organisations = organisations;
+        this.requireEvidence = requireEvidence;
         this.processors = processors;
         this.algorithmNames = algorithmNames;
         this.audiences = audiences;
@@ -133,11 +135,11 @@ public final class AgentTokenVerifier implements AutoCloseable {
         this.clock = clock;
         this.ownedSources = ownedSources;
         this.statusCheck = statusPolicy == null ? null
-                : new StatusListCheck(statusPolicy, clock, clockSkew, this::verifyStatusListSignature);
+                : new StatusListCheck(statusPolicy, clock, clockSkew, this::verifyIssuerSignature);
     }
 
-    /** A status list token's signature, with the keys and algorithm allowlist of the issuer it belongs to. */
-    private void verifyStatusListSignature(String issuer, JWSObject jws) throws TokenVerificationException {
+    /** A status list token's or a chain receipt's signature, with the keys and algorithm allowlist of its issuer. */
+    private void verifyIssuerSignature(String issuer, JWSObject jws) throws TokenVerificationException {
         DefaultJOSEProcessor<SecurityContext> processor = processors.get(issuer);
         if (processor == null) {
             throw fail(Reason.UNTRUSTED_ISSUER, "the issuer '" + issuer + "' is not trusted");
@@ -299,6 +301,12 @@ public final class AgentTokenVerifier implements AutoCloseable {
         if (!clientId.equals(chain.current().subject())) {
             throw fail(Reason.CLIENT_ID_MISMATCH, "client_id '" + clientId
                     + "' is not the current actor '" + chain.current().subject() + "'");
+        }
+
+        if (requireEvidence) {
+            // section 6.12: every level naming issuer X is backed by a receipt of X, checked with X's keys
+            ChainEvidence.verify(sub, chain, null, ChainEvidence.fromClaim(payload.get(ChainEvidence.CLAIM)),
+                    this::verifyIssuerSignature);
         }
 
         JWTClaimsSet claims;
@@ -557,6 +565,7 @@ public final class AgentTokenVerifier implements AutoCloseable {
         private int maxChainDepth = 10;
         private Clock clock = Clock.systemUTC();
         private StatusListPolicy statusPolicy;
+        private boolean requireEvidence;
 
         private Builder() {
         }
@@ -751,6 +760,18 @@ public final class AgentTokenVerifier implements AutoCloseable {
          * @throws IllegalStateException without a trusted issuer, or without an audience unless
          *         {@link #anyAudience()} was called (and not both)
          */
+        /**
+         * Requires chain evidence (profile section 6.12): a chain that crosses organisations must carry, for every
+         * hop, a receipt signed by the issuer the chain came from, and each receipt is verified with that issuer's
+         * keys, so every issuer named in the chain must be trusted here ({@link #trustIssuer}). A token whose
+         * evidence fails is refused with a {@code CHAIN_EVIDENCE_*} reason and {@link TokenVerificationException#hop()}
+         * the first failing hop. A chain within one issuer needs no evidence. Off by default.
+         */
+        public Builder requireChainEvidence() {
+            this.requireEvidence = true;
+            return this;
+        }
+
         public AgentTokenVerifier build() {
             if (issuers.isEmpty()) {
                 throw new IllegalStateException("no trusted issuer");
@@ -780,7 +801,8 @@ public final class AgentTokenVerifier implements AutoCloseable {
             }
             return new AgentTokenVerifier(Map.copyOf(processors), Set.copyOf(names),
                     audiences == null ? Set.of() : audiences, anyAudience, clockSkew, maxTokenBytes,
-                    maxChainDepth, clock, List.copyOf(owned), statusPolicy, Map.copyOf(organisations));
+                    maxChainDepth, clock, List.copyOf(owned), statusPolicy, Map.copyOf(organisations),
+                    requireEvidence);
         }
 
         @SuppressWarnings("unchecked")

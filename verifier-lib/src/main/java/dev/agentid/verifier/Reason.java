@@ -39,6 +39,22 @@ public enum Reason {
     CHAIN_TOO_DEEP(Family.INVALID_TOKEN),
     /** The same agent (issuer and agent id) appears twice in the chain. */
     CHAIN_CYCLE(Family.INVALID_TOKEN),
+    /**
+     * Chain evidence (profile section 6.12): an organisation boundary of the chain has no receipt, the
+     * {@code act_ev} claim is not an array of compact JWS strings, or it holds more receipts than the chain
+     * has boundaries.
+     */
+    CHAIN_EVIDENCE_MISSING(Family.INVALID_TOKEN),
+    /** Chain evidence: the receipt of a hop is signed by an issuer this verifier does not trust. */
+    CHAIN_EVIDENCE_UNTRUSTED(Family.INVALID_TOKEN),
+    /** Chain evidence: a receipt is not a compact JWS, its {@code typ} is not {@code chain-receipt+jwt}, or its signature does not verify with its issuer's keys. */
+    CHAIN_EVIDENCE_BAD_SIGNATURE(Family.INVALID_TOKEN),
+    /**
+     * Chain evidence: a verified receipt does not match the chain: its {@code iss}/{@code aud} are not the
+     * issuers of the hop, its {@code chn} is not the hash of {@code sub} and the levels it covers (a forged
+     * subject, level or {@code att}), or its {@code prv} is not the hash of the previous receipt.
+     */
+    CHAIN_EVIDENCE_MISMATCH(Family.INVALID_TOKEN),
     /** The token, an ancestor, or an agent of its chain has been revoked. */
     REVOKED(Family.INVALID_TOKEN),
     /** A derived token names another principal than the token it was derived from. */

@@ -70,7 +70,7 @@ class FederationIT {
                 + idp.clientId() + "\"}]}");
         b.trust("{\"partners\": [" + Organisation.partner(a,
                 "{\"planner\": [\"b-worker\"], \"assistant\": [\"b-worker\"]}", "[\"tickets:read\"], "
-                + "\"outbound_agents\": [\"b-worker\"]") + "]}");
+                + "\"outbound_agents\": [\"b-worker\"]", "[\"user:*\", \"" + idp.issuer() + "#*\"]") + "]}");
         c.trust("{\"partners\": [" + Organisation.partner(a, "{\"planner\": [\"c-worker\"]}", "[\"tickets:read\"]")
                 + ", " + Organisation.partner(b, "{}", "[\"tickets:read\"], \"outbound_agents\": [\"c-minter\"]") + "]}");
         a.start(Map.of());
@@ -89,6 +89,7 @@ class FederationIT {
                 .trustIssuer(a.issuer, a.process.jwksUri().toURL(), "org-a")
                 .trustIssuer(b.issuer, b.process.jwksUri().toURL(), "org-b")
                 .audience(API)
+                .requireChainEvidence()   // every hop of A's and B's chains, from their keys alone (section 6.12)
                 .build();
     }
 

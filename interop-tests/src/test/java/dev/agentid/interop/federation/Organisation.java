@@ -62,7 +62,13 @@ final class Organisation implements AutoCloseable {
 
     /** A trust-file partner entry: {@code agents} maps the partner's agents to ours; {@code scopes} caps chains. */
     static String partner(Organisation partner, String agents, String scopes) {
-        return "{\"issuer\": \"" + partner.issuer + "\", \"agents\": " + agents + ", \"scopes\": " + scopes + "}";
+        return partner(partner, agents, scopes, "[\"user:*\"]");
+    }
+
+    /** A trust-file entry; {@code subjects} the principals a chain starting at the partner may carry (section 6.11). */
+    static String partner(Organisation partner, String agents, String scopes, String subjects) {
+        return "{\"issuer\": \"" + partner.issuer + "\", \"agents\": " + agents + ", \"subjects\": " + subjects
+                + ", \"scopes\": " + scopes + "}";
     }
 
     Organisation start(Map<String, String> env) {
@@ -81,7 +87,12 @@ final class Organisation implements AutoCloseable {
 
     /** Identity chaining step 1: {@code agent}, the current actor of {@code subjectToken}, asks for a grant. */
     HttpResult grant(Agent agent, String subjectToken, Organisation partner) {
-        Map<String, String> form = new LinkedHashMap<>(agent.exchangeForm(subjectToken, null, partner.issuer));
+        return grant(agent, subjectToken, partner.issuer);
+    }
+
+    /** Step 1 for a partner that is not one of these organisations (a hand-written partner). */
+    HttpResult grant(Agent agent, String subjectToken, String partnerIssuer) {
+        Map<String, String> form = new LinkedHashMap<>(agent.exchangeForm(subjectToken, null, partnerIssuer));
         form.put("requested_token_type", JWT_TOKEN_TYPE);
         return agents.http().postForm(process.tokenEndpoint(), form, null);
     }

@@ -28,6 +28,10 @@ import dev.agentid.issuer.store.AgentRegistry;
 import dev.agentid.issuer.store.ReplayStore;
 import dev.agentid.issuer.domain.Lineage;
 import dev.agentid.verifier.Actor;
+import dev.agentid.verifier.ChainEvidence;
+import dev.agentid.verifier.Reason;
+import com.nimbusds.jose.JWSObject;
+import com.nimbusds.jose.proc.DefaultJOSEProcessor;
 import dev.agentid.verifier.DelegationChain;
 import dev.agentid.verifier.TokenVerificationException;
 import dev.agentid.verifier.VerifiedAgentToken;
@@ -52,14 +56,18 @@ import java.util.List;
  * {@value #GRANT_TYPE}, {@code iss} this issuer, {@code aud} the partner (one string), {@code sub} the principal,
  * {@code act} the subject token's chain unchanged, {@code client_id} the requesting agent (the chain's current actor),
  * {@code scope}, {@code exp} at most {@link #GRANT_LIFETIME} away, {@code max_exp} the subject token's {@code exp},
- * {@code status} this issuer's status-list reference. The grant is recorded in the lineage as a child of the subject
- * token, so revoking any ancestor marks its status bit.
+ * {@code status} this issuer's status-list reference, {@code act_ev} the subject token's receipts plus this issuer's
+ * receipt for the hop to the partner (profile section 6.12). The grant is recorded in the lineage as a child of the
+ * subject token, so revoking any ancestor marks its status bit.
  *
  * <p><b>Step 2, at the partner</b> ({@link #redeem}): {@code grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer}
  * with {@code assertion}, by one of the partner's agents authenticated with its own {@code private_key_jwt}. The grant
  * is verified with the issuing partner's own keys, must be for this issuer only, fresh, short-lived and unused; the
  * trust file decides which partner agents may hand work to which local agents and the most scope a partner's chain
- * may hold. The new token keeps {@code sub}; its {@code act} is the grant's chain extended by the client.
+ * may hold. Every level of the grant's chain that names another issuer must be backed by that issuer's receipt, checked
+ * with that issuer's keys (ours for our own levels), and the trust file decides which subjects a chain that starts at
+ * a partner may carry. The new token keeps {@code sub} and {@code act_ev}; its {@code act} is the grant's chain
+ * extended by the client.
  */
 public final class FederationService {
 
@@ -84,7 +92,7 @@ public final class FederationService {
     /** A grant that passed every check that needs no state. */
     private record VerifiedGrant(String issuer, Partner partner, String subject, String jwtId, Instant expiresAt,
                                  Instant maxExpiresAt, List<String> scopes, DelegationChain chain,
-                                 ExternalStatus status, Integer maxDepth) {
+                                 ExternalStatus status, Integer maxDepth, List<String> evidence) {
     }
 
     private final Vertx vertx;
@@ -198,6 +206,12 @@ public final class FederationService {
             exp = subject.expiresAt();
         }
         String jti = newJti();
+        // section 6.12: the receipt for this hop, signed by us over the principal and the whole chain, joins the
+        // receipts of the hops before it; the partner checks them all and passes them on
+        List<String> evidence = new ArrayList<>(TokenService.evidenceOf(subject));
+        String previous = evidence.isEmpty() ? null : evidence.get(evidence.size() - 1);
+        evidence.add(keys.sign(ChainEvidence.RECEIPT_JOSE_TYPE, ChainEvidence.receiptClaims(issuer, partner, jti, now,
+                subject.principal(), subject.chain(), previous), now));
         JWTClaimsSet claims = new JWTClaimsSet.Builder()
                 .issuer(issuer)
                 .subject(subject.principal())
@@ -208,6 +222,7 @@ public final class FederationService {
                 .claim("client_id", client.agentId())
                 .claim("scope", String.join(" ", scopes))
                 .claim(DelegationChain.ACT, subject.chain().toActClaim())
+                .claim(ChainEvidence.CLAIM, evidence)
                 .claim(MAX_EXP, subject.expiresAt().getEpochSecond())
                 .claim(MAX_DEPTH, maxDepth)
                 .claim("status", status.claim())
@@ -224,7 +239,7 @@ public final class FederationService {
 
     // ---- step 2: redeem a partner's grant ----
 
-    /** F04–F22 and C02–C04, in that order. */
+    /** F04–F22, F26–F30, C02–C04 and F31, in that order. */
     public Future<TokenService.Issued> redeem(Presenter presenter, String assertion, List<String> requestedScope,
                                               List<String> requestedAudience) {
         return vertx.executeBlocking(() -> verify(assertion), false)   // a partner's keys may have to be fetched
@@ -263,9 +278,11 @@ public final class FederationService {
                     Instant exp = policy.remainingExpiry(now, client, grant.maxExpiresAt(),
                             invalidGrant("assertion has expired"));   // F10
                     TokenMinter.Draft draft = new TokenMinter.Draft(grant.subject(), audience, scopes,
-                            grant.chain().extendedBy(clientActor), now, exp, presenter.confirmation());
+                            grant.chain().extendedBy(clientActor), now, exp, presenter.confirmation(),
+                            grant.evidence());
                     partnerStatus.follow(grant.status(), exp);
-                    return tokens.mintRoot(draft, List.of(grant.status().encode()));
+                    return tokens.mintRoot(draft, List.of(grant.status().encode()), () -> invalidGrant(   // F31
+                            "the token would be longer than " + TokenMinter.MAX_TOKEN_BYTES + " bytes"));
                 }));
     }
 
@@ -292,7 +309,10 @@ public final class FederationService {
                         + "''s scopes do not intersect");
     }
 
-    /** Everything that needs no state, in the order of the refusal table (F04–F11). Blocking: a worker thread. */
+    /**
+     * Everything that needs no state, in the order of the refusal table (F04–F11, then the evidence F26–F29 and the
+     * subject F30). Blocking: a worker thread.
+     */
     private VerifiedGrant verify(String assertion) {
         SignedJWT jwt = parseGrant(assertion);                                       // F04, F05
         String iss = unverifiedIssuer(jwt);
@@ -304,7 +324,81 @@ public final class FederationService {
         if (partner == null) {   // our own grant with our own audience: never minted, so never accepted
             throw invalidGrant("assertion issuer '" + iss + "' is not a trusted partner");
         }
-        return grantClaims(claims, iss, partner);                                    // F10, F11
+        VerifiedGrant grant = grantClaims(claims, iss, partner);                     // F10, F11
+        verifyEvidence(grant);                                                       // F26–F29
+        requireSubjectAllowed(grant);                                                // F30
+        return grant;
+    }
+
+    /**
+     * Section 6.12: every level of the grant's chain that names issuer X is backed by a receipt signed by X: our own
+     * levels by our own receipts (our keys), a partner's by its receipts (its keys), the newest segment by the grant's
+     * issuer, whose receipt for this hop covers the whole chain. An issuer we do not trust cannot vouch for anything.
+     */
+    private void verifyEvidence(VerifiedGrant grant) {
+        if (grant.evidence() == null) {
+            throw invalidGrant("evidence for hop 1 of the assertion's delegation chain is missing");   // F26
+        }
+        try {
+            ChainEvidence.verify(grant.subject(), grant.chain(), issuer, grant.evidence(), this::checkReceipt);
+        } catch (TokenVerificationException e) {
+            int hop = e.hop();
+            switch (e.reason()) {
+                case CHAIN_EVIDENCE_UNTRUSTED:
+                    throw invalidGrant("evidence for hop " + hop + " of the assertion's delegation chain is signed by "
+                            + "an issuer that is not trusted");                      // F27
+                case KEY_SOURCE_UNAVAILABLE:
+                    throw unavailable(ChainEvidence.hops(grant.chain(), issuer).get(hop - 1).from());   // F07
+                case CHAIN_EVIDENCE_BAD_SIGNATURE:
+                    throw invalidGrant("evidence for hop " + hop + " of the assertion's delegation chain has an "
+                            + "invalid signature");                                  // F28
+                case CHAIN_EVIDENCE_MISMATCH:
+                    throw invalidGrant("evidence for hop " + hop + " does not match the assertion's delegation "
+                            + "chain");                                              // F29
+                default:
+                    throw invalidGrant("evidence for hop " + hop + " of the assertion's delegation chain is missing");
+            }
+        }
+    }
+
+    /** A receipt's signature: ES256 with the keys of its issuer, ours or a trusted partner's, never merged. */
+    private void checkReceipt(String hopIssuer, JWSObject receipt) throws TokenVerificationException {
+        JWKSource<SecurityContext> source;
+        if (issuer.equals(hopIssuer)) {
+            source = new ImmutableJWKSet<>(keys.publishedKeys());
+        } else if (partners.partner(hopIssuer) == null) {
+            throw new TokenVerificationException(Reason.UNTRUSTED_ISSUER, "not trusted");
+        } else {
+            source = partners.keys(hopIssuer);
+            if (source == null) {
+                throw new TokenVerificationException(Reason.KEY_SOURCE_UNAVAILABLE, "keys unavailable");
+            }
+        }
+        DefaultJOSEProcessor<SecurityContext> processor = Jose.joseProcessor(source,
+                Set.of(ChainEvidence.RECEIPT_JOSE_TYPE), JWSAlgorithm.ES256);
+        try {
+            processor.process(receipt, null);
+        } catch (KeySourceException e) {
+            throw new TokenVerificationException(Reason.KEY_SOURCE_UNAVAILABLE, "keys unavailable");
+        } catch (BadJOSEException | JOSEException e) {
+            throw new TokenVerificationException(Reason.BAD_SIGNATURE, "invalid signature");
+        }
+    }
+
+    /**
+     * Subjects a partner may assert (F30): the principal comes from the issuer of the chain's first actor (its receipt
+     * binds it, F29). When that is us, our own receipt proves we put it there; when it is a partner, the trust file's
+     * {@code subjects} for that partner must allow it.
+     */
+    private void requireSubjectAllowed(VerifiedGrant grant) {
+        String origin = grant.chain().first().issuer();
+        if (issuer.equals(origin)) {
+            return;
+        }
+        Partner partner = partners.partner(origin);
+        if (partner == null || !partner.mayAssert(grant.subject())) {
+            throw invalidGrant("partner " + origin + " may not assert the assertion's subject");
+        }
     }
 
     private static SignedJWT parseGrant(String assertion) {
@@ -389,8 +483,14 @@ public final class FederationService {
                 maxDepth = value.intValue();
             }
             List<String> scopes = List.of(scope.split(" "));
+            List<String> evidence;
+            try {
+                evidence = ChainEvidence.fromClaim(claims.getClaim(ChainEvidence.CLAIM));
+            } catch (TokenVerificationException e) {
+                evidence = null;   // F26, after every F11 check
+            }
             return new VerifiedGrant(iss, partner, sub, jti, exp.toInstant(), Instant.ofEpochSecond(maxExp), scopes,
-                    chain, status, maxDepth);
+                    chain, status, maxDepth, evidence);
         } catch (ParseException | TokenVerificationException | IllegalArgumentException e) {
             throw invalidGrant("assertion has invalid claims");
         }

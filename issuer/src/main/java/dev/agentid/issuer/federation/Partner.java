@@ -19,12 +19,15 @@ import java.util.Set;
  *     {@code <issuer>/oauth2/status/}); a grant whose status list is elsewhere is refused (F11)
  * @param outboundAgents our agents that may obtain grants for this partner even though it is not among their
  *     registered audiences ({@code outbound_agents}; outbound policy, F24)
+ * @param subjects the principals ({@code sub}) a chain that starts at this partner may carry here: each entry is
+ *     one subject, or a prefix ending in {@code *} (a namespace: {@code "user:*"}, {@code "https://idp.example#*"});
+ *     {@code "*"} is any subject. Empty: none (F30)
  */
 public record Partner(String issuer, URI metadataUrl, Map<String, Set<String>> agents, List<String> scopes,
-                      String statusListPrefix, Set<String> outboundAgents) {
+                      String statusListPrefix, Set<String> outboundAgents, List<String> subjects) {
 
     public Partner(String issuer, URI metadataUrl, Map<String, Set<String>> agents, List<String> scopes) {
-        this(issuer, metadataUrl, agents, scopes, defaultStatusListPrefix(issuer), Set.of());
+        this(issuer, metadataUrl, agents, scopes, defaultStatusListPrefix(issuer), Set.of(), List.of());
     }
 
     public Partner {
@@ -34,6 +37,18 @@ public record Partner(String issuer, URI metadataUrl, Map<String, Set<String>> a
         agents = Map.copyOf(agents);
         outboundAgents = Set.copyOf(outboundAgents);
         scopes = List.copyOf(scopes);
+        subjects = List.copyOf(subjects);
+    }
+
+    /** Whether a chain that starts at this partner may carry the principal {@code subject} here (F30). */
+    public boolean mayAssert(String subject) {
+        for (String pattern : subjects) {
+            if (pattern.endsWith("*") ? subject.startsWith(pattern.substring(0, pattern.length() - 1))
+                    : pattern.equals(subject)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Whether the partner's agent {@code partnerAgent} may hand work to our agent {@code localAgent}. */

@@ -25,7 +25,8 @@ import java.util.Set;
  * {"partners": [{"issuer": "https://b.example", "metadata_url": "...optional...",
  *                "agents": {"<partner agent>": ["<local agent>", ...]}, "scopes": ["tickets:read"],
  *                "status_list_prefix": "...optional, default <issuer>/oauth2/status/...",
- *                "outbound_agents": ["<local agent that may obtain grants for this partner>", ...]}],
+ *                "outbound_agents": ["<local agent that may obtain grants for this partner>", ...],
+ *                "subjects": ["<principal>", "<namespace prefix>*", ...]}],
  *  "identity_providers": [{"issuer": "https://idp.example", ...}]}
  * }</pre>
  */
@@ -88,7 +89,7 @@ public record TrustConfiguration(List<Partner> partners, List<JsonObject> identi
     private static Partner partner(JsonObject p) {
         for (String key : p.fieldNames()) {
             if (!Set.of("issuer", "metadata_url", "agents", "scopes", "status_list_prefix",
-                "outbound_agents").contains(key)) {
+                "outbound_agents", "subjects").contains(key)) {
                 throw new IllegalArgumentException("partners: unknown member '" + key + "'");
             }
         }
@@ -132,7 +133,14 @@ public record TrustConfiguration(List<Partner> partners, List<JsonObject> identi
         }
         Set<String> outbound = p.containsKey("outbound_agents") ? Set.copyOf(strings(p.getValue("outbound_agents"),
                 "partner '" + issuer + "': outbound_agents")) : Set.of();
-        return new Partner(issuer, metadata, agents, scopes, prefix, outbound);
+        List<String> subjects = p.containsKey("subjects") ? strings(p.getValue("subjects"),
+                "partner '" + issuer + "': subjects") : List.of();
+        for (String pattern : subjects) {
+            if (pattern.indexOf('*') != pattern.length() - 1 && pattern.indexOf('*') >= 0) {
+                throw new IllegalArgumentException("partner '" + issuer + "': subjects: '*' only at the end");
+            }
+        }
+        return new Partner(issuer, metadata, agents, scopes, prefix, outbound, subjects);
     }
 
     private static List<JsonObject> objects(JsonObject root, String member) {

@@ -102,8 +102,21 @@ public final class TokenService {
         Instant now = clock.instant();
         TokenMinter.Draft draft = new TokenMinter.Draft(subject.principal(), audience, scopes,
                 subject.chain().extendedBy(clientActor), now, policy.expiry(now, client, subject.expiresAt()),
-                presenter.confirmation());
+                presenter.confirmation(), evidenceOf(subject));
         return new Delegation(draft, subjectLineage);
+    }
+
+    /**
+     * The chain evidence ({@code act_ev}, profile section 6.12) of one of our own tokens: it travels on unchanged to
+     * every token derived from it. Our signature covers it; a token of ours with a malformed claim was never minted.
+     */
+    public static List<String> evidenceOf(VerifiedAgentToken token) {
+        try {
+            return dev.agentid.verifier.ChainEvidence.fromClaim(token.claims().getClaim(
+                    dev.agentid.verifier.ChainEvidence.CLAIM));
+        } catch (dev.agentid.verifier.TokenVerificationException e) {
+            throw OAuthException.invalidRequest(subjectTokenRefusal(e.reason()));
+        }
     }
 
     /**
@@ -112,7 +125,17 @@ public final class TokenService {
      * partner-issued ancestors' status references.
      */
     public Future<Issued> mintRoot(TokenMinter.Draft draft, List<String> externalStatus) {
-        return mintAndRecord(draft, null, externalStatus);
+        return mintAndRecord(draft, null, externalStatus, null);
+    }
+
+    /**
+     * {@link #mintRoot(TokenMinter.Draft, List)}, refusing with {@code tooLarge} (and recording nothing) a token longer
+     * than the profile's cap of {@value TokenMinter#MAX_TOKEN_BYTES} bytes (section 2.3): a partner's chain brings its
+     * receipts, and no verifier would accept the token.
+     */
+    public Future<Issued> mintRoot(TokenMinter.Draft draft, List<String> externalStatus,
+                                   java.util.function.Supplier<OAuthException> tooLarge) {
+        return mintAndRecord(draft, null, externalStatus, tooLarge);
     }
 
     /**
@@ -120,8 +143,16 @@ public final class TokenService {
      * token to this node's status lists (a queue, no write): nothing is stored per token.
      */
     private Future<Issued> mintAndRecord(TokenMinter.Draft draft, Lineage parent, List<String> externalStatus) {
+        return mintAndRecord(draft, parent, externalStatus, null);
+    }
+
+    private Future<Issued> mintAndRecord(TokenMinter.Draft draft, Lineage parent, List<String> externalStatus,
+                                         java.util.function.Supplier<OAuthException> tooLarge) {
         return statusLists.allocate().map(status -> {
             TokenMinter.Minted minted = minter.mint(draft, status, parent, externalStatus);
+            if (tooLarge != null && minted.serialized().length() > TokenMinter.MAX_TOKEN_BYTES) {
+                throw tooLarge.get();
+            }
             statusLists.minted(minted.lineage(), liveness.localAgents(draft.chain()), status.index(),
                     minted.expiresAt());
             long expiresIn = Math.max(0, minted.expiresAt().getEpochSecond() - draft.issuedAt().getEpochSecond());

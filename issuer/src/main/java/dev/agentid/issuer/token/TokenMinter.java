@@ -4,6 +4,7 @@ import com.nimbusds.jose.JOSEObjectType;
 import com.nimbusds.jwt.JWTClaimsSet;
 import dev.agentid.issuer.domain.Lineage;
 import dev.agentid.issuer.domain.StatusReference;
+import dev.agentid.verifier.ChainEvidence;
 import dev.agentid.verifier.DelegationChain;
 
 import java.security.SecureRandom;
@@ -17,6 +18,8 @@ import java.util.Map;
 public final class TokenMinter {
 
     public static final JOSEObjectType AT_JWT = new JOSEObjectType("at+jwt");
+    /** The profile's size cap (section 2.3); verifiers refuse a longer token. */
+    public static final int MAX_TOKEN_BYTES = 8192;
 
     private final String issuer;
     private final KeyService keys;
@@ -27,9 +30,24 @@ public final class TokenMinter {
         this.keys = keys;
     }
 
-    /** A token about to be minted. */
+    /**
+     * A token about to be minted.
+     *
+     * @param evidence the chain's receipts ({@link ChainEvidence#CLAIM}), oldest hop first; empty for a chain that
+     *     never left this issuer
+     */
     public record Draft(String subject, String audience, List<String> scopes, DelegationChain chain,
-                        Instant issuedAt, Instant expiresAt, Map<String, Object> confirmation) {
+                        Instant issuedAt, Instant expiresAt, Map<String, Object> confirmation, List<String> evidence) {
+
+        public Draft {
+            evidence = List.copyOf(evidence);
+        }
+
+        /** A draft whose chain carries no evidence (it never crossed an organisation boundary). */
+        public Draft(String subject, String audience, List<String> scopes, DelegationChain chain, Instant issuedAt,
+                     Instant expiresAt, Map<String, Object> confirmation) {
+            this(subject, audience, scopes, chain, issuedAt, expiresAt, confirmation, List.of());
+        }
     }
 
     /** A minted token and the facts the status lists need. */
@@ -57,6 +75,7 @@ public final class TokenMinter {
                 .claim("client_id", draft.chain().current().subject())
                 .claim("scope", String.join(" ", draft.scopes()))
                 .claim(DelegationChain.ACT, draft.chain().toActClaim())
+                .claim(ChainEvidence.CLAIM, draft.evidence().isEmpty() ? null : draft.evidence())
                 .claim("cnf", draft.confirmation().isEmpty() ? null : draft.confirmation())
                 .claim("status", status == null ? null : status.claim());
         Lineage.claimsFor(parent, draft.issuedAt(), external).forEach(builder::claim);

@@ -9,6 +9,10 @@ import dev.agentid.issuer.TestAgent;
 import dev.agentid.issuer.TestIssuer;
 import dev.agentid.keys.KeyStoreFile;
 import dev.agentid.verifier.Actor;
+import dev.agentid.verifier.ChainEvidence;
+import dev.agentid.verifier.DelegationChain;
+import dev.agentid.verifier.Reason;
+import dev.agentid.verifier.TokenVerificationException;
 import dev.agentid.verifier.AgentTokenVerifier;
 import dev.agentid.verifier.VerifiedAgentToken;
 import io.vertx.core.json.JsonObject;
@@ -31,6 +35,7 @@ import static dev.agentid.issuer.RefusalTable.assertRow;
 import static dev.agentid.issuer.TestAgent.agent;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -52,9 +57,11 @@ class FederationTest {
     static TestAgent a2;
     static TestAgent aOther;
     static TestAgent aKilled;
+    static TestAgent aRelay;
     // B's agents
     static TestAgent b1;
     static TestAgent b2;
+    static TestAgent bReviewer;
     static TestAgent bNot;
     static TestAgent bShallow;
     static TestAgent bNarrow;
@@ -72,19 +79,23 @@ class FederationTest {
         aOther = a.issuer.register(agent("a-other"));
         aKilled = a.issuer.register(agent("a-killed"));
         b1 = b.issuer.register(agent("b1").delegates("b2"));
-        b2 = b.issuer.register(agent("b2"));
+        b2 = b.issuer.register(agent("b2").delegates("b-reviewer"));
+        bReviewer = b.issuer.register(agent("b-reviewer"));
         bNot = b.issuer.register(agent("b-not"));
         bShallow = b.issuer.register(agent("b-shallow").maxDepth(1));
         bNarrow = b.issuer.register(agent("b-narrow").scopes("admin"));
         bReadOnly = b.issuer.register(agent("b-read-only").scopes("read"));
         c1 = c.issuer.register(agent("c1"));
         // outbound policy (F24): the trust file lets these agents obtain grants for the partner
-        a.trust(b, Map.of("b1", List.of("a2", "a1")), "read", "write").outbound("a1", "a-killed", "a-other")
+        aRelay = a.issuer.register(agent("a-relay"));
+        a.trust(b, Map.of("b1", List.of("a2", "a1", "a-relay")), "read", "write")
+                .outbound("a1", "a-killed", "a-other", "a-relay")
                 .trust(c, Map.of()).outbound("a1")
                 .apply();
         b.trust(a, Map.of("a1", List.of("b1", "b-shallow", "b-narrow", "b-read-only"),
-                        "a-killed", List.of("b1")), "read", "write").outbound("b1")
+                        "a-killed", List.of("b1"), "a-relay", List.of("b2")), "read", "write").outbound("b1")
                 .trust(UNREACHABLE_PARTNER, Map.of(), "read")
+                .trust(c, Map.of(), "read")
                 .apply();
         c.trust(a, Map.of("a1", List.of("c1")), "read").apply();
     }
@@ -293,8 +304,7 @@ class FederationTest {
         TestAgent pair = a.issuer.register(agent("pair-" + UUID.randomUUID()).maxDepth(2).audiences(b.url()));
         String grant = a.grantFor(b, pair, a.issuer.tokenFor(pair));
         assertEquals(2L, SignedJWT.parse(grant).getJWTClaimsSet().getLongClaim("max_depth"));
-        String shallow = a.sign(FederationService.GRANT_JOSE_TYPE, grantClaims(a.url(), b.url())
-                .claim("max_depth", 1).build());
+        String shallow = a.signGrant(grantClaims(a.url(), b.url()).claim("max_depth", 1));
         assertRow(b.redeem(b1, shallow), "F18", "n", "2", "limit", "1");
         String nonsense = a.sign(FederationService.GRANT_JOSE_TYPE, grantClaims(a.url(), b.url())
                 .claim("max_depth", 0).build());
@@ -426,6 +436,182 @@ class FederationTest {
         assertFalse(c.federation().partners().reload());
         assertEquals(a.url(), c.federation().partners().trust().partners().get(0).issuer());
         c.distrustAll().trust(a, Map.of("a1", List.of("c1")), "read").apply();
+    }
+
+    // ---- chain evidence (section 6.12) and subjects a partner may assert: A turns hostile ----
+    // B trusts A, and the test holds A's signing key: every grant below is one a hostile partner could sign
+
+    static URL jwks(Organisation org) throws Exception {
+        return new URL(org.url() + "/oauth2/jwks");
+    }
+
+    /** A genuine A → B → A chain: the token at A, and B's grant for A it was redeemed from. */
+    record BackAtA(String token, JWTClaimsSet claims, List<String> receipts) {
+    }
+
+    static BackAtA backAtA() throws Exception {
+        String atB = b.redeemed(b1, a.grantFor(b, a1, a.issuer.tokenFor(a1)));
+        String token = a.redeemed(aRelay, b.grantFor(a, b1, atB), "scope", "read");
+        JWTClaimsSet claims = SignedJWT.parse(token).getJWTClaimsSet();
+        return new BackAtA(token, claims, claims.getStringListClaim("act_ev"));
+    }
+
+    @Test
+    void genuineChainAToBToAToBCarriesOneReceiptPerHopThatVerifiersCheckFromTheIssuersKeysAlone() throws Exception {
+        BackAtA back = backAtA();
+        assertEquals(2, back.receipts().size());
+        String grant = a.grantFor(b, aRelay, back.token());
+        assertEquals(3, SignedJWT.parse(grant).getJWTClaimsSet().getStringListClaim("act_ev").size());
+        String atB = b.redeemed(b2, grant);
+        JWTClaimsSet claims = SignedJWT.parse(atB).getJWTClaimsSet();
+        assertEquals(3, claims.getStringListClaim("act_ev").size());
+        // the receipts travel on inside B: depth 5, three hops, with B's status and lineage claims
+        String depth5 = b.issuer.exchanged(bReviewer, atB);
+        assertEquals(claims.getStringListClaim("act_ev"),
+                SignedJWT.parse(depth5).getJWTClaimsSet().getStringListClaim("act_ev"));
+        assertTrue(depth5.length() < 8192, "depth 5 is " + depth5.length() + " bytes");
+        System.out.println("[federation] depth-5 token A -> B -> A -> B -> B: " + depth5.length() + " bytes");
+        try (AgentTokenVerifier both = AgentTokenVerifier.builder().trustIssuer(a.url(), jwks(a))
+                .trustIssuer(b.url(), jwks(b)).audience("https://api.example").requireChainEvidence().build()) {
+            assertEquals(5, both.verify(depth5).chain().depth());
+            assertEquals(4, both.verify(atB).chain().depth());
+            assertEquals(3, both.verify(back.token()).chain().depth());
+        }
+        // a verifier that trusts only B cannot check the hops A signed, and says which one fails first
+        try (AgentTokenVerifier onlyB = AgentTokenVerifier.builder().trustIssuer(b.url(), jwks(b))
+                .audience("https://api.example").requireChainEvidence().build()) {
+            TokenVerificationException e = assertThrows(TokenVerificationException.class, () -> onlyB.verify(atB));
+            assertEquals(Reason.CHAIN_EVIDENCE_UNTRUSTED, e.reason());
+            assertEquals(1, e.hop());
+        }
+    }
+
+    @Test
+    void f30ForgedSubjectIsRefused() {
+        // A asserts a human of an IdP that B never configured; B lets A assert only user:*
+        String forged = a.signGrant(grantClaims(a.url(), b.url()).subject("https://idp.example#alice"));
+        assertRow(b.redeem(b1, forged), "F30", "origin", a.url());
+        TestIssuer.Response allowed = b.redeem(b1, a.signGrant(grantClaims(a.url(), b.url()).subject("user:bob")));
+        assertEquals(200, allowed.status(), allowed.body());
+    }
+
+    @Test
+    void f29ForgedSubjectOnAChainThatPassedThroughBIsRefused() throws Exception {
+        BackAtA back = backAtA();
+        // A keeps the genuine receipts: its own receipt for hop 1 no longer matches the subject
+        String keeps = a.signGrant(grantClaims(a.url(), b.url()).subject("user:mallory")
+                .claim("client_id", "a-relay").claim("act", back.claims().getJSONObjectClaim("act")),
+                back.receipts().toArray(String[]::new));
+        assertRow(b.redeem(b2, keeps), "F29", "hop", "1");
+        // A re-signs its own hop too: B's receipt for hop 2 binds the subject and A's first receipt
+        DelegationChain first = DelegationChain.ofCurrentFirst(List.of(new Actor("a1", a.url())));
+        String ownHop = Organisation.receipt(a.url(), b.url(), "user:mallory", first, null, a.key());
+        String resigned = a.signGrant(grantClaims(a.url(), b.url()).subject("user:mallory")
+                .claim("client_id", "a-relay").claim("act", back.claims().getJSONObjectClaim("act")),
+                ownHop, back.receipts().get(1));
+        assertRow(b.redeem(b2, resigned), "F29", "hop", "2");
+    }
+
+    @Test
+    void f26ForgedInnerLevelOfBWithoutEvidenceIsRefused() {
+        // b2 of B never handed work to A: no receipt of B exists for it
+        Map<String, Object> act = Map.of("sub", "a1", "iss", a.url(), "act", Map.of("sub", "b2", "iss", b.url()));
+        String bare = a.sign(FederationService.GRANT_JOSE_TYPE, grantClaims(a.url(), b.url()).claim("act", act)
+                .build());
+        assertRow(b.redeem(b1, bare), "F26", "hop", "1");
+    }
+
+    @Test
+    void f28ForgedInnerLevelOfBSignedByThePartnerIsRefused() {
+        Map<String, Object> act = Map.of("sub", "a1", "iss", a.url(), "act", Map.of("sub", "b2", "iss", b.url()));
+        DelegationChain inner = DelegationChain.ofCurrentFirst(List.of(new Actor("b2", b.url())));
+        // a receipt "of B" that A signed with its own key, under B's kid
+        ECKey bKey = b.key();
+        ECKey aKey = a.key();
+        String fake = Organisation.sign(ChainEvidence.RECEIPT_JOSE_TYPE, ChainEvidence.receiptClaims(b.url(), a.url(),
+                UUID.randomUUID().toString(), Instant.now(), "user:alice", inner, null), aKey, bKey.getKeyID());
+        String forged = a.signGrant(grantClaims(a.url(), b.url()).claim("act", act), fake);
+        assertRow(b.redeem(b1, forged), "F28", "hop", "1");
+    }
+
+    @Test
+    void f29ForgedInnerLevelOfBUnderAGenuineReceiptOfBIsRefused() throws Exception {
+        // B's genuine receipt for its hop to A covers b1 after a1, not b2
+        BackAtA back = backAtA();
+        Map<String, Object> act = Map.of("sub", "a1", "iss", a.url(), "act", Map.of("sub", "b2", "iss", b.url()));
+        String spliced = a.signGrant(grantClaims(a.url(), b.url()).claim("act", act), back.receipts().get(1));
+        assertRow(b.redeem(b1, spliced), "F29", "hop", "1");
+    }
+
+    @Test
+    void f27ForgedThirdPartyLevelOfAnUntrustedOrganisationIsRefused() {
+        // a level of https://c.example, which B does not trust, with a receipt A made up for it
+        String other = "https://c.example";
+        Map<String, Object> act = Map.of("sub", "a1", "iss", a.url(), "act", Map.of("sub", "c-agent", "iss", other));
+        DelegationChain inner = DelegationChain.ofCurrentFirst(List.of(new Actor("c-agent", other)));
+        String fake = Organisation.receipt(other, a.url(), "user:alice", inner, null, a.key());
+        String forged = a.signGrant(grantClaims(a.url(), b.url()).claim("act", act), fake);
+        assertRow(b.redeem(b1, forged), "F27", "hop", "1");
+    }
+
+    @Test
+    void f28ForgedThirdPartyLevelOfATrustedOrganisationIsRefused() {
+        // C is a partner of B, but only C can sign for C's levels
+        Map<String, Object> act = Map.of("sub", "a1", "iss", a.url(), "act", Map.of("sub", "c1", "iss", c.url()));
+        DelegationChain inner = DelegationChain.ofCurrentFirst(List.of(new Actor("c1", c.url())));
+        String fake = Organisation.sign(ChainEvidence.RECEIPT_JOSE_TYPE, ChainEvidence.receiptClaims(c.url(), a.url(),
+                UUID.randomUUID().toString(), Instant.now(), "user:alice", inner, null), a.key(), c.key().getKeyID());
+        String forged = a.signGrant(grantClaims(a.url(), b.url()).claim("act", act), fake);
+        assertRow(b.redeem(b1, forged), "F28", "hop", "1");
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void f29ForgedAttOnALevelOfBIsRefused() throws Exception {
+        // the genuine A → B → A chain, with an attestation summary A invented for B's agent b1
+        BackAtA back = backAtA();
+        Map<String, Object> act = new java.util.HashMap<>(back.claims().getJSONObjectClaim("act"));
+        Map<String, Object> bLevel = new java.util.HashMap<>((Map<String, Object>) act.get("act"));
+        bLevel.put("att", Map.of("iss", "https://attester.example", "dig", "sha256:" + "ab".repeat(32),
+                "iat", Instant.now().getEpochSecond()));
+        act.put("act", bLevel);
+        String forged = a.signGrant(grantClaims(a.url(), b.url()).claim("client_id", "a-relay").claim("act", act),
+                back.receipts().toArray(String[]::new));
+        assertRow(b.redeem(b2, forged), "F29", "hop", "2");
+        // the same grant without the invented att is accepted: the evidence, not the shape, made the difference
+        String genuine = a.signGrant(grantClaims(a.url(), b.url()).claim("client_id", "a-relay")
+                .claim("act", back.claims().getJSONObjectClaim("act")), back.receipts().toArray(String[]::new));
+        TestIssuer.Response accepted = b.redeem(b2, genuine);
+        assertEquals(200, accepted.status(), accepted.body());
+    }
+
+    @Test
+    void f31TokenLongerThanTheCapIsRefusedAndNothingIsMinted() {
+        // a subject A may assert (user:*) but so long that B's token would be over 8192 bytes
+        String forged = a.signGrant(grantClaims(a.url(), b.url()).subject("user:" + "x".repeat(5600)));
+        assertRow(b.redeem(b1, forged), "F31");
+    }
+
+    @Test
+    void malformedEvidenceIsRefusedWithItsRowNeverAServerError() {
+        assertRow(b.redeem(b1, a.sign(FederationService.GRANT_JOSE_TYPE, grantClaims(a.url(), b.url())
+                .claim("act_ev", "not-an-array").build())), "F26", "hop", "1");
+        assertRow(b.redeem(b1, a.sign(FederationService.GRANT_JOSE_TYPE, grantClaims(a.url(), b.url())
+                .claim("act_ev", List.of(42)).build())), "F26", "hop", "1");
+        assertRow(b.redeem(b1, a.sign(FederationService.GRANT_JOSE_TYPE, grantClaims(a.url(), b.url())
+                .claim("act_ev", List.of("not.a.jws!")).build())), "F28", "hop", "1");
+        // the grant's own signature is no receipt: typ chain-grant+jwt
+        String grantAsReceipt = a.sign(FederationService.GRANT_JOSE_TYPE, grantClaims(a.url(), b.url()).build());
+        assertRow(b.redeem(b1, a.sign(FederationService.GRANT_JOSE_TYPE, grantClaims(a.url(), b.url())
+                .claim("act_ev", List.of(grantAsReceipt)).build())), "F28", "hop", "1");
+    }
+
+    @Test
+    void f29MoreReceiptsThanHopsAreRefused() {
+        String extra = Organisation.receipt(a.url(), b.url(), "user:alice",
+                DelegationChain.ofCurrentFirst(List.of(new Actor("a1", a.url()))), null, a.key());
+        String forged = a.signGrant(grantClaims(a.url(), b.url()), extra);
+        assertRow(b.redeem(b1, forged), "F29", "hop", "2");
     }
 
     static JWTClaimsSet.Builder grantClaims(String iss, String aud) {

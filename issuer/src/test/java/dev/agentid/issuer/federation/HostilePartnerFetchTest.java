@@ -169,8 +169,8 @@ class HostilePartnerFetchTest {
                 .get("status_list")).get("uri").toString();
         assertEquals(200, b.redeem(b1, grant).status());
         b.federation().partnerStatus().refresh();   // A's list is now cached at B
-        String beyond = a.sign(FederationService.GRANT_JOSE_TYPE, FederationTest.grantClaims(a.url(), b.url())
-                .claim("status", Map.of("status_list", Map.of("idx", Integer.MAX_VALUE, "uri", uri))).build());
+        String beyond = a.signGrant(FederationTest.grantClaims(a.url(), b.url())
+                .claim("status", Map.of("status_list", Map.of("idx", Integer.MAX_VALUE, "uri", uri))));
         assertRow(b.redeem(b1, beyond), "F14");
         String overflow = a.sign(FederationService.GRANT_JOSE_TYPE, FederationTest.grantClaims(a.url(), b.url())
                 .claim("status", Map.of("status_list", Map.of("idx", 1L << 31, "uri", uri))).build());
@@ -292,12 +292,13 @@ class HostilePartnerFetchTest {
         /** A grant for B, signed with this partner's key, naming a status list of its choice. */
         String grant(String statusUri, long idx) {
             Instant now = Instant.now();
-            JWTClaimsSet claims = new JWTClaimsSet.Builder().issuer(url).subject("user:alice").audience(b.url())
+            JWTClaimsSet claims = Organisation.withReceipt(new JWTClaimsSet.Builder().issuer(url)
+                    .subject("user:alice").audience(b.url())
                     .issueTime(Date.from(now)).expirationTime(Date.from(now.plusSeconds(60)))
                     .jwtID(UUID.randomUUID().toString()).claim("client_id", "p-agent").claim("scope", "read")
                     .claim("act", Map.of("sub", "p-agent", "iss", url))
                     .claim("max_exp", now.plusSeconds(300).getEpochSecond())
-                    .claim("status", Map.of("status_list", Map.of("idx", idx, "uri", statusUri)))
+                    .claim("status", Map.of("status_list", Map.of("idx", idx, "uri", statusUri))), key, List.of())
                     .build();
             return Organisation.sign(FederationService.GRANT_JOSE_TYPE, claims, key, key.getKeyID());
         }

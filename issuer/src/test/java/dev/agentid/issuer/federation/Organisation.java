@@ -12,6 +12,9 @@ import dev.agentid.issuer.MutableClock;
 import dev.agentid.issuer.TestAgent;
 import dev.agentid.issuer.TestIssuer;
 import dev.agentid.keys.KeyStoreFile;
+import dev.agentid.verifier.ChainEvidence;
+import dev.agentid.verifier.DelegationChain;
+import dev.agentid.verifier.TokenVerificationException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -81,7 +84,13 @@ final class Organisation implements AutoCloseable {
         JsonObject map = new JsonObject();
         agents.forEach((k, v) -> map.put(k, new JsonArray(v)));
         partners.add(new JsonObject().put("issuer", partnerIssuer).put("agents", map)
-                .put("scopes", new JsonArray(List.of(scopes))));
+                .put("scopes", new JsonArray(List.of(scopes))).put("subjects", new JsonArray(List.of("user:*"))));
+        return this;
+    }
+
+    /** Sets the last partner's {@code subjects} (the principals a chain starting there may carry). */
+    Organisation subjects(String... patterns) {
+        partners.getJsonObject(partners.size() - 1).put("subjects", new JsonArray(List.of(patterns)));
         return this;
     }
 
@@ -148,6 +157,44 @@ final class Organisation implements AutoCloseable {
     String sign(JOSEObjectType typ, JWTClaimsSet claims) {
         ECKey key = KeyStoreFile.in(issuer.dataDir).load().signingKey(Instant.now()).privateJwk();
         return sign(typ, claims, key, key.getKeyID());
+    }
+
+    /** This organisation's current signing key (a hostile partner signs what it likes with it). */
+    ECKey key() {
+        return KeyStoreFile.in(issuer.dataDir).load().signingKey(Instant.now()).privateJwk();
+    }
+
+    /** Signs a grant with this organisation's key, after adding its receipt for the hop to the grant's audience. */
+    String signGrant(JWTClaimsSet.Builder claims, String... earlierReceipts) {
+        ECKey key = key();
+        return sign(FederationService.GRANT_JOSE_TYPE, withReceipt(claims, key, List.of(earlierReceipts)).build(), key,
+                key.getKeyID());
+    }
+
+    /**
+     * Adds to a grant the receipts {@code earlier} and a receipt signed with {@code key} by the grant's {@code iss} for
+     * the hop to its {@code aud}, over its {@code sub} and {@code act} (section 6.12).
+     */
+    static JWTClaimsSet.Builder withReceipt(JWTClaimsSet.Builder claims, ECKey key, List<String> earlier) {
+        try {
+            JWTClaimsSet c = claims.build();
+            DelegationChain chain = DelegationChain.fromActClaim(c.getClaim("act"), 10);
+            String receipt = receipt(c.getIssuer(), c.getAudience().get(0), c.getSubject(), chain,
+                    earlier.isEmpty() ? null : earlier.get(earlier.size() - 1), key);
+            List<String> all = new java.util.ArrayList<>(earlier);
+            all.add(receipt);
+            return claims.claim(ChainEvidence.CLAIM, all);
+        } catch (TokenVerificationException e) {
+            throw new IllegalArgumentException(e);
+        }
+    }
+
+    /** A receipt as issuer {@code from} signs it for the hop to {@code to}, here signed with {@code key}. */
+    static String receipt(String from, String to, String subject, DelegationChain covered, String previous,
+                          ECKey key) {
+        return sign(ChainEvidence.RECEIPT_JOSE_TYPE, ChainEvidence.receiptClaims(from, to,
+                java.util.UUID.randomUUID().toString(), Instant.now(), subject, covered, previous), key,
+                key.getKeyID());
     }
 
     static String sign(JOSEObjectType typ, JWTClaimsSet claims, ECKey key, String kid) {

@@ -66,4 +66,25 @@ class TrustConfigurationTest {
         assertThrows(IllegalArgumentException.class, () -> ExternalStatus.fromClaim(a, java.util.Map.of(
                 "status_list", java.util.Map.of("idx", 2147483648L, "uri", "https://lists.a.example/s/7"))));
     }
+
+    @Test
+    void subjectsAPartnerMayAssertAreExactOrANamespacePrefixAndNoneWhenAbsent() {
+        Partner a = TrustConfiguration.parse("{\"partners\": [{\"issuer\": \"https://a.example\", "
+                + "\"subjects\": [\"user:*\", \"https://idp.a.example#*\", \"svc:billing\"]}]}").partners().get(0);
+        assertTrue(a.mayAssert("user:alice"));
+        assertTrue(a.mayAssert("https://idp.a.example#bob"));
+        assertTrue(a.mayAssert("svc:billing"));
+        assertFalse(a.mayAssert("svc:billing2"));
+        assertFalse(a.mayAssert("https://idp.example#alice"));
+        assertFalse(a.mayAssert("users:alice"));
+        Partner none = TrustConfiguration.parse("{\"partners\": [{\"issuer\": \"https://a.example\"}]}")
+                .partners().get(0);
+        assertFalse(none.mayAssert("user:alice"));
+        assertTrue(TrustConfiguration.parse("{\"partners\": [{\"issuer\": \"https://a.example\", "
+                + "\"subjects\": [\"*\"]}]}").partners().get(0).mayAssert("anything"));
+        assertThrows(IllegalArgumentException.class, () -> TrustConfiguration.parse("{\"partners\": [{\"issuer\": "
+                + "\"https://a.example\", \"subjects\": [\"user:*:admin\"]}]}"));
+        assertThrows(IllegalArgumentException.class, () -> TrustConfiguration.parse("{\"partners\": [{\"issuer\": "
+                + "\"https://a.example\", \"subjects\": \"user:*\"}]}"));
+    }
 }

@@ -96,6 +96,11 @@ final class VectorReadme {
                 revocation state, section 7); they are left to tests against a running issuer. Likewise the token
                 endpoint refusals of section 6.5 are protocol behaviour of a running issuer, not token vectors.
 
+                Other directories hold vectors with a format of their own: `binding/` (sender-constrained tokens,
+                section 5.6.5), `lineage/` (section 7.2) and `evidence/` (chain evidence, section 6.12: a token
+                checked hop by hop from several issuers' JWKS, listed in `issuers`, with the expected reason and
+                first failing `hop`).
+
                 ## Vectors
 
                 | File | Title | Expected |
