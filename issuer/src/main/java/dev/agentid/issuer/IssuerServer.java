@@ -2,6 +2,7 @@ package dev.agentid.issuer;
 
 import com.nimbusds.jose.JOSEObjectType;
 import dev.agentid.issuer.attestation.AttestersFile;
+import dev.agentid.issuer.audit.AuditEvent;
 import dev.agentid.issuer.audit.AuditLog;
 import dev.agentid.issuer.attestation.ClientAttestationVerifier;
 import dev.agentid.issuer.attestation.TrustedAttesters;
@@ -114,6 +115,8 @@ public final class IssuerServer implements AutoCloseable {
             KeyService keys = keys(config, vertx, clock, issuer, keyFile, ring, state);
             audit = AuditLog.open(dataDir, config.cluster() == null ? "local" : config.cluster().bind().toString(),
                     clock, config.audit(), (claims, at) -> keys.sign(CHECKPOINT, claims, at));
+            AuditLog trail = audit;
+            keys.onFileChange(changed -> trail.record(AuditEvent.KeysRotated.of("key-file", changed, clock.instant())));
             Partners partners = partners(config, vertx, clock);
             statusLists = statusLists(config, vertx, clock, issuer, keys, state, partners.status());
             TokenLiveness liveness = new TokenLiveness(state.tokens(), state.agents(), issuer, partners.status());

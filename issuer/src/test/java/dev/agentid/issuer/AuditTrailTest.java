@@ -159,6 +159,49 @@ class AuditTrailTest {
     }
 
     @Test
+    void aRegistrationWithNestedSettingsIsRecordedWithItsKeyIdsOnly() throws Exception {
+        try (TestIssuer issuer = TestIssuer.start(dir)) {
+            TestAgent.Builder builder = agent("nested-a");
+            TestAgent a = builder.build();
+            JsonObject registration = a.registration.copy()
+                    .put("attestation", new JsonObject().put("required", false)
+                            .put("models", new JsonArray().add("model-x")))
+                    .put("acts_for", new JsonObject().put("users", new JsonArray().add("https://idp.example#alice")));
+            TestIssuer.Response r = issuer.admin("POST", "/admin/agents", registration);
+            assertEquals(201, r.status(), r.body());
+            JsonObject changes = events(issuer, "type=agent.registered").getJsonObject(0).getJsonObject("fields")
+                    .getJsonObject("changes");
+            assertEquals(new JsonArray().add("model-x"), changes.getJsonObject("attestation").getJsonArray("models"));
+            assertEquals(new JsonArray().add("https://idp.example#alice"),
+                    changes.getJsonObject("acts_for").getJsonArray("users"));
+            assertEquals(new JsonArray().add(a.key.getKeyID()), changes.getJsonArray("jwks_kids"));
+            assertNull(changes.getValue("jwks"), "the JWK set itself is not recorded");
+        }
+    }
+
+    @Test
+    void aRotationWithKeysJarOnTheKeyFileIsRecordedWhenTheIssuerPicksItUp() throws Exception {
+        try (TestIssuer issuer = TestIssuer.start(dir, new MutableClock(), 0,
+                Map.of("ISSUER_KEYS_RELOAD_MILLIS", "100"))) {
+            dev.agentid.keys.KeyRing ring = dev.agentid.keys.KeyStoreFile.in(dir).rotate(java.time.Clock.systemUTC(),
+                    java.time.Duration.ofSeconds(120), java.time.Duration.ofHours(1), java.time.Duration.ofMinutes(1));
+            String newKid = ring.keys().stream().max(java.util.Comparator.comparing(
+                    dev.agentid.keys.ManagedKey::createdAt)).orElseThrow().privateJwk().getKeyID();
+            JsonArray rotated = new JsonArray();
+            for (int i = 0; i < 100 && rotated.isEmpty(); i++) {
+                Thread.sleep(50);
+                rotated = events(issuer, "type=keys.rotated");
+            }
+            assertEquals(1, rotated.size(), "recorded");
+            Thread.sleep(300);   // a few more polls of the unchanged file
+            assertEquals(1, events(issuer, "type=keys.rotated").size(), "recorded once");
+            JsonObject f = rotated.getJsonObject(0).getJsonObject("fields");
+            assertEquals("key-file", f.getString("by"));
+            assertEquals(newKid, f.getString("new_kid"));
+        }
+    }
+
+    @Test
     void pagesFollowTheCursorWithoutOverlapAndJsonLinesAreTheLogLines() throws Exception {
         try (TestIssuer issuer = TestIssuer.start(dir)) {
             TestAgent a = issuer.register(agent("page-a"));

@@ -186,8 +186,19 @@ public sealed interface AuditEvent {
         }
     }
 
-    /** The signing keys were rotated: who, the signing key now, the new key and when it activates. */
+    /**
+     * The signing keys were rotated: who ({@code admin} through the admin API, {@code key-file} when the issuer found
+     * a changed key file, a {@code keys.jar rotate}), the signing key now, the new key and when it activates.
+     */
     record KeysRotated(String by, String signingKid, String newKid, String activatesAt) implements AuditEvent {
+
+        /** From the ring after the change: the key signing now, and the newest key with its activation. */
+        public static KeysRotated of(String by, dev.agentid.keys.KeyRing ring, java.time.Instant now) {
+            dev.agentid.keys.ManagedKey newest = ring.keys().stream()
+                    .max(java.util.Comparator.comparing(dev.agentid.keys.ManagedKey::createdAt)).orElseThrow();
+            return new KeysRotated(by, ring.signingKeyId(now), newest.privateJwk().getKeyID(),
+                    newest.activatesAt().toString());
+        }
 
         @Override
         public String type() {

@@ -225,7 +225,12 @@ public final class AuditLog implements AutoCloseable {
             batchBytes.reset();
             for (int i = 0; i < batch.size(); i++) {
                 Pending p = batch.get(i);
-                seqs[i] = add(p.event().type(), p.event().fields(), p.time());
+                try {
+                    seqs[i] = add(p.event().type(), p.event().fields(), p.time());
+                } catch (RuntimeException unencodable) {   // a bug in one event must not fail the others
+                    LOG.log(Level.SEVERE, "audit record " + p.event().type() + " cannot be encoded", unencodable);
+                    seqs[i] = -1;
+                }
             }
             Instant now = clock.instant();
             if (!writingRetention && checkpointDue(now)) {
@@ -256,7 +261,12 @@ public final class AuditLog implements AutoCloseable {
         }
         for (int i = 0; i < batch.size(); i++) {
             CompletableFuture<Long> done = batch.get(i).done();
-            if (done != null) {
+            if (done == null) {
+                continue;
+            }
+            if (seqs[i] < 0) {
+                done.completeExceptionally(new IllegalStateException("the audit record could not be encoded"));
+            } else {
                 done.complete(seqs[i]);
             }
         }

@@ -37,6 +37,10 @@ public final class Canonical {
             out.append(((Number) value).longValue());
         } else if (value instanceof Boolean b) {
             out.append(b.booleanValue());
+        } else if (value instanceof io.vertx.core.json.JsonObject json) {   // before Iterable: it iterates entries
+            write(out, json.getMap());
+        } else if (value instanceof io.vertx.core.json.JsonArray json) {
+            write(out, json.getList());
         } else if (value instanceof Map<?, ?> map) {
             TreeMap<String, Object> sorted = new TreeMap<>();
             map.forEach((k, v) -> {
@@ -67,10 +71,6 @@ public final class Canonical {
                 write(out, item);
             }
             out.append(']');
-        } else if (value instanceof io.vertx.core.json.JsonObject json) {
-            write(out, json.getMap());
-        } else if (value instanceof io.vertx.core.json.JsonArray json) {
-            write(out, json.getList());
         } else {
             throw new IllegalArgumentException("not a canonical JSON value: " + value.getClass().getName());
         }

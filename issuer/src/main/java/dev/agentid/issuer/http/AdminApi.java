@@ -7,7 +7,6 @@ import com.nimbusds.jose.jwk.JWKSet;
 import dev.agentid.issuer.audit.AuditEvent;
 import dev.agentid.issuer.audit.AuditLog;
 import dev.agentid.issuer.domain.OAuthException;
-import dev.agentid.keys.ManagedKey;
 import dev.agentid.issuer.client.AdminToken;
 import dev.agentid.issuer.domain.AttestationRequirement;
 import dev.agentid.issuer.binding.ClientCertificates;
@@ -344,11 +343,7 @@ final class AdminApi {
             long activateIn = body.containsKey("activate_in_seconds")
                     ? integer(body, "activate_in_seconds", 0, 86_400) : 120;
             keys.rotate(vertx, Duration.ofSeconds(activateIn)).compose(ring -> {
-                Instant now = clock.instant();
-                ManagedKey newest = ring.keys().stream().max(java.util.Comparator.comparing(ManagedKey::createdAt))
-                        .orElseThrow();
-                return audit.durable(new AuditEvent.KeysRotated(ADMIN, ring.signingKeyId(now),
-                        newest.privateJwk().getKeyID(), newest.activatesAt().toString())).map(seq -> ring);
+                return audit.durable(AuditEvent.KeysRotated.of(ADMIN, ring, clock.instant())).map(seq -> ring);
             }).onSuccess(ring -> {
                 Instant now = clock.instant();
                 LOG.info(() -> "admin: rotated signing keys; signing key " + ring.signingKeyId(now) + ", new key active"
