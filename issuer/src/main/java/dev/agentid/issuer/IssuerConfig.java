@@ -131,7 +131,8 @@ public record IssuerConfig(
                 Duration.ofSeconds(intValue(v, "ISSUER_AUDIT_CHECKPOINT_SECONDS", 60, 1, 86_400)),
                 Duration.ofSeconds(intValue(v, "ISSUER_AUDIT_SEGMENT_SECONDS", 86_400, 0, 365 * 86_400)),
                 AuditSettings.DEFAULT.segmentBytes(),
-                Duration.ofDays(intValue(v, "ISSUER_AUDIT_RETENTION_DAYS", 0, 0, 36_500)));
+                Duration.ofDays(intValue(v, "ISSUER_AUDIT_RETENTION_DAYS", 0, 0, 36_500)),
+                AuditSettings.parsePeers(v.get("ISSUER_AUDIT_PEERS")));
     }
 
     /**

@@ -134,7 +134,8 @@ public final class IssuerServer implements AutoCloseable {
             router.set(Routes.router(new Routes.Wiring(vertx, clock, issuer, new AdminToken(adminToken), state, keys,
                     tokens, liveness, clients(config, vertx, clock, issuer, state, certificates, adminToken),
                     config.maxDelegationDepth(), config.maxTokenLifetime(), statusLists, binding, federation,
-                    new HumanExchange(clock, issuer, tokens, policy, partners.humans()), metrics, audit), limiter));
+                    new HumanExchange(clock, issuer, tokens, policy, partners.humans()), metrics, audit, config.audit().peers()),
+                    limiter));
             writePortFile(dataDir, port);
             DataDirectory.secure(dataDir);
             IssuerServer server = new IssuerServer(vertx, state, http, issuer, port, adminToken, statusLists);

@@ -202,6 +202,55 @@ class AuditTrailTest {
     }
 
     @Test
+    void withPeersTheAnswerCoversEveryNodeMergedByTimeWithOneCursor(@TempDir Path otherNode) {
+        TestIssuer b = TestIssuer.start(otherNode);
+        boolean bRunning = true;
+        try (TestIssuer a = TestIssuer.start(dir, new MutableClock(), 0, Map.of("ISSUER_AUDIT_PEERS", b.url + "/"))) {
+            TestAgent x = a.register(agent("peer-x"));
+            TestAgent y = b.register(agent("peer-y"));
+            a.tokenFor(x);
+            b.tokenFor(y);
+            a.tokenFor(x);
+            b.tokenFor(y);
+            a.tokenFor(x);
+            List<JsonObject> all = new ArrayList<>();
+            String cursor = null;
+            for (int page = 0; page < 10; page++) {
+                TestIssuer.Response r = audit(a, "type=token.issued&limit=2"
+                        + (cursor == null ? "" : "&cursor=" + q(cursor)));
+                assertEquals(200, r.status(), r.body());
+                r.json().getJsonArray("events").forEach(e -> all.add((JsonObject) e));
+                cursor = r.json().getString("next_cursor");
+                if (cursor == null) {
+                    break;
+                }
+            }
+            assertEquals(List.of("peer-x", "peer-y", "peer-x", "peer-y", "peer-x"),
+                    all.stream().map(e -> e.getJsonObject("fields").getString("agent")).toList(),
+                    "every node's records, merged by time, each once");
+            assertEquals(3, events(a, "type=token.issued&scope=node").size(), "scope=node: this node alone");
+
+            b.close();
+            bRunning = false;
+            TestIssuer.Response partial = audit(a, "type=token.issued");
+            assertEquals(200, partial.status());
+            assertEquals(3, partial.json().getJsonArray("events").size());
+            assertEquals(b.url, partial.json().getJsonArray("unavailable").getJsonObject(0).getString("peer"));
+        } finally {
+            if (bRunning) {
+                b.close();
+            }
+        }
+    }
+
+    @Test
+    void aPeerThatIsNotAnHttpBaseUrlRefusesToStart() {
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> IssuerConfig.fromValues(Map.of("ISSUER_AUDIT_PEERS", "http://node-2:8080/admin")));
+        assertTrue(e.getMessage().startsWith("ISSUER_AUDIT_PEERS: 'http://node-2:8080/admin' must be"), e.getMessage());
+    }
+
+    @Test
     void pagesFollowTheCursorWithoutOverlapAndJsonLinesAreTheLogLines() throws Exception {
         try (TestIssuer issuer = TestIssuer.start(dir)) {
             TestAgent a = issuer.register(agent("page-a"));
