@@ -1,5 +1,6 @@
 package dev.agentid.issuer;
 
+import dev.agentid.issuer.audit.AuditSettings;
 import dev.agentid.issuer.http.RateLimiter;
 import dev.agentid.issuer.store.ClusterSecret;
 import dev.agentid.issuer.store.ClusterSettings;
@@ -36,6 +37,7 @@ public record IssuerConfig(
         Outbound outbound,                            // fetches from partners and IdPs: deadline, loopback http
         int eventLoops,                               // HTTP servers (event loops) on the port
         RateLimiter.Settings rateLimits,                // token endpoint; 0: off
+        AuditSettings audit,                          // checkpoints, segments, retention of the audit log
         Observability observability) {                // log format, access log, debug
 
     /**
@@ -121,7 +123,16 @@ public record IssuerConfig(
                 booleanValue(v, "ISSUER_ACCESS_LOG"), booleanValue(v, "ISSUER_DEBUG"));
         return new IssuerConfig(host, port, url, dataDir, admin, maxLifetime, maxDepth, skew, maxAssertion, reload, tls,
                 attestersFile, cluster, trustFile, partnerRefresh, outbound, eventLoops, RateLimiter.Settings.fromValues(v),
-                observability);
+                audit(v), observability);
+    }
+
+    private static AuditSettings audit(Map<String, String> v) {
+        return new AuditSettings(intValue(v, "ISSUER_AUDIT_CHECKPOINT_RECORDS", 1000, 1, 1_000_000),
+                Duration.ofSeconds(intValue(v, "ISSUER_AUDIT_CHECKPOINT_SECONDS", 60, 1, 86_400)),
+                Duration.ofSeconds(intValue(v, "ISSUER_AUDIT_SEGMENT_SECONDS", 86_400, 0, 365 * 86_400)),
+                AuditSettings.DEFAULT.segmentBytes(),
+                Duration.ofDays(intValue(v, "ISSUER_AUDIT_RETENTION_DAYS", 0, 0, 36_500)),
+                AuditSettings.parsePeers(v.get("ISSUER_AUDIT_PEERS")));
     }
 
     /**
@@ -205,6 +216,6 @@ public record IssuerConfig(
                 + ", maxAssertionLifetime=" + maxAssertionLifetime
                 + ", tls=" + tls + ", attestersFile=" + attestersFile + ", cluster=" + cluster + ", trustFile=" + trustFile
                 + ", partnerStatusRefresh=" + partnerStatusRefresh + ", outbound=" + outbound + ", eventLoops=" + eventLoops + ", rateLimits="
-                + rateLimits + ", " + observability + "]";
+                + rateLimits + ", audit=" + audit + ", " + observability + "]";
     }
 }

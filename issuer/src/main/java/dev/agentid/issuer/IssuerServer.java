@@ -1,6 +1,9 @@
 package dev.agentid.issuer;
 
+import com.nimbusds.jose.JOSEObjectType;
 import dev.agentid.issuer.attestation.AttestersFile;
+import dev.agentid.issuer.audit.AuditEvent;
+import dev.agentid.issuer.audit.AuditLog;
 import dev.agentid.issuer.attestation.ClientAttestationVerifier;
 import dev.agentid.issuer.attestation.TrustedAttesters;
 import dev.agentid.issuer.binding.ClientCertificates;
@@ -78,6 +81,8 @@ public final class IssuerServer implements AutoCloseable {
     private Router router;
     private FederationService federation;
     private RateLimiter rateLimiter;
+    private AuditLog audit;
+    private static final JOSEObjectType CHECKPOINT = new JOSEObjectType(AuditLog.CHECKPOINT_TYPE);
 
     private IssuerServer(Vertx vertx, StateStore state, HttpServer http, String issuer, int port, String adminToken,
                          StatusLists statusLists) {
@@ -101,18 +106,23 @@ public final class IssuerServer implements AutoCloseable {
         Metrics metrics = metrics(state);
         Vertx vertx = metrics.vertxBuilder(new VertxOptions()).build();
         StatusLists statusLists = null;
+        AuditLog audit = null;
         try {
             AtomicReference<Router> router = new AtomicReference<>();
             HttpServer http = listen(config, vertx, dispatch(config, router));
             int port = http.actualPort();
             String issuer = config.issuerUrlFor(port);
             KeyService keys = keys(config, vertx, clock, issuer, keyFile, ring, state);
+            audit = AuditLog.open(dataDir, config.cluster() == null ? "local" : config.cluster().bind().toString(),
+                    clock, config.audit(), (claims, at) -> keys.sign(CHECKPOINT, claims, at));
+            AuditLog trail = audit;
+            keys.onFileChange(changed -> trail.record(AuditEvent.KeysRotated.of("key-file", changed, clock.instant())));
             Partners partners = partners(config, vertx, clock);
             statusLists = statusLists(config, vertx, clock, issuer, keys, state, partners.status());
             TokenLiveness liveness = new TokenLiveness(state.tokens(), state.agents(), issuer, partners.status());
             DelegationPolicy policy = new DelegationPolicy(config.maxDelegationDepth(), config.maxTokenLifetime());
             TokenService tokens = new TokenService(clock, new TokenMinter(issuer, keys), keys, liveness, policy,
-                    statusLists);
+                    statusLists, audit);
             ClientCertificates certificates = config.tls() == null || !config.tls().mutualTls() ? null
                     : new ClientCertificates(config.tls().clientCaCertificate(), clock);
             SenderBinding binding = new SenderBinding(new TokenEndpointDpop(URI.create(issuer + Routes.TOKEN_PATH),
@@ -124,10 +134,12 @@ public final class IssuerServer implements AutoCloseable {
             router.set(Routes.router(new Routes.Wiring(vertx, clock, issuer, new AdminToken(adminToken), state, keys,
                     tokens, liveness, clients(config, vertx, clock, issuer, state, certificates, adminToken),
                     config.maxDelegationDepth(), config.maxTokenLifetime(), statusLists, binding, federation,
-                    new HumanExchange(clock, issuer, tokens, policy, partners.humans()), metrics), limiter));
+                    new HumanExchange(clock, issuer, tokens, policy, partners.humans()), metrics, audit, config.audit().peers()),
+                    limiter));
             writePortFile(dataDir, port);
             DataDirectory.secure(dataDir);
             IssuerServer server = new IssuerServer(vertx, state, http, issuer, port, adminToken, statusLists);
+            server.audit = audit;
             server.federation = federation;
             server.router = router.get();
             server.rateLimiter = limiter;
@@ -136,6 +148,9 @@ public final class IssuerServer implements AutoCloseable {
             vertx.close();
             if (statusLists != null) {
                 statusLists.close();
+            }
+            if (audit != null) {
+                audit.close();
             }
             state.close();
             throw e;
@@ -320,6 +335,11 @@ public final class IssuerServer implements AutoCloseable {
         return statusLists;
     }
 
+    /** This node's audit log. */
+    public AuditLog audit() {
+        return audit;
+    }
+
     /** Identity chaining: trusted partners and their status lists; tests drive reloads and refreshes directly. */
     public FederationService federation() {
         return federation;
@@ -334,6 +354,7 @@ public final class IssuerServer implements AutoCloseable {
             LOG.warning("HTTP shutdown incomplete: " + e.getMessage());
         } finally {
             statusLists.close();
+            audit.close();   // after the HTTP server: the records of the last requests are written, then a checkpoint
             state.close();
         }
     }

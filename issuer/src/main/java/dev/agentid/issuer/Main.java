@@ -1,5 +1,6 @@
 package dev.agentid.issuer;
 
+import dev.agentid.issuer.audit.AuditVerifyCommand;
 import dev.agentid.issuer.metrics.Build;
 import dev.agentid.issuer.store.DataDirectory;
 import java.io.IOException;
@@ -11,6 +12,7 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.logging.Handler;
 import java.util.logging.LogManager;
@@ -18,6 +20,8 @@ import java.util.logging.Logger;
 
 /**
  * {@code java -jar issuer.jar [--config FILE]}: starts the issuer on embedded defaults.
+ * {@code java -jar issuer.jar audit-verify [--data-dir DIR] [--jwks FILE]...}: verifies a node's audit log
+ * ({@link AuditVerifyCommand}).
  * A startup failure is one or two lines that say what is wrong and what to do, and the process exits: 2 for a
  * configuration error, 1 for a runtime one (a port in use, an unwritable data directory, a damaged file). Stack traces
  * only with {@code ISSUER_DEBUG=true}.
@@ -33,6 +37,11 @@ public final class Main {
     }
 
     public static void main(String[] args) throws Exception {
+        if (args.length > 0 && AuditVerifyCommand.NAME.equals(args[0])) {
+            System.exit(AuditVerifyCommand.run(List.of(args).subList(1, args.length), System.getenv(), System.out,
+                    System.err));
+            return;
+        }
         configureLogging();
         RxErrors.install();   // Ctrl-C during a start: one FINE line, not RxJava's UndeliverableException
         Path configFile = null;

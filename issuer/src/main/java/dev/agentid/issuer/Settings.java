@@ -52,6 +52,13 @@ public final class Settings {
         add("ISSUER_RATE_LIMIT_ADDRESS_PER_SECOND", "0 (off)", "token requests per second per remote address");
         add("ISSUER_RATE_LIMIT_ADDRESS_BURST", "2 x the rate", "bucket size per address");
         add("ISSUER_RATE_LIMIT_MAX_KEYS", "100000", "rate-limit buckets kept per kind (idle ones are evicted)");
+        add("ISSUER_AUDIT_RETENTION_DAYS", "0 (keep everything)",
+                "audit log segments older than this are deleted, whole, at a checkpoint (0..36500)");
+        add("ISSUER_AUDIT_CHECKPOINT_RECORDS", "1000", "a signed audit checkpoint after at most this many records");
+        add("ISSUER_AUDIT_CHECKPOINT_SECONDS", "60", "and at most this long after the first record not yet covered");
+        add("ISSUER_AUDIT_SEGMENT_SECONDS", "86400", "an audit segment is sealed at the first checkpoint after this long");
+        add("ISSUER_AUDIT_PEERS", "none (this node only)",
+                "the other nodes' http(s)://host:port, comma-separated: GET /admin/audit answers for all of them");
         add("ISSUER_LOG_FORMAT", "text", "text, or json: one JSON object per log line");
         add("ISSUER_ACCESS_LOG", "false", "true: one log line per HTTP request");
         add("ISSUER_DEBUG", "false", "true: stack traces in startup errors");
@@ -148,7 +155,8 @@ public final class Settings {
 
     /** The {@code --help} text: usage and every setting with its default and meaning. */
     public static String help() {
-        StringBuilder text = new StringBuilder("usage: java -jar issuer.jar [--config FILE] [--help] [--version]\n\n"
+        StringBuilder text = new StringBuilder("usage: java -jar issuer.jar [--config FILE] [--help] [--version]\n"
+                + "       java -jar issuer.jar audit-verify [--data-dir DIR] [--jwks FILE]... [--checkpoint FILE]...\n\n"
                 + "Settings come from environment variables, or from KEY=value lines in the --config file (the\n"
                 + "environment wins). An unknown ISSUER_* name refuses to start.\n\n");
         int width = ALL.keySet().stream().mapToInt(String::length).max().orElse(0);

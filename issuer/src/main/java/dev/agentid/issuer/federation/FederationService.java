@@ -47,6 +47,7 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Date;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Identity chaining across organisations (draft-ietf-oauth-identity-chaining; profile section "Federation").
@@ -234,7 +235,10 @@ public final class FederationService {
                 subjectLineage.external());
         statusLists.minted(grant, liveness.localAgents(subject.chain()), status.index(), subject.expiresAt());
         long expiresIn = Math.max(0, exp.getEpochSecond() - now.getEpochSecond());
-        return Future.succeededFuture(new Grant(signed, scopes, expiresIn));
+        Grant issued = new Grant(signed, scopes, expiresIn);
+        return tokens.audit().durable(TokenService.issuance(TokenService.GRANT_PARTNER, client.owner(),
+                subject.principal(), subject.chain(), scopes, List.of(partner), jti, grant.ancestors(), exp,
+                Map.of())).map(seq -> issued);
     }
 
     // ---- step 2: redeem a partner's grant ----
@@ -281,7 +285,8 @@ public final class FederationService {
                             grant.chain().extendedBy(clientActor), now, exp, presenter.confirmation(),
                             grant.evidence());
                     partnerStatus.follow(grant.status(), exp);
-                    return tokens.mintRoot(draft, List.of(grant.status().encode()), () -> invalidGrant(   // F31
+                    return tokens.mintRoot(draft, List.of(grant.status().encode()), TokenService.GRANT_JWT_BEARER,
+                            presenter.agent().owner(), () -> invalidGrant(   // F31
                             "the token would be longer than " + TokenMinter.MAX_TOKEN_BYTES + " bytes"));
                 }));
     }

@@ -4,6 +4,8 @@ import com.nimbusds.jose.jwk.Curve;
 import com.nimbusds.jose.jwk.ECKey;
 import com.nimbusds.jose.jwk.JWK;
 import com.nimbusds.jose.jwk.JWKSet;
+import dev.agentid.issuer.audit.AuditEvent;
+import dev.agentid.issuer.audit.AuditLog;
 import dev.agentid.issuer.domain.OAuthException;
 import dev.agentid.issuer.client.AdminToken;
 import dev.agentid.issuer.domain.AttestationRequirement;
@@ -71,9 +73,16 @@ final class AdminApi {
     private final int globalMaxDepth;
     private final Duration maxTokenLifetime;
     private final StatusLists statusLists;
+    private final AuditLog audit;
+    /** Who acts through this API, in audit records: the holder of the admin token. */
+    static final String ADMIN = "admin";
+    /** The optional body of kill and restore: {"reason": "..."}, recorded in the audit log. */
+    static final String REASON = "reason";
+    private static final int MAX_REASON = 512;
 
     AdminApi(Vertx vertx, AdminToken adminToken, AgentRegistry agents, KeyService keys,
-             Clock clock, int globalMaxDepth, Duration maxTokenLifetime, StatusLists statusLists) {
+             Clock clock, int globalMaxDepth, Duration maxTokenLifetime, StatusLists statusLists, AuditLog audit) {
+        this.audit = audit;
         this.vertx = vertx;
         this.adminToken = adminToken;
         this.agents = agents;
@@ -97,7 +106,9 @@ final class AdminApi {
     void register(RoutingContext ctx) {
         try {
             AgentRecord agent = parseRegistration(jsonBody(ctx));
-            agents.register(agent).onSuccess(created -> {
+            agents.register(agent).compose(created -> !created ? Future.succeededFuture(false)
+                    : audit.durable(new AuditEvent.AgentChanged(AuditEvent.AGENT_REGISTERED, ADMIN, agent.agentId(),
+                            agent.owner(), auditView(agent), null)).map(seq -> true)).onSuccess(created -> {
                 if (created) {
                     LOG.info(() -> "admin: registered agent " + agent.agentId() + " (owner " + agent.owner()
                             + ", scopes " + agent.scopes() + ", audiences " + agent.audiences() + ", delegates "
@@ -155,10 +166,21 @@ final class AdminApi {
 
     private void setStatus(RoutingContext ctx, AgentStatus status) {
         String id = ctx.pathParam("id");
+        String reason;
+        try {
+            reason = reason(ctx);
+        } catch (RuntimeException e) {
+            Responses.failure(ctx, e);
+            return;
+        }
+        String type = status == AgentStatus.KILLED ? AuditEvent.AGENT_KILLED
+                : status == AgentStatus.DEREGISTERED ? AuditEvent.AGENT_DEREGISTERED : AuditEvent.AGENT_RESTORED;
         agents.setStatus(id, status, clock.instant()).compose(agent -> agent == null
                 ? Future.failedFuture(OAuthException.notFound("agent '" + id + "' is not registered"))
                 : agent.deregistered() && status != AgentStatus.DEREGISTERED ? Future.failedFuture(deregistered(id))
                 : Future.succeededFuture(agent))
+                .compose(agent -> audit.durable(new AuditEvent.AgentChanged(type, ADMIN, agent.agentId(),
+                        agent.owner(), Map.of(), reason)).map(seq -> agent))
                 .onSuccess(agent -> {
                     LOG.info(() -> "admin: " + (status == AgentStatus.KILLED ? "killed"
                             : status == AgentStatus.DEREGISTERED ? "deregistered" : "restored") + " agent "
@@ -166,6 +188,58 @@ final class AdminApi {
                     Responses.json(ctx, 200, toJson(agent, null));
                 })
                 .onFailure(t -> Responses.failure(ctx, t));
+    }
+
+    /** The optional {@code {"reason": "..."}} body of kill, restore and deregister: printable, at most 512 chars. */
+    private static String reason(RoutingContext ctx) {
+        JsonObject body = optionalJson(ctx);
+        for (String name : body.fieldNames()) {
+            if (!REASON.equals(name)) {
+                throw bad(name, "unknown field '" + name + "'");
+            }
+        }
+        Object reason = body.getValue(REASON);
+        if (reason == null) {
+            return null;
+        }
+        if (!(reason instanceof String text) || text.isBlank() || text.length() > MAX_REASON
+                || text.chars().anyMatch(Character::isISOControl)) {
+            throw bad(REASON, REASON + " must be a printable string of at most " + MAX_REASON + " characters");
+        }
+        return text;
+    }
+
+    /**
+     * A registration as audit records show it: the registration fields, the JWK set as its key ids (the keys are
+     * public, but a record names keys, it does not carry them).
+     */
+    static Map<String, Object> auditView(AgentRecord agent) {
+        JsonObject view = registration(agent);
+        JsonArray kids = new JsonArray();
+        view.getJsonObject("jwks").getJsonArray("keys").forEach(k -> kids.add(((JsonObject) k).getString("kid")));
+        view.remove("jwks");
+        view.put("jwks_kids", kids);
+        return view.getMap();
+    }
+
+    /** What a PATCH changed: each field whose value differs, as {"from": ..., "to": ...} (absent: null). */
+    static Map<String, Object> changes(AgentRecord before, AgentRecord after) {
+        Map<String, Object> from = auditView(before);
+        Map<String, Object> to = auditView(after);
+        Map<String, Object> changed = new java.util.TreeMap<>();
+        Set<String> names = new java.util.TreeSet<>(from.keySet());
+        names.addAll(to.keySet());
+        for (String name : names) {
+            Object a = from.get(name);
+            Object b = to.get(name);
+            if (!java.util.Objects.equals(a, b)) {
+                Map<String, Object> change = new java.util.LinkedHashMap<>();
+                change.put("from", a);
+                change.put("to", b);
+                changed.put(name, change);
+            }
+        }
+        return changed;
     }
 
     private static OAuthException deregistered(String id) {
@@ -193,7 +267,11 @@ final class AdminApi {
             if (patch.containsKey("agent_id") && !id.equals(patch.getValue("agent_id"))) {
                 throw bad("agent_id", "agent_id cannot be changed");
             }
-            patch(id, patch, 1).onSuccess(agent -> {
+            patch(id, patch, 1).compose(change -> change.before().equals(change.after())
+                    ? Future.succeededFuture(change.after())
+                    : audit.durable(new AuditEvent.AgentChanged(AuditEvent.AGENT_UPDATED, ADMIN, id,
+                            change.after().owner(), changes(change.before(), change.after()), null))
+                    .map(seq -> change.after())).onSuccess(agent -> {
                 LOG.info(() -> "admin: changed agent " + agent.agentId() + " (" + String.join(", ",
                         patch.fieldNames()) + "; now scopes " + agent.scopes() + ", audiences " + agent.audiences()
                         + ", delegates " + agent.delegates() + ")");
@@ -204,7 +282,10 @@ final class AdminApi {
         }
     }
 
-    private Future<AgentRecord> patch(String id, JsonObject patch, int attempt) {
+    private record Change(AgentRecord before, AgentRecord after) {
+    }
+
+    private Future<Change> patch(String id, JsonObject patch, int attempt) {
         return agents.find(id).compose(current -> {
             if (current == null) {
                 return Future.failedFuture(OAuthException.notFound("agent '" + id + "' is not registered"));
@@ -219,9 +300,10 @@ final class AdminApi {
                 return Future.failedFuture(e);
             }
             if (next.equals(current)) {
-                return Future.succeededFuture(current);
+                return Future.succeededFuture(new Change(current, current));
             }
-            return agents.replace(current, next).compose(replaced -> replaced ? Future.succeededFuture(next)
+            return agents.replace(current, next).compose(replaced -> replaced
+                    ? Future.succeededFuture(new Change(current, next))
                     : attempt < PATCH_ATTEMPTS ? patch(id, patch, attempt + 1)
                     : Future.failedFuture(new IllegalStateException("agent " + id + " changed concurrently")));
         });
@@ -260,7 +342,9 @@ final class AdminApi {
             JsonObject body = optionalJson(ctx);
             long activateIn = body.containsKey("activate_in_seconds")
                     ? integer(body, "activate_in_seconds", 0, 86_400) : 120;
-            keys.rotate(vertx, Duration.ofSeconds(activateIn)).onSuccess(ring -> {
+            keys.rotate(vertx, Duration.ofSeconds(activateIn)).compose(ring -> {
+                return audit.durable(AuditEvent.KeysRotated.of(ADMIN, ring, clock.instant())).map(seq -> ring);
+            }).onSuccess(ring -> {
                 Instant now = clock.instant();
                 LOG.info(() -> "admin: rotated signing keys; signing key " + ring.signingKeyId(now) + ", new key active"
                         + " in " + activateIn + " s");

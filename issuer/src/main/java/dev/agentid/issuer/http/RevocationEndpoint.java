@@ -2,6 +2,8 @@ package dev.agentid.issuer.http;
 
 import com.nimbusds.oauth2.sdk.ParseException;
 import com.nimbusds.oauth2.sdk.TokenRevocationRequest;
+import dev.agentid.issuer.audit.AuditEvent;
+import dev.agentid.issuer.audit.AuditLog;
 import dev.agentid.issuer.domain.OAuthException;
 import dev.agentid.issuer.binding.ClientCertificates;
 import dev.agentid.issuer.client.AuthenticatedClient;
@@ -30,9 +32,11 @@ final class RevocationEndpoint {
     private final TokenService tokens;
     private final TokenStore store;
     private final String issuer;
+    private final AuditLog audit;
 
     RevocationEndpoint(URI endpoint, ClientAuthenticator clients, TokenService tokens, TokenStore store,
-                       String issuer) {
+                       String issuer, AuditLog audit) {
+        this.audit = audit;
         this.endpoint = endpoint;
         this.clients = clients;
         this.tokens = tokens;
@@ -104,6 +108,10 @@ final class RevocationEndpoint {
         } catch (IllegalArgumentException malformed) {
             root = verified.jwtId();   // no usable lineage: the token is dead anyway; mark it itself
         }
-        return store.revoke(verified.jwtId(), root, verified.expiresAt());
+        String lineageRoot = root;
+        // the response waits for the record; descendants are not counted here (the lineage query finds them)
+        return store.revoke(verified.jwtId(), root, verified.expiresAt()).compose(v -> audit.durable(
+                new AuditEvent.Revoked(caller.admin() ? "admin" : caller.agent().agentId(), verified.jwtId(),
+                        lineageRoot, verified.chain().current().subject(), verified.principal(), -1))).mapEmpty();
     }
 }

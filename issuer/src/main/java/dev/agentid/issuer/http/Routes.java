@@ -6,6 +6,7 @@ import com.nimbusds.oauth2.sdk.as.AuthorizationServerMetadata;
 import com.nimbusds.oauth2.sdk.auth.ClientAuthenticationMethod;
 import com.nimbusds.oauth2.sdk.id.Issuer;
 import dev.agentid.issuer.attestation.ClientAttestationVerifier;
+import dev.agentid.issuer.audit.AuditLog;
 import dev.agentid.issuer.attestation.TrustedAttesters;
 import dev.agentid.issuer.binding.SenderBinding;
 import dev.agentid.issuer.client.AdminToken;
@@ -58,7 +59,7 @@ public final class Routes {
                          KeyService keys, TokenService tokens, TokenLiveness liveness, ClientAuthenticator clients,
                          int globalMaxDepth, Duration maxTokenLifetime, StatusLists statusLists,
                          SenderBinding binding, FederationService federation, HumanExchange humans,
-                         Metrics metrics) {
+                         Metrics metrics, AuditLog audit, List<String> auditPeers) {
     }
 
     public static Router router(Wiring w) {
@@ -76,13 +77,13 @@ public final class Routes {
                 new HumanPrincipalExchange(w.humans()),
                 new AgentTokenExchange(w.tokens()),
                 new JwtBearerRedemption(w.federation())));
-        TokenEndpoint token = new TokenEndpoint(tokenUri, w.clients(), w.binding(), grants, limiter);
+        TokenEndpoint token = new TokenEndpoint(tokenUri, w.clients(), w.binding(), grants, limiter, w.audit());
         IntrospectionEndpoint introspection = new IntrospectionEndpoint(URI.create(w.issuer() + INTROSPECTION_PATH),
                 w.clients(), w.tokens(), w.liveness(), new IntrospectionAccess(w.issuer()));
         RevocationEndpoint revocation = new RevocationEndpoint(URI.create(w.issuer() + REVOCATION_PATH), w.clients(),
-                w.tokens(), w.state().tokens(), w.issuer());
+                w.tokens(), w.state().tokens(), w.issuer(), w.audit());
         AdminApi adminApi = new AdminApi(w.vertx(), admin, w.state().agents(), w.keys(), w.clock(),
-                w.globalMaxDepth(), w.maxTokenLifetime(), w.statusLists());
+                w.globalMaxDepth(), w.maxTokenLifetime(), w.statusLists(), w.audit());
         StatusListEndpoint statusLists = new StatusListEndpoint(w.statusLists());
         // encoded once; kept as a String, which the event loops can share (a Buffer has reader state)
         String metadata = w.binding().advertise(metadata(w.issuer(), grants.types())).encode();
@@ -135,6 +136,7 @@ public final class Routes {
         router.post("/admin/agents/:id/kill").handler(adminApi::kill);
         router.post("/admin/agents/:id/restore").handler(adminApi::restore);
         router.post("/admin/keys/rotate").handler(adminApi::rotateKeys);
+        router.get(AuditEndpoint.PATH).handler(new AuditEndpoint(w.vertx(), w.audit(), w.auditPeers())::handle);
 
         router.route().failureHandler(Responses::routeFailure);
         router.route().last().handler(Routes::notFound);

@@ -4,6 +4,8 @@ import com.nimbusds.oauth2.sdk.ParseException;
 import com.nimbusds.oauth2.sdk.TokenRequest;
 import com.nimbusds.oauth2.sdk.auth.ClientAuthentication;
 import com.nimbusds.oauth2.sdk.http.HTTPRequest;
+import dev.agentid.issuer.audit.AuditEvent;
+import dev.agentid.issuer.audit.AuditLog;
 import dev.agentid.issuer.binding.ClientCertificates;
 import dev.agentid.issuer.binding.SenderBinding;
 import dev.agentid.issuer.binding.TokenEndpointDpop;
@@ -36,10 +38,12 @@ final class TokenEndpoint {
     private final SenderBinding binding;
     private final Grants grants;
     private final RateLimiter limiter;
+    private final AuditLog audit;
 
     TokenEndpoint(URI endpoint, ClientAuthenticator clients, SenderBinding binding, Grants grants,
-                  RateLimiter limiter) {
+                  RateLimiter limiter, AuditLog audit) {
         this.limiter = limiter;
+        this.audit = audit;
         this.endpoint = endpoint;
         this.clients = clients;
         this.binding = binding;
@@ -47,17 +51,23 @@ final class TokenEndpoint {
     }
 
     void handle(RoutingContext ctx) {
+        String[] grantType = {null};
+        String[] authenticated = {null};
         try {
             Forms.requirePost(ctx, "token endpoint");
             Map<String, List<String>> params = Forms.requireForm(ctx, grants.parameters());
-            List<GrantHandler> handlers = grants.forType(Forms.single(params, "grant_type"));   // T05, T06
+            grantType[0] = Forms.single(params, "grant_type");
+            List<GrantHandler> handlers = grants.forType(grantType[0]);   // T05, T06
             handlers.forEach(h -> h.checkForm(params));
             X509Certificate certificate = ClientCertificates.peer(ctx.request());
             List<String> proofs = ctx.request().headers().getAll(TokenEndpointDpop.HEADER);
             Parsed parsed = parse(ctx, certificate, params);
             clients.authenticate(ClientAuthenticationStep.presented(ctx, parsed.clientAuthentication()),
                             Endpoint.TOKEN)
-                    .compose(client -> limiter.admitClient(client.agent().agentId(), client))   // R02
+                    .compose(client -> {
+                        authenticated[0] = client.agent().agentId();
+                        return limiter.admitClient(client.agent().agentId(), client);   // R02
+                    })
                     .compose(client -> binding.confirmation(client.agent(), proofs, certificate)
                             .map(cnf -> new Presenter(client.agent(), cnf, client.attestation()).withCertificate(
                                     certificate == null ? null : ClientCertificates.thumbprint(certificate))))
@@ -67,10 +77,28 @@ final class TokenEndpoint {
                         ctx.put(Metrics.GRANT, handlers.get(0).grantType());
                         Responses.json(ctx, 200, response);
                     })
-                    .onFailure(t -> Responses.failure(ctx, t));
+                    .onFailure(t -> {
+                        refused(grantType[0], authenticated[0], t);
+                        Responses.failure(ctx, t);
+                    });
         } catch (RuntimeException e) {
+            refused(grantType[0], authenticated[0], e);
             Responses.failure(ctx, e);
         }
+    }
+
+    /**
+     * A refusal's audit record (not waited for: the refusal is sent either way). The agent is the authenticated one,
+     * else the client_id the refusal names (unproven); the reason is the public description only.
+     */
+    private void refused(String grantType, String agent, Throwable t) {
+        OAuthException e = t instanceof RateLimiter.Throttled throttled ? throttled.refusal
+                : t instanceof OAuthException o ? o : null;
+        if (e == null) {
+            return;   // not a refusal: an outage (503) or a bug (500), in the operations log
+        }
+        audit.record(new AuditEvent.Refused("token", grantType, e.error(), e.row(), agent != null ? agent
+                : e.client(), agent != null, e.description()));
     }
 
     /**

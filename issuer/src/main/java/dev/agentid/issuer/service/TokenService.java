@@ -8,7 +8,10 @@ import dev.agentid.issuer.policy.DelegationPolicy;
 import dev.agentid.issuer.status.StatusLists;
 import dev.agentid.issuer.domain.AgentRecord;
 import dev.agentid.issuer.domain.Lineage;
+import dev.agentid.issuer.audit.AuditEvent;
+import dev.agentid.issuer.audit.AuditLog;
 import dev.agentid.verifier.Actor;
+import dev.agentid.verifier.Attestation;
 import dev.agentid.verifier.DelegationChain;
 import dev.agentid.verifier.Reason;
 import dev.agentid.verifier.TokenVerificationException;
@@ -37,9 +40,11 @@ public final class TokenService {
     private final TokenLiveness liveness;
     private final DelegationPolicy policy;
     private final StatusLists statusLists;
+    private final AuditLog audit;
 
     public TokenService(Clock clock, TokenMinter minter, KeyService keys, TokenLiveness liveness,
-                        DelegationPolicy policy, StatusLists statusLists) {
+                        DelegationPolicy policy, StatusLists statusLists, AuditLog audit) {
+        this.audit = audit;
         this.clock = clock;
         this.minter = minter;
         this.keys = keys;
@@ -58,7 +63,19 @@ public final class TokenService {
         DelegationChain chain = DelegationChain.of(new Actor(agent.agentId(), minter.issuer(), presenter.attestation()));
         TokenMinter.Draft draft = new TokenMinter.Draft(agent.owner(), audience, scopes, chain, now,
                 policy.expiry(now, agent, null), presenter.confirmation());
-        return mintAndRecord(draft, null, List.of());
+        return mintAndRecord(draft, null, List.of(), GRANT_CLIENT_CREDENTIALS, agent.owner());
+    }
+
+    /** The {@code grant} of issuance audit records. */
+    public static final String GRANT_CLIENT_CREDENTIALS = "client_credentials";
+    public static final String GRANT_TOKEN_EXCHANGE = "token-exchange";
+    public static final String GRANT_HUMAN_EXCHANGE = "human-exchange";
+    public static final String GRANT_JWT_BEARER = "jwt-bearer";
+    public static final String GRANT_PARTNER = "partner-grant";
+
+    /** The audit log: the token endpoint answers only once a token's issuance record is durable. */
+    public AuditLog audit() {
+        return audit;
     }
 
     /**
@@ -76,7 +93,8 @@ public final class TokenService {
                     requireLive(verdict);
                     return delegate(presenter, subject, chainAgents, verdict.lineage(), requestedScope,
                             requestedAudience);
-                })).compose(d -> mintAndRecord(d.draft(), d.parent(), d.parent().external()));
+                })).compose(d -> mintAndRecord(d.draft(), d.parent(), d.parent().external(), GRANT_TOKEN_EXCHANGE,
+                        client.owner()));
     }
 
     private record Delegation(TokenMinter.Draft draft, Lineage parent) {
@@ -124,31 +142,34 @@ public final class TokenService {
      * one from a partner organisation (identity chaining, jwt-bearer grant), with {@code externalStatus} the
      * partner-issued ancestors' status references.
      */
-    public Future<Issued> mintRoot(TokenMinter.Draft draft, List<String> externalStatus) {
-        return mintAndRecord(draft, null, externalStatus, null);
+    public Future<Issued> mintRoot(TokenMinter.Draft draft, List<String> externalStatus, String grant, String owner) {
+        return mintAndRecord(draft, null, externalStatus, grant, owner, null);
     }
 
     /**
-     * {@link #mintRoot(TokenMinter.Draft, List)}, refusing with {@code tooLarge} (and recording nothing) a token longer
-     * than the profile's cap of {@value TokenMinter#MAX_TOKEN_BYTES} bytes (section 2.3): a partner's chain brings its
-     * receipts, and no verifier would accept the token.
+     * {@link #mintRoot(TokenMinter.Draft, List, String, String)}, refusing with {@code tooLarge} (and recording
+     * nothing) a token longer than the profile's cap of {@value TokenMinter#MAX_TOKEN_BYTES} bytes (section 2.3): a
+     * partner's chain brings its receipts, and no verifier would accept the token.
      */
-    public Future<Issued> mintRoot(TokenMinter.Draft draft, List<String> externalStatus,
+    public Future<Issued> mintRoot(TokenMinter.Draft draft, List<String> externalStatus, String grant, String owner,
                                    java.util.function.Supplier<OAuthException> tooLarge) {
-        return mintAndRecord(draft, null, externalStatus, tooLarge);
+        return mintAndRecord(draft, null, externalStatus, grant, owner, tooLarge);
     }
 
     /**
      * Allocates a status index, mints with the lineage claims ({@code parent}: null for a root), and hands the new
-     * token to this node's status lists (a queue, no write): nothing is stored per token.
+     * token to this node's status lists (a queue, no write): nothing is stored per token. The token is handed back
+     * only once its issuance record is on disk (the audit log's group commit).
      */
-    private Future<Issued> mintAndRecord(TokenMinter.Draft draft, Lineage parent, List<String> externalStatus) {
-        return mintAndRecord(draft, parent, externalStatus, null);
+    private Future<Issued> mintAndRecord(TokenMinter.Draft draft, Lineage parent, List<String> externalStatus,
+                                         String grant, String owner) {
+        return mintAndRecord(draft, parent, externalStatus, grant, owner, null);
     }
 
     private Future<Issued> mintAndRecord(TokenMinter.Draft draft, Lineage parent, List<String> externalStatus,
+                                         String grant, String owner,
                                          java.util.function.Supplier<OAuthException> tooLarge) {
-        return statusLists.allocate().map(status -> {
+        return statusLists.allocate().compose(status -> {
             TokenMinter.Minted minted = minter.mint(draft, status, parent, externalStatus);
             if (tooLarge != null && minted.serialized().length() > TokenMinter.MAX_TOKEN_BYTES) {
                 throw tooLarge.get();
@@ -156,8 +177,26 @@ public final class TokenService {
             statusLists.minted(minted.lineage(), liveness.localAgents(draft.chain()), status.index(),
                     minted.expiresAt());
             long expiresIn = Math.max(0, minted.expiresAt().getEpochSecond() - draft.issuedAt().getEpochSecond());
-            return new Issued(minted.serialized(), draft.scopes(), expiresIn);
+            Issued issued = new Issued(minted.serialized(), draft.scopes(), expiresIn);
+            return audit.durable(issuance(grant, owner, draft.subject(), draft.chain(), draft.scopes(),
+                    List.of(draft.audience()), minted.jti(), minted.lineage().ancestors(), minted.expiresAt(),
+                    draft.confirmation())).map(seq -> issued);
         });
+    }
+
+    /** The issuance record, from the values at hand (no token is parsed again). */
+    public static AuditEvent.Issued issuance(String grant, String owner, String principal, DelegationChain chain,
+                                             List<String> scopes, List<String> audiences, String jti,
+                                             List<String> ancestors, Instant expiresAt,
+                                             Map<String, Object> confirmation) {
+        List<AuditEvent.ChainActor> actors = new ArrayList<>(chain.depth());
+        for (Actor actor : chain.actors()) {
+            actors.add(new AuditEvent.ChainActor(actor.subject(), actor.issuer()));
+        }
+        Attestation att = chain.current().attestation();
+        return new AuditEvent.Issued(grant, chain.current().subject(), owner, principal, actors, scopes, audiences,
+                jti, ancestors, expiresAt.getEpochSecond(), att == null ? null : new AuditEvent.AttestationSummary(
+                att.attester(), att.digest(), att.attestedAt().getEpochSecond()), confirmation);
     }
 
     /** Verifies a token this issuer signed; every failure is the exact invalid_request of the table. */

@@ -44,6 +44,13 @@ public final class KeyService {
     private final AtomicReference<Snapshot> current = new AtomicReference<>();
     /** The cluster's shared key file, or null on a single node; guarded by this. */
     private ReplicatedKeyFile replicated;
+    /** Told of every change found in the key file (a rotation with keys.jar), on a worker thread. */
+    private volatile java.util.function.Consumer<KeyRing> fileChanged = ring -> { };
+
+    /** Called with the new ring whenever {@link #watch} installs a changed key file. */
+    public void onFileChange(java.util.function.Consumer<KeyRing> listener) {
+        this.fileChanged = listener;
+    }
 
     private record Snapshot(KeyRing ring, AgentTokenVerifier verifier) {
     }
@@ -121,6 +128,7 @@ public final class KeyService {
                         KeyRing ring = replicated != null ? replicated.publish() : changed.get();
                         install(ring);
                         LOG.info(() -> "signing keys reloaded: " + ring.keys().size() + " key(s)");
+                        fileChanged.accept(ring);
                     }
                 } catch (RuntimeException e) {
                     LOG.log(Level.WARNING, "could not reload signing keys; keeping the previous ones: "

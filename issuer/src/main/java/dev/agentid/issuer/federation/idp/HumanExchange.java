@@ -57,7 +57,7 @@ public final class HumanExchange {
                     OAuthException.invalidRequest("subject_token has expired"));   // H08
             DelegationChain chain = DelegationChain.of(new Actor(client.agentId(), issuer, presenter.attestation()));
             return tokens.mintRoot(new TokenMinter.Draft(human.principal(), audience, scopes, chain, now, exp,
-                    presenter.confirmation()), List.of());
+                    presenter.confirmation()), List.of(), TokenService.GRANT_HUMAN_EXCHANGE, client.owner());
         });
     }
 }

@@ -1,0 +1,149 @@
+package dev.agentid.issuer.audit;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Consumer;
+
+/**
+ * Reads this node's audit log for {@code GET /admin/audit}: filters, in {@code seq} order, with a cursor. Blocking
+ * (it reads the segment files); run it on a worker. Records survive the tokens they describe, so "what did agent X do
+ * for alice last Tuesday" is answerable after every token involved has expired, as long as the retention keeps it.
+ */
+public final class AuditQuery {
+
+    /**
+     * The filters; null means any.
+     *
+     * @param agent the acting agent: the record's {@code agent}, or any actor of an issued token's chain
+     * @param lineage a {@code jti}: the events of that token, its ancestors (its {@code anc}) and its descendants
+     *     (tokens whose {@code anc} holds it), from the issuance records
+     * @param type a type ({@code token.issued}) or a family ({@code token}, {@code agent})
+     * @param since inclusive; {@code until} exclusive
+     * @param after the cursor: only records with a greater seq
+     */
+    public record Filter(String agent, String owner, String principal, String jti, String lineage, String type,
+                         Instant since, Instant until, long after, int limit) {
+    }
+
+    /** A page: the records, and the cursor of the next page (null: this was the last). */
+    public record Page(List<AuditRecord> records, Long nextCursor) {
+    }
+
+    private final Path dir;
+
+    public AuditQuery(Path auditDir) {
+        this.dir = auditDir;
+    }
+
+    public Page run(Filter filter) throws IOException {
+        Set<String> lineage = filter.lineage() == null ? null : lineage(filter.lineage());
+        List<AuditRecord> found = new ArrayList<>();
+        boolean[] more = {false};
+        scan(filter.after(), record -> {
+            if (more[0] || !matches(record, filter, lineage)) {
+                return;
+            }
+            if (found.size() == filter.limit()) {
+                more[0] = true;
+                return;
+            }
+            found.add(record);
+        });
+        return new Page(found, more[0] ? found.get(found.size() - 1).seq() : null);
+    }
+
+    private static boolean matches(AuditRecord r, Filter f, Set<String> lineage) {
+        if (f.type() != null && !r.type().equals(f.type()) && !r.type().startsWith(f.type() + ".")) {
+            return false;
+        }
+        if (f.since() != null && r.time().isBefore(f.since())) {
+            return false;
+        }
+        if (f.until() != null && !r.time().isBefore(f.until())) {
+            return false;
+        }
+        if (f.owner() != null && !f.owner().equals(r.field("owner"))) {
+            return false;
+        }
+        if (f.principal() != null && !f.principal().equals(r.field("principal"))) {
+            return false;
+        }
+        if (f.jti() != null && !f.jti().equals(r.field("jti"))) {
+            return false;
+        }
+        if (lineage != null && (r.field("jti") == null || !lineage.contains(r.field("jti")))) {
+            return false;
+        }
+        return f.agent() == null || f.agent().equals(r.field("agent")) || inChain(r, f.agent());
+    }
+
+    private static boolean inChain(AuditRecord r, String agent) {
+        if (!(r.fields().get("chain") instanceof List<?> chain)) {
+            return false;
+        }
+        for (Object actor : chain) {
+            if (actor instanceof Map<?, ?> m && agent.equals(m.get("sub"))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The token, its ancestors and its descendants, from the issuance records' {@code anc}. */
+    private Set<String> lineage(String jti) throws IOException {
+        Set<String> all = new HashSet<>();
+        all.add(jti);
+        scan(0, r -> {
+            if (!AuditEvent.TOKEN_ISSUED.equals(r.type()) || !(r.fields().get("anc") instanceof List<?> anc)) {
+                return;
+            }
+            if (jti.equals(r.field("jti"))) {
+                anc.forEach(a -> all.add(String.valueOf(a)));
+            } else if (anc.contains(jti)) {
+                all.add(r.field("jti"));
+            }
+        });
+        return all;
+    }
+
+    /** Every complete record with a seq above {@code after}, in order; unreadable lines are skipped. */
+    private void scan(long after, Consumer<AuditRecord> each) throws IOException {
+        List<Path> segments = AuditLog.segments(dir);
+        for (int i = 0; i < segments.size(); i++) {
+            if (i + 1 < segments.size() && AuditLog.firstSeq(segments.get(i + 1)) <= after + 1) {
+                continue;   // every record of this segment is at or before the cursor
+            }
+            byte[] bytes;
+            try {
+                bytes = Files.readAllBytes(segments.get(i));
+            } catch (java.nio.file.NoSuchFileException dropped) {
+                continue;   // deleted by retention meanwhile
+            }
+            int start = 0;
+            for (int end = 0; end < bytes.length; end++) {
+                if (bytes[end] != '\n') {
+                    continue;
+                }
+                String line = new String(bytes, start, end - start, StandardCharsets.UTF_8);
+                start = end + 1;
+                AuditRecord record;
+                try {
+                    record = AuditRecord.parse(line);
+                } catch (IllegalArgumentException e) {
+                    continue;   // audit-verify reports it
+                }
+                if (record.seq() > after) {
+                    each.accept(record);
+                }
+            }
+        }
+    }
+}
