@@ -92,8 +92,20 @@ public final class FederationService {
     /** A grant that passed every check that needs no state. */
     private record VerifiedGrant(String issuer, Partner partner, String subject, String jwtId, Instant expiresAt,
                                  Instant maxExpiresAt, List<String> scopes, DelegationChain chain,
-                                 ExternalStatus status, Integer maxDepth, List<String> evidence) {
+                                 ExternalStatus status, Integer maxDepth, List<String> evidence,
+                                 String subjectProof) {
+
+        /** The same grant, with what the tokens minted from it may live bounded by {@code bound} too. */
+        VerifiedGrant expiringBy(Instant bound) {
+            return bound == null || !bound.isBefore(maxExpiresAt) ? this : new VerifiedGrant(issuer, partner, subject,
+                    jwtId, expiresAt, bound, scopes, chain, status, maxDepth, evidence, subjectProof);
+        }
     }
+
+    /** The grant claim that carries the IdP's id_token proving a human principal (section 6.11, F33–F37). */
+    public static final String SUB_PROOF = "sub_proof";
+    /** The longest {@code sub_proof} this issuer reads. */
+    static final int MAX_PROOF_CHARS = 4096;
 
     private final Vertx vertx;
     private final String issuer;
@@ -108,12 +120,15 @@ public final class FederationService {
     private final ReplayStore replay;
     private final TrustedPartners partners;
     private final PartnerStatusLists partnerStatus;
+    private final dev.agentid.issuer.federation.idp.HumanPrincipals humans;
     private final SecureRandom random = new SecureRandom();
 
     public FederationService(Vertx vertx, String issuer, Clock clock, Duration clockSkew, KeyService keys,
                              TokenService tokens, TokenLiveness liveness, DelegationPolicy policy,
                              StatusLists statusLists, AgentRegistry agents, ReplayStore replay,
-                             TrustedPartners partners, PartnerStatusLists partnerStatus) {
+                             TrustedPartners partners, PartnerStatusLists partnerStatus,
+                             dev.agentid.issuer.federation.idp.HumanPrincipals humans) {
+        this.humans = humans;
         this.vertx = vertx;
         this.issuer = issuer;
         this.clock = clock;
@@ -326,8 +341,7 @@ public final class FederationService {
         }
         VerifiedGrant grant = grantClaims(claims, iss, partner);                     // F10, F11
         verifyEvidence(grant);                                                       // F26–F29
-        requireSubjectAllowed(grant);                                                // F30
-        return grant;
+        return grant.expiringBy(requireSubjectAllowed(grant));                       // F30, F33–F37
     }
 
     /**
@@ -387,18 +401,63 @@ public final class FederationService {
 
     /**
      * Subjects a partner may assert (F30): the principal comes from the issuer of the chain's first actor (its receipt
-     * binds it, F29). When that is us, our own receipt proves we put it there; when it is a partner, the trust file's
-     * {@code subjects} for that partner must allow it.
+     * binds it, F29). When that is us, our own receipt proves we put it there (the lineage record); when it is a
+     * partner, the trust file's {@code subjects} for that partner must allow it: a string entry as it stands, a proof
+     * entry only with the IdP's id_token for that very human in {@code sub_proof} (F33–F37).
+     *
+     * @return the proof's {@code exp} (nothing minted from the grant outlives it), or null without a proof
      */
-    private void requireSubjectAllowed(VerifiedGrant grant) {
+    private Instant requireSubjectAllowed(VerifiedGrant grant) {
         String origin = grant.chain().first().issuer();
         if (issuer.equals(origin)) {
-            return;
+            return null;
         }
         Partner partner = partners.partner(origin);
-        if (partner == null || !partner.mayAssert(grant.subject())) {
-            throw invalidGrant("partner " + origin + " may not assert the assertion's subject");
+        if (partner != null && partner.mayAssert(grant.subject())) {
+            return null;
         }
+        Partner.SubjectProof rule = partner == null ? null : partner.proofFor(grant.subject());
+        if (rule == null) {
+            throw invalidGrant("partner " + origin + " may not assert the assertion's subject");   // F30
+        }
+        if (grant.subjectProof() == null) {
+            throw invalidGrant("the assertion's subject needs the proof of identity provider " + rule.idp()
+                    + " in sub_proof");                                                               // F33
+        }
+        dev.agentid.issuer.federation.idp.HumanToken human;
+        try {
+            human = grant.subjectProof().length() > MAX_PROOF_CHARS ? null
+                    : humans.verifyProof(grant.subjectProof(), rule.idp(), rule.audiences(), rule.maxAge());
+        } catch (dev.agentid.issuer.federation.idp.HumanTokenException e) {
+            switch (e.reason()) {
+                case WRONG_AUDIENCE:
+                    throw proofMismatch(origin);                                                      // F35
+                case EXPIRED:
+                    throw invalidGrant("sub_proof has expired or is older than " + rule.maxAge().toSeconds()
+                            + " seconds");                                                            // F36
+                case UNAVAILABLE:
+                    throw new OAuthException("temporarily_unavailable", 503, "identity provider '" + rule.idp()
+                            + "' is unavailable", e.getMessage());                                    // F37
+                default:
+                    throw proofInvalid(rule.idp(), e.getMessage());                                   // F34
+            }
+        }
+        if (human == null) {
+            throw proofInvalid(rule.idp(), "longer than " + MAX_PROOF_CHARS + " characters");         // F34
+        }
+        if (!human.principal().equals(grant.subject())) {
+            throw proofMismatch(origin);                                                              // F35
+        }
+        return human.expiresAt();
+    }
+
+    private static OAuthException proofInvalid(String idp, String detail) {
+        return new OAuthException("invalid_grant", 400, "sub_proof is not a valid id_token of identity provider "
+                + idp, "sub_proof refused: " + detail);
+    }
+
+    private static OAuthException proofMismatch(String origin) {
+        return invalidGrant("sub_proof is not for the assertion's subject or was not issued to partner " + origin);
     }
 
     private static SignedJWT parseGrant(String assertion) {
@@ -489,8 +548,12 @@ public final class FederationService {
             } catch (TokenVerificationException e) {
                 evidence = null;   // F26, after every F11 check
             }
+            Object proof = claims.getClaim(SUB_PROOF);
+            if (proof != null && !(proof instanceof String)) {
+                throw new IllegalArgumentException(SUB_PROOF);
+            }
             return new VerifiedGrant(iss, partner, sub, jti, exp.toInstant(), Instant.ofEpochSecond(maxExp), scopes,
-                    chain, status, maxDepth, evidence);
+                    chain, status, maxDepth, evidence, (String) proof);
         } catch (ParseException | TokenVerificationException | IllegalArgumentException e) {
             throw invalidGrant("assertion has invalid claims");
         }

@@ -192,6 +192,31 @@ public final class HumanPrincipals {
     }
 
     /**
+     * Verifies the id_token that proves IdP {@code idp} authenticated a human (a chain grant's {@code sub_proof}):
+     * signed by {@code idp} (its {@code iss} must be exactly it), an id_token, {@code aud} containing one of
+     * {@code audiences}, unexpired and at most {@code maxAge} old. Blocking on a key-cache miss.
+     */
+    public HumanToken verifyProof(String token, String idp, java.util.Set<String> audiences, Duration maxAge)
+            throws HumanTokenException {
+        SignedJWT jwt;
+        String iss;
+        try {
+            jwt = SignedJWT.parse(token);
+            iss = jwt.getJWTClaimsSet().getIssuer();
+        } catch (ParseException | RuntimeException e) {
+            throw new HumanTokenException(Reason.MALFORMED, idp, "not a signed JWT");
+        }
+        if (!idp.equals(iss)) {
+            throw new HumanTokenException(Reason.UNTRUSTED_ISSUER, idp, "iss " + iss + " is not " + idp);
+        }
+        Entry entry = providers.get(idp);
+        if (entry == null || entry.verifier() == null) {
+            throw new HumanTokenException(Reason.UNAVAILABLE, idp, "not configured, or discovery has not succeeded");
+        }
+        return entry.verifier().verifyProof(jwt, audiences, maxAge);
+    }
+
+    /**
      * {@link #verify} on the caller's Vert.x worker pool (the IdP's keys may have to be fetched), every refusal
      * already the table's {@link OAuthException}.
      */
