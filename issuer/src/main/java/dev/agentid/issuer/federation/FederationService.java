@@ -104,6 +104,8 @@ public final class FederationService {
 
     /** The grant claim that carries the IdP's id_token proving a human principal (section 6.11, F33–F37). */
     public static final String SUB_PROOF = "sub_proof";
+    /** The token-exchange parameter by which an agent hands its issuer the proof to put in a grant (F38). */
+    public static final String SUBJECT_PROOF_PARAMETER = "subject_proof";
     /** The longest {@code sub_proof} this issuer reads. */
     static final int MAX_PROOF_CHARS = 4096;
 
@@ -148,6 +150,11 @@ public final class FederationService {
         return partners;
     }
 
+    /** The identity providers whose id_tokens prove human principals (section 6.11, F33–F37). */
+    public dev.agentid.issuer.federation.idp.HumanPrincipals humans() {
+        return humans;
+    }
+
     public PartnerStatusLists partnerStatus() {
         return partnerStatus;
     }
@@ -164,9 +171,15 @@ public final class FederationService {
 
     // ---- step 1: a grant for a partner ----
 
-    /** F01, F02, F24, then X04–X13, X17, X21 as for any exchange, then F25 (depth). */
+    /**
+     * F01, F02, F24, then X04–X13, X17, X21 as for any exchange, then F38 (the subject proof), F25 (depth).
+     *
+     * @param subjectProof the {@code subject_proof} parameter, or null: the IdP's id_token for the human principal,
+     *     copied into the grant's {@code sub_proof} for a partner that requires it
+     */
     public Future<Grant> grant(Presenter presenter, String subjectToken, String actorToken,
-                               List<String> requestedScope, String partner, String requestedTokenType) {
+                               List<String> requestedScope, String partner, String requestedTokenType,
+                               List<String> subjectProof) {
         if (requestedTokenType != null && !JWT_TOKEN_TYPE.equals(requestedTokenType)) {
             throw OAuthException.invalidRequest("requested_token_type must be " + JWT_TOKEN_TYPE
                     + " for a partner audience");
@@ -180,6 +193,7 @@ public final class FederationService {
                     + "' is not the current actor of the subject_token");
         }
         requireOutboundAllowed(client, partner);                                     // F24
+        String proof = subjectProof(subjectProof, subject.principal());               // F38
         return liveness.check(subject).compose(verdict -> {
             TokenService.requireLive(verdict);
             List<String> scopes = policy.narrowScope(requestedScope, List.of(new ScopeBound(subject.scopes(),
@@ -193,9 +207,34 @@ public final class FederationService {
                 int maxDepth = policy.depthLimit(chainAgents);
                 policy.requireDepth(subject.chain().depth() + 1, chainAgents, OAuthException::invalidRequest);
                 return statusLists.allocate().compose(status -> mintGrant(client, subject, verdict.lineage(), scopes,
-                        partner, status, maxDepth));
+                        partner, status, maxDepth, proof));
             });
         });
+    }
+
+    /**
+     * F38: a {@code subject_proof} is at most one id_token-shaped JWS naming the subject token's principal
+     * ({@code <iss>#<sub>}). Its signature is the partner's to check (F34), with the IdP it trusts; we only refuse to
+     * sign a grant around a proof of somebody else.
+     */
+    private static String subjectProof(List<String> values, String principal) {
+        if (values == null || values.isEmpty()) {
+            return null;
+        }
+        String refusal = "subject_proof does not name the subject_token's principal";
+        if (values.size() != 1 || values.get(0).length() > MAX_PROOF_CHARS) {
+            throw OAuthException.invalidRequest(refusal);
+        }
+        try {
+            JWTClaimsSet claims = SignedJWT.parse(values.get(0)).getJWTClaimsSet();
+            if (claims.getIssuer() == null || claims.getSubject() == null
+                    || !principal.equals(claims.getIssuer() + "#" + claims.getSubject())) {
+                throw OAuthException.invalidRequest(refusal);
+            }
+        } catch (ParseException e) {
+            throw OAuthException.invalidRequest(refusal);
+        }
+        return values.get(0);
     }
 
     /**
@@ -214,7 +253,8 @@ public final class FederationService {
     }
 
     private Future<Grant> mintGrant(AgentRecord client, VerifiedAgentToken subject, Lineage subjectLineage,
-                                    List<String> scopes, String partner, StatusReference status, int maxDepth) {
+                                    List<String> scopes, String partner, StatusReference status, int maxDepth,
+                                    String proof) {
         Instant now = clock.instant();
         Instant exp = now.plus(GRANT_LIFETIME);
         if (subject.expiresAt().isBefore(exp)) {
@@ -227,7 +267,7 @@ public final class FederationService {
         String previous = evidence.isEmpty() ? null : evidence.get(evidence.size() - 1);
         evidence.add(keys.sign(ChainEvidence.RECEIPT_JOSE_TYPE, ChainEvidence.receiptClaims(issuer, partner, jti, now,
                 subject.principal(), subject.chain(), previous), now));
-        JWTClaimsSet claims = new JWTClaimsSet.Builder()
+        JWTClaimsSet.Builder builder = new JWTClaimsSet.Builder()
                 .issuer(issuer)
                 .subject(subject.principal())
                 .audience(partner)
@@ -240,9 +280,11 @@ public final class FederationService {
                 .claim(ChainEvidence.CLAIM, evidence)
                 .claim(MAX_EXP, subject.expiresAt().getEpochSecond())
                 .claim(MAX_DEPTH, maxDepth)
-                .claim("status", status.claim())
-                .build();
-        String signed = keys.sign(GRANT_JOSE_TYPE, claims, now);
+                .claim("status", status.claim());
+        if (proof != null) {
+            builder.claim(SUB_PROOF, proof);
+        }
+        String signed = keys.sign(GRANT_JOSE_TYPE, builder.build(), now);
         // the status lists keep the grant as long as anything the partner mints from it may live (max_exp), so that
         // its bit is still set when an ancestor is revoked after the grant itself has expired
         Lineage grant = new Lineage(jti, subjectLineage.selfAndAncestors(), Instant.ofEpochMilli(now.toEpochMilli()),
