@@ -122,14 +122,14 @@ public final class FederationService {
     private final ReplayStore replay;
     private final TrustedPartners partners;
     private final PartnerStatusLists partnerStatus;
-    private final dev.agentid.issuer.federation.idp.HumanPrincipals humans;
+    private final HumanProofs humans;
     private final SecureRandom random = new SecureRandom();
 
     public FederationService(Vertx vertx, String issuer, Clock clock, Duration clockSkew, KeyService keys,
                              TokenService tokens, TokenLiveness liveness, DelegationPolicy policy,
                              StatusLists statusLists, AgentRegistry agents, ReplayStore replay,
                              TrustedPartners partners, PartnerStatusLists partnerStatus,
-                             dev.agentid.issuer.federation.idp.HumanPrincipals humans) {
+                             HumanProofs humans) {
         this.humans = humans;
         this.vertx = vertx;
         this.issuer = issuer;
@@ -151,7 +151,7 @@ public final class FederationService {
     }
 
     /** The identity providers whose id_tokens prove human principals (section 6.11, F33–F37). */
-    public dev.agentid.issuer.federation.idp.HumanPrincipals humans() {
+    public HumanProofs humans() {
         return humans;
     }
 
@@ -466,15 +466,15 @@ public final class FederationService {
             throw invalidGrant("the assertion's subject needs the proof of identity provider " + rule.idp()
                     + " in sub_proof");                                                               // F33
         }
-        dev.agentid.issuer.federation.idp.HumanToken human;
+        HumanProofs.Proven human;
         try {
             human = grant.subjectProof().length() > MAX_PROOF_CHARS ? null
-                    : humans.verifyProof(grant.subjectProof(), rule.idp(), rule.audiences(), rule.maxAge());
-        } catch (dev.agentid.issuer.federation.idp.HumanTokenException e) {
-            switch (e.reason()) {
+                    : humans.verify(grant.subjectProof(), rule.idp(), rule.audiences(), rule.maxAge());
+        } catch (HumanProofs.ProofException e) {
+            switch (e.kind()) {
                 case WRONG_AUDIENCE:
                     throw proofMismatch(origin);                                                      // F35
-                case EXPIRED:
+                case STALE:
                     throw invalidGrant("sub_proof has expired or is older than " + rule.maxAge().toSeconds()
                             + " seconds");                                                            // F36
                 case UNAVAILABLE:

@@ -130,7 +130,7 @@ final class Organisation implements AutoCloseable {
         federation().partners().reload();
         List<JsonObject> providers = new java.util.ArrayList<>();
         identityProviders.forEach(o -> providers.add((JsonObject) o));
-        federation().humans().sync(providers);
+        ((dev.agentid.issuer.federation.idp.HumanPrincipals) federation().humans()).sync(providers);
         return this;
     }
 
