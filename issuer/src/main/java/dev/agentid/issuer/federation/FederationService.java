@@ -130,7 +130,6 @@ public final class FederationService {
                              StatusLists statusLists, AgentRegistry agents, ReplayStore replay,
                              TrustedPartners partners, PartnerStatusLists partnerStatus,
                              HumanProofs humans) {
-        this.humans = humans;
         this.vertx = vertx;
         this.issuer = issuer;
         this.clock = clock;
@@ -144,6 +143,7 @@ public final class FederationService {
         this.replay = replay;
         this.partners = partners;
         this.partnerStatus = partnerStatus;
+        this.humans = humans;
     }
 
     public TrustedPartners partners() {
@@ -172,7 +172,7 @@ public final class FederationService {
     // ---- step 1: a grant for a partner ----
 
     /**
-     * F01, F02, F24, then X04–X13, X17, X21 as for any exchange, then F38 (the subject proof), F25 (depth).
+     * F01, F02, F24, F38 (the subject proof), then X04–X13, X17, X21 as for any exchange, then F25 (depth).
      *
      * @param subjectProof the {@code subject_proof} parameter, or null: the IdP's id_token for the human principal,
      *     copied into the grant's {@code sub_proof} for a partner that requires it
@@ -213,7 +213,7 @@ public final class FederationService {
     }
 
     /**
-     * F38: a {@code subject_proof} is at most one id_token-shaped JWS naming the subject token's principal
+     * F38: a {@code subject_proof} (not repeated: T-rows of the form) is an id_token-shaped JWS naming the subject token's principal
      * ({@code <iss>#<sub>}). Its signature is the partner's to check (F34), with the IdP it trusts; we only refuse to
      * sign a grant around a proof of somebody else.
      */
