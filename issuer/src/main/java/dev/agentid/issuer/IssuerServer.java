@@ -129,7 +129,7 @@ public final class IssuerServer implements AutoCloseable {
                     state.replay(), clock, config.clockSkew()), certificates);
             FederationService federation = new FederationService(vertx, issuer, clock, config.clockSkew(), keys,
                     tokens, liveness, policy, statusLists, state.agents(), state.replay(),
-                    partners.trusted(), partners.status());
+                    partners.trusted(), partners.status(), partners.humans());
             RateLimiter limiter = rateLimiter(config, clock, metrics);
             router.set(Routes.router(new Routes.Wiring(vertx, clock, issuer, new AdminToken(adminToken), state, keys,
                     tokens, liveness, clients(config, vertx, clock, issuer, state, certificates, adminToken),

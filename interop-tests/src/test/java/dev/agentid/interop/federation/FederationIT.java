@@ -70,7 +70,10 @@ class FederationIT {
                 + idp.clientId() + "\"}]}");
         b.trust("{\"partners\": [" + Organisation.partner(a,
                 "{\"planner\": [\"b-worker\"], \"assistant\": [\"b-worker\"]}", "[\"tickets:read\"], "
-                + "\"outbound_agents\": [\"b-worker\"]", "[\"user:*\", \"" + idp.issuer() + "#*\"]") + "]}");
+                + "\"outbound_agents\": [\"b-worker\"]", "[\"user:*\", {\"idp\": \"" + idp.issuer()
+                + "\", \"proof\": \"required\", \"audience\": \"" + idp.clientId() + "\"}]")
+                // B trusts the IdP itself: A's humans cross only with the IdP's id_token (section 6.11)
+                + "], \"identity_providers\": [{\"issuer\": \"" + idp.issuer() + "\", \"audience\": \"b-at-idp\"}]}");
         c.trust("{\"partners\": [" + Organisation.partner(a, "{\"planner\": [\"c-worker\"]}", "[\"tickets:read\"]")
                 + ", " + Organisation.partner(b, "{}", "[\"tickets:read\"], \"outbound_agents\": [\"c-minter\"]") + "]}");
         a.start(Map.of());
@@ -147,12 +150,19 @@ class FederationIT {
     }
 
     @Test
-    void chainThatStartsFromAHumanAtACrossesToBWithTheHumanAsSub() throws Exception {
-        Map<String, String> form = new java.util.LinkedHashMap<>(
-                assistant.exchangeForm(idp.idToken("alice", null), null, null));
+    void chainThatStartsFromAHumanAtACrossesToBWithTheHumanAsSubAndTheIdpsProof() throws Exception {
+        String idToken = idp.idToken("alice", null);
+        Map<String, String> form = new java.util.LinkedHashMap<>(assistant.exchangeForm(idToken, null, null));
         form.put("subject_token_type", "urn:ietf:params:oauth:token-type:id_token");
         String atA = TokenResponse.of(a.agents.http().postForm(a.process.tokenEndpoint(), form, null)).accessToken();
-        String atB = TokenResponse.of(b.redeem(bWorker, a.granted(assistant, atA, b))).accessToken();
+        // without the IdP's proof, B does not take A's word for alice (F33)
+        HttpResult bare = b.redeem(bWorker, a.granted(assistant, atA, b));
+        assertEquals(400, bare.status(), bare.describe());
+        assertEquals(Map.of("error", "invalid_grant", "error_description", "the assertion's subject needs the proof "
+                + "of identity provider " + idp.issuer() + " in sub_proof"), bare.json());
+        String grant = a.grant(assistant, atA, b, Map.of("subject_proof", idToken)).expect(200).json()
+                .get("access_token").toString();
+        String atB = TokenResponse.of(b.redeem(bWorker, grant)).accessToken();
         VerifiedAgentToken token = partnerServer.verify(atB);
         assertEquals(idp.issuer() + "#alice", token.principal());
         assertEquals(List.of(new Actor("b-worker", b.issuer), new Actor("assistant", a.issuer)),

@@ -90,10 +90,20 @@ final class Organisation implements AutoCloseable {
         return grant(agent, subjectToken, partner.issuer);
     }
 
+    /** Step 1 with more parameters ({@code subject_proof}: the IdP's id_token for a human principal). */
+    HttpResult grant(Agent agent, String subjectToken, Organisation partner, Map<String, String> extra) {
+        return grant(agent, subjectToken, partner.issuer, extra);
+    }
+
     /** Step 1 for a partner that is not one of these organisations (a hand-written partner). */
     HttpResult grant(Agent agent, String subjectToken, String partnerIssuer) {
+        return grant(agent, subjectToken, partnerIssuer, Map.of());
+    }
+
+    HttpResult grant(Agent agent, String subjectToken, String partnerIssuer, Map<String, String> extra) {
         Map<String, String> form = new LinkedHashMap<>(agent.exchangeForm(subjectToken, null, partnerIssuer));
         form.put("requested_token_type", JWT_TOKEN_TYPE);
+        form.putAll(extra);
         return agents.http().postForm(process.tokenEndpoint(), form, null);
     }
 

@@ -93,8 +93,22 @@ public final class FederationService {
     /** A grant that passed every check that needs no state. */
     private record VerifiedGrant(String issuer, Partner partner, String subject, String jwtId, Instant expiresAt,
                                  Instant maxExpiresAt, List<String> scopes, DelegationChain chain,
-                                 ExternalStatus status, Integer maxDepth, List<String> evidence) {
+                                 ExternalStatus status, Integer maxDepth, List<String> evidence,
+                                 String subjectProof) {
+
+        /** The same grant, with what the tokens minted from it may live bounded by {@code bound} too. */
+        VerifiedGrant expiringBy(Instant bound) {
+            return bound == null || !bound.isBefore(maxExpiresAt) ? this : new VerifiedGrant(issuer, partner, subject,
+                    jwtId, expiresAt, bound, scopes, chain, status, maxDepth, evidence, subjectProof);
+        }
     }
+
+    /** The grant claim that carries the IdP's id_token proving a human principal (section 6.11, F33–F37). */
+    public static final String SUB_PROOF = "sub_proof";
+    /** The token-exchange parameter by which an agent hands its issuer the proof to put in a grant (F38). */
+    public static final String SUBJECT_PROOF_PARAMETER = "subject_proof";
+    /** The longest {@code sub_proof} this issuer reads. */
+    static final int MAX_PROOF_CHARS = 4096;
 
     private final Vertx vertx;
     private final String issuer;
@@ -109,12 +123,14 @@ public final class FederationService {
     private final ReplayStore replay;
     private final TrustedPartners partners;
     private final PartnerStatusLists partnerStatus;
+    private final HumanProofs humans;
     private final SecureRandom random = new SecureRandom();
 
     public FederationService(Vertx vertx, String issuer, Clock clock, Duration clockSkew, KeyService keys,
                              TokenService tokens, TokenLiveness liveness, DelegationPolicy policy,
                              StatusLists statusLists, AgentRegistry agents, ReplayStore replay,
-                             TrustedPartners partners, PartnerStatusLists partnerStatus) {
+                             TrustedPartners partners, PartnerStatusLists partnerStatus,
+                             HumanProofs humans) {
         this.vertx = vertx;
         this.issuer = issuer;
         this.clock = clock;
@@ -128,10 +144,16 @@ public final class FederationService {
         this.replay = replay;
         this.partners = partners;
         this.partnerStatus = partnerStatus;
+        this.humans = humans;
     }
 
     public TrustedPartners partners() {
         return partners;
+    }
+
+    /** The identity providers whose id_tokens prove human principals (section 6.11, F33–F37). */
+    public HumanProofs humans() {
+        return humans;
     }
 
     public PartnerStatusLists partnerStatus() {
@@ -150,9 +172,15 @@ public final class FederationService {
 
     // ---- step 1: a grant for a partner ----
 
-    /** F01, F02, F24, then X04–X13, X17, X21 as for any exchange, then F25 (depth). */
+    /**
+     * F01, F02, F24, F38 (the subject proof), then X04–X13, X17, X21 as for any exchange, then F25 (depth).
+     *
+     * @param subjectProof the {@code subject_proof} parameter, or null: the IdP's id_token for the human principal,
+     *     copied into the grant's {@code sub_proof} for a partner that requires it
+     */
     public Future<Grant> grant(Presenter presenter, String subjectToken, String actorToken,
-                               List<String> requestedScope, String partner, String requestedTokenType) {
+                               List<String> requestedScope, String partner, String requestedTokenType,
+                               List<String> subjectProof) {
         if (requestedTokenType != null && !JWT_TOKEN_TYPE.equals(requestedTokenType)) {
             throw OAuthException.invalidRequest("requested_token_type must be " + JWT_TOKEN_TYPE
                     + " for a partner audience");
@@ -166,6 +194,7 @@ public final class FederationService {
                     + "' is not the current actor of the subject_token");
         }
         requireOutboundAllowed(client, partner);                                     // F24
+        String proof = subjectProof(subjectProof, subject.principal());               // F38
         return liveness.check(subject).compose(verdict -> {
             TokenService.requireLive(verdict);
             List<String> scopes = policy.narrowScope(requestedScope, List.of(new ScopeBound(subject.scopes(),
@@ -179,9 +208,34 @@ public final class FederationService {
                 int maxDepth = policy.depthLimit(chainAgents);
                 policy.requireDepth(subject.chain().depth() + 1, chainAgents, OAuthException::invalidRequest);
                 return statusLists.allocate().compose(status -> mintGrant(client, subject, verdict.lineage(), scopes,
-                        partner, status, maxDepth));
+                        partner, status, maxDepth, proof));
             });
         });
+    }
+
+    /**
+     * F38: a {@code subject_proof} (not repeated: T-rows of the form) is an id_token-shaped JWS naming the subject token's principal
+     * ({@code <iss>#<sub>}). Its signature is the partner's to check (F34), with the IdP it trusts; we only refuse to
+     * sign a grant around a proof of somebody else.
+     */
+    private static String subjectProof(List<String> values, String principal) {
+        if (values == null || values.isEmpty()) {
+            return null;
+        }
+        String refusal = "subject_proof does not name the subject_token's principal";
+        if (values.size() != 1 || values.get(0).length() > MAX_PROOF_CHARS) {
+            throw OAuthException.invalidRequest(refusal);
+        }
+        try {
+            JWTClaimsSet claims = SignedJWT.parse(values.get(0)).getJWTClaimsSet();
+            if (claims.getIssuer() == null || claims.getSubject() == null
+                    || !principal.equals(claims.getIssuer() + "#" + claims.getSubject())) {
+                throw OAuthException.invalidRequest(refusal);
+            }
+        } catch (ParseException e) {
+            throw OAuthException.invalidRequest(refusal);
+        }
+        return values.get(0);
     }
 
     /**
@@ -200,7 +254,8 @@ public final class FederationService {
     }
 
     private Future<Grant> mintGrant(AgentRecord client, VerifiedAgentToken subject, Lineage subjectLineage,
-                                    List<String> scopes, String partner, StatusReference status, int maxDepth) {
+                                    List<String> scopes, String partner, StatusReference status, int maxDepth,
+                                    String proof) {
         Instant now = clock.instant();
         Instant exp = now.plus(GRANT_LIFETIME);
         if (subject.expiresAt().isBefore(exp)) {
@@ -213,7 +268,7 @@ public final class FederationService {
         String previous = evidence.isEmpty() ? null : evidence.get(evidence.size() - 1);
         evidence.add(keys.sign(ChainEvidence.RECEIPT_JOSE_TYPE, ChainEvidence.receiptClaims(issuer, partner, jti, now,
                 subject.principal(), subject.chain(), previous), now));
-        JWTClaimsSet claims = new JWTClaimsSet.Builder()
+        JWTClaimsSet.Builder builder = new JWTClaimsSet.Builder()
                 .issuer(issuer)
                 .subject(subject.principal())
                 .audience(partner)
@@ -226,9 +281,11 @@ public final class FederationService {
                 .claim(ChainEvidence.CLAIM, evidence)
                 .claim(MAX_EXP, subject.expiresAt().getEpochSecond())
                 .claim(MAX_DEPTH, maxDepth)
-                .claim("status", status.claim())
-                .build();
-        String signed = keys.sign(GRANT_JOSE_TYPE, claims, now);
+                .claim("status", status.claim());
+        if (proof != null) {
+            builder.claim(SUB_PROOF, proof);
+        }
+        String signed = keys.sign(GRANT_JOSE_TYPE, builder.build(), now);
         // the status lists keep the grant as long as anything the partner mints from it may live (max_exp), so that
         // its bit is still set when an ancestor is revoked after the grant itself has expired
         Lineage grant = new Lineage(jti, subjectLineage.selfAndAncestors(), Instant.ofEpochMilli(now.toEpochMilli()),
@@ -331,8 +388,7 @@ public final class FederationService {
         }
         VerifiedGrant grant = grantClaims(claims, iss, partner);                     // F10, F11
         verifyEvidence(grant);                                                       // F26–F29
-        requireSubjectAllowed(grant);                                                // F30
-        return grant;
+        return grant.expiringBy(requireSubjectAllowed(grant));                       // F30, F33–F37
     }
 
     /**
@@ -392,18 +448,63 @@ public final class FederationService {
 
     /**
      * Subjects a partner may assert (F30): the principal comes from the issuer of the chain's first actor (its receipt
-     * binds it, F29). When that is us, our own receipt proves we put it there; when it is a partner, the trust file's
-     * {@code subjects} for that partner must allow it.
+     * binds it, F29). When that is us, our own receipt proves we put it there (the lineage record); when it is a
+     * partner, the trust file's {@code subjects} for that partner must allow it: a string entry as it stands, a proof
+     * entry only with the IdP's id_token for that very human in {@code sub_proof} (F33–F37).
+     *
+     * @return the proof's {@code exp} (nothing minted from the grant outlives it), or null without a proof
      */
-    private void requireSubjectAllowed(VerifiedGrant grant) {
+    private Instant requireSubjectAllowed(VerifiedGrant grant) {
         String origin = grant.chain().first().issuer();
         if (issuer.equals(origin)) {
-            return;
+            return null;
         }
         Partner partner = partners.partner(origin);
-        if (partner == null || !partner.mayAssert(grant.subject())) {
-            throw invalidGrant("partner " + origin + " may not assert the assertion's subject");
+        if (partner != null && partner.mayAssert(grant.subject())) {
+            return null;
         }
+        Partner.SubjectProof rule = partner == null ? null : partner.proofFor(grant.subject());
+        if (rule == null) {
+            throw invalidGrant("partner " + origin + " may not assert the assertion's subject");   // F30
+        }
+        if (grant.subjectProof() == null) {
+            throw invalidGrant("the assertion's subject needs the proof of identity provider " + rule.idp()
+                    + " in sub_proof");                                                               // F33
+        }
+        HumanProofs.Proven human;
+        try {
+            human = grant.subjectProof().length() > MAX_PROOF_CHARS ? null
+                    : humans.verify(grant.subjectProof(), rule.idp(), rule.audiences(), rule.maxAge());
+        } catch (HumanProofs.ProofException e) {
+            switch (e.kind()) {
+                case WRONG_AUDIENCE:
+                    throw proofMismatch(origin);                                                      // F35
+                case STALE:
+                    throw invalidGrant("sub_proof has expired or is older than " + rule.maxAge().toSeconds()
+                            + " seconds");                                                            // F36
+                case UNAVAILABLE:
+                    throw new OAuthException("temporarily_unavailable", 503, "identity provider '" + rule.idp()
+                            + "' is unavailable", e.getMessage());                                    // F37
+                default:
+                    throw proofInvalid(rule.idp(), e.getMessage());                                   // F34
+            }
+        }
+        if (human == null) {
+            throw proofInvalid(rule.idp(), "longer than " + MAX_PROOF_CHARS + " characters");         // F34
+        }
+        if (!human.principal().equals(grant.subject())) {
+            throw proofMismatch(origin);                                                              // F35
+        }
+        return human.expiresAt();
+    }
+
+    private static OAuthException proofInvalid(String idp, String detail) {
+        return new OAuthException("invalid_grant", 400, "sub_proof is not a valid id_token of identity provider "
+                + idp, "sub_proof refused: " + detail);
+    }
+
+    private static OAuthException proofMismatch(String origin) {
+        return invalidGrant("sub_proof is not for the assertion's subject or was not issued to partner " + origin);
     }
 
     private static SignedJWT parseGrant(String assertion) {
@@ -494,8 +595,12 @@ public final class FederationService {
             } catch (TokenVerificationException e) {
                 evidence = null;   // F26, after every F11 check
             }
+            Object proof = claims.getClaim(SUB_PROOF);
+            if (proof != null && !(proof instanceof String)) {
+                throw new IllegalArgumentException(SUB_PROOF);
+            }
             return new VerifiedGrant(iss, partner, sub, jti, exp.toInstant(), Instant.ofEpochSecond(maxExp), scopes,
-                    chain, status, maxDepth, evidence);
+                    chain, status, maxDepth, evidence, (String) proof);
         } catch (ParseException | TokenVerificationException | IllegalArgumentException e) {
             throw invalidGrant("assertion has invalid claims");
         }

@@ -1,6 +1,7 @@
 package dev.agentid.issuer.federation;
 
 import java.net.URI;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -22,12 +23,44 @@ import java.util.Set;
  * @param subjects the principals ({@code sub}) a chain that starts at this partner may carry here: each entry is
  *     one subject, or a prefix ending in {@code *} (a namespace: {@code "user:*"}, {@code "https://idp.example#*"});
  *     {@code "*"} is any subject. Empty: none (F30)
+ * @param proofs the human principals a chain that starts at this partner may carry only with the IdP's proof: the
+ *     object entries of {@code subjects} ({@code {"idp": ..., "proof": "required", "audience": [...]}}); a subject
+ *     that a string entry allows needs no proof (F33–F37)
  */
 public record Partner(String issuer, URI metadataUrl, Map<String, Set<String>> agents, List<String> scopes,
-                      String statusListPrefix, Set<String> outboundAgents, List<String> subjects) {
+                      String statusListPrefix, Set<String> outboundAgents, List<String> subjects,
+                      List<SubjectProof> proofs) {
+
+    /** The longest {@code max_age} a trust file may give a proof entry. */
+    public static final Duration MAX_PROOF_AGE = Duration.ofHours(24);
+    /** A proof entry's {@code max_age} when the trust file gives none. */
+    public static final Duration DEFAULT_PROOF_AGE = Duration.ofHours(1);
+
+    /**
+     * "Only human principals of this IdP, with proof": a subject {@code <idp>#<sub>} is accepted only with the IdP's
+     * id_token for {@code sub} in the grant's {@code sub_proof}, issued to one of the partner's clients at the IdP
+     * ({@code audiences}: its {@code aud} must contain one), at most {@code maxAge} old ({@code iat}) and unexpired.
+     */
+    public record SubjectProof(String idp, Set<String> audiences, Duration maxAge) {
+        public SubjectProof {
+            Objects.requireNonNull(idp, "idp");
+            audiences = Set.copyOf(audiences);
+            Objects.requireNonNull(maxAge, "maxAge");
+        }
+
+        /** Whether {@code subject} is one of this IdP's principals ({@code <idp>#<sub>}). */
+        public boolean covers(String subject) {
+            return subject.startsWith(idp + "#") && subject.length() > idp.length() + 1;
+        }
+    }
 
     public Partner(String issuer, URI metadataUrl, Map<String, Set<String>> agents, List<String> scopes) {
-        this(issuer, metadataUrl, agents, scopes, defaultStatusListPrefix(issuer), Set.of(), List.of());
+        this(issuer, metadataUrl, agents, scopes, defaultStatusListPrefix(issuer), Set.of(), List.of(), List.of());
+    }
+
+    public Partner(String issuer, URI metadataUrl, Map<String, Set<String>> agents, List<String> scopes,
+                   String statusListPrefix, Set<String> outboundAgents, List<String> subjects) {
+        this(issuer, metadataUrl, agents, scopes, statusListPrefix, outboundAgents, subjects, List.of());
     }
 
     public Partner {
@@ -38,6 +71,17 @@ public record Partner(String issuer, URI metadataUrl, Map<String, Set<String>> a
         outboundAgents = Set.copyOf(outboundAgents);
         scopes = List.copyOf(scopes);
         subjects = List.copyOf(subjects);
+        proofs = List.copyOf(proofs);
+    }
+
+    /** The proof entry that covers {@code subject}, or null (F30 when no string entry allows it either). */
+    public SubjectProof proofFor(String subject) {
+        for (SubjectProof proof : proofs) {
+            if (proof.covers(subject)) {
+                return proof;
+            }
+        }
+        return null;
     }
 
     /** Whether a chain that starts at this partner may carry the principal {@code subject} here (F30). */

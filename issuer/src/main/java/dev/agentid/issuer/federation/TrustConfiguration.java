@@ -26,7 +26,9 @@ import java.util.Set;
  *                "agents": {"<partner agent>": ["<local agent>", ...]}, "scopes": ["tickets:read"],
  *                "status_list_prefix": "...optional, default <issuer>/oauth2/status/...",
  *                "outbound_agents": ["<local agent that may obtain grants for this partner>", ...],
- *                "subjects": ["<principal>", "<namespace prefix>*", ...]}],
+ *                "subjects": ["<principal>", "<namespace prefix>*", ...,
+ *                             {"idp": "<an identity_providers issuer>", "proof": "required",
+ *                              "audience": ["<the partner's client id at that IdP>", ...], "max_age": 3600}]}],
  *  "identity_providers": [{"issuer": "https://idp.example", ...}]}
  * }</pre>
  */
@@ -83,6 +85,14 @@ public record TrustConfiguration(List<Partner> partners, List<JsonObject> identi
             }
             providers.add(idp.copy());
         }
+        for (Partner partner : partners) {
+            for (Partner.SubjectProof proof : partner.proofs()) {
+                if (providers.stream().noneMatch(idp -> proof.idp().equals(idp.getString("issuer")))) {
+                    throw new IllegalArgumentException("partner '" + partner.issuer() + "': subjects: idp '"
+                            + proof.idp() + "' is not among identity_providers");
+                }
+            }
+        }
         return new TrustConfiguration(partners, providers);
     }
 
@@ -133,14 +143,61 @@ public record TrustConfiguration(List<Partner> partners, List<JsonObject> identi
         }
         Set<String> outbound = p.containsKey("outbound_agents") ? Set.copyOf(strings(p.getValue("outbound_agents"),
                 "partner '" + issuer + "': outbound_agents")) : Set.of();
-        List<String> subjects = p.containsKey("subjects") ? strings(p.getValue("subjects"),
-                "partner '" + issuer + "': subjects") : List.of();
-        for (String pattern : subjects) {
-            if (pattern.indexOf('*') != pattern.length() - 1 && pattern.indexOf('*') >= 0) {
-                throw new IllegalArgumentException("partner '" + issuer + "': subjects: '*' only at the end");
+        List<String> subjects = new ArrayList<>();
+        List<Partner.SubjectProof> proofs = new ArrayList<>();
+        if (p.containsKey("subjects")) {
+            if (!(p.getValue("subjects") instanceof JsonArray)) {
+                throw new IllegalArgumentException("partner '" + issuer + "': subjects must be an array");
+            }
+            for (Object entry : p.getJsonArray("subjects")) {
+                if (entry instanceof JsonObject) {
+                    proofs.add(subjectProof((JsonObject) entry, "partner '" + issuer + "': subjects"));
+                    continue;
+                }
+                if (!(entry instanceof String) || ((String) entry).isEmpty()) {
+                    throw new IllegalArgumentException("partner '" + issuer + "': subjects must hold non-empty "
+                            + "strings or {\"idp\", \"proof\", \"audience\"} objects");
+                }
+                String pattern = (String) entry;
+                if (pattern.indexOf('*') != pattern.length() - 1 && pattern.indexOf('*') >= 0) {
+                    throw new IllegalArgumentException("partner '" + issuer + "': subjects: '*' only at the end");
+                }
+                subjects.add(pattern);
             }
         }
-        return new Partner(issuer, metadata, agents, scopes, prefix, outbound, subjects);
+        return new Partner(issuer, metadata, agents, scopes, prefix, outbound, subjects, proofs);
+    }
+
+    /** {@code {"idp": "<issuer>", "proof": "required", "audience": ["<client id>", ...], "max_age": <seconds>}}. */
+    private static Partner.SubjectProof subjectProof(JsonObject entry, String where) {
+        for (String key : entry.fieldNames()) {
+            if (!Set.of("idp", "proof", "audience", "max_age").contains(key)) {
+                throw new IllegalArgumentException(where + ": unknown member '" + key + "'");
+            }
+        }
+        if (!(entry.getValue("idp") instanceof String) || entry.getString("idp").isEmpty()) {
+            throw new IllegalArgumentException(where + ": idp must be an identity provider's issuer");
+        }
+        if (!"required".equals(entry.getValue("proof"))) {
+            throw new IllegalArgumentException(where + ": proof must be \"required\"");
+        }
+        Object audience = entry.getValue("audience");
+        List<String> audiences = audience instanceof String && !((String) audience).isEmpty()
+                ? List.of((String) audience) : strings(audience, where + ": audience");
+        if (audiences.isEmpty()) {
+            throw new IllegalArgumentException(where + ": audience must name the partner's client at the IdP");
+        }
+        java.time.Duration maxAge = Partner.DEFAULT_PROOF_AGE;
+        if (entry.containsKey("max_age")) {
+            Object value = entry.getValue("max_age");
+            if (!(value instanceof Integer || value instanceof Long) || ((Number) value).longValue() < 1
+                    || ((Number) value).longValue() > Partner.MAX_PROOF_AGE.toSeconds()) {
+                throw new IllegalArgumentException(where + ": max_age must be seconds between 1 and "
+                        + Partner.MAX_PROOF_AGE.toSeconds());
+            }
+            maxAge = java.time.Duration.ofSeconds(((Number) value).longValue());
+        }
+        return new Partner.SubjectProof(entry.getString("idp"), java.util.Set.copyOf(audiences), maxAge);
     }
 
     private static List<JsonObject> objects(JsonObject root, String member) {

@@ -29,9 +29,18 @@ public final class PartnerChainGrant implements GrantHandler {
         return GrantType.TOKEN_EXCHANGE.getValue();
     }
 
+    /** The token-exchange parameters, and {@code subject_proof}: the IdP's id_token for a human principal. */
+    static final Set<String> PARAMETERS;
+
+    static {
+        java.util.Set<String> all = new java.util.HashSet<>(AgentTokenExchange.PARAMETERS);
+        all.add(FederationService.SUBJECT_PROOF_PARAMETER);
+        PARAMETERS = Set.copyOf(all);
+    }
+
     @Override
     public Set<String> parameters() {
-        return AgentTokenExchange.PARAMETERS;
+        return PARAMETERS;
     }
 
     @Override
@@ -49,7 +58,8 @@ public final class PartnerChainGrant implements GrantHandler {
         String requested = grant.getRequestedTokenType() == null ? null
                 : grant.getRequestedTokenType().getURI().toString();
         return federation.grant(g.presenter(), grant.getSubjectToken().getValue(), AgentTokenExchange.actorToken(grant),
-                Wire.scope(request), targets.get(0), requested).map(issued -> new JsonObject()
+                Wire.scope(request), targets.get(0), requested,
+                request.getCustomParameter(FederationService.SUBJECT_PROOF_PARAMETER)).map(issued -> new JsonObject()
                 .put("access_token", issued.assertion())
                 .put("issued_token_type", FederationService.JWT_TOKEN_TYPE)
                 .put("token_type", "N_A")

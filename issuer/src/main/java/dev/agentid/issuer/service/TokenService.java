@@ -94,7 +94,10 @@ public final class TokenService {
                     return delegate(presenter, subject, chainAgents, verdict.lineage(), requestedScope,
                             requestedAudience);
                 })).compose(d -> mintAndRecord(d.draft(), d.parent(), d.parent().external(), GRANT_TOKEN_EXCHANGE,
-                        client.owner()));
+                        client.owner(),
+                        // F32: one more actor on a chain that came from a partner near the cap (section 2.3)
+                        () -> OAuthException.invalidRequest("the token would be longer than "
+                                + TokenMinter.MAX_TOKEN_BYTES + " bytes")));
     }
 
     private record Delegation(TokenMinter.Draft draft, Lineage parent) {

@@ -8,6 +8,7 @@ import dev.agentid.issuer.RefusalTable;
 import dev.agentid.issuer.TestAgent;
 import dev.agentid.issuer.TestIssuer;
 import dev.agentid.keys.KeyStoreFile;
+import dev.agentid.issuer.token.TokenMinter;
 import dev.agentid.verifier.Actor;
 import dev.agentid.verifier.ChainEvidence;
 import dev.agentid.verifier.DelegationChain;
@@ -15,6 +16,9 @@ import dev.agentid.verifier.Reason;
 import dev.agentid.verifier.TokenVerificationException;
 import dev.agentid.verifier.AgentTokenVerifier;
 import dev.agentid.verifier.VerifiedAgentToken;
+import dev.agentid.issuer.federation.idp.HumanPrincipals;
+import dev.agentid.issuer.federation.idp.TestIdp;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -46,6 +50,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class FederationTest {
 
     static final String UNREACHABLE_PARTNER = "http://127.0.0.1:9";
+    /** A's client at the IdP: the audience of the id_tokens A's agents present (TestIdp's). */
+    static final String A_CLIENT_AT_IDP = TestIdp.AUDIENCE;
 
     @TempDir
     static Path dir;
@@ -68,9 +74,17 @@ class FederationTest {
     static TestAgent bReadOnly;
     // C's agent
     static TestAgent c1;
+    // human principals (section 6.11): an IdP both A and B trust, an IdP B lists but cannot reach, A's agent for alice
+    static TestIdp idp;
+    static String downIdp;
+    static TestAgent aHuman;
 
     @BeforeAll
-    static void start() {
+    static void start() throws Exception {
+        idp = TestIdp.start();
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+            downIdp = "http://127.0.0.1:" + socket.getLocalPort();
+        }
         a = Organisation.start("a", dir);
         b = Organisation.start("b", dir);
         c = Organisation.start("c", dir);
@@ -88,12 +102,26 @@ class FederationTest {
         c1 = c.issuer.register(agent("c1"));
         // outbound policy (F24): the trust file lets these agents obtain grants for the partner
         aRelay = a.issuer.register(agent("a-relay"));
-        a.trust(b, Map.of("b1", List.of("a2", "a1", "a-relay")), "read", "write")
-                .outbound("a1", "a-killed", "a-other", "a-relay")
+        aHuman = agent("a-human").build();
+        aHuman.registration.put("acts_for", new JsonObject().put("users", new JsonArray().add(idp.principal("alice"))));
+        TestIssuer.Response registered = a.issuer.admin("POST", "/admin/agents", aHuman.registration);
+        assertEquals(201, registered.status(), registered.body());
+        a.identityProvider(idp.trustEntry())
+                .trust(b, Map.of("b1", List.of("a2", "a1", "a-relay")), "read", "write")
+                .outbound("a1", "a-killed", "a-other", "a-relay", "a-human")
                 .trust(c, Map.of()).outbound("a1")
                 .apply();
-        b.trust(a, Map.of("a1", List.of("b1", "b-shallow", "b-narrow", "b-read-only"),
-                        "a-killed", List.of("b1"), "a-relay", List.of("b2")), "read", "write").outbound("b1")
+        // B lets A assert user:*, and the humans of idp only with idp's id_token issued to A's client there
+        b.identityProvider(idp.trustEntry())
+                .identityProvider(new JsonObject().put("issuer", downIdp).put("audience", TestIdp.AUDIENCE))
+                .trust(a, Map.of("a1", List.of("b1", "b-shallow", "b-narrow", "b-read-only"),
+                        "a-killed", List.of("b1"), "a-relay", List.of("b2"), "a-human", List.of("b1")), "read",
+                        "write").outbound("b1")
+                .subjects(new JsonArray().add("user:*")
+                        .add(new JsonObject().put("idp", idp.issuer).put("proof", "required")
+                                .put("audience", new JsonArray().add(A_CLIENT_AT_IDP)).put("max_age", 3600))
+                        .add(new JsonObject().put("idp", downIdp).put("proof", "required")
+                                .put("audience", A_CLIENT_AT_IDP)))
                 .trust(UNREACHABLE_PARTNER, Map.of(), "read")
                 .trust(c, Map.of(), "read")
                 .apply();
@@ -102,6 +130,7 @@ class FederationTest {
 
     @AfterAll
     static void stop() {
+        idp.close();
         c.close();
         b.close();
         a.close();
@@ -612,6 +641,120 @@ class FederationTest {
                 DelegationChain.ofCurrentFirst(List.of(new Actor("a1", a.url()))), null, a.key());
         String forged = a.signGrant(grantClaims(a.url(), b.url()), extra);
         assertRow(b.redeem(b1, forged), "F29", "hop", "2");
+    }
+
+    // ---- human principals with the IdP's proof (section 6.11) ----
+
+    /** An id_token of idp for {@code sub}, issued to A's client there, {@code ageSeconds} old, 10 minutes left. */
+    static String idToken(String sub, String audience, long ageSeconds) {
+        Instant now = Instant.now();
+        return idp.idToken(idp.claims(sub).audience(audience).issueTime(Date.from(now.minusSeconds(ageSeconds)))
+                .expirationTime(Date.from(now.plusSeconds(600))).build());
+    }
+
+    static JWTClaimsSet.Builder humanGrant(String sub, String proof) {
+        JWTClaimsSet.Builder claims = grantClaims(a.url(), b.url()).subject(sub);
+        return proof == null ? claims : claims.claim(FederationService.SUB_PROOF, proof);
+    }
+
+    @Test
+    void humanOfAnIdpCrossesWithTheIdpsProofAndLivesNoLongerThanIt() throws Exception {
+        String idToken = idToken("alice", A_CLIENT_AT_IDP, 0);
+        TestIssuer.Response human = a.issuer.exchange(aHuman, idToken, "subject_token_type",
+                HumanPrincipals.ID_TOKEN_TYPE);
+        assertEquals(200, human.status(), human.body());
+        String grant = a.grantFor(b, aHuman, human.json().getString("access_token"),
+                FederationService.SUBJECT_PROOF_PARAMETER, idToken);
+        assertEquals(idToken, SignedJWT.parse(grant).getJWTClaimsSet().getStringClaim(FederationService.SUB_PROOF));
+        String atB = b.redeemed(b1, grant);
+        JWTClaimsSet claims = SignedJWT.parse(atB).getJWTClaimsSet();
+        assertEquals(idp.principal("alice"), claims.getSubject());
+        assertTrue(!claims.getExpirationTime().after(SignedJWT.parse(idToken).getJWTClaimsSet().getExpirationTime()));
+        // the proof stays out of the token B mints: resource servers never see the id_token
+        assertEquals(null, claims.getClaim(FederationService.SUB_PROOF));
+        // without the proof, the same grant is refused: A cannot assert alice on its word alone
+        String bare = a.grantFor(b, aHuman, a.issuer.exchange(aHuman, idToken, "subject_token_type",
+                HumanPrincipals.ID_TOKEN_TYPE).json().getString("access_token"));
+        assertRow(b.redeem(b1, bare), "F33", "idp", idp.issuer);
+    }
+
+    @Test
+    void f33HumanPrincipalInventedByThePartnerWithoutProofIsRefused() {
+        assertRow(b.redeem(b1, a.signGrant(humanGrant(idp.principal("alice"), null))), "F33", "idp", idp.issuer);
+    }
+
+    @Test
+    void f34ProofForgedByThePartnerIsRefused() {
+        // A signs an "id_token" of idp with its own key
+        String forged = Organisation.sign(JOSEObjectType.JWT, idp.claims("alice").audience(A_CLIENT_AT_IDP).build(),
+                a.key(), idp.ec.getKeyID());
+        assertRow(b.redeem(b1, a.signGrant(humanGrant(idp.principal("alice"), forged))), "F34", "idp", idp.issuer);
+        // an id_token of another IdP, or no JWS at all
+        try (TestIdp other = TestIdp.start()) {
+            String foreign = other.idToken(other.claims("alice").audience(A_CLIENT_AT_IDP).build());
+            assertRow(b.redeem(b1, a.signGrant(humanGrant(idp.principal("alice"), foreign))), "F34", "idp",
+                    idp.issuer);
+        }
+        assertRow(b.redeem(b1, a.signGrant(humanGrant(idp.principal("alice"), "not-a-jws"))), "F34", "idp",
+                idp.issuer);
+        // an access token is no id_token
+        String at = idp.accessToken(idp.claims("alice").audience(A_CLIENT_AT_IDP).build());
+        assertRow(b.redeem(b1, a.signGrant(humanGrant(idp.principal("alice"), at))), "F34", "idp", idp.issuer);
+    }
+
+    @Test
+    void f35ProofOfAnotherHumanIsRefused() {
+        // bob's genuine id_token does not make A's alice genuine
+        String bobs = idToken("bob", A_CLIENT_AT_IDP, 0);
+        assertRow(b.redeem(b1, a.signGrant(humanGrant(idp.principal("alice"), bobs))), "F35", "origin", a.url());
+    }
+
+    @Test
+    void f35ProofIssuedToAnotherRelyingPartyIsRefused() {
+        // alice's id_token for some other client at the IdP, which A obtained somehow, is not A's proof
+        String elsewhere = idToken("alice", "some-other-client", 0);
+        assertRow(b.redeem(b1, a.signGrant(humanGrant(idp.principal("alice"), elsewhere))), "F35", "origin",
+                a.url());
+    }
+
+    @Test
+    void f36StaleProofIsRefused() {
+        String old = idToken("alice", A_CLIENT_AT_IDP, 7200);
+        assertRow(b.redeem(b1, a.signGrant(humanGrant(idp.principal("alice"), old))), "F36", "max_age", "3600");
+        Instant now = Instant.now();
+        String expired = idp.idToken(idp.claims("alice").audience(A_CLIENT_AT_IDP)
+                .issueTime(Date.from(now.minusSeconds(1200))).expirationTime(Date.from(now.minusSeconds(600))).build());
+        assertRow(b.redeem(b1, a.signGrant(humanGrant(idp.principal("alice"), expired))), "F36", "max_age", "3600");
+    }
+
+    @Test
+    void f37ProofOfAnIdpThatCannotBeReachedIsUnavailable() {
+        String proof = idp.sign(new JWTClaimsSet.Builder().issuer(downIdp).subject("alice").audience(A_CLIENT_AT_IDP)
+                .issueTime(new Date()).expirationTime(Date.from(Instant.now().plusSeconds(600))).build(),
+                com.nimbusds.jose.JWSAlgorithm.RS256, null);
+        assertRow(b.redeem(b1, a.signGrant(humanGrant(downIdp + "#alice", proof))), "F37", "idp", downIdp);
+    }
+
+    @Test
+    void f38GrantAroundTheProofOfSomebodyElseIsRefused() {
+        TestIssuer.Response human = a.issuer.exchange(aHuman, idToken("alice", A_CLIENT_AT_IDP, 0),
+                "subject_token_type", HumanPrincipals.ID_TOKEN_TYPE);
+        assertEquals(200, human.status(), human.body());
+        assertRow(a.requestGrant(b, aHuman, human.json().getString("access_token"),
+                FederationService.SUBJECT_PROOF_PARAMETER, idToken("bob", A_CLIENT_AT_IDP, 0)), "F38");
+    }
+
+    @Test
+    void f32ExchangeThatWouldTakeAFederatedTokenOverTheCapIsRefused() throws Exception {
+        // a token at B just under 8192 bytes (a long subject A may assert): one more actor inside B is over the cap
+        int probe = 4000;
+        String sized = b.redeemed(b1, a.signGrant(grantClaims(a.url(), b.url()).subject("user:" + "x".repeat(probe))));
+        int length = probe + (TokenMinter.MAX_TOKEN_BYTES - sized.length() - 8) * 3 / 4;
+        String nearCap = b.redeemed(b1, a.signGrant(grantClaims(a.url(), b.url())
+                .subject("user:" + "x".repeat(length))));
+        assertTrue(nearCap.length() <= TokenMinter.MAX_TOKEN_BYTES && nearCap.length() > 8100,
+                "near the cap: " + nearCap.length());
+        assertRow(b.issuer.exchange(b2, nearCap), "F32");
     }
 
     static JWTClaimsSet.Builder grantClaims(String iss, String aud) {

@@ -38,6 +38,7 @@ final class Organisation implements AutoCloseable {
     final TestIssuer issuer;
     final Path trustFile;
     private JsonArray partners = new JsonArray();
+    private JsonArray identityProviders = new JsonArray();
 
     private Organisation(String name, TestIssuer issuer, Path trustFile) {
         this.name = name;
@@ -94,6 +95,18 @@ final class Organisation implements AutoCloseable {
         return this;
     }
 
+    /** Sets the last partner's {@code subjects}, strings and proof entries ({@code {"idp", "proof", ...}}). */
+    Organisation subjects(JsonArray entries) {
+        partners.getJsonObject(partners.size() - 1).put("subjects", entries.copy());
+        return this;
+    }
+
+    /** Trusts an OpenID Provider for human principals ({@code identity_providers}). */
+    Organisation identityProvider(JsonObject entry) {
+        identityProviders.add(entry.copy());
+        return this;
+    }
+
     /** Lists our {@code agents} in the last partner's {@code outbound_agents} (outbound policy). */
     Organisation outbound(String... agents) {
         partners.getJsonObject(partners.size() - 1).put("outbound_agents", new JsonArray(List.of(agents)));
@@ -109,11 +122,15 @@ final class Organisation implements AutoCloseable {
     /** Writes the trust file and reloads it now (discovery included), as the poller would. */
     Organisation apply() {
         try {
-            Files.writeString(trustFile, new JsonObject().put("partners", partners).encodePrettily());
+            Files.writeString(trustFile, new JsonObject().put("partners", partners)
+                    .put("identity_providers", identityProviders).encodePrettily());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
         federation().partners().reload();
+        List<JsonObject> providers = new java.util.ArrayList<>();
+        identityProviders.forEach(o -> providers.add((JsonObject) o));
+        ((dev.agentid.issuer.federation.idp.HumanPrincipals) federation().humans()).sync(providers);
         return this;
     }
 

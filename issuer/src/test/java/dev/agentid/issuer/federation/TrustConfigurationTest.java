@@ -87,4 +87,35 @@ class TrustConfigurationTest {
         assertThrows(IllegalArgumentException.class, () -> TrustConfiguration.parse("{\"partners\": [{\"issuer\": "
                 + "\"https://a.example\", \"subjects\": \"user:*\"}]}"));
     }
+
+    @Test
+    void subjectsWithProofNameAConfiguredIdpTheClientsThereAndAnAgeAndNeedNoProofWhereAStringAllows() {
+        String idps = ", \"identity_providers\": [{\"issuer\": \"https://idp.example\", \"audience\": \"b\"}]}";
+        Partner a = TrustConfiguration.parse("{\"partners\": [{\"issuer\": \"https://a.example\", \"subjects\": "
+                + "[\"user:*\", {\"idp\": \"https://idp.example\", \"proof\": \"required\", \"audience\": "
+                + "[\"a-client\"], \"max_age\": 600}]}]" + idps).partners().get(0);
+        assertTrue(a.mayAssert("user:alice"));
+        assertFalse(a.mayAssert("https://idp.example#alice"));
+        Partner.SubjectProof proof = a.proofFor("https://idp.example#alice");
+        assertEquals(new Partner.SubjectProof("https://idp.example", java.util.Set.of("a-client"),
+                java.time.Duration.ofSeconds(600)), proof);
+        assertEquals(null, a.proofFor("https://idp.example.evil#alice"));
+        assertEquals(null, a.proofFor("https://idp.example#"));
+        assertEquals(Partner.DEFAULT_PROOF_AGE, TrustConfiguration.parse("{\"partners\": [{\"issuer\": "
+                + "\"https://a.example\", \"subjects\": [{\"idp\": \"https://idp.example\", \"proof\": "
+                + "\"required\", \"audience\": \"a-client\"}]}]" + idps).partners().get(0).proofs().get(0).maxAge());
+        for (String entry : List.of(
+                "{\"idp\": \"https://other.example\", \"proof\": \"required\", \"audience\": \"a\"}",  // no such IdP
+                "{\"idp\": \"https://idp.example\", \"proof\": \"optional\", \"audience\": \"a\"}",
+                "{\"idp\": \"https://idp.example\", \"audience\": \"a\"}",
+                "{\"idp\": \"https://idp.example\", \"proof\": \"required\"}",                       // whose client?
+                "{\"idp\": \"https://idp.example\", \"proof\": \"required\", \"audience\": []}",
+                "{\"idp\": \"https://idp.example\", \"proof\": \"required\", \"audience\": \"a\", \"max_age\": 0}",
+                "{\"idp\": \"https://idp.example\", \"proof\": \"required\", \"audience\": \"a\", "
+                        + "\"max_age\": 86401}",
+                "{\"idp\": \"https://idp.example\", \"proof\": \"required\", \"audience\": \"a\", \"x\": 1}")) {
+            assertThrows(IllegalArgumentException.class, () -> TrustConfiguration.parse("{\"partners\": [{\"issuer\": "
+                    + "\"https://a.example\", \"subjects\": [" + entry + "]}]" + idps), entry);
+        }
+    }
 }

@@ -31,7 +31,7 @@ import java.util.logging.Logger;
  * refused with H11) and is discovered again by {@link #retryUnavailable()} on every {@link #watch} tick. Verifiers
  * of providers whose configuration did not change are kept (with their cached keys).
  */
-public final class HumanPrincipals {
+public final class HumanPrincipals implements dev.agentid.issuer.federation.HumanProofs {
 
     public static final String ID_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:id_token";
 
@@ -192,7 +192,58 @@ public final class HumanPrincipals {
     }
 
     /**
-     * {@link #verify} on the caller's Vert.x worker pool (the IdP's keys may have to be fetched), every refusal
+     * Verifies the id_token that proves IdP {@code idp} authenticated a human (a chain grant's {@code sub_proof}):
+     * signed by {@code idp} (its {@code iss} must be exactly it), an id_token, {@code aud} containing one of
+     * {@code audiences}, unexpired and at most {@code maxAge} old. Blocking on a key-cache miss.
+     */
+    public HumanToken verifyProof(String token, String idp, java.util.Set<String> audiences, Duration maxAge)
+            throws HumanTokenException {
+        SignedJWT jwt;
+        String iss;
+        try {
+            jwt = SignedJWT.parse(token);
+            iss = jwt.getJWTClaimsSet().getIssuer();
+        } catch (ParseException | RuntimeException e) {
+            throw new HumanTokenException(Reason.MALFORMED, idp, "not a signed JWT");
+        }
+        if (!idp.equals(iss)) {
+            throw new HumanTokenException(Reason.UNTRUSTED_ISSUER, idp, "iss " + iss + " is not " + idp);
+        }
+        Entry entry = providers.get(idp);
+        if (entry == null || entry.verifier() == null) {
+            throw new HumanTokenException(Reason.UNAVAILABLE, idp, "not configured, or discovery has not succeeded");
+        }
+        return entry.verifier().verifyProof(jwt, audiences, maxAge);
+    }
+
+    /** {@link #verifyProof}, its refusals grouped as the federation's rows (F34–F37). */
+    @Override
+    public Proven verify(String proof, String idp, java.util.Set<String> audiences, Duration maxAge)
+            throws ProofException {
+        try {
+            HumanToken human = verifyProof(proof, idp, audiences, maxAge);
+            return new Proven(human.principal(), human.expiresAt());
+        } catch (HumanTokenException e) {
+            ProofException.Kind kind;
+            switch (e.reason()) {
+                case WRONG_AUDIENCE:
+                    kind = ProofException.Kind.WRONG_AUDIENCE;
+                    break;
+                case EXPIRED:
+                    kind = ProofException.Kind.STALE;
+                    break;
+                case UNAVAILABLE:
+                    kind = ProofException.Kind.UNAVAILABLE;
+                    break;
+                default:
+                    kind = ProofException.Kind.INVALID;
+            }
+            throw new ProofException(kind, e.reason() + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * {@link #verify(String, HumanToken.Kind)} on the caller's Vert.x worker pool (the IdP's keys may have to be fetched), every refusal
      * already the table's {@link OAuthException}.
      */
     public Future<HumanToken> verifyOffLoop(String token, HumanToken.Kind kind) {

@@ -140,10 +140,42 @@ final class IdentityProviderVerifier implements Closeable {
         } catch (BadJOSEException | JOSEException e) {
             throw fail(Reason.BAD_SIGNATURE, e.getMessage());
         }
-        return checkClaims(claims, kind);
+        return checkClaims(claims, kind, idp.audiences());
     }
 
-    private HumanToken checkClaims(JWTClaimsSet claims, HumanToken.Kind kind) throws HumanTokenException {
+    /**
+     * Verifies an id_token carried across organisations as the proof that this IdP authenticated a human (a chain
+     * grant's {@code sub_proof}): as an id_token subject token, except that its {@code aud} must contain one of
+     * {@code audiences} (the partner's clients at the IdP, not ours) and its {@code iat} be at most {@code maxAge}
+     * old. Blocking on a key-cache miss.
+     */
+    HumanToken verifyProof(SignedJWT jwt, Set<String> audiences, Duration maxAge) throws HumanTokenException {
+        HumanToken token;
+        JWTClaimsSet claims;
+        JWSAlgorithm alg = jwt.getHeader().getAlgorithm();
+        if (!idTokenAlgorithms.contains(alg)) {
+            throw fail(Reason.BAD_SIGNATURE, "alg " + alg + " is not allowed");
+        }
+        JOSEObjectType typ = jwt.getHeader().getType();
+        if (typ != null && !JOSEObjectType.JWT.equals(typ)) {
+            throw fail(Reason.WRONG_TYPE, "id_token typ " + typ);
+        }
+        try {
+            claims = idTokens.process(jwt, null);
+        } catch (KeySourceException e) {
+            throw fail(Reason.UNAVAILABLE, "keys of " + idp.issuer() + " unavailable: " + e.getMessage());
+        } catch (BadJOSEException | JOSEException e) {
+            throw fail(Reason.BAD_SIGNATURE, e.getMessage());
+        }
+        token = checkClaims(claims, HumanToken.Kind.ID_TOKEN, List.copyOf(audiences));
+        if (Jose.expired(claims.getIssueTime().toInstant().plus(maxAge), clock.instant(), skew)) {
+            throw fail(Reason.EXPIRED, "iat " + claims.getIssueTime().toInstant() + " is older than " + maxAge);
+        }
+        return token;
+    }
+
+    private HumanToken checkClaims(JWTClaimsSet claims, HumanToken.Kind kind, List<String> audiences)
+            throws HumanTokenException {
         if (!idp.issuer().equals(claims.getIssuer())) {
             throw fail(Reason.UNTRUSTED_ISSUER, "iss " + claims.getIssuer());
         }
@@ -154,7 +186,7 @@ final class IdentityProviderVerifier implements Closeable {
             throw fail(Reason.INVALID_CLAIMS, "sub, exp and iat are required");
         }
         List<String> aud = claims.getAudience();
-        if (aud == null || aud.stream().noneMatch(idp.audiences()::contains)) {
+        if (aud == null || aud.stream().noneMatch(audiences::contains)) {
             throw fail(Reason.WRONG_AUDIENCE, "aud " + aud);
         }
         Instant now = clock.instant();

@@ -36,13 +36,13 @@ import java.util.UUID;
  * server), tokens signed in-test with Nimbus. The real provider (panva/oidc-provider) runs in interop-tests'
  * HumanPrincipalIT.
  */
-final class TestIdp implements AutoCloseable {
+public final class TestIdp implements AutoCloseable {
 
-    static final String AUDIENCE = "agentid";
+    public static final String AUDIENCE = "agentid";
 
-    final String issuer;
+    public final String issuer;
     final RSAKey rsa;
-    final ECKey ec;
+    public final ECKey ec;
     private final HttpServer server;
 
     private TestIdp(HttpServer server, String issuer, RSAKey rsa, ECKey ec) {
@@ -52,7 +52,7 @@ final class TestIdp implements AutoCloseable {
         this.ec = ec;
     }
 
-    static TestIdp start() {
+    public static TestIdp start() {
         try {
             RSAKey rsa = new RSAKeyGenerator(2048).keyID("rs-" + UUID.randomUUID()).algorithm(JWSAlgorithm.RS256)
                     .generate();
@@ -86,16 +86,16 @@ final class TestIdp implements AutoCloseable {
     }
 
     /** The trust file entry for this IdP. */
-    JsonObject trustEntry() {
+    public JsonObject trustEntry() {
         return new JsonObject().put("issuer", issuer).put("audience", AUDIENCE).put("groups_claim", "groups");
     }
 
-    String principal(String sub) {
+    public String principal(String sub) {
         return issuer + "#" + sub;
     }
 
     /** Valid id_token claims for {@code sub}, 10 minutes left. */
-    JWTClaimsSet.Builder claims(String sub) {
+    public JWTClaimsSet.Builder claims(String sub) {
         Instant now = Instant.now();
         return new JWTClaimsSet.Builder().issuer(issuer).subject(sub).audience(AUDIENCE)
                 .issueTime(Date.from(now)).expirationTime(Date.from(now.plusSeconds(600)))
@@ -103,16 +103,16 @@ final class TestIdp implements AutoCloseable {
     }
 
     /** An id_token as an IdP signs it: RS256, no typ. */
-    String idToken(JWTClaimsSet claims) {
+    public String idToken(JWTClaimsSet claims) {
         return sign(claims, JWSAlgorithm.RS256, null);
     }
 
     /** An RFC 9068 access token: ES256, typ at+jwt. */
-    String accessToken(JWTClaimsSet claims) {
+    public String accessToken(JWTClaimsSet claims) {
         return sign(claims, JWSAlgorithm.ES256, new JOSEObjectType("at+jwt"));
     }
 
-    String sign(JWTClaimsSet claims, JWSAlgorithm alg, JOSEObjectType typ) {
+    public String sign(JWTClaimsSet claims, JWSAlgorithm alg, JOSEObjectType typ) {
         try {
             JWSSigner signer;
             String kid;
