@@ -29,8 +29,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * exchanges, each with its own private_key_jwt assertion, signed (on two threads, off the clock) a chunk of 1,000 at
  * a time just before the chunk is sent; on the cluster the requests go round-robin to all three nodes. Reports req/s
  * of each, the cluster/single ratio per run, issuer CPU per request (all nodes of the setup), the load generator's
- * CPU, and the CPU the idle setup burned meanwhile. Each issuer JVM is warmed with the same number of requests
- * ({@code bench.warmup} per node), so the cluster's three JVMs are as compiled as the single one. Asserts 0 failures
+ * CPU, issuer CPU by thread group, and the CPU the idle setup burned meanwhile. Each issuer JVM is warmed until its
+ * JIT has settled ({@link #warmUp}), so the cluster's three JVMs are as compiled as the single one. Asserts 0 failures
  * and a median ratio of at least 0.8 (the same two cores serve both setups, so a cluster should cost little).
  */
 @ExtendWith(IssuerLogsOnFailure.class)
