@@ -48,7 +48,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * hand-written hostile partner (an HTTP server on loopback with its own ES256 key and RFC 8414 metadata) that both
  * trust. A genuine chain A → P → B is accepted and verifies hop by hop from the three JWKS; every grant P forges is
  * refused with its row of the refusal table: a forged subject (F30, F29), a forged inner level of B (F28), a forged
- * third-party level (F27, the exact grant of the issue), a forged att (F29).
+ * third-party level (F27, the exact grant of the issue), a forged att (F29). A refuses to send what its own policy
+ * forbids: a grant for P to an agent not allowed to delegate there (F24), and one whose redemption would exceed the
+ * owner's depth limit (F25).
  */
 @ExtendWith(IssuerLogsOnFailure.class)
 class ForgedChainIT {
@@ -186,6 +188,31 @@ class ForgedChainIT {
         assertRefused(b.redeem(bWorker, p.grant(PRINCIPAL, level("p-agent", p.issuer, aLevel),
                 fromA.getStringListClaim("act_ev"))),
                 "evidence for hop 1 does not match the assertion's delegation chain");
+    }
+
+    @Test
+    void unauthorisedOutboundGrantIsRefusedAtTheSendingIssuer() {
+        // F24: an agent of A that neither names P among its audiences nor is listed in A's outbound_agents for P
+        Agent intruder = a.agents.agent("intruder").owner(PRINCIPAL).scopes("tickets:read").audiences(API).register();
+        HttpResult result = a.grant(intruder, intruder.token("tickets:read", API), p.issuer);
+        assertEquals(400, result.status(), result.describe());
+        assertEquals(Map.of("error", "invalid_target", "error_description",
+                "agent 'intruder' may not obtain grants for partner " + p.issuer), result.json());
+        assertEquals("no-store", result.header("Cache-Control"));
+    }
+
+    @Test
+    void depthBypassThroughThePartnerIsRefusedAtTheSendingIssuer() {
+        // F25: solo's owner allows no delegation beyond solo itself; a grant for P would put p-agent on top of it,
+        // so A refuses to issue it (the owner's limit crosses the boundary; inside A the same hop is X16)
+        Agent solo = a.agents.agent("solo").owner(PRINCIPAL).scopes("tickets:read").audiences(API, p.issuer)
+                .maxDelegationDepth(1).register();
+        HttpResult result = a.grant(solo, solo.token("tickets:read", API), p.issuer);
+        assertEquals(400, result.status(), result.describe());
+        assertEquals("invalid_request", result.json().get("error"), result.describe());
+        assertEquals("delegation depth 2 exceeds the limit of 1", result.json().get("error_description"),
+                result.describe());
+        assertEquals("no-store", result.header("Cache-Control"));
     }
 
     /** A partner that signs whatever grants and receipts a test asks for, with its own key. */
