@@ -95,12 +95,7 @@ public final class ChainEvidence {
 
     /** {@code chn}: BASE64URL(SHA-256(JCS({"act": covered, "sub": subject}))). */
     public static String chainHash(String subject, DelegationChain covered) {
-        Map<String, Object> root = new TreeMap<>();
-        root.put(DelegationChain.ACT, covered.toActClaim());
-        root.put(DelegationChain.SUB, subject);
-        StringBuilder json = new StringBuilder(256);
-        canonical(root, json);
-        return sha256(json.toString().getBytes(StandardCharsets.UTF_8));
+        return sha256(canonicalInput(subject, covered).getBytes(StandardCharsets.UTF_8));
     }
 
     /** The canonical JSON that {@link #chainHash} hashes; for vectors and debugging. */

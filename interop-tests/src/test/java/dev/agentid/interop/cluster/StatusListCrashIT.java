@@ -38,7 +38,11 @@ class StatusListCrashIT {
             String grandchild = c.exchanged(child, null, null);
             String ofD = d.token(null, null);
             String unrelated = a.token(null, null);
-            Thread.sleep(200);   // the worker appends to the log every 10 ms; give it a few rounds
+            // the inventory's live counts come from the worker after it has indexed, logged and flushed what it
+            // took in: once they hold all five tokens, the crash log has them (root, child, grandchild and
+            // unrelated have crash-a in their chain; ofD only crash-d)
+            assertTrue(eventually(() -> liveTokens(agents, "crash-a") == 4 && liveTokens(agents, "crash-d") == 1),
+                    "the five tokens reach the minted-token log");
             issuer.kill();
 
             issuer = issuer.relaunch().start();
@@ -62,6 +66,11 @@ class StatusListCrashIT {
         } finally {
             issuer.close();
         }
+    }
+
+    private static long liveTokens(TestAgents agents, String agentId) {
+        Object live = agents.getAgent(agentId).expect(200).json().get("live_tokens");
+        return live instanceof Number n ? n.longValue() : -1;
     }
 
     private static boolean eventually(BooleanSupplier condition) throws InterruptedException {
