@@ -61,7 +61,7 @@ class HostilePartnerFetchTest {
     static void start() {
         a = Organisation.start("a", dir);
         b = Organisation.start("b", dir, Map.of("ISSUER_FEDERATION_FETCH_TIMEOUT_MILLIS",
-                Long.toString(DEADLINE_MILLIS)));
+                Long.toString(DEADLINE_MILLIS), "ISSUER_KEYS_RELOAD_MILLIS", "100"));
         a1 = a.issuer.register(agent("a1"));
         b1 = b.issuer.register(agent("b1"));
         bOther = b.issuer.register(agent("b-other"));
@@ -82,7 +82,7 @@ class HostilePartnerFetchTest {
     }
 
     @Test
-    void partnerDrippingItsStatusListAtOneBytePerSecondIsUnavailableWithinTheDeadlineWhileIssuanceKeepsWorking()
+    void partnerDrippingItsStatusListAtOneBytePerSecondIsUnavailableWithinTheDeadlineWhileIssuanceAndKeyReloadsKeepWorking()
             throws Exception {
         try (HostilePartner p = HostilePartner.start()) {
             trust(p);
@@ -107,6 +107,13 @@ class HostilePartnerFetchTest {
                 long millis = (System.nanoTime() - t0) / 1_000_000;
                 assertTrue(millis < 1000, "issuance and the status list took " + millis + " ms during the drip");
             }
+            // while they drip: our signing keys and the trust file still reload
+            signingKeysReloadWithinASecond();
+            long t0 = System.nanoTime();
+            trust(p);
+            long trustMillis = (System.nanoTime() - t0) / 1_000_000;
+            assertTrue(trustMillis < 1000, "the trust-file reload took " + trustMillis + " ms during the drip");
+            assertTrue(p.dripped.get() > 0, "the partner was dripping all along");
             // the partner is marked unavailable within the deadline: its grants are refused, fail closed
             TestIssuer.Response refused = untilRefused(p, "/oauth2/status/slow-0");
             long elapsed = Duration.between(started, Instant.now()).toMillis();
@@ -115,6 +122,42 @@ class HostilePartnerFetchTest {
             assertEquals(new JsonObject().put("active", false), b.issuer.introspect(first));
             assertEquals(200, b.issuer.clientCredentials(bOther).status());
         }
+    }
+
+    /**
+     * Both ways a signing key changes keep working: a rotation through the admin API, active at once (B signs with
+     * the new key and publishes it), and a rotation written to the key file by the keys CLI, which B's key-file
+     * poller (every 100 ms here) picks up and publishes. Each within a second.
+     */
+    static void signingKeysReloadWithinASecond() throws Exception {
+        long t0 = System.nanoTime();
+        TestIssuer.Response rotated = b.issuer.admin("POST", "/admin/keys/rotate",
+                new JsonObject().put("activate_in_seconds", 0));
+        assertEquals(200, rotated.status(), rotated.body());
+        String adminKid = rotated.json().getString("signing_kid");
+        assertEquals(adminKid, SignedJWT.parse(b.issuer.tokenFor(bOther)).getHeader().getKeyID(),
+                "B signs with the key it rotated to");
+        assertTrue(publishedKids().contains(adminKid), "the new key is published");
+        long adminMillis = (System.nanoTime() - t0) / 1_000_000;
+        assertTrue(adminMillis < 1000, "the admin rotation took " + adminMillis + " ms");
+
+        long t1 = System.nanoTime();
+        String fileKid = dev.agentid.keys.KeyStoreFile.in(b.issuer.dataDir).rotate(java.time.Clock.systemUTC(),
+                        Duration.ofSeconds(120), Duration.ofHours(1), Duration.ofMinutes(1)).keys().stream()
+                .max(java.util.Comparator.comparing(dev.agentid.keys.ManagedKey::createdAt)).orElseThrow()
+                .privateJwk().getKeyID();
+        while (!publishedKids().contains(fileKid)) {
+            assertTrue(System.nanoTime() - t1 < 1_000_000_000L, "the key-file rotation was not picked up in 1 s");
+            Thread.sleep(20);
+        }
+    }
+
+    static List<String> publishedKids() throws Exception {
+        TestIssuer.Response jwks = b.issuer.send(HttpRequest.newBuilder(URI.create(b.issuer.url + "/oauth2/jwks"))
+                .GET().build());
+        assertEquals(200, jwks.status(), jwks.body());
+        return com.nimbusds.jose.jwk.JWKSet.parse(jwks.body()).getKeys().stream()
+                .map(com.nimbusds.jose.jwk.JWK::getKeyID).toList();
     }
 
     @Test
