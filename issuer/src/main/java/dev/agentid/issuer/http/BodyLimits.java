@@ -9,7 +9,6 @@ import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.ext.web.handler.BodyHandler;
 
 /**
  * The limits on a request body, and the refusals when Vert.x's body handling (BodyHandler and the Netty form decoder
@@ -42,7 +41,7 @@ public final class BodyLimits {
      * them), which was a 500; the OAuth endpoints refuse such methods with T01 before they read a body, and the admin
      * API's GET routes read none.
      */
-    static Handler<RoutingContext> forBodyMethods(BodyHandler body) {
+    static Handler<RoutingContext> forBodyMethods(Handler<RoutingContext> body) {
         return ctx -> {
             HttpMethod method = ctx.request().method();
             if (HttpMethod.POST.equals(method) || HttpMethod.PUT.equals(method) || HttpMethod.PATCH.equals(method)
