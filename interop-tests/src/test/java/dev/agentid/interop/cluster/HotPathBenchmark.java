@@ -149,15 +149,21 @@ class HotPathBenchmark {
                 for (Workload w : Workload.values()) {
                     for (Subject s : subjects) {
                         List<Request> requests = s.requests(w, PER_CELL);
+                        var threadsBefore = Bench.threadCpuMillis(s.node.pid());
                         double before = Bench.cpuMillis(s.node.pid());
                         long start = System.nanoTime();
                         int failed = driver.run(s.node.tokenEndpoint(), requests);
                         double seconds = (System.nanoTime() - start) / 1e9;
                         double perRequest = (Bench.cpuMillis(s.node.pid()) - before) / (requests.size() - failed);
+                        var threads = Bench.threadCpuDelta(threadsBefore, Bench.threadCpuMillis(s.node.pid()));
                         assertEquals(0, failed, s.label + " " + w + ": " + driver.firstFailure);
                         s.cpu.get(w).add(perRequest);
-                        Bench.report("hot path, round %d, %s, %s: %.3f ms server CPU per request, %.0f req/s",
-                                round, s.label, w, perRequest, requests.size() / seconds);
+                        StringBuilder byThread = new StringBuilder();
+                        threads.entrySet().stream().limit(4).forEach(e -> byThread.append(String.format(
+                                java.util.Locale.ROOT, "%s%s %.3f", byThread.length() == 0 ? "" : ", ", e.getKey(),
+                                e.getValue() / requests.size())));
+                        Bench.report("hot path, round %d, %s, %s: %.3f ms server CPU per request (%s), %.0f req/s",
+                                round, s.label, w, perRequest, byThread, requests.size() / seconds);
                     }
                 }
             }
