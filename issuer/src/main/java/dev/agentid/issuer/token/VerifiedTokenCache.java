@@ -28,7 +28,8 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class VerifiedTokenCache {
 
-    static final int MAX_ENTRIES = 20_000;
+    /** Each entry holds a token's parsed claims and chain (a few KB), so the bound keeps the heap cost to tens of MB. */
+    static final int MAX_ENTRIES = 4_096;
 
     private final AgentTokenVerifier verifier;
     private final Clock clock;
