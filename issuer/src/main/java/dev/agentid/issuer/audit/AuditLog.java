@@ -305,8 +305,8 @@ public final class AuditLog implements AutoCloseable {
         fields.put("covers_seq", seq);
         fields.put("covers_hash", lastHash);
         fields.put("jws", jws);
-        AuditRecord.Encoded record = AuditRecord.encode(seq + 1, now, node, AuditEvent.AUDIT_CHECKPOINT, fields, lastHash,
-                sha256);
+        AuditRecord.Encoded record = AuditRecord.encode(seq + 1, now, node, AuditEvent.AUDIT_CHECKPOINT, fields,
+                lastHash, sha256);
         batchBytes.write(record.line(), 0, record.line().length);
         String line = new String(record.line(), 0, record.line().length - 1, StandardCharsets.UTF_8);
         seq = seq + 1;

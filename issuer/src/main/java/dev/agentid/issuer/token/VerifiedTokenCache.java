@@ -28,7 +28,7 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class VerifiedTokenCache {
 
-    /** Each entry holds a token's parsed claims and chain (a few KB), so the bound keeps the heap cost to tens of MB. */
+    /** Each entry holds a token's parsed claims and chain (a few KB): the bound keeps the heap cost to some MB. */
     static final int MAX_ENTRIES = 4_096;
 
     private final AgentTokenVerifier verifier;
@@ -42,7 +42,7 @@ final class VerifiedTokenCache {
         this.clockSkew = clockSkew;
     }
 
-    /** The verifier's answer for {@code token}: the same result, the same refusal, as {@link AgentTokenVerifier#verify}. */
+    /** What {@link AgentTokenVerifier#verify} answers for {@code token}: the same result, the same refusal. */
     VerifiedAgentToken verify(String token) throws TokenVerificationException {
         if (token == null) {
             return verifier.verify(null);
