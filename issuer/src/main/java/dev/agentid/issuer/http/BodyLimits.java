@@ -21,9 +21,11 @@ import io.vertx.ext.web.RoutingContext;
  *   <li>T13: anything else the form decoder cannot read: 400.</li>
  * </ul>
  *
- * The issuer reads its forms from the raw body (the Nimbus SDK parses them); the decoder's own limits are set so that
- * only the body size and the field count can trip it: a single field may be as long as the whole body, however the
- * body arrives (the decoder's default buffer of 1024 bytes refused a long token sent in small chunks).
+ * The issuer reads its forms from the raw body: the OAuth endpoints through {@link FormBody}, which engages no form
+ * decoder at all (their forms are decoded once, by {@link Forms}); the admin API through BodyHandler, whose form
+ * decoder a form Content-Type still engages. That decoder's own limits are set so that only the body size and the
+ * field count can trip it: a single field may be as long as the whole body, however the body arrives (the decoder's
+ * default buffer of 1024 bytes refused a long token sent in small chunks).
  */
 public final class BodyLimits {
 
