@@ -18,6 +18,8 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -89,6 +91,7 @@ public final class AuditLog implements AutoCloseable {
     private boolean writingRetention;
     private Instant firstUncovered;
     private final ByteArrayOutputStream batchBytes = new ByteArrayOutputStream(64 * 1024);
+    private final MessageDigest sha256 = sha256();
     private final List<Pending> batch = new ArrayList<>();
 
     private AuditLog(Path dir, String node, Clock clock, AuditSettings settings, CheckpointSigner signer) {
@@ -277,10 +280,9 @@ public final class AuditLog implements AutoCloseable {
     }
 
     private long add(String type, Map<String, Object> fields, Instant time) {
-        AuditRecord record = AuditRecord.chain(seq + 1, time, node, type, fields, lastHash);
-        byte[] line = (record.line() + "\n").getBytes(StandardCharsets.UTF_8);
-        batchBytes.write(line, 0, line.length);
-        seq = record.seq();
+        AuditRecord.Encoded record = AuditRecord.encode(seq + 1, time, node, type, fields, lastHash, sha256);
+        batchBytes.write(record.line(), 0, record.line().length);
+        seq = seq + 1;
         lastHash = record.hash();
         if (!AuditEvent.AUDIT_CHECKPOINT.equals(type)) {
             if (uncovered == 0) {
@@ -303,11 +305,11 @@ public final class AuditLog implements AutoCloseable {
         fields.put("covers_seq", seq);
         fields.put("covers_hash", lastHash);
         fields.put("jws", jws);
-        AuditRecord record = AuditRecord.chain(seq + 1, now, node, AuditEvent.AUDIT_CHECKPOINT, fields, lastHash);
-        String line = record.line();
-        byte[] bytes = (line + "\n").getBytes(StandardCharsets.UTF_8);
-        batchBytes.write(bytes, 0, bytes.length);
-        seq = record.seq();
+        AuditRecord.Encoded record = AuditRecord.encode(seq + 1, now, node, AuditEvent.AUDIT_CHECKPOINT, fields,
+                lastHash, sha256);
+        batchBytes.write(record.line(), 0, record.line().length);
+        String line = new String(record.line(), 0, record.line().length - 1, StandardCharsets.UTF_8);
+        seq = seq + 1;
         lastHash = record.hash();
         uncovered = 0;
         firstUncovered = null;
@@ -542,6 +544,14 @@ public final class AuditLog implements AutoCloseable {
         }
         all.sort(null);
         return all;
+    }
+
+    private static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private static OAuthException unavailable(String description) {

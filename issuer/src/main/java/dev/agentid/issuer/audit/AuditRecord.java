@@ -3,9 +3,12 @@ package dev.agentid.issuer.audit;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.time.temporal.ChronoUnit;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -28,6 +31,40 @@ public record AuditRecord(long seq, Instant time, String node, String type, Map<
         return new AuditRecord(seq, millis, node, type, fields, prev,
                 Canonical.sha256(Canonical.encode(body(seq, millis, node, type, fields, prev))));
     }
+
+    /** A record's hash and its log line with the newline, as UTF-8. */
+    record Encoded(String hash, byte[] line) {
+    }
+
+    /**
+     * What {@link #chain} and {@link #line} give, encoded once: the canonical order of the members puts {@code fields}
+     * first and {@code hash} right after it, so the line is the hashed body with the hash spliced in, and the fields
+     * (the bulk of a record) are encoded once instead of twice. {@code sha256} is the caller's own (the writer's).
+     */
+    static Encoded encode(long seq, Instant time, String node, String type, Map<String, Object> fields, String prev,
+                          MessageDigest sha256) {
+        StringBuilder out = new StringBuilder(768);
+        out.append("{\"fields\":");
+        Canonical.write(out, fields);
+        int splice = out.length();
+        out.append(",\"node\":");
+        Canonical.string(out, node);
+        out.append(",\"prev\":");
+        Canonical.string(out, prev);
+        out.append(",\"seq\":").append(seq);
+        out.append(",\"time\":");
+        Canonical.string(out, time.truncatedTo(ChronoUnit.MILLIS).toString());
+        out.append(",\"type\":");
+        Canonical.string(out, type);
+        out.append('}');
+        sha256.reset();
+        String hash = HEX.formatHex(sha256.digest(out.toString().getBytes(StandardCharsets.UTF_8)));
+        out.insert(splice, ",\"hash\":\"" + hash + '"');
+        out.append('\n');
+        return new Encoded(hash, out.toString().getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static final HexFormat HEX = HexFormat.of();
 
     private static Map<String, Object> body(long seq, Instant time, String node, String type,
                                             Map<String, Object> fields, String prev) {

@@ -17,19 +17,21 @@ import java.util.Set;
 public final class Grants {
 
     private final Map<String, List<GrantHandler>> byType = new LinkedHashMap<>();
-    private final Set<String> parameters = new LinkedHashSet<>();
+    private final Set<String> parameters;
 
     public Grants(List<GrantHandler> handlers) {
-        parameters.add("grant_type");
+        Set<String> all = new LinkedHashSet<>();
+        all.add("grant_type");
         for (GrantHandler handler : handlers) {
             byType.computeIfAbsent(handler.grantType(), t -> new ArrayList<>()).add(handler);
-            parameters.addAll(handler.parameters());
+            all.addAll(handler.parameters());
         }
+        parameters = Set.copyOf(all);   // built once: the token endpoint asks on every request
     }
 
     /** Every parameter some grant accepts; anything else is refused (T12). */
     public Set<String> parameters() {
-        return Set.copyOf(parameters);
+        return parameters;
     }
 
     /** The grant types offered, in registration order (RFC 8414 {@code grant_types_supported}). */

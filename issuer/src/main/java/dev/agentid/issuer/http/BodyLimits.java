@@ -9,7 +9,6 @@ import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.ext.web.handler.BodyHandler;
 
 /**
  * The limits on a request body, and the refusals when Vert.x's body handling (BodyHandler and the Netty form decoder
@@ -22,9 +21,11 @@ import io.vertx.ext.web.handler.BodyHandler;
  *   <li>T13: anything else the form decoder cannot read: 400.</li>
  * </ul>
  *
- * The issuer reads its forms from the raw body (the Nimbus SDK parses them); the decoder's own limits are set so that
- * only the body size and the field count can trip it: a single field may be as long as the whole body, however the
- * body arrives (the decoder's default buffer of 1024 bytes refused a long token sent in small chunks).
+ * The issuer reads its forms from the raw body: the OAuth endpoints through {@link FormBody}, which engages no form
+ * decoder at all (their forms are decoded once, by {@link Forms}); the admin API through BodyHandler, whose form
+ * decoder a form Content-Type still engages. That decoder's own limits are set so that only the body size and the
+ * field count can trip it: a single field may be as long as the whole body, however the body arrives (the decoder's
+ * default buffer of 1024 bytes refused a long token sent in small chunks).
  */
 public final class BodyLimits {
 
@@ -42,7 +43,7 @@ public final class BodyLimits {
      * them), which was a 500; the OAuth endpoints refuse such methods with T01 before they read a body, and the admin
      * API's GET routes read none.
      */
-    static Handler<RoutingContext> forBodyMethods(BodyHandler body) {
+    static Handler<RoutingContext> forBodyMethods(Handler<RoutingContext> body) {
         return ctx -> {
             HttpMethod method = ctx.request().method();
             if (HttpMethod.POST.equals(method) || HttpMethod.PUT.equals(method) || HttpMethod.PATCH.equals(method)

@@ -20,8 +20,8 @@ final class ClientAuthenticationStep {
     }
 
     /** The request for the Nimbus parser, with the TLS connection's client certificate (tls_client_auth). */
-    static HTTPRequest toNimbus(RoutingContext ctx, URI endpoint) {
-        HTTPRequest http = Forms.toNimbus(ctx, endpoint);
+    static HTTPRequest toNimbus(RoutingContext ctx, URI endpoint, Map<String, List<String>> params) {
+        HTTPRequest http = Forms.toNimbus(ctx, endpoint, params);
         http.setClientX509Certificate(ClientCertificates.peer(ctx.request()));
         return http;
     }
@@ -35,7 +35,7 @@ final class ClientAuthenticationStep {
                                      Map<String, List<String>> params, ParseException e) {
         if (params.containsKey("client_assertion") || params.containsKey("client_assertion_type")) {
             try {
-                ClientAuthentication.parse(toNimbus(ctx, endpoint));
+                ClientAuthentication.parse(toNimbus(ctx, endpoint, params));
             } catch (ParseException authentication) {
                 return clients.unparsable(params, authentication.getMessage());
             }

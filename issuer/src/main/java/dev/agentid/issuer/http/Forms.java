@@ -1,5 +1,6 @@
 package dev.agentid.issuer.http;
 
+import com.nimbusds.common.contenttype.ContentType;
 import com.nimbusds.oauth2.sdk.ParseException;
 import com.nimbusds.oauth2.sdk.http.HTTPRequest;
 import com.nimbusds.oauth2.sdk.util.URLUtils;
@@ -7,6 +8,7 @@ import dev.agentid.issuer.domain.OAuthException;
 import io.vertx.ext.web.RoutingContext;
 
 import java.net.URI;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -71,9 +73,13 @@ final class Forms {
         return values == null || values.isEmpty() || values.get(0).isEmpty() ? null : values.get(0);
     }
 
-    /** The request as the Nimbus SDK parses it. */
-    static HTTPRequest toNimbus(RoutingContext ctx, URI endpoint) {
-        HTTPRequest request = new HTTPRequest(HTTPRequest.Method.POST, endpoint);
+    /**
+     * The request as the Nimbus SDK parses it, with the form {@link #requireForm} decoded: the SDK's parsers read the
+     * form parameters several times (every client-authentication candidate, then the grant), and each read would
+     * decode the body again.
+     */
+    static HTTPRequest toNimbus(RoutingContext ctx, URI endpoint, Map<String, List<String>> params) {
+        HTTPRequest request = new DecodedForm(endpoint, params);
         request.setHeader("Content-Type", ctx.request().getHeader("Content-Type"));
         String authorization = ctx.request().getHeader("Authorization");
         if (authorization != null) {
@@ -82,6 +88,22 @@ final class Forms {
         String body = ctx.body().asString();
         request.setBody(body == null ? "" : body);
         return request;
+    }
+
+    /** A form POST whose parameters were decoded once; each read gets its own copy of the map, as from the SDK. */
+    private static final class DecodedForm extends HTTPRequest {
+        private final Map<String, List<String>> params;
+
+        DecodedForm(URI endpoint, Map<String, List<String>> params) {
+            super(HTTPRequest.Method.POST, endpoint);
+            this.params = params;
+        }
+
+        @Override
+        public Map<String, List<String>> getBodyAsFormParameters() throws ParseException {
+            ensureEntityContentType(ContentType.APPLICATION_URLENCODED);
+            return new HashMap<>(params);
+        }
     }
 
     /** A Nimbus parse failure as our invalid_request (or the SDK's own code), with the SDK's description. */

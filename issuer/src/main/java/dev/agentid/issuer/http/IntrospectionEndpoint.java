@@ -68,7 +68,7 @@ final class IntrospectionEndpoint {
 
     private TokenIntrospectionRequest parse(RoutingContext ctx, Map<String, List<String>> params) {
         try {
-            return TokenIntrospectionRequest.parse(ClientAuthenticationStep.toNimbus(ctx, endpoint));
+            return TokenIntrospectionRequest.parse(ClientAuthenticationStep.toNimbus(ctx, endpoint, params));
         } catch (ParseException e) {
             throw ClientAuthenticationStep.unparsable(ctx, endpoint, clients, params, e);
         } catch (IllegalArgumentException e) {   // the SDK's own error for a parameter it cannot even quote

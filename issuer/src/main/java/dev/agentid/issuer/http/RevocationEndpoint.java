@@ -82,7 +82,7 @@ final class RevocationEndpoint {
 
     private TokenRevocationRequest parse(RoutingContext ctx, Map<String, List<String>> params) {
         try {
-            return TokenRevocationRequest.parse(ClientAuthenticationStep.toNimbus(ctx, endpoint));
+            return TokenRevocationRequest.parse(ClientAuthenticationStep.toNimbus(ctx, endpoint, params));
         } catch (ParseException e) {
             throw ClientAuthenticationStep.unparsable(ctx, endpoint, clients, params, e);
         } catch (IllegalArgumentException e) {   // the SDK's own error for a parameter it cannot even quote

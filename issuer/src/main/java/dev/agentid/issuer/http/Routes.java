@@ -91,6 +91,8 @@ public final class Routes {
         Router router = Router.router(w.vertx());
         io.vertx.core.Handler<RoutingContext> body = BodyLimits.forBodyMethods(
                 BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
+        // the form endpoints read the raw body once and decode it once (Forms), with no decoder in between
+        io.vertx.core.Handler<RoutingContext> form = BodyLimits.forBodyMethods(new FormBody(MAX_BODY_BYTES));
 
         router.get(METADATA_PATH).handler(ctx -> ctx.response()
                 .putHeader("Content-Type", "application/json")
@@ -119,11 +121,11 @@ public final class Routes {
         router.route(TOKEN_PATH).handler(limiter::admitAddress);   // R01, before the body is read
 
         // Vert.x runs the body step first; a body it refuses (413, bad encoding) shows in vertx_http_server_*
-        router.route(TOKEN_PATH).handler(body).handler(w.metrics()::observe).handler(Responses::noStore)
+        router.route(TOKEN_PATH).handler(form).handler(w.metrics()::observe).handler(Responses::noStore)
                 .handler(token::handle);
-        router.route(INTROSPECTION_PATH).handler(body).handler(w.metrics()::observe).handler(Responses::noStore)
+        router.route(INTROSPECTION_PATH).handler(form).handler(w.metrics()::observe).handler(Responses::noStore)
                 .handler(introspection::handle);
-        router.route(REVOCATION_PATH).handler(body).handler(w.metrics()::observe).handler(Responses::noStore)
+        router.route(REVOCATION_PATH).handler(form).handler(w.metrics()::observe).handler(Responses::noStore)
                 .handler(revocation::handle);
 
         router.route("/admin/*").handler(body).handler(w.metrics()::observe).handler(Responses::noStore)

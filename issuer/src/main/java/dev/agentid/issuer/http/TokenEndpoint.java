@@ -112,7 +112,7 @@ final class TokenEndpoint {
 
     /** The certificate goes along: a tls_client_auth request has no other client authentication to parse. */
     private Parsed parse(RoutingContext ctx, X509Certificate certificate, Map<String, List<String>> params) {
-        HTTPRequest http = Forms.toNimbus(ctx, endpoint);
+        HTTPRequest http = Forms.toNimbus(ctx, endpoint, params);
         http.setClientX509Certificate(certificate);
         OAuthException grantError;
         try {

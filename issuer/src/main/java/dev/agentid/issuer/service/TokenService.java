@@ -205,7 +205,7 @@ public final class TokenService {
     /** Verifies a token this issuer signed; every failure is the exact invalid_request of the table. */
     public VerifiedAgentToken verifySubjectToken(String token) {
         try {
-            return keys.ownTokenVerifier().verify(token);
+            return keys.verifyOwn(token);
         } catch (TokenVerificationException e) {
             throw OAuthException.invalidRequest(subjectTokenRefusal(e.reason()));
         }
@@ -267,7 +267,7 @@ public final class TokenService {
             return;
         }
         try {
-            VerifiedAgentToken actor = keys.ownTokenVerifier().verify(actorToken);
+            VerifiedAgentToken actor = keys.verifyOwn(actorToken);
             if (actor.chain().current().subject().equals(client.agentId())
                     && actor.chain().current().issuer().equals(minter.issuer())) {
                 return;

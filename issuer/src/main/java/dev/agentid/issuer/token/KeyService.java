@@ -13,6 +13,8 @@ import dev.agentid.keys.KeyRing;
 import dev.agentid.keys.KeyStoreFile;
 import dev.agentid.keys.ManagedKey;
 import dev.agentid.verifier.AgentTokenVerifier;
+import dev.agentid.verifier.TokenVerificationException;
+import dev.agentid.verifier.VerifiedAgentToken;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 
@@ -52,7 +54,7 @@ public final class KeyService {
         this.fileChanged = listener;
     }
 
-    private record Snapshot(KeyRing ring, AgentTokenVerifier verifier) {
+    private record Snapshot(KeyRing ring, AgentTokenVerifier verifier, VerifiedTokenCache verified) {
     }
 
     public KeyService(KeyStoreFile file, KeyRing initial, Clock clock, String issuer, Duration maxTokenLifetime,
@@ -71,8 +73,9 @@ public final class KeyService {
         for (ManagedKey key : ring.keys()) {
             publicKeys.add(key.privateJwk().toPublicJWK());
         }
-        current.set(new Snapshot(ring, subjectTokenVerifier(issuer, new JWKSet(publicKeys), clock, clockSkew,
-                maxChainDepth)));
+        AgentTokenVerifier verifier = subjectTokenVerifier(issuer, new JWKSet(publicKeys), clock, clockSkew,
+                maxChainDepth);
+        current.set(new Snapshot(ring, verifier, new VerifiedTokenCache(verifier, clock, clockSkew)));
     }
 
     /**
@@ -172,6 +175,14 @@ public final class KeyService {
     /** Verifies tokens this issuer signed, with any of its keys (pending, active or retired). */
     public AgentTokenVerifier ownTokenVerifier() {
         return current.get().verifier();
+    }
+
+    /**
+     * Verifies a token this issuer signed, as {@link #ownTokenVerifier()} does, verifying its signature and claims
+     * once per token and key ring ({@link VerifiedTokenCache}); the time checks run on every call.
+     */
+    public VerifiedAgentToken verifyOwn(String token) throws TokenVerificationException {
+        return current.get().verified().verify(token);
     }
 
     /** The public keys relying parties must know right now. */

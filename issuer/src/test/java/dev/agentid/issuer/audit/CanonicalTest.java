@@ -25,6 +25,28 @@ class CanonicalTest {
         assertEquals("{\"a\":\"é \\\"q\\\" \\\\ \\n\\u0001\",\"l\":[true,2,\"x\"],\"z\":1}", Canonical.encode(value));
     }
 
+    /** The writer encodes a record once; its hash and line are those of the record as the verifier rebuilds them. */
+    @Test
+    void aRecordEncodedOnceHasTheHashAndLineOfTheChainedRecord() throws Exception {
+        Map<String, Object> fields = new LinkedHashMap<>();
+        fields.put("grant", "token-exchange");
+        fields.put("agent", "é \"q\" \\ \n\u0001\u2028");
+        fields.put("parent_jti", null);
+        fields.put("chain", List.of(Map.of("sub", "b", "iss", "https://i"), Map.of("sub", "a", "iss", "https://i")));
+        fields.put("exp", 1_900_000_000L);
+        fields.put("binding", new JsonObject().put("jkt", "abc"));
+        Instant time = Instant.parse("2026-12-05T16:00:00.123456789Z");
+        java.security.MessageDigest sha256 = java.security.MessageDigest.getInstance("SHA-256");
+        for (Map<String, Object> f : List.of(fields, Map.<String, Object>of())) {
+            AuditRecord chained = AuditRecord.chain(42, time, "node-1", AuditEvent.TOKEN_ISSUED, f, "ab".repeat(32));
+            AuditRecord.Encoded once = AuditRecord.encode(42, time, "node-1", AuditEvent.TOKEN_ISSUED, f,
+                    "ab".repeat(32), sha256);
+            assertEquals(chained.hash(), once.hash());
+            assertEquals(chained.line() + "\n", new String(once.line(), java.nio.charset.StandardCharsets.UTF_8));
+            assertEquals(chained.hash(), AuditRecord.parse(chained.line()).computedHash());
+        }
+    }
+
     /** Regression: a JsonObject is Iterable (of its entries), so it was encoded as a list and the record refused. */
     @Test
     void nestedVertxJsonIsEncodedAsObjectsAndArrays() {

@@ -128,6 +128,22 @@ class HostileRequestTest {
         }
     }
 
+    /** The form endpoints read their own bodies (FormBody): Expect: 100-continue is answered, the body then read. */
+    @Test
+    void expectContinueIsAnsweredAndTheBodyRead() {
+        try (LogCapture log = LogCapture.start()) {
+            TestIssuer.Response r = issuer.send(HttpRequest.newBuilder(URI.create(issuer.url
+                            + Routes.INTROSPECTION_PATH))
+                    .expectContinue(true)
+                    .header("Content-Type", FORM)
+                    .header("Authorization", "Bearer " + TestIssuer.ADMIN_TOKEN)
+                    .POST(HttpRequest.BodyPublishers.ofString("token=abc")).build());
+            assertEquals(200, r.status(), r.body());
+            assertEquals(new JsonObject().put("active", false), r.json());
+            log.assertNoFaults();
+        }
+    }
+
     // ---- regressions found by the fuzzer (fuzz/EndpointFuzzTest) ----
 
     @Test

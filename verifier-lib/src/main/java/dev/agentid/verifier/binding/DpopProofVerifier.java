@@ -28,8 +28,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
 import java.util.LinkedHashSet;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Verifies DPoP proofs (RFC 9449 section 4.3) at a resource server.
@@ -55,7 +57,7 @@ import java.util.Set;
  * gives {@link Reason#REPLAY_CHECK_UNAVAILABLE}). Single use is checked last, so a proof refused for
  * another reason does not consume its {@code jti}.
  *
- * <p>Immutable and thread-safe.
+ * <p>Thread-safe. It keeps the signature verifier of each proof key it has seen (bounded), not the proofs.
  */
 public final class DpopProofVerifier {
 
@@ -75,6 +77,9 @@ public final class DpopProofVerifier {
     private final ReplayCache replayCache;
     private final NonceSource nonceSource;
     private final DefaultJWSVerifierFactory verifierFactory;
+    /** Signature verifiers of the proof keys seen, by algorithm and thumbprint; bounded. */
+    private final Map<String, JWSVerifier> verifiers = new ConcurrentHashMap<>();
+    private static final int MAX_CACHED_KEYS = 10_000;
 
     private DpopProofVerifier(Builder b, ReplayCache replayCache) {
         this.algorithms = b.algorithms;
@@ -161,11 +166,11 @@ public final class DpopProofVerifier {
         if (jwk.isPrivate()) {
             throw invalid("the DPoP proof header jwk holds private key material");
         }
-        PublicKey publicKey = publicKey(jwk, alg);
+        String thumbprint = keyThumbprint(jwk);
+        JWSVerifier verifier = verifier(header, jwk, alg, thumbprint);
 
         // 2. signature with the embedded key
         try {
-            JWSVerifier verifier = verifierFactory.createJWSVerifier(header, publicKey);
             if (!jwt.verify(verifier)) {
                 throw invalid("the DPoP proof signature does not verify with its jwk");
             }
@@ -220,7 +225,6 @@ public final class DpopProofVerifier {
         }
 
         // 4. binding, then single use
-        String thumbprint = thumbprint(jwk);
         if (expectedThumbprint != null && !expectedThumbprint.equals(thumbprint)) {
             throw new TokenVerificationException(Reason.BINDING_MISMATCH,
                     "the DPoP proof is signed by key " + thumbprint + ", the token is bound to " + expectedThumbprint);
@@ -250,6 +254,40 @@ public final class DpopProofVerifier {
             return jwk.computeThumbprint("SHA-256").toString();
         } catch (JOSEException e) {
             throw new IllegalStateException("cannot compute the JWK thumbprint", e);
+        }
+    }
+
+    /**
+     * The signature verifier of a proof key, built once per key and algorithm: a client signs its proofs with one key,
+     * and a BouncyCastle key keeps the precomputed multiples of its point from one verification to the next (a key
+     * converted afresh recomputes them every time, about half of a proof's cost). The key is named by its RFC 7638
+     * thumbprint (crv, x, y or e, n: the whole public key), so a hit is the same key, already found to fit {@code alg}.
+     */
+    private JWSVerifier verifier(JWSHeader header, JWK jwk, JWSAlgorithm alg, String thumbprint)
+            throws TokenVerificationException {
+        String id = alg.getName() + "." + thumbprint;
+        JWSVerifier known = verifiers.get(id);
+        if (known != null) {
+            return known;
+        }
+        JWSVerifier verifier;
+        try {
+            verifier = verifierFactory.createJWSVerifier(header, publicKey(jwk, alg));
+        } catch (JOSEException e) {
+            throw invalid("the DPoP proof signature cannot be verified: " + e.getMessage());
+        }
+        if (verifiers.size() >= MAX_CACHED_KEYS) {
+            verifiers.clear();   // bounded: proofs name keys of their own choosing
+        }
+        verifiers.put(id, verifier);
+        return verifier;
+    }
+
+    private static String keyThumbprint(JWK jwk) throws TokenVerificationException {
+        try {
+            return jwk.computeThumbprint("SHA-256").toString();
+        } catch (JOSEException | RuntimeException e) {
+            throw invalid("the DPoP proof jwk is not a valid public key");
         }
     }
 

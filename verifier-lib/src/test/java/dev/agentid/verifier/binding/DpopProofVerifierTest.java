@@ -100,6 +100,19 @@ class DpopProofVerifierTest {
     }
 
     @Test
+    void aForgedProofUnderAKeySeenBeforeIsRefused() throws Exception {
+        verifier.verify(proof(claims().build()), METHOD, URI, null);   // the key's verifier is now remembered
+
+        String good = proof(claims().build());
+        int at = good.lastIndexOf('.') + 5;
+        String forged = good.substring(0, at) + (good.charAt(at) == 'A' ? 'B' : 'A') + good.substring(at + 1);
+        assertReason(Reason.DPOP_PROOF_INVALID, () -> verifier.verify(forged, METHOD, URI, null));
+        String otherSigner = TestProofs.sign(header(KEY).build(), claims().build(), OTHER_KEY);   // KEY in the header
+        assertReason(Reason.DPOP_PROOF_INVALID, () -> verifier.verify(otherSigner, METHOD, URI, null));
+        verifier.verify(good, METHOD, URI, null);
+    }
+
+    @Test
     void proofRefusedForAnotherReasonDoesNotConsumeItsJti() throws Exception {
         String proof = proof(claimsFor(ACCESS_TOKEN).build());
         assertReason(Reason.DPOP_PROOF_INVALID, () -> verifier.verify(proof, METHOD, URI, "another-token"));
