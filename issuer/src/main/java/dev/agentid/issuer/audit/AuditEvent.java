@@ -59,10 +59,26 @@ public sealed interface AuditEvent {
      *     is the parent)
      * @param attestation the presenter's client attestation, or null
      * @param binding the {@code cnf} confirmation: {"jkt": ...} or {"x5t#S256": ...}; empty for a bearer token
+     * @param approval the id of the human approval this issuance redeemed (profile section 6.13), or null
      */
     record Issued(String grant, String agent, String owner, String principal, List<ChainActor> chain,
                   List<String> scopes, List<String> audiences, String jti, List<String> ancestors, long expiresAt,
-                  AttestationSummary attestation, Map<String, Object> binding) implements AuditEvent {
+                  AttestationSummary attestation, Map<String, Object> binding, String approval)
+            implements AuditEvent {
+
+        /** An issuance that redeemed no approval. */
+        public Issued(String grant, String agent, String owner, String principal, List<ChainActor> chain,
+                      List<String> scopes, List<String> audiences, String jti, List<String> ancestors, long expiresAt,
+                      AttestationSummary attestation, Map<String, Object> binding) {
+            this(grant, agent, owner, principal, chain, scopes, audiences, jti, ancestors, expiresAt, attestation,
+                    binding, null);
+        }
+
+        /** This record, naming the approval it redeemed. */
+        public Issued withApproval(String approvalId) {
+            return new Issued(grant, agent, owner, principal, chain, scopes, audiences, jti, ancestors, expiresAt,
+                    attestation, binding, approvalId);
+        }
 
         @Override
         public String type() {
@@ -93,6 +109,9 @@ public sealed interface AuditEvent {
                 f.put("attestation", att);
             }
             f.put("binding", binding.isEmpty() ? "bearer" : binding);
+            if (approval != null) {
+                f.put("approval", approval);
+            }
             return f;
         }
     }
