@@ -49,7 +49,8 @@ public record ApprovalPolicy(List<String> scopes, List<String> audiences, List<T
 
     /**
      * One threshold on RFC 9396 authorization details: a detail of {@code type} whose numeric member {@code field}
-     * (a dotted path) is above {@code above} needs approval. With {@code currency}, the detail's {@code currency}
+     * (a dotted path) is above {@code above} (a whole number) needs approval; the detail's value may be a JSON number
+     * or a numeric string (RFC 9396 examples write amounts as strings). With {@code currency}, the detail's {@code currency}
      * (the member next to {@code field}) must be that currency to be compared; a detail in another currency, or
      * whose amount is missing or not a number, always needs approval (it cannot be shown to be below).
      */
@@ -93,8 +94,7 @@ public record ApprovalPolicy(List<String> scopes, List<String> audiences, List<T
             Map<String, Object> m = new LinkedHashMap<>(4);
             m.put("type", type);
             m.put("field", field);
-            m.put("above", above.scale() <= 0 && above.toBigInteger().bitLength() < 63 ? (Object) above.longValueExact()
-                    : (Object) above.doubleValue());
+            m.put("above", above.longValueExact());
             if (currency != null) {
                 m.put("currency", currency);
             }
@@ -292,8 +292,9 @@ public record ApprovalPolicy(List<String> scopes, List<String> audiences, List<T
             if (!(m.get("field") instanceof String field) || !FIELD_PATH.matcher(field).matches()) {
                 throw bad("approval.authorization_details[].field must be a member name or a dotted path of them");
             }
-            if (!(m.get("above") instanceof Number n) || number(n) == null || number(n).signum() < 0) {
-                throw bad("approval.authorization_details[].above must be a number of at least 0");
+            Object n = m.get("above");
+            if (!(n instanceof Integer || n instanceof Long) || ((Number) n).longValue() < 0) {
+                throw bad("approval.authorization_details[].above must be an integer of at least 0");
             }
             Object currency = m.get("currency");
             if (currency != null && !(currency instanceof String c && CURRENCY.matcher(c).matches())) {

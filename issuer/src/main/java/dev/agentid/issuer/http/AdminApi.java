@@ -362,7 +362,7 @@ final class AdminApi {
         }
     }
 
-    private static JsonObject optionalJson(RoutingContext ctx) {
+    static JsonObject optionalJson(RoutingContext ctx) {
         String text = ctx.body().asString();
         if (text == null || text.isBlank()) {
             return new JsonObject();
