@@ -231,6 +231,11 @@ public final class Approvals {
         });
     }
 
+    /** Whether {@code approver} may see {@code p}: break-glass, one of its approvers, or its agent's owner. */
+    public static boolean visibleTo(Pending p, Approver approver) {
+        return approver.breakGlass() || mayDecide(p, approver);
+    }
+
     private static boolean mayDecide(Pending p, Approver approver) {
         return p.policy().approver(p.owner(), approver.principal(), approver.groups())
                 || p.owner().equals(approver.principal());

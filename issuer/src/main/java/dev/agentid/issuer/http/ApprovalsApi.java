@@ -54,7 +54,13 @@ final class ApprovalsApi {
 
     void get(RoutingContext ctx) {
         try {
-            approver(ctx, null).compose(who -> approvals.find(ctx.pathParam("id")))
+            String id = ctx.pathParam("id");
+            approver(ctx, null).compose(who -> approvals.find(id).map(p -> {
+                        if (!Approvals.visibleTo(p, who)) {   // answered as unknown: ids are not disclosed
+                            throw OAuthException.notFound("no approval request '" + id + "'");
+                        }
+                        return p;
+                    }))
                     .onSuccess(p -> Responses.json(ctx, 200, Approvals.view(p)))
                     .onFailure(t -> Responses.failure(ctx, t));
         } catch (RuntimeException e) {

@@ -142,7 +142,7 @@ public final class Routes {
                 .handler(backchannel::handle);
 
         // approvers: an approver's id_token or the admin token (break-glass), so before the admin-only routes
-        router.route(ApprovalsApi.PATH + "*").handler(body).handler(w.metrics()::observe).handler(Responses::noStore);
+        router.route(ApprovalsApi.PATH + "/*").handler(body).handler(w.metrics()::observe).handler(Responses::noStore);
         router.get(ApprovalsApi.PATH).handler(approvalsApi::list);
         router.get(ApprovalsApi.PATH + "/:id").handler(approvalsApi::get);
         router.post(ApprovalsApi.PATH + "/:id/approve").handler(approvalsApi::approve);
