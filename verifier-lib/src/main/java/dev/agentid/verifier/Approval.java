@@ -13,14 +13,17 @@ import java.util.Objects;
  * </pre>
  *
  * @param id the approval's identifier (the CIBA {@code auth_req_id} it answered)
- * @param approver who approved: {@code <OpenID Provider issuer>#<sub>}, or {@code break-glass:admin} when the
- *     issuer's admin token approved without a human identity
+ * @param approver who approved: {@code <OpenID Provider issuer>#<sub>}, {@code break-glass:admin} when the
+ *     issuer's admin token approved without a human identity, or {@code auto:graduated-autonomy} when the policy
+ *     approved automatically after enough human approvals of the same kind
  * @param approvedAt when it was approved, whole seconds
  */
 public record Approval(String id, String approver, Instant approvedAt) {
 
     /** The approver recorded when the admin token approved (break-glass). */
     public static final String BREAK_GLASS = "break-glass:admin";
+    /** The approver recorded when the agent's policy approved automatically (graduated autonomy). */
+    public static final String AUTONOMY = "auto:graduated-autonomy";
 
     /**
      * @throws IllegalArgumentException if the id or the approver is empty or longer than 512 characters, or the time is
@@ -37,6 +40,11 @@ public record Approval(String id, String approver, Instant approvedAt) {
                 || approvedAt.getEpochSecond() > Attestation.MAX_EPOCH_SECOND) {
             throw new IllegalArgumentException("approval time must be a whole second between 1970 and 9999");
         }
+    }
+
+    /** True when the policy approved automatically (graduated autonomy), not a human. */
+    public boolean automatic() {
+        return AUTONOMY.equals(approver);
     }
 
     /** True when the admin token approved (break-glass), not a human of the OpenID Provider. */

@@ -86,21 +86,92 @@ public final class Approvals {
                 throw OAuthException.invalidRequest("this request needs no approval: ask the token endpoint");
             }
             ApprovalPolicy policy = p.client().approval();
+            String kind = policy.kind(p.draft().scopes(), p.draft().audience(), p.draft().authorizationDetails());
             Instant now = clock.instant();
-            Pending pending = Pending.start(newId(), p, subjectToken, actorToken, scope, audience, details, policy,
-                    now);
-            return store.putIfAbsentAsync(pending.id(), pending.encode(), lifespan(pending, now))
-                    .compose(stored -> {
-                        if (!stored) {
-                            throw new IllegalStateException("auth_req_id collision");
-                        }
-                        return audit.durable(event(AuditEvent.APPROVAL_REQUESTED, pending, null));
-                    }).map(seq -> {
-                        webhook.notify(pending);
-                        LOG.info(() -> "approval " + pending.id() + " requested by agent " + pending.client()
-                                + " (" + String.join(", ", pending.reasons()) + ")");
-                        return pending;
-                    });
+            Pending requested = Pending.start(newId(), p, subjectToken, actorToken, scope, audience, details, policy,
+                    kind, now);
+            return autonomous(requested, policy, now).compose(auto -> {
+                Pending pending = auto ? requested.decided(Pending.State.APPROVED, Approval.AUTONOMY, now)
+                        : requested;
+                return store.putIfAbsentAsync(pending.id(), pending.encode(), lifespan(pending, now))
+                        .compose(stored -> {
+                            if (!stored) {
+                                throw new IllegalStateException("auth_req_id collision");
+                            }
+                            return audit.durable(event(AuditEvent.APPROVAL_REQUESTED, pending, null));
+                        })
+                        .compose(seq -> auto ? audit.durable(event(AuditEvent.APPROVAL_APPROVED, pending,
+                                Approval.AUTONOMY)) : Future.succeededFuture(seq))
+                        .map(seq -> {
+                            if (!auto) {
+                                webhook.notify(pending);
+                            }
+                            LOG.info(() -> "approval " + pending.id() + " requested by agent " + pending.client()
+                                    + " (" + String.join(", ", pending.reasons()) + ")"
+                                    + (auto ? ": approved automatically (graduated autonomy)" : ""));
+                            return pending;
+                        });
+            });
+        });
+    }
+
+    // ---- graduated autonomy: per agent, the times of recent human approvals, by kind of request ----
+
+    /** The entry of an agent's counts in the approvals cache (never an auth_req_id: those are base64url). */
+    static String countsKey(String agent) {
+        return "autonomy|" + agent;
+    }
+
+    /** Whether humans approved enough requests of this kind within the policy's window (false without autonomy). */
+    private Future<Boolean> autonomous(Pending p, ApprovalPolicy policy, Instant now) {
+        if (policy.autonomy() == null) {
+            return Future.succeededFuture(false);
+        }
+        return store.getAsync(countsKey(p.client())).map(json -> {
+            if (json == null) {
+                return false;
+            }
+            JsonArray times = new JsonObject(json).getJsonArray(p.kind());
+            long since = now.minusSeconds(policy.autonomy().windowSeconds()).toEpochMilli();
+            long recent = times == null ? 0 : times.stream().filter(t -> ((Number) t).longValue() > since).count();
+            return recent >= policy.autonomy().after();
+        });
+    }
+
+    /** A human approved: its time joins the kind's count. A denial resets every count of the agent. */
+    private Future<Void> count(Pending p, boolean approved, Instant now) {
+        ApprovalPolicy.Autonomy autonomy = p.policy().autonomy();
+        if (autonomy == null) {
+            return Future.succeededFuture();
+        }
+        Duration window = Duration.ofSeconds(autonomy.windowSeconds());
+        long since = now.minus(window).toEpochMilli();
+        return updateCounts(p.client(), counts -> {
+            if (!approved) {
+                return new JsonObject();
+            }
+            JsonArray kept = new JsonArray();
+            JsonArray times = counts.getJsonArray(p.kind());
+            if (times != null) {
+                times.stream().filter(t -> ((Number) t).longValue() > since).forEach(kept::add);
+            }
+            kept.add(now.toEpochMilli());
+            while (kept.size() > autonomy.after()) {
+                kept.remove(0);
+            }
+            return counts.put(p.kind(), kept);
+        }, window, 1);
+    }
+
+    private Future<Void> updateCounts(String agent, java.util.function.UnaryOperator<JsonObject> change,
+                                      Duration lifespan, int attempt) {
+        String key = countsKey(agent);
+        return store.getAsync(key).compose(current -> {
+            JsonObject next = change.apply(current == null ? new JsonObject() : new JsonObject(current));
+            Future<Boolean> written = current == null ? store.putIfAbsentAsync(key, next.encode(), lifespan)
+                    : store.replaceAsync(key, current, next.encode(), lifespan);
+            return written.compose(ok -> ok || attempt >= 5 ? Future.<Void>succeededFuture()
+                    : updateCounts(agent, change, lifespan, attempt + 1));
         });
     }
 
@@ -113,11 +184,11 @@ public final class Approvals {
      */
     public Future<TokenService.Issued> redeem(Presenter presenter, String authReqId) {
         return store.getAsync(authReqId).compose(json -> {
-            if (json == null || !Pending.decode(json).client().equals(presenter.agent().agentId())) {
+            Pending pending = Pending.decodeOrNull(json);
+            if (pending == null || !pending.client().equals(presenter.agent().agentId())) {
                 throw new OAuthException("invalid_grant", 400,
                         "auth_req_id is unknown, expired long ago, or belongs to another client", null);
             }
-            Pending pending = Pending.decode(json);
             Instant now = clock.instant();
             switch (pending.state()) {
                 case REDEEMED:
@@ -206,8 +277,8 @@ public final class Approvals {
             List<Pending> open = new ArrayList<>();
             List<Future<Void>> expiries = new ArrayList<>();
             for (String json : values) {
-                Pending p = Pending.decode(json);
-                if (p.state() != Pending.State.PENDING) {
+                Pending p = Pending.decodeOrNull(json);
+                if (p == null || p.state() != Pending.State.PENDING) {
                     continue;
                 }
                 if (!now.isBefore(p.expiresAt())) {
@@ -224,10 +295,11 @@ public final class Approvals {
     /** One request, for an approver; 404 when unknown. */
     public Future<Pending> find(String id) {
         return store.getAsync(id).map(json -> {
-            if (json == null) {
+            Pending p = Pending.decodeOrNull(json);
+            if (p == null) {
                 throw OAuthException.notFound("no approval request '" + id + "'");
             }
-            return Pending.decode(json);
+            return p;
         });
     }
 
@@ -248,10 +320,10 @@ public final class Approvals {
      */
     public Future<Pending> decide(String id, boolean approve, Approver approver) {
         return store.getAsync(id).compose(json -> {
-            if (json == null) {
+            Pending pending = Pending.decodeOrNull(json);
+            if (pending == null) {
                 throw OAuthException.notFound("no approval request '" + id + "'");
             }
-            Pending pending = Pending.decode(json);
             Instant now = clock.instant();
             if (pending.state() == Pending.State.PENDING && !now.isBefore(pending.expiresAt())) {
                 return expire(pending, json, now).compose(v -> Future.failedFuture(notPending(id, "expired")));
@@ -280,7 +352,8 @@ public final class Approvals {
                 }
                 return audit.durable(event(approve ? AuditEvent.APPROVAL_APPROVED : AuditEvent.APPROVAL_DENIED,
                         pending, approver.principal()));
-            }).map(seq -> {
+            }).compose(seq -> approver.breakGlass() && approve ? Future.succeededFuture()
+                    : count(pending, approve, now)).map(v -> {
                 LOG.info(() -> "approval " + id + (approve ? " approved" : " denied") + " by "
                         + approver.principal());
                 return decided;

@@ -30,7 +30,8 @@ public final class Pending {
 
     static Pending start(String id, TokenService.Prepared p, String subjectToken, String actorToken,
                          List<String> requestedScope, List<String> requestedAudience,
-                         List<Map<String, Object>> requestedDetails, ApprovalPolicy policy, Instant now) {
+                         List<Map<String, Object>> requestedDetails, ApprovalPolicy policy, String kind,
+                         Instant now) {
         JsonArray chain = new JsonArray();
         p.draft().chain().actors().forEach(a -> chain.add(new JsonArray().add(a.subject()).add(a.issuer())));
         JsonObject json = new JsonObject()
@@ -44,6 +45,7 @@ public final class Pending {
                 .put("audience", p.draft().audience())
                 .put("details", details(p.draft().authorizationDetails()))
                 .put("reasons", new JsonArray(p.reasons()))
+                .put("kind", kind)
                 .put("anc", new JsonArray(p.parent().selfAndAncestors()))
                 .put("subject_token", subjectToken)
                 .put("actor_token", actorToken)
@@ -66,6 +68,20 @@ public final class Pending {
 
     public static Pending decode(String text) {
         return new Pending(new JsonObject(text));
+    }
+
+    /** The request stored as {@code text}, or null when the entry is not a request (graduated autonomy's counts). */
+    static Pending decodeOrNull(String text) {
+        if (text == null) {
+            return null;
+        }
+        JsonObject json = new JsonObject(text);
+        return json.containsKey("state") && json.containsKey("client") ? new Pending(json) : null;
+    }
+
+    /** The kind of request (the policy's rules it meets), for graduated autonomy. */
+    public String kind() {
+        return json.getString("kind");
     }
 
     public String encode() {

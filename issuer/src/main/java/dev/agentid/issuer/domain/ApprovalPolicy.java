@@ -30,7 +30,23 @@ import java.util.regex.Pattern;
  */
 public record ApprovalPolicy(List<String> scopes, List<String> audiences, List<Threshold> thresholds,
                              boolean ownerApproves, List<String> users, List<String> groups, boolean fourEyes,
-                             long lifetimeSeconds, long pendingSeconds, long intervalSeconds) {
+                             long lifetimeSeconds, long pendingSeconds, long intervalSeconds, Autonomy autonomy) {
+
+    /**
+     * Graduated autonomy ({@code "autonomy": {"after": N, "window_seconds": W}}): once humans have approved
+     * {@code after} requests of the same kind (the same rules met) within {@code window_seconds}, further requests of
+     * that kind are approved automatically, recorded as such; any denial of the agent's requests resets the count.
+     */
+    public record Autonomy(int after, long windowSeconds) {
+    }
+
+    /** Without graduated autonomy. */
+    public ApprovalPolicy(List<String> scopes, List<String> audiences, List<Threshold> thresholds,
+                          boolean ownerApproves, List<String> users, List<String> groups, boolean fourEyes,
+                          long lifetimeSeconds, long pendingSeconds, long intervalSeconds) {
+        this(scopes, audiences, thresholds, ownerApproves, users, groups, fourEyes, lifetimeSeconds, pendingSeconds,
+                intervalSeconds, null);
+    }
 
     public static final String MEMBER = "approval";
     public static final long DEFAULT_LIFETIME_SECONDS = 600;
@@ -39,7 +55,9 @@ public record ApprovalPolicy(List<String> scopes, List<String> audiences, List<T
     public static final long MAX_SECONDS = 86_400;
     private static final int MAX_LIST = 100;
     private static final Set<String> MEMBERS = Set.of("scopes", "audiences", "authorization_details", "approvers",
-            "four_eyes", "lifetime_seconds", "pending_seconds", "interval_seconds");
+            "four_eyes", "lifetime_seconds", "pending_seconds", "interval_seconds", "autonomy");
+    private static final Set<String> AUTONOMY_MEMBERS = Set.of("after", "window_seconds");
+    public static final long MAX_AUTONOMY_WINDOW_SECONDS = 30 * 86_400L;
     private static final Set<String> APPROVER_MEMBERS = Set.of("owner", "users", "groups");
     private static final Set<String> THRESHOLD_MEMBERS = Set.of("type", "field", "above", "currency");
     private static final Pattern FIELD_PATH = Pattern.compile("[A-Za-z0-9_-]{1,64}(\\.[A-Za-z0-9_-]{1,64}){0,7}");
@@ -153,6 +171,30 @@ public record ApprovalPolicy(List<String> scopes, List<String> audiences, List<T
         return reasons;
     }
 
+    /**
+     * The kind of a request for graduated autonomy: the rules it meets ({@code scope:x}, {@code audience:y},
+     * {@code details:<type>}), sorted; two requests are of the same kind when they meet the same rules.
+     */
+    public String kind(List<String> requestedScopes, String audience, List<Map<String, Object>> details) {
+        java.util.TreeSet<String> kinds = new java.util.TreeSet<>();
+        for (String s : scopes) {
+            if (requestedScopes.contains(s)) {
+                kinds.add("scope:" + s);
+            }
+        }
+        if (audience != null && audiences.contains(audience)) {
+            kinds.add("audience:" + audience);
+        }
+        for (Map<String, Object> detail : details) {
+            for (Threshold t : thresholds) {
+                if (t.exceeds(detail) != null) {
+                    kinds.add("details:" + t.type());
+                }
+            }
+        }
+        return String.join(" ", kinds);
+    }
+
     /** Whether {@code principal} (with {@code principalGroups}) is one of the approvers; four eyes not applied. */
     public boolean approver(String owner, String principal, List<String> principalGroups) {
         if (ownerApproves && owner.equals(principal)) {
@@ -186,6 +228,12 @@ public record ApprovalPolicy(List<String> scopes, List<String> audiences, List<T
         m.put("lifetime_seconds", lifetimeSeconds);
         m.put("pending_seconds", pendingSeconds);
         m.put("interval_seconds", intervalSeconds);
+        if (autonomy != null) {
+            Map<String, Object> a = new LinkedHashMap<>(2);
+            a.put("after", autonomy.after());
+            a.put("window_seconds", autonomy.windowSeconds());
+            m.put("autonomy", a);
+        }
         return m;
     }
 
@@ -266,7 +314,34 @@ public record ApprovalPolicy(List<String> scopes, List<String> audiences, List<T
         return new ApprovalPolicy(scopes, audiences, thresholds, owner, users, groups, fourEyes,
                 seconds(map.get("lifetime_seconds"), "approval.lifetime_seconds", 1, DEFAULT_LIFETIME_SECONDS),
                 seconds(map.get("pending_seconds"), "approval.pending_seconds", 10, DEFAULT_PENDING_SECONDS),
-                seconds(map.get("interval_seconds"), "approval.interval_seconds", 1, DEFAULT_INTERVAL_SECONDS));
+                seconds(map.get("interval_seconds"), "approval.interval_seconds", 1, DEFAULT_INTERVAL_SECONDS),
+                autonomy(map.get("autonomy")));
+    }
+
+    private static Autonomy autonomy(Object raw) {
+        if (raw == null) {
+            return null;
+        }
+        if (!(raw instanceof Map<?, ?> m)) {
+            throw bad("approval.autonomy must be a JSON object {\"after\": N, \"window_seconds\": W}");
+        }
+        for (Object name : m.keySet()) {
+            if (!AUTONOMY_MEMBERS.contains(name)) {
+                throw bad("unknown field 'approval.autonomy." + name + "'");
+            }
+        }
+        Object after = m.get("after");
+        if (!(after instanceof Integer || after instanceof Long) || ((Number) after).longValue() < 1
+                || ((Number) after).longValue() > 1000) {
+            throw bad("approval.autonomy.after must be an integer between 1 and 1000");
+        }
+        Object window = m.get("window_seconds");
+        if (!(window instanceof Integer || window instanceof Long) || ((Number) window).longValue() < 60
+                || ((Number) window).longValue() > MAX_AUTONOMY_WINDOW_SECONDS) {
+            throw bad("approval.autonomy.window_seconds must be an integer between 60 and "
+                    + MAX_AUTONOMY_WINDOW_SECONDS);
+        }
+        return new Autonomy(((Number) after).intValue(), ((Number) window).longValue());
     }
 
     private static List<Threshold> thresholds(Object raw) {

@@ -507,4 +507,27 @@ class ApprovalFlowTest {
         assertEquals(1000, shown.getJsonArray("authorization_details").getJsonObject(0).getInteger("above"));
         assertEquals(false, shown.getBoolean("four_eyes"));
     }
+
+    @Test
+    void afterEnoughApprovalsOfAKindTheNextIsApprovedAutomaticallyAndAnyDenialResets() throws Exception {
+        Chain ch = chain(policy().put("autonomy", new JsonObject().put("after", 2).put("window_seconds", 3600)));
+        for (int i = 0; i < 2; i++) {
+            String id = started(ch.c(), bToken(ch, 5000), "audience", API);
+            assertEquals(200, decide(id, "approve", idToken("olivia")).status());
+            assertEquals(200, poll(ch.c(), id).status());
+        }
+        String auto = started(ch.c(), bToken(ch, 7000), "audience", API);
+        TestIssuer.Response token = poll(ch.c(), auto);
+        assertEquals(200, token.status(), token.body());
+        assertEquals("auto:graduated-autonomy", ((Map<?, ?>) act(claims(token.json().getString("access_token")))
+                .get("apv")).get("approver"));
+        assertTrue(audit("type=approval.approved&agent=" + ch.c().id).stream().anyMatch(e -> "auto:graduated-autonomy"
+                .equals(((JsonObject) e).getJsonObject("fields").getString("approver"))), "recorded as automatic");
+
+        // a denial of another kind of request resets every count of the agent
+        String bank = started(ch.c(), bToken(ch, 1), "audience", BANK);
+        assertEquals(200, decide(bank, "deny", idToken("olivia")).status());
+        String after = started(ch.c(), bToken(ch, 5000), "audience", API);
+        RefusalTable.assertRow(poll(ch.c(), after), "P09");
+    }
 }

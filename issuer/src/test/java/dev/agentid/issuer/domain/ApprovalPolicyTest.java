@@ -71,7 +71,19 @@ class ApprovalPolicyTest {
     }
 
     @Test
+    void kindIsTheSetOfRulesMet() {
+        ApprovalPolicy policy = parsed(policy());
+        assertEquals("details:payment scope:pay", policy.kind(List.of("pay"), null,
+                List.of(Map.of("type", "payment", "amount", 5000, "currency", "EUR"))));
+        assertEquals(policy.kind(List.of("pay"), null, List.of()), policy.kind(List.of("pay", "read"), null,
+                List.of(Map.of("type", "payment", "amount", 1, "currency", "EUR"))));
+    }
+
+    @Test
     void persistedFormReadsBackEqual() {
+        Map<String, Object> withAutonomy = policy();
+        withAutonomy.put("autonomy", Map.of("after", 3, "window_seconds", 86400));
+        assertEquals(parsed(withAutonomy), ApprovalPolicy.fromJson(parsed(withAutonomy).toJson()));
         ApprovalPolicy policy = parsed(policy());
         assertEquals(policy, ApprovalPolicy.fromJson(policy.toJson()));
     }
@@ -102,6 +114,9 @@ class ApprovalPolicyTest {
         p = policy();
         p.put("pending_seconds", 5);
         assertEquals("approval.pending_seconds must be between 10 and 86400", refusal(p));
+        p = policy();
+        p.put("autonomy", Map.of("after", 0, "window_seconds", 3600));
+        assertEquals("approval.autonomy.after must be an integer between 1 and 1000", refusal(p));
         p = policy();
         p.put("approvers", Map.of("users", List.of("bob")));
         assertEquals("approval.approvers.users holds an invalid entry (each entry is '<identity provider issuer>#<sub"
