@@ -14,6 +14,7 @@ import dev.agentid.issuer.audit.AuditEvent;
 import dev.agentid.issuer.audit.AuditLog;
 import dev.agentid.issuer.binding.ClientCertificates;
 import dev.agentid.issuer.binding.SenderBinding;
+import dev.agentid.issuer.binding.TokenEndpointDpop;
 import dev.agentid.issuer.client.ClientAuthenticator;
 import dev.agentid.issuer.client.ClientAuthenticator.Endpoint;
 import dev.agentid.issuer.domain.AuthorizationDetails;
@@ -61,7 +62,7 @@ final class BackchannelEndpoint {
                         Approvals approvals, HumanExchange humans, FederationService federation, AuditLog audit) {
         this.endpoint = endpoint;
         this.clients = clients;
-        this.binding = binding;
+        this.binding = binding.at(endpoint);
         this.limiter = limiter;
         this.approvals = approvals;
         this.humans = humans;
@@ -75,6 +76,7 @@ final class BackchannelEndpoint {
             Forms.requirePost(ctx, "backchannel authentication endpoint");
             Map<String, List<String>> params = Forms.requireForm(ctx, PARAMETERS);
             X509Certificate certificate = ClientCertificates.peer(ctx.request());
+            List<String> proofs = ctx.request().headers().getAll(TokenEndpointDpop.HEADER);
             TokenRequest request = parse(ctx, certificate, params);
             clients.authenticate(ClientAuthenticationStep.presented(ctx, request.getClientAuthentication()),
                             Endpoint.TOKEN)
@@ -82,8 +84,8 @@ final class BackchannelEndpoint {
                         authenticated[0] = client.agent().agentId();
                         return limiter.admitClient(client.agent().agentId(), client);   // R02
                     })
-                    // no DPoP proof here (its htu would be this endpoint): a DPoP-bound agent is refused (D01)
-                    .compose(client -> binding.confirmation(client.agent(), List.of(), certificate)
+                    // a DPoP proof names this endpoint as htu; it proves possession of a DPoP-bound subject token
+                    .compose(client -> binding.confirmation(client.agent(), proofs, certificate)
                             .map(cnf -> new Presenter(client.agent(), cnf, client.attestation()).withCertificate(
                                     certificate == null ? null : ClientCertificates.thumbprint(certificate))))
                     .compose(presenter -> start(presenter, request))

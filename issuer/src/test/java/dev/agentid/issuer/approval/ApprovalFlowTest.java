@@ -530,4 +530,54 @@ class ApprovalFlowTest {
         String after = started(ch.c(), bToken(ch, 5000), "audience", API);
         RefusalTable.assertRow(poll(ch.c(), after), "P09");
     }
+
+    /** A DPoP proof for {@code path} of the issuer, its iat from the issuer's clock. */
+    static String dpop(com.nimbusds.jose.jwk.ECKey key, String path) throws Exception {
+        return new com.nimbusds.oauth2.sdk.dpop.DefaultDPoPProofFactory(key, com.nimbusds.jose.JWSAlgorithm.ES256)
+                .createDPoPJWT(new com.nimbusds.oauth2.sdk.id.JWTID(), "POST", URI.create(issuer.url + path),
+                        Date.from(issuer.clock.instant()), null).serialize();
+    }
+
+    @Test
+    void dpopBoundAgentStartsWithAProofForTheBackchannelEndpointAndGetsADpopBoundToken() throws Exception {
+        int n = SEQ.incrementAndGet();
+        TestAgent c = agent("dc" + n).owner(owner()).scopes("read", "write").audiences(API).build();
+        c.registration.put("approval", new JsonObject().put("scopes", new JsonArray().add("write"))
+                .put("approvers", new JsonObject().put("owner", true)));
+        c.registration.put("dpop_bound_access_tokens", true);
+        assertEquals(201, issuer.admin("POST", "/admin/agents", c.registration).status());
+        TestAgent a = issuer.register(agent("da" + n).owner(owner()).scopes("read", "write").delegates(c.id));
+        String root = tokenFor(a);
+        com.nimbusds.jose.jwk.ECKey holder = TestAgent.newKey();
+
+        Map<String, String> form = as(c, "subject_token", root, "subject_token_type", TestIssuer.ACCESS_TOKEN_TYPE);
+        TestIssuer.Response withoutProof = issuer.post("/oauth2/bc-authorize", "application/x-www-form-urlencoded",
+                TestIssuer.form(form));
+        assertEquals(400, withoutProof.status(), withoutProof.body());
+        TestIssuer.Response tokenEndpointProof = issuer.send(HttpRequest.newBuilder(URI.create(issuer.url
+                        + "/oauth2/bc-authorize")).header("Content-Type", "application/x-www-form-urlencoded")
+                .header("DPoP", dpop(holder, "/oauth2/token"))
+                .POST(HttpRequest.BodyPublishers.ofString(TestIssuer.form(as(c, "subject_token", root,
+                        "subject_token_type", TestIssuer.ACCESS_TOKEN_TYPE)))).build());
+        assertEquals(400, tokenEndpointProof.status(), "a proof for the token endpoint is not one for this endpoint");
+
+        TestIssuer.Response started = issuer.send(HttpRequest.newBuilder(URI.create(issuer.url + "/oauth2/bc-authorize"))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .header("DPoP", dpop(holder, "/oauth2/bc-authorize"))
+                .POST(HttpRequest.BodyPublishers.ofString(TestIssuer.form(as(c, "subject_token", root,
+                        "subject_token_type", TestIssuer.ACCESS_TOKEN_TYPE)))).build());
+        assertEquals(200, started.status(), started.body());
+        String id = started.json().getString("auth_req_id");
+        assertEquals(200, decide(id, "approve", idToken("olivia")).status());
+        TestIssuer.Response token = issuer.send(HttpRequest.newBuilder(URI.create(issuer.url + "/oauth2/token"))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .header("DPoP", dpop(holder, "/oauth2/token"))
+                .POST(HttpRequest.BodyPublishers.ofString(TestIssuer.form(as(c, "grant_type", CIBA,
+                        "auth_req_id", id)))).build());
+        assertEquals(200, token.status(), token.body());
+        assertEquals("DPoP", token.json().getString("token_type"));
+        JWTClaimsSet claims = claims(token.json().getString("access_token"));
+        assertEquals(holder.computeThumbprint().toString(), claims.getJSONObjectClaim("cnf").get("jkt"));
+        assertEquals(id, ((Map<?, ?>) act(claims).get("apv")).get("id"));
+    }
 }
