@@ -43,6 +43,8 @@ public final class Approvals {
 
     /** How long a request's entry outlives its expiry (or its approval's window). */
     public static final Duration RETAIN = Duration.ofHours(1);
+    /** At most this many undecided, unexpired requests per agent (P14): each one is a replicated, persisted entry. */
+    public static final int MAX_PENDING_PER_AGENT = 20;
     /** CIBA section 11: each slow_down adds this to the interval. */
     public static final long SLOW_DOWN_STEP_SECONDS = 5;
 
@@ -90,7 +92,8 @@ public final class Approvals {
             Instant now = clock.instant();
             Pending requested = Pending.start(newId(), p, subjectToken, actorToken, scope, audience, details, policy,
                     kind, now);
-            return autonomous(requested, policy, now).compose(auto -> {
+            return requireRoom(requested.client(), now).compose(v -> autonomous(requested, policy, now))
+                    .compose(auto -> {
                 Pending pending = auto ? requested.decided(Pending.State.APPROVED, Approval.AUTONOMY, now)
                         : requested;
                 return store.putIfAbsentAsync(pending.id(), pending.encode(), lifespan(pending, now))
@@ -113,6 +116,25 @@ public final class Approvals {
                         });
             });
         });
+    }
+
+    /** P14: the agent's undecided, unexpired requests, counted in this node's copy (a scan, on a worker). */
+    private Future<Void> requireRoom(String agent, Instant now) {
+        return vertx.executeBlocking(() -> {
+            int open = 0;
+            for (String json : store.localValues()) {
+                Pending p = Pending.decodeOrNull(json);
+                if (p != null && p.state() == Pending.State.PENDING && p.client().equals(agent)
+                        && now.isBefore(p.expiresAt())) {
+                    open++;
+                }
+            }
+            if (open >= MAX_PENDING_PER_AGENT) {
+                throw OAuthException.invalidRequest("agent '" + agent + "' has " + MAX_PENDING_PER_AGENT
+                        + " requests awaiting approval already");
+            }
+            return null;
+        }, false);
     }
 
     // ---- graduated autonomy: per agent, the times of recent human approvals, by kind of request ----

@@ -580,4 +580,14 @@ class ApprovalFlowTest {
         assertEquals(holder.computeThumbprint().toString(), claims.getJSONObjectClaim("cnf").get("jkt"));
         assertEquals(id, ((Map<?, ?>) act(claims).get("apv")).get("id"));
     }
+
+    @Test
+    void agentFloodingTheBackchannelEndpointIsCappedAtTwentyPendingRequests() {
+        Chain ch = chain(policy());
+        String b = bToken(ch, 5000);
+        for (int i = 0; i < 20; i++) {
+            started(ch.c(), b, "audience", API);
+        }
+        RefusalTable.assertRow(backchannel(ch.c(), b, "audience", API), "P14", "agent", ch.c().id);
+    }
 }
