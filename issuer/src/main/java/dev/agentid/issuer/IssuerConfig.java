@@ -38,7 +38,8 @@ public record IssuerConfig(
         int eventLoops,                               // HTTP servers (event loops) on the port
         RateLimiter.Settings rateLimits,                // token endpoint; 0: off
         AuditSettings audit,                          // checkpoints, segments, retention of the audit log
-        Observability observability) {                // log format, access log, debug
+        Observability observability,                  // log format, access log, debug
+        java.net.URI approvalWebhook) {               // null: no webhook for pending approvals
 
     /**
      * How the issuer reports: {@code ISSUER_LOG_FORMAT} (text or json), {@code ISSUER_ACCESS_LOG} (one line per
@@ -123,7 +124,25 @@ public record IssuerConfig(
                 booleanValue(v, "ISSUER_ACCESS_LOG"), booleanValue(v, "ISSUER_DEBUG"));
         return new IssuerConfig(host, port, url, dataDir, admin, maxLifetime, maxDepth, skew, maxAssertion, reload, tls,
                 attestersFile, cluster, trustFile, partnerRefresh, outbound, eventLoops, RateLimiter.Settings.fromValues(v),
-                audit(v), observability);
+                audit(v), observability, approvalWebhook(v));
+    }
+
+    /** {@code ISSUER_APPROVAL_WEBHOOK}: an http(s) URL told of each new pending approval (docs/APPROVALS.md). */
+    private static java.net.URI approvalWebhook(Map<String, String> v) {
+        String raw = blankToNull(v.get("ISSUER_APPROVAL_WEBHOOK"));
+        if (raw == null) {
+            return null;
+        }
+        try {
+            java.net.URI uri = new java.net.URI(raw);
+            if (!("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) || uri.getHost() == null
+                    || uri.getUserInfo() != null) {
+                throw new IllegalArgumentException("ISSUER_APPROVAL_WEBHOOK must be an http(s) URL without user info");
+            }
+            return uri;
+        } catch (java.net.URISyntaxException e) {
+            throw new IllegalArgumentException("ISSUER_APPROVAL_WEBHOOK is not a URL");
+        }
     }
 
     private static AuditSettings audit(Map<String, String> v) {

@@ -9,6 +9,8 @@ import dev.agentid.issuer.attestation.TrustedAttesters;
 import dev.agentid.issuer.binding.ClientCertificates;
 import dev.agentid.issuer.binding.TokenEndpointDpop;
 import dev.agentid.issuer.binding.SenderBinding;
+import dev.agentid.issuer.approval.ApprovalWebhook;
+import dev.agentid.issuer.approval.Approvals;
 import dev.agentid.issuer.federation.idp.HumanExchange;
 import dev.agentid.issuer.federation.idp.HumanPrincipals;
 import dev.agentid.issuer.federation.FederationService;
@@ -134,7 +136,9 @@ public final class IssuerServer implements AutoCloseable {
             router.set(Routes.router(new Routes.Wiring(vertx, clock, issuer, new AdminToken(adminToken), state, keys,
                     tokens, liveness, clients(config, vertx, clock, issuer, state, certificates, adminToken),
                     config.maxDelegationDepth(), config.maxTokenLifetime(), statusLists, binding, federation,
-                    new HumanExchange(clock, issuer, tokens, policy, partners.humans()), metrics, audit, config.audit().peers()),
+                    new HumanExchange(clock, issuer, tokens, policy, partners.humans()), metrics, audit, config.audit().peers(),
+                    new Approvals(vertx, clock, state.sharedMap(StoreConfiguration.APPROVALS), tokens, audit,
+                            ApprovalWebhook.to(vertx, config.approvalWebhook())), partners.humans()),
                     limiter));
             writePortFile(dataDir, port);
             DataDirectory.secure(dataDir);

@@ -59,6 +59,8 @@ public final class Settings {
         add("ISSUER_AUDIT_SEGMENT_SECONDS", "86400", "an audit segment is sealed at the first checkpoint after this long");
         add("ISSUER_AUDIT_PEERS", "none (this node only)",
                 "the other nodes' http(s)://host:port, comma-separated: GET /admin/audit answers for all of them");
+        add("ISSUER_APPROVAL_WEBHOOK", "none",
+                "http(s) URL POSTed (fire and forget, no token) for each request that awaits a human's approval");
         add("ISSUER_LOG_FORMAT", "text", "text, or json: one JSON object per log line");
         add("ISSUER_ACCESS_LOG", "false", "true: one log line per HTTP request");
         add("ISSUER_DEBUG", "false", "true: stack traces in startup errors");

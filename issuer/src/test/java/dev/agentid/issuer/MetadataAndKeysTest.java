@@ -43,8 +43,10 @@ class MetadataAndKeysTest {
             assertEquals(issuer.url + "/oauth2/jwks", md.getString("jwks_uri"));
             assertEquals(issuer.url + "/oauth2/introspect", md.getString("introspection_endpoint"));
             assertEquals(issuer.url + "/oauth2/revoke", md.getString("revocation_endpoint"));
-            assertEquals(new JsonArray().add("client_credentials").add("urn:ietf:params:oauth:grant-type:token-exchange"),
-                    md.getJsonArray("grant_types_supported"));
+            assertEquals(new JsonArray().add("client_credentials").add("urn:ietf:params:oauth:grant-type:token-exchange")
+                    .add("urn:openid:params:grant-type:ciba"), md.getJsonArray("grant_types_supported"));
+            assertEquals(issuer.url + "/oauth2/bc-authorize", md.getString("backchannel_authentication_endpoint"));
+            assertEquals(new JsonArray().add("poll"), md.getJsonArray("backchannel_token_delivery_modes_supported"));
             assertEquals(new JsonArray().add("private_key_jwt"), md.getJsonArray("token_endpoint_auth_methods_supported"));
             assertEquals(new JsonArray().add("ES256"), md.getJsonArray("token_endpoint_auth_signing_alg_values_supported"));
             assertEquals(new JsonArray(), md.getJsonArray("response_types_supported"));

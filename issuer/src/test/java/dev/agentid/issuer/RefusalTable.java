@@ -28,9 +28,12 @@ public final class RefusalTable {
     public static final java.util.List<String> FEDERATION_PREFIXES = java.util.List.of("F");
     /** Rows of the token endpoint's rate limits, exercised by http/RateLimitTest. */
     public static final java.util.List<String> RATE_LIMIT_PREFIXES = java.util.List.of("R");
+    /** Rows of human approval (profile section 6.13), exercised by approval/ApprovalFlowTest. */
+    public static final java.util.List<String> APPROVAL_PREFIXES = java.util.List.of("P");
     /** Rows that a class other than TokenEndpointRefusalTest exercises and checks. */
     public static final java.util.List<String> DELEGATED_PREFIXES = java.util.stream.Stream
-            .of(BINDING_PREFIXES, ATTESTATION_PREFIXES, HUMAN_PREFIXES, FEDERATION_PREFIXES, RATE_LIMIT_PREFIXES)
+            .of(BINDING_PREFIXES, ATTESTATION_PREFIXES, HUMAN_PREFIXES, FEDERATION_PREFIXES, RATE_LIMIT_PREFIXES,
+                    APPROVAL_PREFIXES)
             .flatMap(java.util.List::stream).toList();
 
     static final Path FILE = Path.of(System.getProperty("user.dir")).resolveSibling("spec")

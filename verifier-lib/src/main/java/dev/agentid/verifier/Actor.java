@@ -14,8 +14,9 @@ import java.util.Objects;
  * @param subject the agent id
  * @param issuer the issuer that authenticated the agent
  * @param attestation the attestation summary ({@code att}), or null when the actor was not attested
+ * @param approval the human approval of this actor's request ({@code apv}), or null when none was needed
  */
-public record Actor(String subject, String issuer, Attestation attestation) {
+public record Actor(String subject, String issuer, Attestation attestation, Approval approval) {
 
     public Actor {
         Objects.requireNonNull(subject, "subject");
@@ -23,6 +24,16 @@ public record Actor(String subject, String issuer, Attestation attestation) {
         if (subject.isEmpty() || issuer.isEmpty()) {
             throw new IllegalArgumentException("actor subject and issuer must not be empty");
         }
+    }
+
+    /** An actor without an approval. */
+    public Actor(String subject, String issuer, Attestation attestation) {
+        this(subject, issuer, attestation, null);
+    }
+
+    /** This actor with {@code approval} recorded ({@code apv}). */
+    public Actor withApproval(Approval approval) {
+        return new Actor(subject, issuer, attestation, approval);
     }
 
     /** An actor without an attestation summary. */

@@ -23,7 +23,8 @@ import java.util.Set;
  * </pre>
  *
  * A level may carry the attestation summary of its actor, {@code "att": {"iss": <attester>, "dig":
- * <digest>, "iat": <attestation time>}} (see {@link Attestation}); other members are ignored.
+ * <digest>, "iat": <attestation time>}} (see {@link Attestation}), and the human approval of its request,
+ * {@code "apv": {"id": ..., "approver": ..., "iat": ...}} (see {@link Approval}); other members are ignored.
  *
  * Immutable and thread-safe.
  */
@@ -36,6 +37,11 @@ public final class DelegationChain {
     /** Members of an {@code att} object. */
     public static final String ATT_DIGEST = "dig";
     public static final String ATT_TIME = "iat";
+    /** A level's human approval (profile section 6.13): {"id", "approver", "iat"}. */
+    public static final String APV = "apv";
+    public static final String APV_ID = "id";
+    public static final String APV_APPROVER = "approver";
+    public static final String APV_TIME = "iat";
 
     private final List<Actor> actors;
 
@@ -89,7 +95,7 @@ public final class DelegationChain {
             Map<?, ?> map = (Map<?, ?>) level;
             String sub = requireString(map, SUB, actors.size());
             String iss = requireString(map, ISS, actors.size());
-            Actor actor = new Actor(sub, iss, attestation(map, actors.size()));
+            Actor actor = new Actor(sub, iss, attestation(map, actors.size()), approval(map, actors.size()));
             if (!seen.add(actor)) {
                 throw new TokenVerificationException(Reason.CHAIN_CYCLE,
                         "agent " + sub + " of " + iss + " appears twice in the delegation chain");
@@ -137,6 +143,36 @@ public final class DelegationChain {
         return new Attestation((String) iss, (String) dig, Instant.ofEpochSecond(seconds));
     }
 
+    /** The level's {@code apv} approval, null when absent; any other shape is malformed. */
+    private static Approval approval(Map<?, ?> level, int index) throws TokenVerificationException {
+        Object apv = level.get(APV);
+        if (apv == null) {
+            if (level.containsKey(APV)) {
+                throw new TokenVerificationException(Reason.CHAIN_MALFORMED, "act level " + index + " has a null apv");
+            }
+            return null;
+        }
+        if (!(apv instanceof Map)) {
+            throw new TokenVerificationException(Reason.CHAIN_MALFORMED,
+                    "act level " + index + " has an apv that is not a JSON object");
+        }
+        Map<?, ?> map = (Map<?, ?>) apv;
+        Object id = map.get(APV_ID);
+        Object approver = map.get(APV_APPROVER);
+        Object iat = map.get(APV_TIME);
+        if (!(id instanceof String) || !(approver instanceof String) || !(iat instanceof Number)
+                || !integral((Number) iat)) {
+            throw new TokenVerificationException(Reason.CHAIN_MALFORMED, "the apv of act level " + index
+                    + " needs string 'id' and 'approver' and an integer 'iat'");
+        }
+        try {
+            return new Approval((String) id, (String) approver, Instant.ofEpochSecond(((Number) iat).longValue()));
+        } catch (IllegalArgumentException | java.time.DateTimeException e) {
+            throw new TokenVerificationException(Reason.CHAIN_MALFORMED,
+                    "the apv of act level " + index + " is out of range");
+        }
+    }
+
     private static boolean integral(Number n) {
         if (n instanceof Long || n instanceof Integer || n instanceof Short || n instanceof Byte) {
             return true;
@@ -180,7 +216,8 @@ public final class DelegationChain {
 
     /**
      * The {@code act} claim value: nested JSON objects, current actor outermost; each level is
-     * {@code sub}, {@code iss}, then {@code att} if the actor is attested, then the nested {@code act}.
+     * {@code sub}, {@code iss}, then {@code att} if the actor is attested, {@code apv} if it was approved, then the
+     * nested {@code act}.
      */
     public Map<String, Object> toActClaim() {
         Map<String, Object> nested = null;
@@ -195,6 +232,14 @@ public final class DelegationChain {
                 summary.put(ATT_DIGEST, att.digest());
                 summary.put(ATT_TIME, att.attestedAt().getEpochSecond());
                 level.put(ATT, summary);
+            }
+            Approval apv = actors.get(i).approval();
+            if (apv != null) {
+                Map<String, Object> approval = new LinkedHashMap<>(4);
+                approval.put(APV_ID, apv.id());
+                approval.put(APV_APPROVER, apv.approver());
+                approval.put(APV_TIME, apv.approvedAt().getEpochSecond());
+                level.put(APV, approval);
             }
             if (nested != null) {
                 level.put(ACT, nested);
@@ -238,7 +283,7 @@ public final class DelegationChain {
         return actors.size() == 1 ? null : new DelegationChain(actors.subList(1, actors.size()));
     }
 
-    /** Same actors in the same order, each with the same attestation summary (or none). */
+    /** Same actors in the same order, each with the same attestation summary and approval (or none). */
     @Override
     public boolean equals(Object o) {
         if (!(o instanceof DelegationChain) || !((DelegationChain) o).actors.equals(actors)) {
@@ -246,7 +291,8 @@ public final class DelegationChain {
         }
         List<Actor> other = ((DelegationChain) o).actors;
         for (int i = 0; i < actors.size(); i++) {
-            if (!Objects.equals(actors.get(i).attestation(), other.get(i).attestation())) {
+            if (!Objects.equals(actors.get(i).attestation(), other.get(i).attestation())
+                    || !Objects.equals(actors.get(i).approval(), other.get(i).approval())) {
                 return false;
             }
         }

@@ -21,6 +21,11 @@ public sealed interface AuditEvent {
     String AGENT_KILLED = "agent.killed";
     String AGENT_RESTORED = "agent.restored";
     String KEYS_ROTATED = "keys.rotated";
+    /** Human approval (profile section 6.13). */
+    String APPROVAL_REQUESTED = "approval.requested";
+    String APPROVAL_APPROVED = "approval.approved";
+    String APPROVAL_DENIED = "approval.denied";
+    String APPROVAL_EXPIRED = "approval.expired";
     /** The log's own records. */
     String AUDIT_STARTED = "audit.started";
     String AUDIT_CHECKPOINT = "audit.checkpoint";
@@ -59,10 +64,26 @@ public sealed interface AuditEvent {
      *     is the parent)
      * @param attestation the presenter's client attestation, or null
      * @param binding the {@code cnf} confirmation: {"jkt": ...} or {"x5t#S256": ...}; empty for a bearer token
+     * @param approval the id of the human approval this issuance redeemed (profile section 6.13), or null
      */
     record Issued(String grant, String agent, String owner, String principal, List<ChainActor> chain,
                   List<String> scopes, List<String> audiences, String jti, List<String> ancestors, long expiresAt,
-                  AttestationSummary attestation, Map<String, Object> binding) implements AuditEvent {
+                  AttestationSummary attestation, Map<String, Object> binding, String approval)
+            implements AuditEvent {
+
+        /** An issuance that redeemed no approval. */
+        public Issued(String grant, String agent, String owner, String principal, List<ChainActor> chain,
+                      List<String> scopes, List<String> audiences, String jti, List<String> ancestors, long expiresAt,
+                      AttestationSummary attestation, Map<String, Object> binding) {
+            this(grant, agent, owner, principal, chain, scopes, audiences, jti, ancestors, expiresAt, attestation,
+                    binding, null);
+        }
+
+        /** This record, naming the approval it redeemed. */
+        public Issued withApproval(String approvalId) {
+            return new Issued(grant, agent, owner, principal, chain, scopes, audiences, jti, ancestors, expiresAt,
+                    attestation, binding, approvalId);
+        }
 
         @Override
         public String type() {
@@ -93,6 +114,9 @@ public sealed interface AuditEvent {
                 f.put("attestation", att);
             }
             f.put("binding", binding.isEmpty() ? "bearer" : binding);
+            if (approval != null) {
+                f.put("approval", approval);
+            }
             return f;
         }
     }
@@ -212,6 +236,48 @@ public sealed interface AuditEvent {
             f.put("signing_kid", signingKid);
             f.put("new_kid", newKid);
             f.put("activates_at", activatesAt);
+            return f;
+        }
+    }
+
+    /**
+     * A request held for a human's approval, and what became of it (requested, approved, denied, expired). Linked to
+     * its lineage by {@code parent_jti} (the subject token) and to the token it became by the issuance record's
+     * {@code approval}.
+     *
+     * @param type one of the approval.* types
+     * @param approval the approval's id (the CIBA {@code auth_req_id})
+     * @param agent the requesting client agent
+     * @param owner its owner
+     * @param principal the principal the token would be for
+     * @param chain the chain of the token it would become, current first
+     * @param details the RFC 9396 authorization details, each as its canonical JSON text
+     * @param reasons why the policy holds the request
+     * @param ancestors the subject token's {@code jti} and its ancestors', root first (the last one is the parent)
+     * @param approver who decided ({@code <idp>#<sub>}, or break-glass:admin); null for requested and expired
+     */
+    record Approval(String type, String approval, String agent, String owner, String principal,
+                    List<ChainActor> chain, List<String> scopes, List<String> audiences, List<String> details,
+                    List<String> reasons, List<String> ancestors, String approver) implements AuditEvent {
+
+        @Override
+        public Map<String, Object> fields() {
+            Map<String, Object> f = new LinkedHashMap<>(16);
+            f.put("approval", approval);
+            f.put("agent", agent);
+            f.put("owner", owner);
+            f.put("principal", principal);
+            List<Object> actors = new ArrayList<>(chain.size());
+            chain.forEach(a -> actors.add(a.toMap()));
+            f.put("chain", actors);
+            f.put("scopes", scopes);
+            f.put("audiences", audiences);
+            f.put("authorization_details", details.isEmpty() ? null : details);
+            f.put("reasons", reasons);
+            f.put("parent_jti", ancestors.isEmpty() ? null : ancestors.get(ancestors.size() - 1));
+            f.put("anc", ancestors);
+            f.put("approver", approver);
+            f.put("break_glass", approver == null ? null : dev.agentid.verifier.Approval.BREAK_GLASS.equals(approver));
             return f;
         }
     }

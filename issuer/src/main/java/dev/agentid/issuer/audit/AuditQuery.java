@@ -44,7 +44,7 @@ public final class AuditQuery {
     }
 
     public Page run(Filter filter) throws IOException {
-        Set<String> lineage = filter.lineage() == null ? null : lineage(filter.lineage());
+        Lineage lineage = filter.lineage() == null ? null : lineage(filter.lineage());
         List<AuditRecord> found = new ArrayList<>();
         boolean[] more = {false};
         scan(filter.after(), record -> {
@@ -60,7 +60,7 @@ public final class AuditQuery {
         return new Page(found, more[0] ? found.get(found.size() - 1).seq() : null);
     }
 
-    private static boolean matches(AuditRecord r, Filter f, Set<String> lineage) {
+    private static boolean matches(AuditRecord r, Filter f, Lineage lineage) {
         if (f.type() != null && !r.type().equals(f.type()) && !r.type().startsWith(f.type() + ".")) {
             return false;
         }
@@ -79,10 +79,31 @@ public final class AuditQuery {
         if (f.jti() != null && !f.jti().equals(r.field("jti"))) {
             return false;
         }
-        if (lineage != null && (r.field("jti") == null || !lineage.contains(r.field("jti")))) {
+        if (lineage != null && !inLineage(r, lineage)) {
             return false;
         }
         return f.agent() == null || f.agent().equals(r.field("agent")) || inChain(r, f.agent());
+    }
+
+    /**
+     * A token's record by its {@code jti}. An approval's records (which precede the token they become): by the
+     * approval an issuance of the lineage redeemed, or by their {@code parent_jti} when that is the token asked about
+     * or one of its descendants (a request from an ancestor on another branch is not this token's).
+     */
+    private static boolean inLineage(AuditRecord r, Lineage lineage) {
+        if (r.field("jti") != null) {
+            return lineage.all().contains(r.field("jti"));
+        }
+        if (!r.type().startsWith("approval.")) {
+            return false;
+        }
+        String parent = r.field("parent_jti");
+        return lineage.approvals().contains(r.field("approval"))
+                || (parent != null && lineage.all().contains(parent) && !lineage.ancestors().contains(parent));
+    }
+
+    /** A token's lineage: it, its ancestors and descendants; its strict ancestors; the approvals they redeemed. */
+    private record Lineage(Set<String> all, Set<String> ancestors, Set<String> approvals) {
     }
 
     private static boolean inChain(AuditRecord r, String agent) {
@@ -98,20 +119,32 @@ public final class AuditQuery {
     }
 
     /** The token, its ancestors and its descendants, from the issuance records' {@code anc}. */
-    private Set<String> lineage(String jti) throws IOException {
+    private Lineage lineage(String jti) throws IOException {
         Set<String> all = new HashSet<>();
+        Set<String> ancestors = new HashSet<>();
+        java.util.Map<String, String> approvalOf = new java.util.HashMap<>();
         all.add(jti);
         scan(0, r -> {
             if (!AuditEvent.TOKEN_ISSUED.equals(r.type()) || !(r.fields().get("anc") instanceof List<?> anc)) {
                 return;
             }
+            if (r.field("approval") != null) {
+                approvalOf.put(r.field("jti"), r.field("approval"));
+            }
             if (jti.equals(r.field("jti"))) {
                 anc.forEach(a -> all.add(String.valueOf(a)));
+                anc.forEach(a -> ancestors.add(String.valueOf(a)));
             } else if (anc.contains(jti)) {
                 all.add(r.field("jti"));
             }
         });
-        return all;
+        Set<String> approvals = new HashSet<>();
+        all.forEach(t -> {
+            if (approvalOf.containsKey(t)) {
+                approvals.add(approvalOf.get(t));
+            }
+        });
+        return new Lineage(all, ancestors, approvals);
     }
 
     /** Every complete record with a seq above {@code after}, in order; unreadable lines are skipped. */

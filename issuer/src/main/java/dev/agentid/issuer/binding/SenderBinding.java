@@ -47,6 +47,14 @@ public final class SenderBinding {
     }
 
     /**
+     * This binding for requests to another endpoint of the issuer (the backchannel authentication endpoint): DPoP
+     * proofs must name that endpoint as {@code htu}.
+     */
+    public SenderBinding at(java.net.URI endpoint) {
+        return new SenderBinding(dpop.at(endpoint), certificates);
+    }
+
+    /**
      * The {@code cnf} of the token about to be issued to {@code agent}.
      *
      * @param dpopHeaders the values of the request's {@code DPoP} headers (empty if none)

@@ -59,6 +59,11 @@ public final class TokenEndpointDpop {
     private final long maxAgeSeconds;
     private final DpopProofVerifier proofs;
 
+    /** The same checks (and the same single-use marks) for proofs sent to another endpoint of this issuer. */
+    public TokenEndpointDpop at(URI otherEndpoint) {
+        return new TokenEndpointDpop(otherEndpoint, replay, clock, Duration.ofSeconds(skewSeconds));
+    }
+
     /**
      * @param endpoint the token endpoint URL as the issuer identifies it: proofs must name it as {@code htu}
      * @param clockSkew how far in the future a proof's {@code iat} may be

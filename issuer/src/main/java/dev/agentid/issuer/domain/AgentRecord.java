@@ -41,6 +41,8 @@ public final class AgentRecord {
     // this agent may act for when a chain starts from a human's token; see withActsFor
     private final List<String> actsForUsers;
     private final List<String> actsForGroups;
+    // human approval (profile section 6.13): which requests need it, who approves; null: none; see withApproval
+    private final ApprovalPolicy approval;
 
     /**
      * @throws IllegalArgumentException if {@code jwksJson} is not a JWK set or holds private key material, or a number
@@ -62,14 +64,15 @@ public final class AgentRecord {
             Instant statusChangedAt, Instant lastKilledAt) {
         this(agentId, owner, jwksJson, scopes, audiences, delegates, maxDelegationDepth, tokenTtlSeconds, status,
                 createdAt, statusChangedAt, lastKilledAt, parsePublicJwks(jwksJson), false, false, null,
-                AttestationRequirement.NONE, List.of(), List.of());
+                AttestationRequirement.NONE, List.of(), List.of(), null);
     }
 
     private AgentRecord(String agentId, String owner, String jwksJson, List<String> scopes, List<String> audiences,
             List<String> delegates, int maxDelegationDepth, long tokenTtlSeconds, AgentStatus status, Instant createdAt,
             Instant statusChangedAt, Instant lastKilledAt, JWKSet jwks, boolean dpopBoundAccessTokens,
             boolean tlsClientCertificateBoundAccessTokens, String tlsClientAuthSanUri,
-            AttestationRequirement attestation, List<String> actsForUsers, List<String> actsForGroups) {
+            AttestationRequirement attestation, List<String> actsForUsers, List<String> actsForGroups,
+            ApprovalPolicy approval) {
         this.agentId = Objects.requireNonNull(agentId, "agentId");
         this.owner = Objects.requireNonNull(owner, "owner");
         this.jwksJson = jwksJson;
@@ -96,6 +99,7 @@ public final class AgentRecord {
         this.attestation = Objects.requireNonNull(attestation, "attestation");
         this.actsForUsers = copy(actsForUsers);
         this.actsForGroups = copy(actsForGroups);
+        this.approval = approval;
     }
 
     /**
@@ -185,7 +189,7 @@ public final class AgentRecord {
                 changed.delegates, changed.maxDelegationDepth, changed.tokenTtlSeconds, status, createdAt,
                 statusChangedAt, lastKilledAt, changed.jwks, changed.dpopBoundAccessTokens,
                 changed.tlsClientCertificateBoundAccessTokens, changed.tlsClientAuthSanUri, changed.attestation,
-                changed.actsForUsers, changed.actsForGroups);
+                changed.actsForUsers, changed.actsForGroups, changed.approval);
     }
 
     /** The parsed {@link #jwksJson()}; parsed once per record instance, never per call. */
@@ -198,7 +202,7 @@ public final class AgentRecord {
         return new AgentRecord(agentId, owner, jwksJson, scopes, audiences, delegates, maxDelegationDepth,
                 tokenTtlSeconds, s, createdAt, at, s == AgentStatus.KILLED ? at : lastKilledAt, jwks,
                 dpopBoundAccessTokens, tlsClientCertificateBoundAccessTokens, tlsClientAuthSanUri, attestation,
-                actsForUsers, actsForGroups);
+                actsForUsers, actsForGroups, approval);
     }
 
     /**
@@ -214,7 +218,7 @@ public final class AgentRecord {
     public AgentRecord withSenderConstraints(boolean dpopBound, boolean certificateBound, String sanUri) {
         return new AgentRecord(agentId, owner, jwksJson, scopes, audiences, delegates, maxDelegationDepth,
                 tokenTtlSeconds, status, createdAt, statusChangedAt, lastKilledAt, jwks, dpopBound, certificateBound,
-                sanUri, attestation, actsForUsers, actsForGroups);
+                sanUri, attestation, actsForUsers, actsForGroups, approval);
     }
 
     /**
@@ -224,7 +228,8 @@ public final class AgentRecord {
     public AgentRecord withAttestation(AttestationRequirement requirement) {
         return new AgentRecord(agentId, owner, jwksJson, scopes, audiences, delegates, maxDelegationDepth,
                 tokenTtlSeconds, status, createdAt, statusChangedAt, lastKilledAt, jwks, dpopBoundAccessTokens,
-                tlsClientCertificateBoundAccessTokens, tlsClientAuthSanUri, requirement, actsForUsers, actsForGroups);
+                tlsClientCertificateBoundAccessTokens, tlsClientAuthSanUri, requirement, actsForUsers, actsForGroups,
+                approval);
     }
 
     /**
@@ -234,7 +239,20 @@ public final class AgentRecord {
     public AgentRecord withActsFor(List<String> users, List<String> groups) {
         return new AgentRecord(agentId, owner, jwksJson, scopes, audiences, delegates, maxDelegationDepth,
                 tokenTtlSeconds, status, createdAt, statusChangedAt, lastKilledAt, jwks, dpopBoundAccessTokens,
-                tlsClientCertificateBoundAccessTokens, tlsClientAuthSanUri, attestation, users, groups);
+                tlsClientCertificateBoundAccessTokens, tlsClientAuthSanUri, attestation, users, groups, approval);
+    }
+
+    /** A copy with the agent's approval policy (null: no request needs approval); shares the parsed key set. */
+    public AgentRecord withApproval(ApprovalPolicy policy) {
+        return new AgentRecord(agentId, owner, jwksJson, scopes, audiences, delegates, maxDelegationDepth,
+                tokenTtlSeconds, status, createdAt, statusChangedAt, lastKilledAt, jwks, dpopBoundAccessTokens,
+                tlsClientCertificateBoundAccessTokens, tlsClientAuthSanUri, attestation, actsForUsers, actsForGroups,
+                policy);
+    }
+
+    /** The registration's {@code approval} policy, or null when none of the agent's requests needs approval. */
+    public ApprovalPolicy approval() {
+        return approval;
     }
 
     /** {@code acts_for.users}: the humans ({@code <idp issuer>#<sub>}) this agent may act for; empty: none. */
@@ -314,14 +332,16 @@ public final class AgentRecord {
                 && Objects.equals(tlsClientAuthSanUri, that.tlsClientAuthSanUri)
                 && attestation.equals(that.attestation)
                 && actsForUsers.equals(that.actsForUsers)
-                && actsForGroups.equals(that.actsForGroups);
+                && actsForGroups.equals(that.actsForGroups)
+                && Objects.equals(approval, that.approval);
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(agentId, owner, jwksJson, scopes, audiences, delegates, maxDelegationDepth, tokenTtlSeconds,
                 status, createdAt, statusChangedAt, lastKilledAt, dpopBoundAccessTokens,
-                tlsClientCertificateBoundAccessTokens, tlsClientAuthSanUri, attestation, actsForUsers, actsForGroups);
+                tlsClientCertificateBoundAccessTokens, tlsClientAuthSanUri, attestation, actsForUsers, actsForGroups,
+                approval);
     }
 
     /** Names and shapes only; no key material. */
@@ -334,7 +354,8 @@ public final class AgentRecord {
                 + ", lastKilledAt=" + lastKilledAt + ", dpopBoundAccessTokens=" + dpopBoundAccessTokens
                 + ", tlsClientCertificateBoundAccessTokens=" + tlsClientCertificateBoundAccessTokens
                 + ", tlsClientAuthSanUri=" + tlsClientAuthSanUri + ", attestation=" + attestation
-                + ", actsForUsers=" + actsForUsers + ", actsForGroups=" + actsForGroups + "]";
+                + ", actsForUsers=" + actsForUsers + ", actsForGroups=" + actsForGroups
+                + ", approval=" + (approval != null) + "]";
     }
 
     /** Pre-filled with empty lists, depth 0 and status ACTIVE. */

@@ -335,6 +335,7 @@ public final class FederationService {
                     }
                     List<String> scopes = redeemScope(grant, client, requestedScope);
                     String audience = policy.audience(client, requestedAudience);
+                    tokens.requireNoApproval(client, scopes, audience, List.of());   // P01
                     Instant now = clock.instant();
                     Instant exp = policy.remainingExpiry(now, client, grant.maxExpiresAt(),
                             invalidGrant("assertion has expired"));   // F10

@@ -4,6 +4,7 @@ import com.nimbusds.oauth2.sdk.GrantType;
 import com.nimbusds.oauth2.sdk.TokenRequest;
 import com.nimbusds.oauth2.sdk.token.TokenTypeURI;
 import com.nimbusds.oauth2.sdk.tokenexchange.TokenExchangeGrant;
+import dev.agentid.issuer.domain.AuthorizationDetails;
 import dev.agentid.issuer.domain.OAuthException;
 import dev.agentid.issuer.service.TokenService;
 import io.vertx.core.Future;
@@ -21,7 +22,8 @@ public final class AgentTokenExchange implements GrantHandler {
 
     /** Every token exchange accepts these. */
     static final Set<String> PARAMETERS = Set.of("scope", "audience", "resource", "subject_token",
-            "subject_token_type", "actor_token", "actor_token_type", "requested_token_type");
+            "subject_token_type", "actor_token", "actor_token_type", "requested_token_type",
+            AuthorizationDetails.CLAIM);
     static final Set<TokenTypeURI> ACCEPTED_TOKEN_TYPES = Set.of(TokenTypeURI.ACCESS_TOKEN, TokenTypeURI.JWT);
 
     private final TokenService tokens;
@@ -58,7 +60,7 @@ public final class AgentTokenExchange implements GrantHandler {
         TokenRequest request = g.request();
         TokenExchangeGrant grant = requireTokenTypes(request);
         return tokens.exchange(g.presenter(), grant.getSubjectToken().getValue(), actorToken(grant),
-                        Wire.scope(request), Wire.audiences(request, grant.getAudience()))
+                        Wire.scope(request), Wire.audiences(request, grant.getAudience()), Wire.details(request))
                 .map(issued -> Wire.accessToken(issued, g.presenter()));
     }
 

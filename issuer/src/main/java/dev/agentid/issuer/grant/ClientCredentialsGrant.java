@@ -24,13 +24,14 @@ public final class ClientCredentialsGrant implements GrantHandler {
 
     @Override
     public Set<String> parameters() {
-        return Set.of("scope", "audience", "resource");
+        return Set.of("scope", "audience", "resource", dev.agentid.issuer.domain.AuthorizationDetails.CLAIM);
     }
 
     @Override
     public Future<JsonObject> handle(GrantRequest g) {
         TokenRequest request = g.request();
-        return tokens.clientCredentials(g.presenter(), Wire.scope(request), Wire.audiences(request, null))
+        return tokens.clientCredentials(g.presenter(), Wire.scope(request), Wire.audiences(request, null),
+                        Wire.details(request))
                 .map(issued -> Wire.accessToken(issued, g.presenter()));
     }
 }

@@ -48,7 +48,7 @@ public final class HumanPrincipalExchange implements GrantHandler {
                 ? HumanToken.Kind.ID_TOKEN : HumanToken.Kind.ACCESS_TOKEN;
         return humans.exchange(g.presenter(), grant.getSubjectToken().getValue(), kind,
                         AgentTokenExchange.actorToken(grant), Wire.scope(request),
-                        Wire.audiences(request, grant.getAudience()))
+                        Wire.audiences(request, grant.getAudience()), Wire.details(request))
                 .map(issued -> Wire.accessToken(issued, g.presenter()));
     }
 }

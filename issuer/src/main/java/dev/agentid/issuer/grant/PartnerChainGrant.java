@@ -55,6 +55,10 @@ public final class PartnerChainGrant implements GrantHandler {
         TokenRequest request = g.request();
         TokenExchangeGrant grant = (TokenExchangeGrant) request.getAuthorizationGrant();
         List<String> targets = Wire.audiences(request, grant.getAudience());
+        if (!Wire.details(request).isEmpty()) {   // P06
+            throw dev.agentid.issuer.domain.OAuthException.invalidRequest(
+                    "authorization_details do not cross to a partner organisation");
+        }
         String requested = grant.getRequestedTokenType() == null ? null
                 : grant.getRequestedTokenType().getURI().toString();
         return federation.grant(g.presenter(), grant.getSubjectToken().getValue(), AgentTokenExchange.actorToken(grant),

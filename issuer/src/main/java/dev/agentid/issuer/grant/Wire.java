@@ -3,6 +3,9 @@ package dev.agentid.issuer.grant;
 import com.nimbusds.oauth2.sdk.Scope;
 import com.nimbusds.oauth2.sdk.TokenRequest;
 import com.nimbusds.oauth2.sdk.id.Audience;
+import com.nimbusds.oauth2.sdk.rar.AuthorizationDetail;
+import dev.agentid.issuer.domain.AuthorizationDetails;
+import dev.agentid.issuer.domain.OAuthException;
 import com.nimbusds.oauth2.sdk.token.TokenTypeURI;
 import dev.agentid.issuer.binding.SenderBinding;
 import dev.agentid.issuer.service.Presenter;
@@ -11,6 +14,7 @@ import io.vertx.core.json.JsonObject;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /** The wire pieces every grant shares: requested scope and targets, and the access-token response. */
 final class Wire {
@@ -21,6 +25,24 @@ final class Wire {
     static List<String> scope(TokenRequest request) {
         Scope scope = request.getScope();
         return scope == null ? null : scope.toStringList();
+    }
+
+    /**
+     * RFC 9396 {@code authorization_details} as the SDK parsed them (each with a {@code type}); empty without. P05:
+     * more than {@value AuthorizationDetails#MAX}.
+     */
+    static List<Map<String, Object>> details(TokenRequest request) {
+        List<AuthorizationDetail> parsed = request.getAuthorizationDetails();
+        if (parsed == null || parsed.isEmpty()) {
+            return List.of();
+        }
+        if (parsed.size() > AuthorizationDetails.MAX) {
+            throw OAuthException.invalidRequest("authorization_details holds more than " + AuthorizationDetails.MAX
+                    + " entries");
+        }
+        List<Map<String, Object>> details = new ArrayList<>(parsed.size());
+        parsed.forEach(d -> details.add(d.toJSONObject()));
+        return List.copyOf(details);
     }
 
     /** `audience` (RFC 8693) and `resource` (RFC 8707) both name the target; duplicates collapse. */

@@ -13,6 +13,7 @@ import dev.agentid.issuer.binding.ClientCertificates;
 import dev.agentid.issuer.token.KeyService;
 import dev.agentid.issuer.status.StatusLists;
 import dev.agentid.issuer.domain.AgentRecord;
+import dev.agentid.issuer.domain.ApprovalPolicy;
 import dev.agentid.issuer.store.AgentRegistry;
 import dev.agentid.issuer.domain.AgentStatus;
 import dev.agentid.verifier.Attestation;
@@ -62,7 +63,8 @@ final class AdminApi {
     /** {@code <idp issuer URL>#<sub or group>}: printable ASCII, no '#' in the issuer part. */
     static final Pattern HUMAN_PRINCIPAL = Pattern.compile("https?://[\\x21\\x22\\x24-\\x7E]+#[\\x21-\\x7E]{1,255}");
     private static final Set<String> FIELDS = Set.of("agent_id", "owner", "jwks", "scopes", "audiences", "delegates",
-            "max_delegation_depth", "token_ttl_seconds", DPOP_BOUND, CERTIFICATE_BOUND, SAN_URI, ATTESTATION, ACTS_FOR);
+            "max_delegation_depth", "token_ttl_seconds", DPOP_BOUND, CERTIFICATE_BOUND, SAN_URI, ATTESTATION, ACTS_FOR,
+            ApprovalPolicy.MEMBER);
     private static final int MAX_LIST = 100;
 
     private final Vertx vertx;
@@ -360,7 +362,7 @@ final class AdminApi {
         }
     }
 
-    private static JsonObject optionalJson(RoutingContext ctx) {
+    static JsonObject optionalJson(RoutingContext ctx) {
         String text = ctx.body().asString();
         if (text == null || text.isBlank()) {
             return new JsonObject();
@@ -420,7 +422,27 @@ final class AdminApi {
                 AgentStatus.ACTIVE, now, now)
                 .withSenderConstraints(bool(body, DPOP_BOUND), bool(body, CERTIFICATE_BOUND), sanUri(body, agentId))
                 .withAttestation(attestation(body))
-                .withActsFor(actsFor(body, "users"), actsFor(body, "groups"));
+                .withActsFor(actsFor(body, "users"), actsFor(body, "groups"))
+                .withApproval(approval(body, scopes, audiences));
+    }
+
+    /** The optional {@code approval} policy (profile section 6.13); absent: no request needs approval. */
+    private static ApprovalPolicy approval(JsonObject body, List<String> scopes, List<String> audiences) {
+        if (!body.containsKey(ApprovalPolicy.MEMBER)) {
+            return null;
+        }
+        Object raw = body.getValue(ApprovalPolicy.MEMBER);
+        if (!(raw instanceof JsonObject)) {
+            throw bad(ApprovalPolicy.MEMBER, "approval must be a JSON object");
+        }
+        try {
+            return ApprovalPolicy.parse(com.nimbusds.jose.util.JSONObjectUtils.parse(((JsonObject) raw).encode()),
+                    scopes, audiences);
+        } catch (ParseException e) {
+            throw bad(ApprovalPolicy.MEMBER, "approval must be a JSON object");
+        } catch (IllegalArgumentException e) {
+            throw bad(ApprovalPolicy.MEMBER, e.getMessage());
+        }
     }
 
     /** One list of the optional {@code acts_for} object; absent means the agent acts for no human. */
@@ -612,6 +634,9 @@ final class AdminApi {
         if (!agent.actsForUsers().isEmpty() || !agent.actsForGroups().isEmpty()) {
             json.put(ACTS_FOR, new JsonObject().put("users", new JsonArray(agent.actsForUsers()))
                     .put("groups", new JsonArray(agent.actsForGroups())));
+        }
+        if (agent.approval() != null) {
+            json.put(ApprovalPolicy.MEMBER, new JsonObject(agent.approval().toJson()));
         }
         if (agent.tlsClientAuthSanUri() != null) {
             json.put(SAN_URI, agent.tlsClientAuthSanUri());

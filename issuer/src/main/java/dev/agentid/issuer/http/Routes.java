@@ -4,8 +4,10 @@ import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.oauth2.sdk.GrantType;
 import com.nimbusds.oauth2.sdk.as.AuthorizationServerMetadata;
 import com.nimbusds.oauth2.sdk.auth.ClientAuthenticationMethod;
+import com.nimbusds.oauth2.sdk.ciba.BackChannelTokenDeliveryMode;
 import com.nimbusds.oauth2.sdk.id.Issuer;
 import dev.agentid.issuer.attestation.ClientAttestationVerifier;
+import dev.agentid.issuer.approval.Approvals;
 import dev.agentid.issuer.audit.AuditLog;
 import dev.agentid.issuer.attestation.TrustedAttesters;
 import dev.agentid.issuer.binding.SenderBinding;
@@ -13,7 +15,9 @@ import dev.agentid.issuer.client.AdminToken;
 import dev.agentid.issuer.client.ClientAuthenticator;
 import dev.agentid.issuer.federation.FederationService;
 import dev.agentid.issuer.federation.idp.HumanExchange;
+import dev.agentid.issuer.federation.idp.HumanPrincipals;
 import dev.agentid.issuer.grant.AgentTokenExchange;
+import dev.agentid.issuer.grant.CibaGrant;
 import dev.agentid.issuer.grant.ClientCredentialsGrant;
 import dev.agentid.issuer.grant.Grants;
 import dev.agentid.issuer.grant.HumanPrincipalExchange;
@@ -48,6 +52,8 @@ public final class Routes {
     public static final String REVOCATION_PATH = "/oauth2/revoke";
     public static final String METRICS_PATH = "/metrics";
     public static final String METADATA_PATH = "/.well-known/oauth-authorization-server";
+    /** OpenID CIBA's backchannel authentication endpoint: requests that need a human's approval (section 6.13). */
+    public static final String BACKCHANNEL_PATH = TokenService.BACKCHANNEL_PATH;
     /** Relying parties may cache the JWKS this long; key rotation publishes new keys earlier than that. */
     public static final int JWKS_MAX_AGE_SECONDS = 60;
 
@@ -59,7 +65,8 @@ public final class Routes {
                          KeyService keys, TokenService tokens, TokenLiveness liveness, ClientAuthenticator clients,
                          int globalMaxDepth, Duration maxTokenLifetime, StatusLists statusLists,
                          SenderBinding binding, FederationService federation, HumanExchange humans,
-                         Metrics metrics, AuditLog audit, List<String> auditPeers) {
+                         Metrics metrics, AuditLog audit, List<String> auditPeers, Approvals approvals,
+                         HumanPrincipals humanPrincipals) {
     }
 
     public static Router router(Wiring w) {
@@ -76,7 +83,8 @@ public final class Routes {
                 new PartnerChainGrant(w.federation()),
                 new HumanPrincipalExchange(w.humans()),
                 new AgentTokenExchange(w.tokens()),
-                new JwtBearerRedemption(w.federation())));
+                new JwtBearerRedemption(w.federation()),
+                new CibaGrant(w.approvals())));
         TokenEndpoint token = new TokenEndpoint(tokenUri, w.clients(), w.binding(), grants, limiter, w.audit());
         IntrospectionEndpoint introspection = new IntrospectionEndpoint(URI.create(w.issuer() + INTROSPECTION_PATH),
                 w.clients(), w.tokens(), w.liveness(), new IntrospectionAccess(w.issuer()));
@@ -85,6 +93,9 @@ public final class Routes {
         AdminApi adminApi = new AdminApi(w.vertx(), admin, w.state().agents(), w.keys(), w.clock(),
                 w.globalMaxDepth(), w.maxTokenLifetime(), w.statusLists(), w.audit());
         StatusListEndpoint statusLists = new StatusListEndpoint(w.statusLists());
+        BackchannelEndpoint backchannel = new BackchannelEndpoint(URI.create(w.issuer() + BACKCHANNEL_PATH),
+                w.clients(), w.binding(), limiter, w.approvals(), w.humans(), w.federation(), w.audit());
+        ApprovalsApi approvalsApi = new ApprovalsApi(admin, w.approvals(), w.humanPrincipals());
         // encoded once; kept as a String, which the event loops can share (a Buffer has reader state)
         String metadata = w.binding().advertise(metadata(w.issuer(), grants.types())).encode();
 
@@ -128,6 +139,17 @@ public final class Routes {
         router.route(REVOCATION_PATH).handler(form).handler(w.metrics()::observe).handler(Responses::noStore)
                 .handler(revocation::handle);
 
+        router.route(BACKCHANNEL_PATH).handler(limiter::admitAddress);   // R01, before the body is read
+        router.route(BACKCHANNEL_PATH).handler(body).handler(w.metrics()::observe).handler(Responses::noStore)
+                .handler(backchannel::handle);
+
+        // approvers: an approver's id_token or the admin token (break-glass), so before the admin-only routes
+        router.route(ApprovalsApi.PATH + "/*").handler(body).handler(w.metrics()::observe).handler(Responses::noStore);
+        router.get(ApprovalsApi.PATH).handler(approvalsApi::list);
+        router.get(ApprovalsApi.PATH + "/:id").handler(approvalsApi::get);
+        router.post(ApprovalsApi.PATH + "/:id/approve").handler(approvalsApi::approve);
+        router.post(ApprovalsApi.PATH + "/:id/deny").handler(approvalsApi::deny);
+
         router.route("/admin/*").handler(body).handler(w.metrics()::observe).handler(Responses::noStore)
                 .handler(adminApi::requireAdmin);
         router.post("/admin/agents").handler(adminApi::register);
@@ -158,6 +180,9 @@ public final class Routes {
         md.setIntrospectionEndpointURI(URI.create(issuer + INTROSPECTION_PATH));
         md.setRevocationEndpointURI(URI.create(issuer + REVOCATION_PATH));
         md.setGrantTypes(grantTypes);
+        // OpenID CIBA poll mode: requests that need a human's approval (profile section 6.13)
+        md.setBackChannelAuthenticationEndpointURI(URI.create(issuer + BACKCHANNEL_PATH));
+        md.setBackChannelTokenDeliveryModes(List.of(BackChannelTokenDeliveryMode.POLL));
         md.setTokenEndpointAuthMethods(List.of(ClientAuthenticationMethod.PRIVATE_KEY_JWT));
         md.setTokenEndpointJWSAlgs(List.of(JWSAlgorithm.ES256));
         md.setIntrospectionEndpointAuthMethods(List.of(ClientAuthenticationMethod.PRIVATE_KEY_JWT));

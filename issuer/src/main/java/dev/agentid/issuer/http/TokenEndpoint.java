@@ -94,8 +94,8 @@ final class TokenEndpoint {
     private void refused(String grantType, String agent, Throwable t) {
         OAuthException e = t instanceof RateLimiter.Throttled throttled ? throttled.refusal
                 : t instanceof OAuthException o ? o : null;
-        if (e == null) {
-            return;   // not a refusal: an outage (503) or a bug (500), in the operations log
+        if (e == null || "authorization_pending".equals(e.error())) {
+            return;   // not a refusal: an outage (503), a bug (500, in the operations log), or a poll that waits
         }
         audit.record(new AuditEvent.Refused("token", grantType, e.error(), e.row(), agent != null ? agent
                 : e.client(), agent != null, e.description()));

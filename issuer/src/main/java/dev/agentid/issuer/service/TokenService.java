@@ -10,7 +10,9 @@ import dev.agentid.issuer.domain.AgentRecord;
 import dev.agentid.issuer.domain.Lineage;
 import dev.agentid.issuer.audit.AuditEvent;
 import dev.agentid.issuer.audit.AuditLog;
+import dev.agentid.issuer.domain.AuthorizationDetails;
 import dev.agentid.verifier.Actor;
+import dev.agentid.verifier.Approval;
 import dev.agentid.verifier.Attestation;
 import dev.agentid.verifier.DelegationChain;
 import dev.agentid.verifier.Reason;
@@ -56,14 +58,43 @@ public final class TokenService {
     /** client_credentials: sub = owner, act = {sub: agent, iss: issuer}. */
     public Future<Issued> clientCredentials(Presenter presenter, List<String> requestedScope,
                                             List<String> requestedAudience) {
+        return clientCredentials(presenter, requestedScope, requestedAudience, List.of());
+    }
+
+    /** client_credentials with RFC 9396 {@code authorization_details}, which a root token takes as requested. */
+    public Future<Issued> clientCredentials(Presenter presenter, List<String> requestedScope,
+                                            List<String> requestedAudience, List<Map<String, Object>> details) {
         AgentRecord agent = presenter.agent();
         List<String> scopes = policy.clientCredentialsScope(agent, requestedScope);
         String audience = policy.audience(agent, requestedAudience);
+        requireNoApproval(agent, scopes, audience, details);   // P01
         Instant now = clock.instant();
         DelegationChain chain = DelegationChain.of(new Actor(agent.agentId(), minter.issuer(), presenter.attestation()));
         TokenMinter.Draft draft = new TokenMinter.Draft(agent.owner(), audience, scopes, chain, now,
-                policy.expiry(now, agent, null), presenter.confirmation());
+                policy.expiry(now, agent, null), presenter.confirmation(), List.of(), details);
         return mintAndRecord(draft, null, List.of(), GRANT_CLIENT_CREDENTIALS, agent.owner());
+    }
+
+    /** Where a request that needs approval starts (profile section 6.13); the http layer serves it. */
+    public static final String BACKCHANNEL_PATH = "/oauth2/bc-authorize";
+
+    /**
+     * P01: a request that the client's approval policy (profile section 6.13) holds for a human is refused at the
+     * token endpoint, pointing to the backchannel authentication endpoint where it can be started.
+     */
+    public void requireNoApproval(AgentRecord client, List<String> scopes, String audience,
+                                  List<Map<String, Object>> details) {
+        List<String> reasons = approvalReasons(client, scopes, audience, details);
+        if (!reasons.isEmpty()) {
+            throw new OAuthException("approval_required", 400, "this request needs a human's approval ("
+                    + String.join(", ", reasons) + "): start it at " + minter.issuer() + BACKCHANNEL_PATH, null);
+        }
+    }
+
+    /** Why the client's approval policy holds this request for a human; empty when it does not. */
+    public static List<String> approvalReasons(AgentRecord client, List<String> scopes, String audience,
+                                               List<Map<String, Object>> details) {
+        return client.approval() == null ? List.of() : client.approval().reasons(scopes, audience, details);
     }
 
     /** The {@code grant} of issuance audit records. */
@@ -80,10 +111,42 @@ public final class TokenService {
 
     /**
      * Token exchange, top to bottom: verify the subject token, identify the actor, check the whole
-     * lineage, apply the delegation policy, extend the chain, mint.
+     * lineage, apply the delegation policy, extend the chain, hold for approval, mint.
      */
     public Future<Issued> exchange(Presenter presenter, String subjectToken, String actorToken,
                                    List<String> requestedScope, List<String> requestedAudience) {
+        return exchange(presenter, subjectToken, actorToken, requestedScope, requestedAudience, null);
+    }
+
+    /** {@link #exchange(Presenter, String, String, List, List)} with RFC 9396 {@code authorization_details}. */
+    public Future<Issued> exchange(Presenter presenter, String subjectToken, String actorToken,
+                                   List<String> requestedScope, List<String> requestedAudience,
+                                   List<Map<String, Object>> details) {
+        return prepareExchange(presenter, subjectToken, actorToken, requestedScope, requestedAudience, details)
+                .compose(d -> {
+                    if (!d.reasons().isEmpty()) {
+                        requireNoApproval(d.client(), d.draft().scopes(), d.draft().audience(),
+                                d.draft().authorizationDetails());   // P01
+                    }
+                    return mintExchange(d, null);
+                });
+    }
+
+    /**
+     * A token exchange checked and drafted, not minted: the client, the draft, the subject token's lineage and why
+     * the client's approval policy holds it for a human (empty: it does not).
+     */
+    public record Prepared(AgentRecord client, TokenMinter.Draft draft, Lineage parent, List<String> reasons) {
+    }
+
+    /**
+     * Every check of a token exchange, up to the draft of the new token (nothing is minted or recorded): what the
+     * backchannel endpoint runs before it holds a request for approval, and again when the approved request is
+     * redeemed, so that a revocation, a kill or a policy change meanwhile still refuses it.
+     */
+    public Future<Prepared> prepareExchange(Presenter presenter, String subjectToken, String actorToken,
+                                            List<String> requestedScope, List<String> requestedAudience,
+                                            List<Map<String, Object>> details) {
         AgentRecord client = presenter.agent();
         VerifiedAgentToken subject = verifySubjectToken(subjectToken);
         BoundSubjectTokens.requirePossession(subject, presenter);   // D14, M05
@@ -92,20 +155,34 @@ public final class TokenService {
                 liveness.check(subject, chainAgents).map(verdict -> {
                     requireLive(verdict);
                     return delegate(presenter, subject, chainAgents, verdict.lineage(), requestedScope,
-                            requestedAudience);
-                })).compose(d -> mintAndRecord(d.draft(), d.parent(), d.parent().external(), GRANT_TOKEN_EXCHANGE,
-                        client.owner(),
-                        // F32: one more actor on a chain that came from a partner near the cap (section 2.3)
-                        () -> OAuthException.invalidRequest("the token would be longer than "
-                                + TokenMinter.MAX_TOKEN_BYTES + " bytes")));
+                            requestedAudience, details);
+                }));
     }
 
-    private record Delegation(TokenMinter.Draft draft, Lineage parent) {
+    /**
+     * Mints a prepared exchange. With {@code approval}, the new current actor's {@code act} level records it
+     * ({@code apv}) and the token lives no longer than {@code approvalExpiry}.
+     */
+    public Future<Issued> mintExchange(Prepared d, Approval approval, Instant approvalExpiry) {
+        DelegationChain chain = d.draft().chain();
+        List<Actor> actors = new ArrayList<>(chain.actors());
+        actors.set(0, actors.get(0).withApproval(approval));
+        Instant exp = d.draft().expiresAt().isAfter(approvalExpiry) ? approvalExpiry : d.draft().expiresAt();
+        return mintExchange(new Prepared(d.client(), d.draft().approved(DelegationChain.ofCurrentFirst(actors), exp),
+                d.parent(), d.reasons()), approval.id());
     }
 
-    private Delegation delegate(Presenter presenter, VerifiedAgentToken subject, Map<String, AgentRecord> chainAgents,
-                                Lineage subjectLineage, List<String> requestedScope,
-                                List<String> requestedAudience) {
+    private Future<Issued> mintExchange(Prepared d, String approvalId) {
+        return mintAndRecord(d.draft(), d.parent(), d.parent().external(), GRANT_TOKEN_EXCHANGE,
+                d.client().owner(),
+                // F32: one more actor on a chain that came from a partner near the cap (section 2.3)
+                () -> OAuthException.invalidRequest("the token would be longer than "
+                        + TokenMinter.MAX_TOKEN_BYTES + " bytes"), approvalId);
+    }
+
+    private Prepared delegate(Presenter presenter, VerifiedAgentToken subject, Map<String, AgentRecord> chainAgents,
+                              Lineage subjectLineage, List<String> requestedScope,
+                              List<String> requestedAudience, List<Map<String, Object>> requestedDetails) {
         AgentRecord client = presenter.agent();
         Actor clientActor = new Actor(client.agentId(), minter.issuer(), presenter.attestation());
         AgentRecord current = chainAgents.get(subject.chain().current().subject());
@@ -120,11 +197,36 @@ public final class TokenService {
         policy.requireDepth(subject.chain().depth() + 1, newChainAgents, OAuthException::invalidRequest);   // X16
         List<String> scopes = policy.exchangeScope(subject.scopes(), client, requestedScope);
         String audience = policy.audience(client, requestedAudience);
+        Approval held = approvalIn(subject.chain());
+        if (held != null && !subject.audience().contains(audience)) {   // P02: an approval covers its audience only
+            throw OAuthException.invalidTarget("the subject_token carries approval '" + held.id()
+                    + "' for audience '" + String.join(" ", subject.audience()) + "' only");
+        }
+        List<Map<String, Object>> heldDetails;
+        try {
+            heldDetails = AuthorizationDetails.fromClaim(subject.claims().getClaim(AuthorizationDetails.CLAIM));
+        } catch (IllegalArgumentException e) {
+            throw OAuthException.invalidRequest("subject_token has invalid claims");
+        }
+        List<Map<String, Object>> details = AuthorizationDetails.narrow(requestedDetails, heldDetails);
+        if (details == null) {   // P03: details only narrow along a chain
+            throw OAuthException.invalidRequest("authorization_details exceed the subject_token's");
+        }
         Instant now = clock.instant();
         TokenMinter.Draft draft = new TokenMinter.Draft(subject.principal(), audience, scopes,
                 subject.chain().extendedBy(clientActor), now, policy.expiry(now, client, subject.expiresAt()),
-                presenter.confirmation(), evidenceOf(subject));
-        return new Delegation(draft, subjectLineage);
+                presenter.confirmation(), evidenceOf(subject), details);
+        return new Prepared(client, draft, subjectLineage, approvalReasons(client, scopes, audience, details));
+    }
+
+    /** The approval an actor of the chain carries (the outermost one), or null. */
+    public static Approval approvalIn(DelegationChain chain) {
+        for (Actor a : chain.actors()) {
+            if (a.approval() != null) {
+                return a.approval();
+            }
+        }
+        return null;
     }
 
     /**
@@ -146,7 +248,7 @@ public final class TokenService {
      * partner-issued ancestors' status references.
      */
     public Future<Issued> mintRoot(TokenMinter.Draft draft, List<String> externalStatus, String grant, String owner) {
-        return mintAndRecord(draft, null, externalStatus, grant, owner, null);
+        return mintAndRecord(draft, null, externalStatus, grant, owner, null, null);
     }
 
     /**
@@ -156,7 +258,7 @@ public final class TokenService {
      */
     public Future<Issued> mintRoot(TokenMinter.Draft draft, List<String> externalStatus, String grant, String owner,
                                    java.util.function.Supplier<OAuthException> tooLarge) {
-        return mintAndRecord(draft, null, externalStatus, grant, owner, tooLarge);
+        return mintAndRecord(draft, null, externalStatus, grant, owner, tooLarge, null);
     }
 
     /**
@@ -166,12 +268,12 @@ public final class TokenService {
      */
     private Future<Issued> mintAndRecord(TokenMinter.Draft draft, Lineage parent, List<String> externalStatus,
                                          String grant, String owner) {
-        return mintAndRecord(draft, parent, externalStatus, grant, owner, null);
+        return mintAndRecord(draft, parent, externalStatus, grant, owner, null, null);
     }
 
     private Future<Issued> mintAndRecord(TokenMinter.Draft draft, Lineage parent, List<String> externalStatus,
                                          String grant, String owner,
-                                         java.util.function.Supplier<OAuthException> tooLarge) {
+                                         java.util.function.Supplier<OAuthException> tooLarge, String approvalId) {
         return statusLists.allocate().compose(status -> {
             TokenMinter.Minted minted = minter.mint(draft, status, parent, externalStatus);
             if (tooLarge != null && minted.serialized().length() > TokenMinter.MAX_TOKEN_BYTES) {
@@ -183,7 +285,7 @@ public final class TokenService {
             Issued issued = new Issued(minted.serialized(), draft.scopes(), expiresIn);
             return audit.durable(issuance(grant, owner, draft.subject(), draft.chain(), draft.scopes(),
                     List.of(draft.audience()), minted.jti(), minted.lineage().ancestors(), minted.expiresAt(),
-                    draft.confirmation())).map(seq -> issued);
+                    draft.confirmation()).withApproval(approvalId)).map(seq -> issued);
         });
     }
 

@@ -2,6 +2,7 @@ package dev.agentid.issuer.store;
 
 import dev.agentid.issuer.domain.AgentRecord;
 import dev.agentid.issuer.domain.AgentStatus;
+import dev.agentid.issuer.domain.ApprovalPolicy;
 
 import java.time.Instant;
 import java.util.List;
@@ -23,14 +24,15 @@ final class AgentRecordAdapter {
             Instant statusChangedAt, Instant lastKilledAt, boolean dpopBoundAccessTokens,
             boolean tlsClientCertificateBoundAccessTokens, String tlsClientAuthSanUri, boolean attestationRequired,
             List<String> attestedDigests, List<String> attestedModels, List<String> attestedRuntimes,
-            List<String> actsForUsers, List<String> actsForGroups) {
+            List<String> actsForUsers, List<String> actsForGroups, String approvalJson) {
         return new AgentRecord(agentId, owner, jwksJson, scopes, audiences, delegates, maxDelegationDepth,
                 tokenTtlSeconds, status, createdAt, statusChangedAt, lastKilledAt)
                 .withSenderConstraints(dpopBoundAccessTokens, tlsClientCertificateBoundAccessTokens,
                         tlsClientAuthSanUri)
                 .withAttestation(new AttestationRequirement(attestationRequired, attestedDigests, attestedModels,
                         attestedRuntimes))
-                .withActsFor(actsForUsers, actsForGroups);
+                .withActsFor(actsForUsers, actsForGroups)
+                .withApproval(ApprovalPolicy.fromJson(approvalJson));
     }
 
     @ProtoField(1)
@@ -142,5 +144,11 @@ final class AgentRecordAdapter {
     @ProtoField(31)
     List<String> getActsForGroups(AgentRecord a) {
         return a.actsForGroups();
+    }
+
+    // 40: the approval policy (profile section 6.13) as its JSON text; absent: none
+    @ProtoField(40)
+    String getApprovalJson(AgentRecord a) {
+        return a.approval() == null ? null : a.approval().toJson();
     }
 }

@@ -55,6 +55,18 @@ final class InfinispanSharedMap<K, V> implements SharedMap<K, V> {
     }
 
     @Override
+    public Future<Boolean> putIfAbsentAsync(K key, V value, java.time.Duration lifespan) {
+        return Async.call(ready, () -> cache.putIfAbsentAsync(key, value, lifespan.toMillis(),
+                java.util.concurrent.TimeUnit.MILLISECONDS)).map(previous -> previous == null);
+    }
+
+    @Override
+    public Future<Boolean> replaceAsync(K key, V expected, V value, java.time.Duration lifespan) {
+        return Async.call(ready, () -> cache.replaceAsync(key, expected, value, lifespan.toMillis(),
+                java.util.concurrent.TimeUnit.MILLISECONDS));
+    }
+
+    @Override
     public Set<K> localKeys() {
         return local().keySet();
     }

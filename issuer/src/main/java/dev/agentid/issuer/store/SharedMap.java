@@ -30,6 +30,15 @@ public interface SharedMap<K, V> {
 
     Future<Void> putIfAbsentAsync(K key, V value);
 
+    /** True if {@code key} had no value and now has {@code value}, which expires after {@code lifespan}. */
+    Future<Boolean> putIfAbsentAsync(K key, V value, java.time.Duration lifespan);
+
+    /**
+     * Compare-and-set: true if {@code key} held {@code expected} and now holds {@code value}, which expires after
+     * {@code lifespan}.
+     */
+    Future<Boolean> replaceAsync(K key, V expected, V value, java.time.Duration lifespan);
+
     /** This node's copy of the keys, without remote calls (a scan: off the event loop). */
     Set<K> localKeys();
 

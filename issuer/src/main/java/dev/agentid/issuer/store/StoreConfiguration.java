@@ -43,7 +43,13 @@ public final class StoreConfiguration {
     public static final String STATUS_ALLOC = "status-alloc";
     /** Status list tokens as served (list name to the signed JWT) and the revocation generation (see StatusLists). */
     public static final String STATUS_LISTS = "status-lists";
-    static final List<String> CACHES = List.of(AGENTS, REVOKED, REPLAY, KEYS, STATUS_ALLOC, STATUS_LISTS);
+    /**
+     * Requests held for a human's approval (profile section 6.13): auth_req_id to the request's JSON, each entry
+     * expiring a while after its request (see approval.Approvals). Replicated and persisted, so that another node, or
+     * this one after a restart, answers the poll and the approver.
+     */
+    public static final String APPROVALS = "approvals";
+    static final List<String> CACHES = List.of(AGENTS, REVOKED, REPLAY, KEYS, STATUS_ALLOC, STATUS_LISTS, APPROVALS);
 
     /** How a cache is kept: one kind per kind of data, with its reasons in docs/CLUSTER.md. */
     public enum Kind {

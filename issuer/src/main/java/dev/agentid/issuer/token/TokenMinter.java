@@ -35,12 +35,27 @@ public final class TokenMinter {
      *
      * @param evidence the chain's receipts ({@link ChainEvidence#CLAIM}), oldest hop first; empty for a chain that
      *     never left this issuer
+     * @param authorizationDetails RFC 9396 {@code authorization_details} (section 9.1 claim); empty for none
      */
     public record Draft(String subject, String audience, List<String> scopes, DelegationChain chain,
-                        Instant issuedAt, Instant expiresAt, Map<String, Object> confirmation, List<String> evidence) {
+                        Instant issuedAt, Instant expiresAt, Map<String, Object> confirmation, List<String> evidence,
+                        List<Map<String, Object>> authorizationDetails) {
 
         public Draft {
             evidence = List.copyOf(evidence);
+            authorizationDetails = List.copyOf(authorizationDetails);
+        }
+
+        /** A draft without authorization details. */
+        public Draft(String subject, String audience, List<String> scopes, DelegationChain chain, Instant issuedAt,
+                     Instant expiresAt, Map<String, Object> confirmation, List<String> evidence) {
+            this(subject, audience, scopes, chain, issuedAt, expiresAt, confirmation, evidence, List.of());
+        }
+
+        /** This draft with another chain and expiry (an approved request: the approval in the chain, its window). */
+        public Draft approved(DelegationChain approvedChain, Instant approvedExpiry) {
+            return new Draft(subject, audience, scopes, approvedChain, issuedAt, approvedExpiry, confirmation,
+                    evidence, authorizationDetails);
         }
 
         /** A draft whose chain carries no evidence (it never crossed an organisation boundary). */
@@ -76,6 +91,8 @@ public final class TokenMinter {
                 .claim("scope", String.join(" ", draft.scopes()))
                 .claim(DelegationChain.ACT, draft.chain().toActClaim())
                 .claim(ChainEvidence.CLAIM, draft.evidence().isEmpty() ? null : draft.evidence())
+                .claim("authorization_details", draft.authorizationDetails().isEmpty() ? null
+                        : draft.authorizationDetails())
                 .claim("cnf", draft.confirmation().isEmpty() ? null : draft.confirmation())
                 .claim("status", status == null ? null : status.claim());
         Lineage.claimsFor(parent, draft.issuedAt(), external).forEach(builder::claim);

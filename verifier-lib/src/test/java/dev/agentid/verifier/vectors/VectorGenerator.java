@@ -14,6 +14,7 @@ import com.nimbusds.jose.crypto.RSASSASigner;
 import com.nimbusds.jose.jwk.JWK;
 import com.nimbusds.jose.util.Base64URL;
 import dev.agentid.verifier.Actor;
+import dev.agentid.verifier.Approval;
 import dev.agentid.verifier.Attestation;
 import dev.agentid.verifier.DelegationChain;
 import java.io.IOException;
@@ -144,6 +145,7 @@ public final class VectorGenerator {
         clientId();
         derived();
         attestation();
+        approval();
     }
 
     private void examples() {
@@ -606,6 +608,48 @@ public final class VectorGenerator {
         vectors.add(v);
     }
 
+    /** Human approvals in act levels (section 3.5.2, 6.13) and what a verifier refuses. */
+    private void approval() {
+        Approval apv = new Approval("auth-req-7Qx2", "https://idp.example#olivia", Instant.ofEpochSecond(T - 60));
+        Map<String, Object> approved = claims("vec-approved-chain", DelegationChain.ofCurrentFirst(List.of(
+                new Actor(BROWSER, ISSUER, null, apv), actor(RESEARCHER), actor(PLANNER))).toActClaim());
+        approved.put("scope", "tickets:read");
+        valid("approved-chain", "3.5.2", "An approved actor's level carries the approval",
+                "A -> B -> C where a human approved agent-browser's request: its act level carries apv {id, approver,"
+                        + " iat}; the others carry none", approved);
+
+        Map<String, Object> notObject = level(PLANNER, ISSUER, null);
+        notObject.put("apv", "approved");
+        invalid("apv-not-object", "3.5.2", "An apv that is not an object is a malformed chain",
+                "apv MUST be a JSON object when present", sign(claims("vec-apv-string", notObject)),
+                "CHAIN_MALFORMED");
+
+        Map<String, Object> noTime = level(PLANNER, ISSUER, null);
+        Map<String, Object> timeless = new LinkedHashMap<>();
+        timeless.put("id", "auth-req-7Qx2");
+        timeless.put("approver", "https://idp.example#olivia");
+        noTime.put("apv", timeless);
+        invalid("apv-missing-iat", "3.5.2", "An apv without iat is a malformed chain",
+                "id, approver and iat are REQUIRED in apv", sign(claims("vec-apv-iat", noTime)), "CHAIN_MALFORMED");
+
+        Map<String, Object> parentClaims = claims("vec-apv-parent", DelegationChain.ofCurrentFirst(List.of(
+                new Actor(RESEARCHER, ISSUER, null, apv), actor(PLANNER))).toActClaim());
+        parentClaims.put("iat", T - 120);
+        parentClaims.put("exp", T + 480);
+        Map<String, Object> forged = childClaims("vec-apv-rewritten");
+        forged.put("act", DelegationChain.ofCurrentFirst(List.of(actor(BROWSER),
+                new Actor(RESEARCHER, ISSUER, null, new Approval("auth-req-other", "https://idp.example#mallory",
+                        Instant.ofEpochSecond(T - 60))), actor(PLANNER))).toActClaim());
+        Vector v = invalidVector("derived-apv-rewritten", "3.5.2",
+                "A derived token that rewrites an earlier actor's approval does not extend its parent",
+                "The parent's current actor was approved by one human; the child names another approval for it",
+                sign(forged), "CHAIN_NOT_EXTENDED");
+        v.parent = new LinkedHashMap<>();
+        v.parent.put("token", sign(parentClaims));
+        v.parent.put("verification_time", T);
+        vectors.add(v);
+    }
+
     private static Map<String, Object> attClaim(String attester, String digest, long iat) {
         Map<String, Object> att = new LinkedHashMap<>();
         att.put("iss", attester);
@@ -884,6 +928,13 @@ public final class VectorGenerator {
                 summary.put("dig", att.get("dig"));
                 summary.put("iat", att.get("iat"));
                 actor.put("att", summary);
+            }
+            if (map.get("apv") instanceof Map<?, ?> apv) {
+                Map<String, Object> approval = new LinkedHashMap<>();
+                approval.put("id", apv.get("id"));
+                approval.put("approver", apv.get("approver"));
+                approval.put("iat", apv.get("iat"));
+                actor.put("apv", approval);
             }
             chain.add(actor);
             level = map.get("act");

@@ -10,6 +10,7 @@ import com.nimbusds.jose.util.JSONObjectUtils;
 import com.nimbusds.jwt.JWTClaimsSet;
 import dev.agentid.verifier.Actor;
 import dev.agentid.verifier.AgentTokenVerifier;
+import dev.agentid.verifier.Approval;
 import dev.agentid.verifier.Attestation;
 import dev.agentid.verifier.DelegationChain;
 import dev.agentid.verifier.TokenVerificationException;
@@ -100,10 +101,16 @@ class VectorsTest {
                 att = Attestation.of((String) summary.get("iss"), (String) summary.get("dig"),
                         Instant.ofEpochSecond(((Number) summary.get("iat")).longValue()));
             }
-            chain.add(new Actor((String) actor.get("sub"), (String) actor.get("iss"), att));
+            Approval apv = null;
+            if (actor.get("apv") instanceof Map<?, ?> approval) {
+                apv = new Approval((String) approval.get("id"), (String) approval.get("approver"),
+                        Instant.ofEpochSecond(((Number) approval.get("iat")).longValue()));
+            }
+            chain.add(new Actor((String) actor.get("sub"), (String) actor.get("iss"), att, apv));
         }
         assertEquals(chain, token.chain().actors(), "chain, current actor first");
-        assertEquals(DelegationChain.ofCurrentFirst(chain), token.chain(), "chain with attestation summaries");
+        assertEquals(DelegationChain.ofCurrentFirst(chain), token.chain(), "chain with attestation summaries and"
+                + " approvals");
 
         Map<String, Object> expectedClaims = JSONObjectUtils.getJSONObject(expected, "claims");
         JWTClaimsSet claims = token.claims();

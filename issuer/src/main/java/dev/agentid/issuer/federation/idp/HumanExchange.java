@@ -45,19 +45,21 @@ public final class HumanExchange {
 
     public Future<TokenService.Issued> exchange(Presenter presenter, String subjectToken, HumanToken.Kind kind,
                                                 String actorToken, List<String> requestedScope,
-                                                List<String> requestedAudience) {
+                                                List<String> requestedAudience,
+                                                List<java.util.Map<String, Object>> details) {
         AgentRecord client = presenter.agent();
         tokens.requireActorTokenIdentifiesClient(actorToken, client);
         return humans.verifyOffLoop(subjectToken, kind).compose(human -> {
             HumanPrincipals.requireMayActFor(client, human);
             List<String> scopes = policy.clientCredentialsScope(client, requestedScope);
             String audience = policy.audience(client, requestedAudience);
+            tokens.requireNoApproval(client, scopes, audience, details);   // P01
             Instant now = clock.instant();
             Instant exp = policy.remainingExpiry(now, client, human.expiresAt(),
                     OAuthException.invalidRequest("subject_token has expired"));   // H08
             DelegationChain chain = DelegationChain.of(new Actor(client.agentId(), issuer, presenter.attestation()));
             return tokens.mintRoot(new TokenMinter.Draft(human.principal(), audience, scopes, chain, now, exp,
-                    presenter.confirmation()), List.of(), TokenService.GRANT_HUMAN_EXCHANGE, client.owner());
+                    presenter.confirmation(), List.of(), details), List.of(), TokenService.GRANT_HUMAN_EXCHANGE, client.owner());
         });
     }
 }

@@ -1,0 +1,129 @@
+package dev.agentid.issuer.http;
+
+import dev.agentid.issuer.approval.Approvals;
+import dev.agentid.issuer.approval.Approvals.Approver;
+import dev.agentid.issuer.approval.Pending;
+import dev.agentid.issuer.client.AdminToken;
+import dev.agentid.issuer.domain.OAuthException;
+import dev.agentid.issuer.federation.idp.HumanPrincipals;
+import dev.agentid.issuer.federation.idp.HumanToken;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+
+import java.util.Set;
+
+/**
+ * The approvers' side of human approval (profile section 6.13, docs/APPROVALS.md):
+ * {@code GET /admin/approvals} (the pending requests, each with its whole chain, principal, scopes and authorization
+ * details), {@code GET /admin/approvals/{id}}, {@code POST /admin/approvals/{id}/approve} and {@code .../deny}.
+ *
+ * <p>Who acts: an approver presents an id_token of a trusted OpenID Provider, verified as the issuer verifies humans'
+ * tokens ({@link HumanPrincipals}), as {@code Authorization: Bearer <id_token>} or as {@code approver_token} in the JSON
+ * body; the admin bearer token alone acts as break-glass and is recorded as such. An approver sees only the requests
+ * it may decide.
+ */
+final class ApprovalsApi {
+
+    static final String PATH = "/admin/approvals";
+    static final String APPROVER_TOKEN = "approver_token";
+    private static final Set<String> DECISION_FIELDS = Set.of(APPROVER_TOKEN);
+
+    private final AdminToken admin;
+    private final Approvals approvals;
+    private final HumanPrincipals humans;
+
+    ApprovalsApi(AdminToken admin, Approvals approvals, HumanPrincipals humans) {
+        this.admin = admin;
+        this.approvals = approvals;
+        this.humans = humans;
+    }
+
+    void list(RoutingContext ctx) {
+        try {
+            approver(ctx, null).compose(approvals::pending).onSuccess(pending -> {
+                JsonArray items = new JsonArray();
+                pending.forEach(p -> items.add(Approvals.view(p)));
+                Responses.json(ctx, 200, new JsonObject().put("approvals", items));
+            }).onFailure(t -> Responses.failure(ctx, t));
+        } catch (RuntimeException e) {
+            Responses.failure(ctx, e);
+        }
+    }
+
+    void get(RoutingContext ctx) {
+        try {
+            String id = ctx.pathParam("id");
+            approver(ctx, null).compose(who -> approvals.find(id).map(p -> {
+                        if (!Approvals.visibleTo(p, who)) {   // answered as unknown: ids are not disclosed
+                            throw OAuthException.notFound("no approval request '" + id + "'");
+                        }
+                        return p;
+                    }))
+                    .onSuccess(p -> Responses.json(ctx, 200, Approvals.view(p)))
+                    .onFailure(t -> Responses.failure(ctx, t));
+        } catch (RuntimeException e) {
+            Responses.failure(ctx, e);
+        }
+    }
+
+    void approve(RoutingContext ctx) {
+        decide(ctx, true);
+    }
+
+    void deny(RoutingContext ctx) {
+        decide(ctx, false);
+    }
+
+    private void decide(RoutingContext ctx, boolean approve) {
+        try {
+            JsonObject body = AdminApi.optionalJson(ctx);
+            for (String name : body.fieldNames()) {
+                if (!DECISION_FIELDS.contains(name)) {
+                    throw OAuthException.badField(name, "unknown field '" + name + "'");
+                }
+            }
+            Object token = body.getValue(APPROVER_TOKEN);
+            if (token != null && !(token instanceof String)) {
+                throw OAuthException.badField(APPROVER_TOKEN, APPROVER_TOKEN + " must be a string");
+            }
+            approver(ctx, (String) token).compose(who -> approvals.decide(ctx.pathParam("id"), approve, who))
+                    .onSuccess((Pending p) -> Responses.json(ctx, 200, Approvals.view(p)))
+                    .onFailure(t -> Responses.failure(ctx, t));
+        } catch (RuntimeException e) {
+            Responses.failure(ctx, e);
+        }
+    }
+
+    /**
+     * The approver: the id_token in the body or as the bearer token (verified off the event loop: the IdP's keys may
+     * have to be fetched), else the admin token as break-glass, else 401.
+     */
+    private Future<Approver> approver(RoutingContext ctx, String bodyToken) {
+        String authorization = ctx.request().getHeader("Authorization");
+        boolean isAdmin = admin.matchesHeader(authorization);
+        String idToken = bodyToken;
+        if (idToken == null && authorization != null && !isAdmin
+                && authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            idToken = authorization.substring(7).trim();
+        }
+        if (idToken != null) {
+            return humans.verifyOffLoop(idToken, HumanToken.Kind.ID_TOKEN)
+                    .map(human -> new Approver(human.principal(), human.groups(), false))
+                    .recover(t -> {
+                        if (t instanceof OAuthException e && e.status() == 503) {
+                            return Future.failedFuture(e);
+                        }
+                        return Future.failedFuture(new OAuthException("invalid_token", 401, "the approver's token is"
+                                + " not a valid id_token of a trusted identity provider", t.getMessage()));
+                    });
+        }
+        if (isAdmin) {
+            return Future.succeededFuture(Approver.BREAK_GLASS);
+        }
+        ctx.response().putHeader("WWW-Authenticate", "Bearer realm=\"approvals\"");
+        return Future.failedFuture(new OAuthException("invalid_token", 401,
+                "an approver's id_token or the admin bearer token is required", null));
+    }
+}
