@@ -38,7 +38,8 @@ public record IssuerConfig(
         int eventLoops,                               // HTTP servers (event loops) on the port
         RateLimiter.Settings rateLimits,                // token endpoint; 0: off
         AuditSettings audit,                          // checkpoints, segments, retention of the audit log
-        Observability observability) {                // log format, access log, debug
+        Observability observability,                  // log format, access log, debug
+        dev.agentid.issuer.monitor.MonitorSettings monitor) {   // behavioural monitoring (docs/MONITORING.md)
 
     /**
      * How the issuer reports: {@code ISSUER_LOG_FORMAT} (text or json), {@code ISSUER_ACCESS_LOG} (one line per
@@ -123,7 +124,7 @@ public record IssuerConfig(
                 booleanValue(v, "ISSUER_ACCESS_LOG"), booleanValue(v, "ISSUER_DEBUG"));
         return new IssuerConfig(host, port, url, dataDir, admin, maxLifetime, maxDepth, skew, maxAssertion, reload, tls,
                 attestersFile, cluster, trustFile, partnerRefresh, outbound, eventLoops, RateLimiter.Settings.fromValues(v),
-                audit(v), observability);
+                audit(v), observability, dev.agentid.issuer.monitor.MonitorSettings.fromValues(v));
     }
 
     private static AuditSettings audit(Map<String, String> v) {
@@ -216,6 +217,6 @@ public record IssuerConfig(
                 + ", maxAssertionLifetime=" + maxAssertionLifetime
                 + ", tls=" + tls + ", attestersFile=" + attestersFile + ", cluster=" + cluster + ", trustFile=" + trustFile
                 + ", partnerStatusRefresh=" + partnerStatusRefresh + ", outbound=" + outbound + ", eventLoops=" + eventLoops + ", rateLimits="
-                + rateLimits + ", audit=" + audit + ", " + observability + "]";
+                + rateLimits + ", audit=" + audit + ", " + observability + ", monitor=" + (monitor.enabled() ? "on" : "off") + "]";
     }
 }

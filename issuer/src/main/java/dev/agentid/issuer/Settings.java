@@ -59,6 +59,9 @@ public final class Settings {
         add("ISSUER_AUDIT_SEGMENT_SECONDS", "86400", "an audit segment is sealed at the first checkpoint after this long");
         add("ISSUER_AUDIT_PEERS", "none (this node only)",
                 "the other nodes' http(s)://host:port, comma-separated: GET /admin/audit answers for all of them");
+        add("ISSUER_MONITOR", "on", "on or off: behavioural monitoring of the agents (docs/MONITORING.md)");
+        add("ISSUER_MONITOR_FILE", "none (the defaults)",
+                "JSON: detectors' thresholds and severities, globally and per agent; responses; webhook");
         add("ISSUER_LOG_FORMAT", "text", "text, or json: one JSON object per log line");
         add("ISSUER_ACCESS_LOG", "false", "true: one log line per HTTP request");
         add("ISSUER_DEBUG", "false", "true: stack traces in startup errors");

@@ -21,6 +21,9 @@ public sealed interface AuditEvent {
     String AGENT_KILLED = "agent.killed";
     String AGENT_RESTORED = "agent.restored";
     String KEYS_ROTATED = "keys.rotated";
+    /** Behavioural monitoring (docs/MONITORING.md): an alert, and each automatic response with its evidence. */
+    String MONITOR_ALERT = "monitor.alert";
+    String MONITOR_ACTION = "monitor.action";
     /** The log's own records. */
     String AUDIT_STARTED = "audit.started";
     String AUDIT_CHECKPOINT = "audit.checkpoint";
@@ -214,6 +217,10 @@ public sealed interface AuditEvent {
             f.put("activates_at", activatesAt);
             return f;
         }
+    }
+
+    /** A record of behavioural monitoring ({@link #MONITOR_ALERT}, {@link #MONITOR_ACTION}); fields as built there. */
+    record Monitoring(String type, Map<String, Object> fields) implements AuditEvent {
     }
 
     /** The log's own records (start, checkpoint, retention): written by the writer thread only. */

@@ -59,7 +59,8 @@ public final class Routes {
                          KeyService keys, TokenService tokens, TokenLiveness liveness, ClientAuthenticator clients,
                          int globalMaxDepth, Duration maxTokenLifetime, StatusLists statusLists,
                          SenderBinding binding, FederationService federation, HumanExchange humans,
-                         Metrics metrics, AuditLog audit, List<String> auditPeers) {
+                         Metrics metrics, AuditLog audit, List<String> auditPeers,
+                         dev.agentid.issuer.monitor.Monitor monitor) {
     }
 
     public static Router router(Wiring w) {
@@ -136,6 +137,7 @@ public final class Routes {
         router.post("/admin/agents/:id/kill").handler(adminApi::kill);
         router.post("/admin/agents/:id/restore").handler(adminApi::restore);
         router.post("/admin/keys/rotate").handler(adminApi::rotateKeys);
+        router.get(MonitoringApi.ALERTS_PATH).handler(new MonitoringApi(w.monitor())::alerts);
         router.get(AuditEndpoint.PATH).handler(new AuditEndpoint(w.vertx(), w.audit(), w.auditPeers())::handle);
 
         router.route().failureHandler(Responses::routeFailure);
