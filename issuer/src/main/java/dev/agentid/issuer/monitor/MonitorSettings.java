@@ -78,7 +78,7 @@ public record MonitorSettings(boolean enabled, Duration learning, Map<String, De
         }
     }
 
-    public static final MonitorSettings DEFAULT = new MonitorSettings(true, Duration.ofMinutes(30), defaults(),
+    public static final MonitorSettings DEFAULT = new MonitorSettings(true, Duration.ofMinutes(60), defaults(),
             Map.of(), defaultResponses(), 1, Duration.ofMinutes(15), null, 65_536);
 
     public static final MonitorSettings OFF = new MonitorSettings(false, DEFAULT.learning, DEFAULT.detectors,
