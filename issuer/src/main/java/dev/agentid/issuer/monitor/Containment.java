@@ -36,7 +36,10 @@ public final class Containment {
     public static final String BY = "monitor";
     static final int KEPT = 1000;
 
-    /** Holds an agent's token requests to a rate until a time (the token endpoint's rate limiter). */
+    /**
+     * Holds an agent's token requests to a rate until a time (the token endpoint's rate limiter); a time in the past
+     * lifts the throttle.
+     */
     @FunctionalInterface
     public interface Throttle {
         void throttle(String agent, double perSecond, Instant until);
@@ -67,6 +70,13 @@ public final class Containment {
         this.throttle = throttle;
         this.http = settings.webhook() == null ? null : HttpClient.newBuilder()
                 .connectTimeout(Duration.ofSeconds(5)).followRedirects(HttpClient.Redirect.NEVER).build();
+    }
+
+    /** An operator restored the agent: a throttle set by monitoring ends with it. */
+    void lift(String agent) {
+        if (throttle != null) {
+            throttle.throttle(agent, 0, Instant.EPOCH);   // until the past: lifted
+        }
     }
 
     /** Responds to an alert (monitor thread; nothing here waits). */

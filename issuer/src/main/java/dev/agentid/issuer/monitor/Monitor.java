@@ -162,6 +162,7 @@ public final class Monitor implements AutoCloseable {
         p.suspended = false;
         p.countFrom = second;
         p.lastAlert.clear();
+        containment.lift(p.agent);
     }
 
     private void issued(AgentProfile p, Observation o, long second) {

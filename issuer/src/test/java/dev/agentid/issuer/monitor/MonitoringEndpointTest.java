@@ -1,0 +1,126 @@
+package dev.agentid.issuer.monitor;
+
+import dev.agentid.issuer.MutableClock;
+import dev.agentid.issuer.TestAgent;
+import dev.agentid.issuer.TestIssuer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+import static dev.agentid.issuer.TestAgent.agent;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Monitoring driven through the real token endpoint of a real issuer: detection, containment, restore. */
+class MonitoringEndpointTest {
+
+    @TempDir
+    Path dir;
+
+    static void eventually(String what, BooleanSupplier condition) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("not within 15 s: " + what);
+            }
+            try {
+                Thread.sleep(50);   // bounded poll: the monitor runs on its own thread, off the request path
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError(e);
+            }
+        }
+    }
+
+    static String status(TestIssuer issuer, String agent) {
+        return issuer.admin("GET", "/admin/agents/" + agent, null).json().getString("status");
+    }
+
+    static JsonArray alerts(TestIssuer issuer, String agent) {
+        TestIssuer.Response r = issuer.admin("GET", "/admin/alerts?agent=" + agent, null);
+        assertEquals(200, r.status(), r.body());
+        assertEquals("no-store", r.header("Cache-Control"));
+        return r.json().getJsonArray("alerts");
+    }
+
+    /**
+     * Someone holding the agent's stolen key tries it against scopes the agent does not have: every request is
+     * refused (authenticated), the refusal storm suspends the agent through the kill switch, and an operator's restore
+     * gives the agent back, without the storm being held against it again.
+     */
+    @Test
+    void refusalStormWithStolenKeysSuspendsAgent() {
+        try (TestIssuer issuer = TestIssuer.start(dir)) {
+            TestAgent victim = issuer.register(agent("victim").scopes("read"));
+            String token = issuer.tokenFor(victim, "scope", "read");
+            for (int i = 0; i < 12; i++) {
+                int status = issuer.clientCredentials(victim, "scope", "payroll:export").status();
+                assertTrue(status == 400 || status == 429 || status == 401, "refused: " + status);
+            }
+            eventually("the agent is suspended", () -> "killed".equals(status(issuer, "victim")));
+            JsonObject storm = alerts(issuer, "victim").stream().map(JsonObject.class::cast)
+                    .filter(a -> MonitorSettings.REFUSAL_STORM.equals(a.getString("detector"))).findFirst()
+                    .orElseThrow();
+            assertEquals("high", storm.getString("severity"));
+            assertEquals("suspend", storm.getString("response"));
+            assertTrue(storm.getString("explanation").matches("\\d+ authenticated token requests naming agent"
+                    + " 'victim' were refused in the last 10 s; .*"), storm.getString("explanation"));
+            assertEquals(false, issuer.introspect(token).getBoolean("active"), "the kill switch ends its tokens");
+            TestIssuer.assertError(issuer.clientCredentials(victim), 401, "invalid_client",
+                    issuer.clientCredentials(victim).json().getString("error_description"));
+
+            // reversible by an operator: the storm is not held against the restored agent, the throttle is lifted
+            assertEquals(200, issuer.admin("POST", "/admin/agents/victim/restore", null).status());
+            eventually("the restore reaches the monitor", () -> issuer.server.monitor().processed() > 14);
+            for (int i = 0; i < 3; i++) {
+                assertEquals(200, issuer.clientCredentials(victim, "scope", "read").status());
+            }
+            TestIssuer.Response r = issuer.admin("GET", "/admin/audit?agent=victim&type=agent.killed", null);
+            assertEquals(200, r.status(), r.body());
+            JsonObject killed = r.json().getJsonArray("events").getJsonObject(0);
+            assertEquals("monitor", killed.getJsonObject("fields").getString("by"));
+            assertTrue(killed.getJsonObject("fields").getString("reason").startsWith("refusal_storm: "));
+        }
+    }
+
+    /** An agent probing for scopes it is not registered for is throttled: R02's 429 slow_down, on this node. */
+    @Test
+    void scopeCreepAttemptThroughTheTokenEndpointIsThrottled() {
+        try (TestIssuer issuer = TestIssuer.start(dir)) {
+            TestAgent creeper = issuer.register(agent("creeper").scopes("read"));
+            for (int i = 0; i < 3; i++) {
+                assertEquals(400, issuer.clientCredentials(creeper, "scope", "admin").status());
+            }
+            eventually("a scope_probe alert", () -> alerts(issuer, "creeper").stream().map(JsonObject.class::cast)
+                    .anyMatch(a -> MonitorSettings.SCOPE_PROBE.equals(a.getString("detector"))));
+            assertEquals("active", status(issuer, "creeper"));
+            issuer.clientCredentials(creeper, "scope", "read");
+            TestIssuer.Response throttled = issuer.clientCredentials(creeper, "scope", "read");
+            TestIssuer.assertError(throttled, 429, "slow_down", "too many requests from agent 'creeper'");
+            assertTrue(throttled.header("Retry-After") != null);
+        }
+    }
+
+    /** The monitor's cost per issuance: CPU of its own thread, none on the request path but one queue offer. */
+    @Test
+    void monitorCostPerIssuanceIsMeasuredOffTheRequestPath() {
+        try (TestIssuer issuer = TestIssuer.start(dir, new MutableClock(), 0, Map.of())) {
+            TestAgent a = issuer.register(agent("busy"));
+            int n = 300;
+            for (int i = 0; i < n; i++) {
+                issuer.tokenFor(a);
+            }
+            eventually("every issuance observed", () -> issuer.server.monitor().processed() >= n);
+            double perIssuance = issuer.server.monitor().cpuNanos() / 1000.0 / n;
+            System.out.printf("monitor thread CPU per issuance: %.1f us (%d observations, %d dropped)%n",
+                    perIssuance, issuer.server.monitor().processed(), issuer.server.monitor().dropped());
+            assertEquals(0, issuer.server.monitor().dropped());
+        }
+    }
+}
