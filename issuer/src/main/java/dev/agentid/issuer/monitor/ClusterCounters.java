@@ -2,8 +2,6 @@ package dev.agentid.issuer.monitor;
 
 import dev.agentid.issuer.store.SharedMap;
 
-import java.util.ArrayDeque;
-import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
@@ -19,14 +17,15 @@ import java.util.logging.Logger;
  * its write does not wait (an asynchronous put), its reads are of this node's replica.
  *
  * <p>Claims ({@link #claim}) elect one node to respond to an alert that every node raises from the same aggregate:
- * a put-if-absent of {@code claim <agent> <detector> <minute>}, removed again by its node after {@link #CLAIM_SECONDS}.
+ * a put-if-absent of {@code claim <agent> <detector>} holding {@code <second> <node>}; a claim older than the
+ * cooldown ({@link Monitor#COOLDOWN_SECONDS}) is taken over with a compare-and-set. One entry per agent and detector
+ * that ever fired.
  */
 public final class ClusterCounters implements Counters {
 
     private static final Logger LOG = Logger.getLogger(ClusterCounters.class.getName());
     /** Seconds of counts a node publishes: a whole minute for the baselines, plus the current one. */
     static final int PUBLISHED = 70;
-    static final long CLAIM_SECONDS = 600;
     private static final String CLAIM = "claim ";
 
     private final LocalCounters local = new LocalCounters();
@@ -35,7 +34,6 @@ public final class ClusterCounters implements Counters {
     private final Supplier<? extends java.util.Collection<String>> members;
     /** The other nodes' counts as last read, summed per agent. */
     private final Map<String, LocalCounters.Ring> others = new HashMap<>();
-    private final Deque<Map.Entry<String, Long>> claims = new ArrayDeque<>();
     private String lastPublished = "";
     private long now;
 
@@ -87,20 +85,19 @@ public final class ClusterCounters implements Counters {
                 decode(value, second);
             }
         }
-        while (!claims.isEmpty() && claims.peekFirst().getValue() < second - CLAIM_SECONDS) {
-            shared.remove(claims.pollFirst().getKey());
-        }
     }
 
     @Override
     public boolean claim(String key) {
         String name = CLAIM + key;
+        String mine = now + " " + self;
         try {
-            if (shared.putIfAbsent(name, self)) {
-                claims.addLast(Map.entry(name, now));
+            if (shared.putIfAbsent(name, mine)) {
                 return true;
             }
-            return false;
+            String held = shared.get(name);   // a claim older than the cooldown is taken over (its node may be gone)
+            return held != null && Long.parseLong(held.substring(0, held.indexOf(' ')))
+                    < now - Monitor.COOLDOWN_SECONDS && shared.replace(name, held, mine);
         } catch (RuntimeException e) {   // the cluster cannot answer: respond here rather than not at all
             LOG.warning("monitor: cannot claim " + key + " in the cluster (" + e + "); responding on this node");
             return true;

@@ -39,8 +39,8 @@ public interface Counters {
     }
 
     /**
-     * Claims the one response to an alert ({@code key}: agent, detector, time bucket) for this node: true once in the
-     * cluster, so that an agent judged by every node is suspended and reported once.
+     * Claims the one response to an alert ({@code key}: agent and detector) for this node: true once in the cluster
+     * per cooldown, so that an agent judged by every node is suspended and reported once.
      */
     default boolean claim(String key) {
         return true;

@@ -399,7 +399,7 @@ public final class Monitor implements AutoCloseable {
             return;
         }
         p.lastAlert.put(detector, s);
-        if (!counters.claim(p.agent + " " + detector + " " + Math.floorDiv(s, COOLDOWN_SECONDS))) {
+        if (!counters.claim(p.agent + " " + detector)) {
             return;   // another node responds to it
         }
         Response response = settings.response(d.severity());
