@@ -32,9 +32,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @ExtendWith(IssuerLogsOnFailure.class)
 class ClusterMonitoringIT {
 
-    /** Burst: 20 x baseline, at least 60 per minute, i.e. 10 tokens in 10 s for an agent without history. */
+    /**
+     * Burst: 20 x baseline, at least 60 per minute, i.e. 10 tokens in 10 s for an agent without history; no learning
+     * period, so the first-time-seen detectors of scopes and audiences (everything is new) are off.
+     */
     static final String SETTINGS = "{\"learning_minutes\": 0, \"detectors\": {\"burst\": {\"factor\": 20,"
-            + " \"floor\": 60, \"window_seconds\": 10}}}";
+            + " \"floor\": 60, \"window_seconds\": 10}, \"new_scope\": {\"enabled\": false},"
+            + " \"new_audience\": {\"enabled\": false}}}";
     static final int PER_NODE = 4;
 
     static Cluster cluster;
