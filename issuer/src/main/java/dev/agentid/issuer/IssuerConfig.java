@@ -39,7 +39,8 @@ public record IssuerConfig(
         RateLimiter.Settings rateLimits,                // token endpoint; 0: off
         AuditSettings audit,                          // checkpoints, segments, retention of the audit log
         Observability observability,                  // log format, access log, debug
-        dev.agentid.issuer.monitor.MonitorSettings monitor) {   // behavioural monitoring (docs/MONITORING.md)
+        dev.agentid.issuer.monitor.MonitorSettings monitor,     // behavioural monitoring (docs/MONITORING.md)
+        dev.agentid.issuer.lifecycle.LifecycleSettings lifecycle) {   // access reviews, key age
 
     /**
      * How the issuer reports: {@code ISSUER_LOG_FORMAT} (text or json), {@code ISSUER_ACCESS_LOG} (one line per
@@ -124,7 +125,8 @@ public record IssuerConfig(
                 booleanValue(v, "ISSUER_ACCESS_LOG"), booleanValue(v, "ISSUER_DEBUG"));
         return new IssuerConfig(host, port, url, dataDir, admin, maxLifetime, maxDepth, skew, maxAssertion, reload, tls,
                 attestersFile, cluster, trustFile, partnerRefresh, outbound, eventLoops, RateLimiter.Settings.fromValues(v),
-                audit(v), observability, dev.agentid.issuer.monitor.MonitorSettings.fromValues(v));
+                audit(v), observability, dev.agentid.issuer.monitor.MonitorSettings.fromValues(v),
+                dev.agentid.issuer.lifecycle.LifecycleSettings.fromValues(v));
     }
 
     private static AuditSettings audit(Map<String, String> v) {

@@ -24,6 +24,7 @@ import dev.agentid.issuer.client.PrivateKeyJwtAuthenticator;
 import dev.agentid.issuer.client.TlsClientAuthenticator;
 import dev.agentid.issuer.policy.DelegationPolicy;
 import dev.agentid.issuer.token.KeyService;
+import dev.agentid.issuer.lifecycle.Lifecycle;
 import dev.agentid.issuer.metrics.Metrics;
 import dev.agentid.issuer.monitor.ClusterCounters;
 import dev.agentid.issuer.monitor.Containment;
@@ -88,6 +89,7 @@ public final class IssuerServer implements AutoCloseable {
     private RateLimiter rateLimiter;
     private AuditLog audit;
     private Monitor monitor;
+    private Lifecycle lifecycle;
     private static final JOSEObjectType CHECKPOINT = new JOSEObjectType(AuditLog.CHECKPOINT_TYPE);
 
     private IssuerServer(Vertx vertx, StateStore state, HttpServer http, String issuer, int port, String adminToken,
@@ -139,17 +141,20 @@ public final class IssuerServer implements AutoCloseable {
                     partners.trusted(), partners.status(), partners.humans());
             RateLimiter limiter = rateLimiter(config, clock, metrics);
             monitor = monitor(config, clock, state, audit, limiter, metrics);
+            Lifecycle lifecycle = new Lifecycle(state.agents(), state.sharedMap(StoreConfiguration.GOVERNANCE), audit,
+                    clock, config.lifecycle()).start(vertx);
             router.set(Routes.router(new Routes.Wiring(vertx, clock, issuer, new AdminToken(adminToken), state, keys,
                     tokens, liveness, clients(config, vertx, clock, issuer, state, certificates, adminToken),
                     config.maxDelegationDepth(), config.maxTokenLifetime(), statusLists, binding, federation,
                     new HumanExchange(clock, issuer, tokens, policy, partners.humans()), metrics, audit, config.audit().peers(),
-                    monitor),
+                    monitor, lifecycle),
                     limiter));
             writePortFile(dataDir, port);
             DataDirectory.secure(dataDir);
             IssuerServer server = new IssuerServer(vertx, state, http, issuer, port, adminToken, statusLists);
             server.audit = audit;
             server.monitor = monitor;
+            server.lifecycle = lifecycle;
             server.federation = federation;
             server.router = router.get();
             server.rateLimiter = limiter;
@@ -379,6 +384,11 @@ public final class IssuerServer implements AutoCloseable {
     /** Behavioural monitoring of this node. */
     public Monitor monitor() {
         return monitor;
+    }
+
+    /** Lifecycle governance; tests run its access-review job directly. */
+    public Lifecycle lifecycle() {
+        return lifecycle;
     }
 
     /** This node's audit log. */

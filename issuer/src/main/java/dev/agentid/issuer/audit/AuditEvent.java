@@ -24,6 +24,9 @@ public sealed interface AuditEvent {
     /** Behavioural monitoring (docs/MONITORING.md): an alert, and each automatic response with its evidence. */
     String MONITOR_ALERT = "monitor.alert";
     String MONITOR_ACTION = "monitor.action";
+    /** Lifecycle governance (README "Lifecycle governance"): an owner offboarded, an access review certified. */
+    String OWNER_DISABLED = "owner.disabled";
+    String AGENT_RECERTIFIED = "agent.recertified";
     /** The log's own records. */
     String AUDIT_STARTED = "audit.started";
     String AUDIT_CHECKPOINT = "audit.checkpoint";
@@ -219,8 +222,11 @@ public sealed interface AuditEvent {
         }
     }
 
-    /** A record of behavioural monitoring ({@link #MONITOR_ALERT}, {@link #MONITOR_ACTION}); fields as built there. */
-    record Monitoring(String type, Map<String, Object> fields) implements AuditEvent {
+    /**
+     * A record of behavioural monitoring ({@link #MONITOR_ALERT}, {@link #MONITOR_ACTION}) or lifecycle governance
+     * ({@link #OWNER_DISABLED}, {@link #AGENT_RECERTIFIED}); fields as built there.
+     */
+    record Governance(String type, Map<String, Object> fields) implements AuditEvent {
     }
 
     /** The log's own records (start, checkpoint, retention): written by the writer thread only. */

@@ -188,6 +188,13 @@ public final class AgentRecord {
                 changed.actsForUsers, changed.actsForGroups);
     }
 
+    /** A copy with another owner (lifecycle: an offboarded owner's agent reassigned to a successor). */
+    public AgentRecord withOwner(String newOwner) {
+        return new AgentRecord(agentId, newOwner, jwksJson, scopes, audiences, delegates, maxDelegationDepth,
+                tokenTtlSeconds, status, createdAt, statusChangedAt, lastKilledAt, jwks, dpopBoundAccessTokens,
+                tlsClientCertificateBoundAccessTokens, tlsClientAuthSanUri, attestation, actsForUsers, actsForGroups);
+    }
+
     /** The parsed {@link #jwksJson()}; parsed once per record instance, never per call. */
     public JWKSet jwks() {
         return jwks;

@@ -60,7 +60,8 @@ public final class Routes {
                          int globalMaxDepth, Duration maxTokenLifetime, StatusLists statusLists,
                          SenderBinding binding, FederationService federation, HumanExchange humans,
                          Metrics metrics, AuditLog audit, List<String> auditPeers,
-                         dev.agentid.issuer.monitor.Monitor monitor) {
+                         dev.agentid.issuer.monitor.Monitor monitor,
+                         dev.agentid.issuer.lifecycle.Lifecycle lifecycle) {
     }
 
     public static Router router(Wiring w) {
@@ -138,6 +139,16 @@ public final class Routes {
         router.post("/admin/agents/:id/restore").handler(adminApi::restore);
         router.post("/admin/keys/rotate").handler(adminApi::rotateKeys);
         router.get(MonitoringApi.ALERTS_PATH).handler(new MonitoringApi(w.monitor())::alerts);
+        if (w.lifecycle() != null) {
+            GovernanceApi governance = new GovernanceApi(w.vertx(), w.lifecycle());
+            router.post(GovernanceApi.OWNER_DISABLE).handler(governance::disableOwner);
+            router.post(GovernanceApi.RECERTIFY).handler(governance::recertify);
+            router.get(GovernanceApi.REVIEWS).handler(governance::reviews);
+            router.get(GovernanceApi.UNUSED).handler(governance::unused);
+            router.get(GovernanceApi.STALE).handler(governance::staleAgents);
+            router.post(GovernanceApi.STALE_SUSPEND).handler(governance::suspendStale);
+            router.get(GovernanceApi.KEY_AGES).handler(governance::keyAges);
+        }
         router.get(AuditEndpoint.PATH).handler(new AuditEndpoint(w.vertx(), w.audit(), w.auditPeers())::handle);
 
         router.route().failureHandler(Responses::routeFailure);

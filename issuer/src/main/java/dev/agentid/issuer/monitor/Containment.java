@@ -90,7 +90,7 @@ public final class Containment {
         }
         LOG.warning(() -> "monitor: " + alert.severity().label() + " alert for agent " + alert.agent() + ": "
                 + alert.explanation() + " -> " + alert.response().label());
-        audit.accept(new AuditEvent.Monitoring(AuditEvent.MONITOR_ALERT, alert.fields()));
+        audit.accept(new AuditEvent.Governance(AuditEvent.MONITOR_ALERT, alert.fields()));
         webhook(alert);
         switch (alert.response()) {
             case THROTTLE -> throttle(alert);
@@ -134,7 +134,7 @@ public final class Containment {
         f.put("explanation", alert.explanation());
         f.put("evidence", alert.evidence());
         f.put("detail", detail);
-        return new AuditEvent.Monitoring(AuditEvent.MONITOR_ACTION, f);
+        return new AuditEvent.Governance(AuditEvent.MONITOR_ACTION, f);
     }
 
     /** Kill reasons are at most 512 printable characters, like the admin API's. */

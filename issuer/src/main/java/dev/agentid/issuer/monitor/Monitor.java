@@ -131,6 +131,10 @@ public final class Monitor implements AutoCloseable {
     /** Learns from one observation and runs the first-time-seen detectors (monitor thread, or a test). */
     public void process(Observation o) {
         processed.incrementAndGet();
+        if (o.kind() == Observation.Kind.OFFBOARDED) {
+            ownerOffboarded(o.owner(), o.time());
+            return;
+        }
         long second = o.time().getEpochSecond();
         AgentProfile p = profile(o.agent(), o.time());
         switch (o.kind()) {

@@ -26,7 +26,7 @@ public record Observation(Kind kind, Instant time, String agent, String owner, L
                           List<String> audiences, String delegator, int depth, List<String> partners,
                           String attestation, String binding, String error, boolean authenticated) {
 
-    public enum Kind { ISSUED, REFUSED, KILLED, RESTORED, OTHER }
+    public enum Kind { ISSUED, REFUSED, KILLED, RESTORED, OFFBOARDED, OTHER }
 
     /** The observation of an audit event, or null when monitoring has no use for it. */
     @SuppressWarnings("unchecked")
@@ -51,6 +51,11 @@ public record Observation(Kind kind, Instant time, String agent, String owner, L
             }
             return new Observation(Kind.REFUSED, time, r.agent(), null, List.of(), List.of(), null, 0, List.of(),
                     null, null, r.error(), r.authenticated());
+        }
+        if (event instanceof AuditEvent.Governance g && AuditEvent.OWNER_DISABLED.equals(g.type())) {
+            Object owner = g.fields().get("owner");
+            return owner == null ? null : new Observation(Kind.OFFBOARDED, time, "-", owner.toString(), List.of(),
+                    List.of(), null, 0, List.of(), null, null, null, true);
         }
         if (event instanceof AuditEvent.AgentChanged c) {
             Kind kind = AuditEvent.AGENT_KILLED.equals(c.type()) ? Kind.KILLED

@@ -45,7 +45,10 @@ public final class StoreConfiguration {
     public static final String STATUS_LISTS = "status-lists";
     /** Behavioural monitoring: each node's recent per-agent counts, and the claims of alert responses. */
     public static final String MONITOR = "monitor";
-    static final List<String> CACHES = List.of(AGENTS, REVOKED, REPLAY, KEYS, STATUS_ALLOC, STATUS_LISTS, MONITOR);
+    /** Lifecycle governance: offboarded owners, access reviews (lifecycle package). */
+    public static final String GOVERNANCE = "governance";
+    static final List<String> CACHES = List.of(AGENTS, REVOKED, REPLAY, KEYS, STATUS_ALLOC, STATUS_LISTS, MONITOR,
+            GOVERNANCE);
 
     /** How a cache is kept: one kind per kind of data, with its reasons in docs/CLUSTER.md. */
     public enum Kind {

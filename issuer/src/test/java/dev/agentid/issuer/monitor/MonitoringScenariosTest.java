@@ -144,6 +144,7 @@ class MonitoringScenariosTest {
     void alertExplainsStatisticBaselineAndObservedValue() {
         Outcome o = run(RUNAWAY, 1);
         Alert alert = o.first();
+        System.out.println("example alert: " + alert.toJson().encode());
         assertEquals(MonitorSettings.BURST, alert.detector());
         assertEquals(Severity.HIGH, alert.severity());
         assertTrue(alert.observed() >= alert.threshold());
@@ -171,6 +172,32 @@ class MonitoringScenariosTest {
             assertEquals("suspend", action.fields().get("action"));
             assertTrue(((java.util.Map<?, ?>) action.fields().get("evidence")).containsKey("count"));
             assertTrue(sim.audit.stream().anyMatch(e -> e.type().equals(AuditEvent.MONITOR_ALERT)));
+        }
+    }
+
+    /**
+     * The owner is offboarded; a token is then issued to their agent (e.g. on a path the offboarding has not reached):
+     * critical, suspended at once, the explanation names the owner and when they left.
+     */
+    @Test
+    void useRightAfterOwnerOffboardingSuspendsAgent() {
+        Instant t = START.plus(WARM_UP);
+        try (Simulation sim = new Simulation(dir, START, MonitorSettings.DEFAULT)) {
+            sim.register(VICTIM);
+            sim.run(List.of(new Actor(VICTIM, "steady", null, false, steady(VICTIM, 10))), START, t, 1);
+            sim.monitor.process(new Observation(Observation.Kind.OFFBOARDED, t, "-", "user:alice", List.of(),
+                    List.of(), null, 0, List.of(), null, null, null, true));
+            Observation use = new Observation(Observation.Kind.ISSUED, t.plusSeconds(2), VICTIM, "user:alice",
+                    List.of("tickets:read"), List.of("https://tickets.example"), null, 1, List.of(),
+                    "sha256:victim-workload", "victim-dpop-key", null, true);
+            sim.clock.set(use.time());
+            sim.monitor.process(use);
+            Alert alert = sim.monitor.alerts(VICTIM, 1).get(0);
+            assertEquals(MonitorSettings.OWNER_OFFBOARDED, alert.detector());
+            assertEquals(Severity.CRITICAL, alert.severity());
+            assertTrue(alert.explanation().contains("after its owner 'user:alice' was offboarded at " + t),
+                    alert.explanation());
+            assertEquals(AgentStatus.KILLED, sim.statusEventually(VICTIM, AgentStatus.KILLED));
         }
     }
 
