@@ -89,6 +89,72 @@ class MonitoringEndpointTest {
         }
     }
 
+    /**
+     * Anyone can name an agent in a client assertion: a storm of requests for it signed with a key that is not its
+     * own is an alert only (low), never a suspension or a throttle, or anyone could switch any agent off.
+     */
+    @Test
+    void refusalStormNamingAnAgentWithoutItsKeyOnlyAlertsAndCannotSwitchItOff() {
+        try (TestIssuer issuer = TestIssuer.start(dir)) {
+            TestAgent victim = issuer.register(agent("victim").scopes("read"));
+            com.nimbusds.jose.jwk.ECKey attackerKey = TestAgent.newKey();
+            for (int i = 0; i < 12; i++) {
+                String forged = TestAgent.assertion(new com.nimbusds.jwt.JWTClaimsSet.Builder().issuer("victim")
+                        .subject("victim").audience(issuer.url).jwtID(java.util.UUID.randomUUID().toString())
+                        .issueTime(new java.util.Date())
+                        .expirationTime(new java.util.Date(System.currentTimeMillis() + 60_000)).build(), attackerKey);
+                TestIssuer.Response r = issuer.token(Map.of("grant_type", "client_credentials",
+                        "client_assertion_type", TestIssuer.JWT_BEARER, "client_assertion", forged));
+                assertEquals(401, r.status(), r.body());
+            }
+            eventually("an unauthenticated refusal storm alert", () -> alerts(issuer, "victim").stream()
+                    .map(JsonObject.class::cast)
+                    .anyMatch(a -> MonitorSettings.UNAUTHENTICATED_REFUSALS.equals(a.getString("detector"))));
+            JsonObject alert = alerts(issuer, "victim").getJsonObject(0);
+            assertEquals("low", alert.getString("severity"));
+            assertEquals("alert", alert.getString("response"));
+            assertEquals("active", status(issuer, "victim"));
+            assertEquals(200, issuer.clientCredentials(victim, "scope", "read").status());
+            assertEquals(200, issuer.clientCredentials(victim, "scope", "read").status(), "not throttled");
+        }
+    }
+
+    /** Every alert is POSTed to the configured webhook as JSON, without the monitor waiting for it. */
+    @Test
+    void alertIsPostedToTheWebhook() throws Exception {
+        java.util.concurrent.BlockingQueue<String> received = new java.util.concurrent.LinkedBlockingQueue<>();
+        com.sun.net.httpserver.HttpServer hook = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+        hook.createContext("/hook", exchange -> {
+            received.add(new String(exchange.getRequestBody().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+            exchange.sendResponseHeaders(204, -1);
+            exchange.close();
+        });
+        hook.start();
+        try {
+            Path settings = dir.resolve("monitor.json");
+            java.nio.file.Files.writeString(settings, new JsonObject().put("webhook", "http://127.0.0.1:"
+                    + hook.getAddress().getPort() + "/hook").encode());
+            try (TestIssuer issuer = TestIssuer.start(dir.resolve("data"), new MutableClock(), 0,
+                    Map.of("ISSUER_MONITOR_FILE", settings.toString()))) {
+                TestAgent creeper = issuer.register(agent("creeper").scopes("read"));
+                for (int i = 0; i < 3; i++) {
+                    assertEquals(400, issuer.clientCredentials(creeper, "scope", "admin").status());
+                }
+                String body = received.poll(15, TimeUnit.SECONDS);
+                assertTrue(body != null, "no webhook call within 15 s");
+                JsonObject alert = new JsonObject(body);
+                assertEquals("creeper", alert.getString("agent"));
+                assertEquals(MonitorSettings.SCOPE_PROBE, alert.getString("detector"));
+                assertEquals("throttle", alert.getString("response"));
+                assertTrue(alert.getString("explanation").startsWith("agent 'creeper' asked 3 times"),
+                        alert.getString("explanation"));
+            }
+        } finally {
+            hook.stop(0);
+        }
+    }
+
     /** An agent probing for scopes it is not registered for is throttled: R02's 429 slow_down, on this node. */
     @Test
     void scopeCreepAttemptThroughTheTokenEndpointIsThrottled() {
