@@ -88,7 +88,9 @@ public final class Containment {
                 recent.removeLast();
             }
         }
-        LOG.warning(() -> "monitor: " + alert.severity().label() + " alert for agent " + alert.agent() + ": "
+        // an alert alone is information (it is in the audit trail, the metrics and the webhook); a containment warns
+        LOG.log(alert.response() == Response.ALERT ? java.util.logging.Level.INFO : java.util.logging.Level.WARNING,
+                () -> "monitor: " + alert.severity().label() + " alert for agent " + alert.agent() + ": "
                 + alert.explanation() + " -> " + alert.response().label());
         audit.accept(new AuditEvent.Governance(AuditEvent.MONITOR_ALERT, alert.fields()));
         webhook(alert);

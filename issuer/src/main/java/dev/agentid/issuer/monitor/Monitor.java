@@ -407,6 +407,12 @@ public final class Monitor implements AutoCloseable {
             return;   // another node responds to it
         }
         Response response = settings.response(d.severity());
+        if (!MonitorSettings.OWNER_OFFBOARDED.equals(detector) && p.learning(now, settings.learning())) {
+            // no baseline yet: a new agent's first hour is reported, not contained (a load test, a new service)
+            response = Response.ALERT;
+            explanation = explanation + "; the agent is still being learned (since " + p.firstSeen
+                    + "), so this is an alert only";
+        }
         Alert alert = new Alert(node + "-" + s + "-" + alertSeq.incrementAndGet(), now, p.agent, detector,
                 d.severity(), statistic, baseline, observed, threshold, explanation, evidence, response);
         if (response == Response.SUSPEND) {

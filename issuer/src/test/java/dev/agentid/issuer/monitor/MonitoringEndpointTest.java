@@ -23,6 +23,23 @@ class MonitoringEndpointTest {
     @TempDir
     Path dir;
 
+    /**
+     * Monitoring without a learning period (a new agent is judged at once; during learning detectors only alert),
+     * and without the first-time-seen detectors of scopes and audiences (everything is new without learning).
+     */
+    static Map<String, String> judgedAtOnce(Path dir, JsonObject extra) {
+        JsonObject settings = new JsonObject().put("learning_minutes", 0).put("detectors", new JsonObject()
+                .put("new_scope", new JsonObject().put("enabled", false))
+                .put("new_audience", new JsonObject().put("enabled", false))).mergeIn(extra);
+        Path file = dir.resolve("monitor.json");
+        try {
+            java.nio.file.Files.writeString(file, settings.encode());
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return Map.of("ISSUER_MONITOR_FILE", file.toString());
+    }
+
     static void eventually(String what, BooleanSupplier condition) {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
         while (!condition.getAsBoolean()) {
@@ -56,7 +73,8 @@ class MonitoringEndpointTest {
      */
     @Test
     void refusalStormWithStolenKeysSuspendsAgent() {
-        try (TestIssuer issuer = TestIssuer.start(dir)) {
+        try (TestIssuer issuer = TestIssuer.start(dir.resolve("data"), new MutableClock(), 0,
+                judgedAtOnce(dir, new JsonObject()))) {
             TestAgent victim = issuer.register(agent("victim").scopes("read"));
             String token = issuer.tokenFor(victim, "scope", "read");
             for (int i = 0; i < 12; i++) {
@@ -119,6 +137,29 @@ class MonitoringEndpointTest {
         }
     }
 
+    /**
+     * A new agent (still being learned) that probes for scopes is reported, not contained: its first hour has no
+     * baseline (a load test, a new service), so detectors alert only.
+     */
+    @Test
+    void newAgentStillBeingLearnedIsOnlyAlertedAbout() {
+        try (TestIssuer issuer = TestIssuer.start(dir)) {
+            TestAgent fresh = issuer.register(agent("fresh").scopes("read"));
+            for (int i = 0; i < 12; i++) {
+                assertEquals(400, issuer.clientCredentials(fresh, "scope", "admin").status());
+            }
+            eventually("alerts", () -> alerts(issuer, "fresh").size() >= 2);
+            for (Object a : alerts(issuer, "fresh")) {
+                JsonObject alert = (JsonObject) a;
+                assertEquals("alert", alert.getString("response"), alert.encode());
+                assertTrue(alert.getString("explanation").endsWith("so this is an alert only"));
+            }
+            assertEquals("active", status(issuer, "fresh"));
+            assertEquals(200, issuer.clientCredentials(fresh, "scope", "read").status());
+            assertEquals(200, issuer.clientCredentials(fresh, "scope", "read").status());
+        }
+    }
+
     /** Every alert is POSTed to the configured webhook as JSON, without the monitor waiting for it. */
     @Test
     void alertIsPostedToTheWebhook() throws Exception {
@@ -132,11 +173,9 @@ class MonitoringEndpointTest {
         });
         hook.start();
         try {
-            Path settings = dir.resolve("monitor.json");
-            java.nio.file.Files.writeString(settings, new JsonObject().put("webhook", "http://127.0.0.1:"
-                    + hook.getAddress().getPort() + "/hook").encode());
             try (TestIssuer issuer = TestIssuer.start(dir.resolve("data"), new MutableClock(), 0,
-                    Map.of("ISSUER_MONITOR_FILE", settings.toString()))) {
+                    judgedAtOnce(dir, new JsonObject().put("webhook", "http://127.0.0.1:"
+                            + hook.getAddress().getPort() + "/hook")))) {
                 TestAgent creeper = issuer.register(agent("creeper").scopes("read"));
                 for (int i = 0; i < 3; i++) {
                     assertEquals(400, issuer.clientCredentials(creeper, "scope", "admin").status());
@@ -158,7 +197,8 @@ class MonitoringEndpointTest {
     /** An agent probing for scopes it is not registered for is throttled: R02's 429 slow_down, on this node. */
     @Test
     void scopeCreepAttemptThroughTheTokenEndpointIsThrottled() {
-        try (TestIssuer issuer = TestIssuer.start(dir)) {
+        try (TestIssuer issuer = TestIssuer.start(dir.resolve("data"), new MutableClock(), 0,
+                judgedAtOnce(dir, new JsonObject()))) {
             TestAgent creeper = issuer.register(agent("creeper").scopes("read"));
             for (int i = 0; i < 3; i++) {
                 assertEquals(400, issuer.clientCredentials(creeper, "scope", "admin").status());
