@@ -20,6 +20,10 @@ import java.util.logging.Logger;
  * a put-if-absent of {@code claim <agent> <detector>} holding {@code <second> <node>}; a claim older than the
  * cooldown ({@link Monitor#COOLDOWN_SECONDS}) is taken over with a compare-and-set. One entry per agent and detector
  * that ever fired.
+ *
+ * <p>First sightings ({@link #firstInCluster}) are a put-if-absent of {@code seen <agent> <kind> <item>}: the node
+ * that wins it is the first in the cluster to see the item; the others learn it is known. One entry per agent and
+ * item (each agent's sets are bounded by {@link AgentProfile#MAX_SEEN}).
  */
 public final class ClusterCounters implements Counters {
 
@@ -27,6 +31,7 @@ public final class ClusterCounters implements Counters {
     /** Seconds of counts a node publishes: a whole minute for the baselines, plus the current one. */
     static final int PUBLISHED = 70;
     private static final String CLAIM = "claim ";
+    private static final String SEEN = "seen ";
 
     private final LocalCounters local = new LocalCounters();
     private final SharedMap<String, String> shared;
@@ -77,13 +82,23 @@ public final class ClusterCounters implements Counters {
         others.clear();
         Set<String> nodes = new HashSet<>(members.get());
         for (String key : shared.localKeys()) {
-            if (key.startsWith(CLAIM) || key.equals(self) || !nodes.contains(key)) {
+            if (key.startsWith(CLAIM) || key.startsWith(SEEN) || key.equals(self) || !nodes.contains(key)) {
                 continue;   // a node that left: its counts no longer come in, and are not counted
             }
             String value = shared.get(key);
             if (value != null) {
                 decode(value, second);
             }
+        }
+    }
+
+    @Override
+    public boolean firstInCluster(String agent, String kind, String item) {
+        try {
+            return shared.putIfAbsent(SEEN + agent + " " + kind + " " + item, self);
+        } catch (RuntimeException e) {   // the cluster cannot answer: judge by this node's own sets
+            LOG.fine(() -> "monitor: cannot record a first sighting in the cluster: " + e);
+            return true;
         }
     }
 

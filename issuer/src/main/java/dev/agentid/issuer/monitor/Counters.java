@@ -39,6 +39,15 @@ public interface Counters {
     }
 
     /**
+     * Records that the agent used {@code item} (a scope, an audience, ...: {@code kind} says which) and answers whether
+     * no node had seen it before: first-time-seen is judged over the cluster. Called only when this node sees the
+     * item for the first time.
+     */
+    default boolean firstInCluster(String agent, String kind, String item) {
+        return true;
+    }
+
+    /**
      * Claims the one response to an alert ({@code key}: agent and detector) for this node: true once in the cluster
      * per cooldown, so that an agent judged by every node is suspended and reported once.
      */

@@ -187,25 +187,25 @@ public final class Monitor implements AutoCloseable {
         useAfterOffboarding(p, o);
         boolean watch = !p.learning(o.time(), settings.learning());
         for (String scope : o.scopes()) {
-            if (AgentProfile.firstTime(p.scopes, scope) && watch) {
+            if (seen(p, p.scopes, "scope", scope) && watch) {
                 firstTime(p, o, MonitorSettings.NEW_SCOPE, "scope", scope, p.scopes.size() - 1);
             }
         }
         for (String audience : o.audiences()) {
-            if (AgentProfile.firstTime(p.audiences, audience) && watch) {
+            if (seen(p, p.audiences, "audience", audience) && watch) {
                 firstTime(p, o, MonitorSettings.NEW_AUDIENCE, "audience", audience, p.audiences.size() - 1);
             }
         }
-        if (AgentProfile.firstTime(p.attestations, o.attestation()) && watch) {
+        if (seen(p, p.attestations, "attestation", o.attestation()) && watch) {
             firstTime(p, o, MonitorSettings.NEW_ATTESTATION, "attested workload digest", o.attestation(),
                     p.attestations.size() - 1);
         }
-        if (AgentProfile.firstTime(p.bindings, o.binding()) && watch) {
+        if (seen(p, p.bindings, "binding", o.binding()) && watch) {
             firstTime(p, o, MonitorSettings.NEW_BINDING_KEY, "sender-binding key", o.binding(),
                     p.bindings.size() - 1);
         }
         for (String partner : o.partners()) {
-            if (AgentProfile.firstTime(p.partners, partner) && watch) {
+            if (seen(p, p.partners, "partner", partner) && watch) {
                 firstTime(p, o, MonitorSettings.NEW_PARTNER, "partner issuer", partner, p.partners.size() - 1);
             }
         }
@@ -219,6 +219,11 @@ public final class Monitor implements AutoCloseable {
                         Map.of("depth", (long) o.depth(), "deepest_before", (long) before));
             }
         }
+    }
+
+    /** True when neither this node nor (clustered) any other had seen the item; either way it is known now. */
+    private boolean seen(AgentProfile p, Set<String> set, String kind, String item) {
+        return AgentProfile.firstTime(set, item) && counters.firstInCluster(p.agent, kind, item);
     }
 
     private void firstTime(AgentProfile p, Observation o, String detector, String what, String item, int known) {

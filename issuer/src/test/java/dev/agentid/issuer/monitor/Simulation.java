@@ -103,6 +103,28 @@ final class Simulation implements AutoCloseable {
         return status;
     }
 
+    /** Bounded poll of an agent's status in a store (the suspension is an asynchronous write). */
+    record StoreStatus(StateStore store) {
+        AgentStatus eventually(String agent) {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            AgentStatus status = null;
+            while (System.nanoTime() < deadline) {
+                AgentRecord record = await(store.agents().find(agent));
+                status = record == null ? null : record.status();
+                if (status == AgentStatus.KILLED) {
+                    break;
+                }
+                try {
+                    Thread.sleep(20);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+            return status;
+        }
+    }
+
     static <T> T await(Future<T> future) {
         try {
             return future.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
