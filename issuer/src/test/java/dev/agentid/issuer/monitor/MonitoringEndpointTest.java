@@ -104,6 +104,16 @@ class MonitoringEndpointTest {
             JsonObject killed = r.json().getJsonArray("events").getJsonObject(0);
             assertEquals("monitor", killed.getJsonObject("fields").getString("by"));
             assertTrue(killed.getJsonObject("fields").getString("reason").startsWith("refusal_storm: "));
+            // the alert and the action are in the hash-chained log with their evidence
+            JsonArray monitoring = issuer.admin("GET", "/admin/audit?agent=victim&type=monitor", null).json()
+                    .getJsonArray("events");
+            JsonObject action = monitoring.stream().map(JsonObject.class::cast)
+                    .filter(e -> "monitor.action".equals(e.getString("type"))
+                            && "suspend".equals(e.getJsonObject("fields").getString("action")))
+                    .findFirst().orElseThrow(() -> new AssertionError(monitoring.encode()));
+            assertTrue(action.getJsonObject("fields").getJsonObject("evidence").getLong("count") >= 10);
+            assertTrue(monitoring.stream().map(JsonObject.class::cast)
+                    .anyMatch(e -> "monitor.alert".equals(e.getString("type"))), monitoring.encode());
         }
     }
 
