@@ -2,6 +2,7 @@ package dev.agentid.issuer.monitor;
 
 import dev.agentid.issuer.audit.AuditEvent;
 import dev.agentid.issuer.domain.AgentStatus;
+import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -151,6 +152,34 @@ class MonitoringScenariosTest {
         assertTrue(alert.baseline() > 0 && alert.threshold() >= 20 * alert.baseline());
         assertTrue(alert.explanation().startsWith("agent 'victim' was issued "), alert.explanation());
         assertTrue(alert.explanation().contains("its baseline is "), alert.explanation());
+    }
+
+    /**
+     * Configured per agent: a batch agent allowed 100 x its baseline runs the same loop as the victim and is not
+     * alerted about; another agent whose bursts are only low severity is alerted about, not suspended.
+     */
+    @Test
+    void perAgentSettingsOverrideTheGlobalDetector() {
+        MonitorSettings settings = MonitorSettings.parse(new JsonObject("{\"agents\": {"
+                + "\"batch\": {\"burst\": {\"factor\": 100}}, \"tolerated\": {\"burst\": {\"severity\": \"low\"}}}}"));
+        Instant attack = START.plus(WARM_UP);
+        try (Simulation sim = new Simulation(dir, START, settings)) {
+            sim.register(VICTIM, "batch", "tolerated");
+            List<Actor> actors = List.of(
+                    new Actor(VICTIM, "runaway", attack, true,
+                            until(steady(VICTIM, 10), attack, TrafficGenerator.runaway(VICTIM, 25))),
+                    new Actor("batch", "runaway", attack, false,
+                            until(steady("batch", 10), attack, TrafficGenerator.runaway("batch", 25))),
+                    new Actor("tolerated", "runaway", attack, false,
+                            until(steady("tolerated", 10), attack, TrafficGenerator.runaway("tolerated", 25))));
+            Simulation.Result r = sim.run(actors, START, attack.plusSeconds(30), 1);
+            assertEquals(Response.SUSPEND, r.first().get(VICTIM).response());
+            assertTrue(!r.first().containsKey("batch"), "batch: " + r.first().get("batch"));
+            assertEquals(Severity.LOW, r.first().get("tolerated").severity());
+            assertEquals(Response.ALERT, r.first().get("tolerated").response());
+            assertEquals(AgentStatus.KILLED, sim.statusEventually(VICTIM, AgentStatus.KILLED));
+            assertEquals(AgentStatus.ACTIVE, sim.status("tolerated"));
+        }
     }
 
     /** The suspension is an audit record by the monitor, with the explanation, and one with the evidence. */
