@@ -163,8 +163,8 @@ public final class ClusterCounters implements Counters {
                 String[] counts = parts[i].substring(colon + 1).split(",");
                 for (int m = 0; m < counts.length && m < metrics.length; m++) {
                     int c = Integer.parseInt(counts[m]);
-                    for (int k = 0; k < c; k++) {
-                        ring.add(metrics[m], s);
+                    if (c > 0) {
+                        ring.add(metrics[m], s, c);
                     }
                 }
             }

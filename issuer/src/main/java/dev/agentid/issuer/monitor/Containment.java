@@ -72,6 +72,14 @@ public final class Containment {
                 .connectTimeout(Duration.ofSeconds(5)).followRedirects(HttpClient.Redirect.NEVER).build();
     }
 
+    /**
+     * Whether the agent is registered (this node's memory; the monitor thread may read it). Refusals that name an
+     * unregistered client_id are not modelled: anyone can send them, by the million.
+     */
+    boolean registered(String agent) {
+        return agents == null || agents.findHere(agent) != null;
+    }
+
     /** An operator restored the agent: a throttle set by monitoring ends with it. */
     void lift(String agent) {
         if (throttle != null) {

@@ -22,6 +22,10 @@ public final class LocalCounters implements Counters {
         }
 
         void add(Metric metric, long second) {
+            add(metric, second, 1);
+        }
+
+        void add(Metric metric, long second, int n) {
             int slot = (int) Math.floorMod(second, (long) SECONDS);
             if (seconds[slot] != second) {
                 if (second < seconds[slot]) {
@@ -32,7 +36,7 @@ public final class LocalCounters implements Counters {
                     c[slot] = 0;
                 }
             }
-            counts[metric.ordinal()][slot]++;
+            counts[metric.ordinal()][slot] += n;
             last = Math.max(last, second);
         }
 

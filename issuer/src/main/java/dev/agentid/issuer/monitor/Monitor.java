@@ -136,6 +136,10 @@ public final class Monitor implements AutoCloseable {
             return;
         }
         long second = o.time().getEpochSecond();
+        if (o.kind() == Observation.Kind.REFUSED && !o.authenticated() && !profiles.containsKey(o.agent())
+                && !containment.registered(o.agent())) {
+            return;   // a client_id nobody registered: no model, no memory per name an attacker invents
+        }
         AgentProfile p = profile(o.agent(), o.time());
         switch (o.kind()) {
             case ISSUED -> issued(p, o, second);
@@ -433,6 +437,11 @@ public final class Monitor implements AutoCloseable {
     /** The newest alerts first (of one agent, or all when null). */
     public List<Alert> alerts(String agent, int limit) {
         return containment.recent(agent, limit);
+    }
+
+    /** Agents with a model on this node (monitor thread, or a test). */
+    int agentsModelled() {
+        return profiles.size();
     }
 
     public long processed() {
