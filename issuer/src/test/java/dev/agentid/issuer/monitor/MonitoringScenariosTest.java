@@ -72,15 +72,25 @@ class MonitoringScenariosTest {
             REFUSAL_STORM, FAN_OUT);
 
     /** What one run of a scenario showed. */
-    record Outcome(Scenario scenario, long seed, Duration delay, Alert first, AgentStatus status, boolean throttled,
+    record Outcome(Scenario scenario, long seed, Duration delay, Duration sinceFirstMisuse, Alert first, AgentStatus status, boolean throttled,
                    List<Alert> falsePositives, Simulation.Result result) {
     }
 
     Outcome run(Scenario scenario, long seed) {
         Instant attack = START.plus(WARM_UP).plusSeconds(seed * 7 % 60);
         List<Actor> actors = new ArrayList<>(benign());
+        TrafficGenerator.Behaviour misuse = scenario.misuse().apply(VICTIM);
+        java.util.concurrent.atomic.AtomicReference<Instant> firstMisuse = new java.util.concurrent.atomic.AtomicReference<>();
+        TrafficGenerator.Behaviour tracked = (s, rnd, out) -> {
+            int before = out.size();
+            misuse.second(s, rnd, out);
+            if (out.size() > before) {
+                firstMisuse.compareAndSet(null, out.subList(before, out.size()).stream().map(Observation::time)
+                        .min(Instant::compareTo).orElseThrow());
+            }
+        };
         actors.add(new Actor(VICTIM, scenario.name(), attack, scenario.severe(),
-                until(steady(VICTIM, 10), attack, scenario.misuse().apply(VICTIM))));
+                until(steady(VICTIM, 10), attack, tracked)));
         Path runDir = dir.resolve(scenario.name().replaceAll("[^a-z]", "-") + "-" + seed);
         try (Simulation sim = new Simulation(runDir, START, MonitorSettings.DEFAULT)) {
             sim.register(VICTIM, "steady-busy", "steady-quiet", "daily-cycle", "orchestrator");
@@ -89,7 +99,8 @@ class MonitoringScenariosTest {
             List<Alert> falsePositives = result.alerts().stream().filter(a -> !a.agent().startsWith(VICTIM)).toList();
             AgentStatus status = scenario.severe() ? sim.statusEventually(VICTIM, AgentStatus.KILLED)
                     : sim.status(VICTIM);
-            return new Outcome(scenario, seed, first == null ? null : Simulation.delay(first, attack), first, status,
+            return new Outcome(scenario, seed, first == null ? null : Simulation.delay(first, attack),
+                    first == null ? null : Simulation.delay(first, firstMisuse.get()), first, status,
                     sim.limiter.throttled(VICTIM), falsePositives, result);
         }
     }
@@ -246,34 +257,43 @@ class MonitoringScenariosTest {
      * The figures of docs/MONITORING.md: detection delay per scenario over the seeds, the false-positive rate over
      * benign agent-days, and the monitor's CPU per observation; written to target/monitoring-evaluation.txt.
      */
+    /** Seeds of the evaluation: 5 in the build; {@code -Dmonitoring.seeds=20} for the figures of the docs. */
+    static final int EVALUATION_SEEDS = Integer.getInteger("monitoring.seeds", 5);
+
     @Test
     void evaluationReport() throws IOException {
-        StringBuilder report = new StringBuilder("scenario | seeds | detected | delay min / median / max (s) | first"
-                + " detector | response | false alerts on benign agents\n");
+        StringBuilder report = new StringBuilder("scenario | seeds | detected | delay after the attack starts, min /"
+                + " median / max (s) | delay after the first misuse event, min / median / max (s) | first detector |"
+                + " response | false alerts on benign agents\n");
         for (Scenario scenario : ALL) {
             List<Double> delays = new ArrayList<>();
+            List<Double> sinceMisuse = new ArrayList<>();
             String detector = "-";
             String response = "-";
             int fp = 0;
-            for (long seed : new long[] {1, 2, 3, 4, 5}) {
+            for (long seed = 1; seed <= EVALUATION_SEEDS; seed++) {
                 Outcome o = run(scenario, seed);
                 if (o.first() != null) {
                     delays.add(o.delay().toMillis() / 1000.0);
+                    sinceMisuse.add(o.sinceFirstMisuse().toMillis() / 1000.0);
                     detector = o.first().detector();
                     response = o.first().response().label();
                 }
                 fp += o.falsePositives().size();
             }
             delays.sort(Double::compare);
-            report.append(String.format(Locale.ROOT, "%s | 5 | %d | %.1f / %.1f / %.1f | %s | %s | %d%n",
-                    scenario.name(), delays.size(), delays.get(0), delays.get(delays.size() / 2),
-                    delays.get(delays.size() - 1), detector, response, fp));
+            sinceMisuse.sort(Double::compare);
+            report.append(String.format(Locale.ROOT, "%s | %d | %d | %.1f / %.1f / %.1f | %.1f / %.1f / %.1f | %s | %s"
+                    + " | %d%n", scenario.name(), EVALUATION_SEEDS, delays.size(), delays.get(0),
+                    delays.get(delays.size() / 2), delays.get(delays.size() - 1), sinceMisuse.get(0),
+                    sinceMisuse.get(sinceMisuse.size() / 2), sinceMisuse.get(sinceMisuse.size() - 1), detector,
+                    response, fp));
         }
         long alerts = 0;
         long observations = 0;
         long cpu = 0;
         int agentDays = 0;
-        for (long seed : new long[] {1, 2, 3, 4, 5}) {
+        for (long seed = 1; seed <= EVALUATION_SEEDS; seed++) {
             try (Simulation sim = new Simulation(dir.resolve("eval-day-" + seed), START, MonitorSettings.DEFAULT)) {
                 Simulation.Result r = sim.run(benign(), START, START.plus(Duration.ofHours(24)), seed);
                 alerts += r.alerts().size();
