@@ -39,7 +39,9 @@ public record IssuerConfig(
         RateLimiter.Settings rateLimits,                // token endpoint; 0: off
         AuditSettings audit,                          // checkpoints, segments, retention of the audit log
         Observability observability,                  // log format, access log, debug
-        java.net.URI approvalWebhook) {               // null: no webhook for pending approvals
+        java.net.URI approvalWebhook,               // null: no webhook for pending approvals
+        dev.agentid.issuer.monitor.MonitorSettings monitor,     // behavioural monitoring (docs/MONITORING.md)
+        dev.agentid.issuer.lifecycle.LifecycleSettings lifecycle) {   // access reviews, key age
 
     /**
      * How the issuer reports: {@code ISSUER_LOG_FORMAT} (text or json), {@code ISSUER_ACCESS_LOG} (one line per
@@ -124,7 +126,8 @@ public record IssuerConfig(
                 booleanValue(v, "ISSUER_ACCESS_LOG"), booleanValue(v, "ISSUER_DEBUG"));
         return new IssuerConfig(host, port, url, dataDir, admin, maxLifetime, maxDepth, skew, maxAssertion, reload, tls,
                 attestersFile, cluster, trustFile, partnerRefresh, outbound, eventLoops, RateLimiter.Settings.fromValues(v),
-                audit(v), observability, approvalWebhook(v));
+                audit(v), observability, approvalWebhook(v), dev.agentid.issuer.monitor.MonitorSettings.fromValues(v),
+                dev.agentid.issuer.lifecycle.LifecycleSettings.fromValues(v));
     }
 
     /** {@code ISSUER_APPROVAL_WEBHOOK}: an http(s) URL told of each new pending approval (docs/APPROVALS.md). */
@@ -235,6 +238,6 @@ public record IssuerConfig(
                 + ", maxAssertionLifetime=" + maxAssertionLifetime
                 + ", tls=" + tls + ", attestersFile=" + attestersFile + ", cluster=" + cluster + ", trustFile=" + trustFile
                 + ", partnerStatusRefresh=" + partnerStatusRefresh + ", outbound=" + outbound + ", eventLoops=" + eventLoops + ", rateLimits="
-                + rateLimits + ", audit=" + audit + ", " + observability + "]";
+                + rateLimits + ", audit=" + audit + ", " + observability + ", monitor=" + (monitor.enabled() ? "on" : "off") + "]";
     }
 }

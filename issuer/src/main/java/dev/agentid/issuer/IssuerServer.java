@@ -26,7 +26,13 @@ import dev.agentid.issuer.client.PrivateKeyJwtAuthenticator;
 import dev.agentid.issuer.client.TlsClientAuthenticator;
 import dev.agentid.issuer.policy.DelegationPolicy;
 import dev.agentid.issuer.token.KeyService;
+import dev.agentid.issuer.lifecycle.Lifecycle;
 import dev.agentid.issuer.metrics.Metrics;
+import dev.agentid.issuer.monitor.ClusterCounters;
+import dev.agentid.issuer.monitor.Containment;
+import dev.agentid.issuer.monitor.Counters;
+import dev.agentid.issuer.monitor.LocalCounters;
+import dev.agentid.issuer.monitor.Monitor;
 import dev.agentid.issuer.service.TokenLiveness;
 import dev.agentid.issuer.token.TokenMinter;
 import dev.agentid.issuer.service.TokenService;
@@ -84,6 +90,8 @@ public final class IssuerServer implements AutoCloseable {
     private FederationService federation;
     private RateLimiter rateLimiter;
     private AuditLog audit;
+    private Monitor monitor;
+    private Lifecycle lifecycle;
     private static final JOSEObjectType CHECKPOINT = new JOSEObjectType(AuditLog.CHECKPOINT_TYPE);
 
     private IssuerServer(Vertx vertx, StateStore state, HttpServer http, String issuer, int port, String adminToken,
@@ -109,6 +117,7 @@ public final class IssuerServer implements AutoCloseable {
         Vertx vertx = metrics.vertxBuilder(new VertxOptions()).build();
         StatusLists statusLists = null;
         AuditLog audit = null;
+        Monitor monitor = null;
         try {
             AtomicReference<Router> router = new AtomicReference<>();
             HttpServer http = listen(config, vertx, dispatch(config, router));
@@ -133,17 +142,23 @@ public final class IssuerServer implements AutoCloseable {
                     tokens, liveness, policy, statusLists, state.agents(), state.replay(),
                     partners.trusted(), partners.status(), partners.humans());
             RateLimiter limiter = rateLimiter(config, clock, metrics);
+            monitor = monitor(config, clock, state, audit, limiter, metrics);
+            Lifecycle lifecycle = new Lifecycle(state.agents(), state.sharedMap(StoreConfiguration.GOVERNANCE), audit,
+                    clock, config.lifecycle()).start(vertx);
             router.set(Routes.router(new Routes.Wiring(vertx, clock, issuer, new AdminToken(adminToken), state, keys,
                     tokens, liveness, clients(config, vertx, clock, issuer, state, certificates, adminToken),
                     config.maxDelegationDepth(), config.maxTokenLifetime(), statusLists, binding, federation,
                     new HumanExchange(clock, issuer, tokens, policy, partners.humans()), metrics, audit, config.audit().peers(),
                     new Approvals(vertx, clock, state.sharedMap(StoreConfiguration.APPROVALS), tokens, audit,
-                            ApprovalWebhook.to(vertx, config.approvalWebhook())), partners.humans()),
+                            ApprovalWebhook.to(vertx, config.approvalWebhook())), partners.humans(),
+                    monitor, lifecycle),
                     limiter));
             writePortFile(dataDir, port);
             DataDirectory.secure(dataDir);
             IssuerServer server = new IssuerServer(vertx, state, http, issuer, port, adminToken, statusLists);
             server.audit = audit;
+            server.monitor = monitor;
+            server.lifecycle = lifecycle;
             server.federation = federation;
             server.router = router.get();
             server.rateLimiter = limiter;
@@ -152,6 +167,9 @@ public final class IssuerServer implements AutoCloseable {
             vertx.close();
             if (statusLists != null) {
                 statusLists.close();
+            }
+            if (monitor != null) {
+                monitor.close();
             }
             if (audit != null) {
                 audit.close();
@@ -168,6 +186,34 @@ public final class IssuerServer implements AutoCloseable {
         metrics.gauge("agentid_replay_marks", "single-use marks held in this node's memory",
                 () -> state.localEntries(StoreConfiguration.REPLAY));
         return metrics;
+    }
+
+    /**
+     * Behavioural monitoring on the audit trail's events (docs/MONITORING.md): off the request path, on its own
+     * thread; cluster-wide counts when clustered.
+     */
+    private static Monitor monitor(IssuerConfig config, Clock clock, StateStore state, AuditLog audit,
+                                   RateLimiter limiter, Metrics metrics) {
+        Counters counters = state.clustered()
+                ? new ClusterCounters(state.sharedMap(StoreConfiguration.MONITOR), state.self(), state::members)
+                : new LocalCounters();
+        Containment containment = new Containment(config.monitor(), clock, audit::record, state.agents(),
+                limiter::throttle);
+        Monitor monitor = new Monitor(config.monitor(), clock, counters, containment, audit.node());
+        monitor.start(audit);
+        state.agents().onChange(monitor::changed);
+        metrics.gauge("agentid_monitor_observations", "audit events monitoring has processed", monitor::processed);
+        metrics.gauge("agentid_monitor_dropped", "audit events monitoring dropped (its queue was full)",
+                monitor::dropped);
+        metrics.gauge("agentid_monitor_cpu_seconds", "CPU time of the monitor thread",
+                () -> monitor.cpuNanos() / 1e9);
+        metrics.gauge("agentid_monitor_alerts", "alerts raised by behavioural monitoring",
+                () -> containment.alerts());
+        metrics.gauge("agentid_monitor_throttles", "agents throttled by behavioural monitoring",
+                () -> containment.throttles());
+        metrics.gauge("agentid_monitor_suspensions", "agents suspended by behavioural monitoring",
+                () -> containment.suspensions());
+        return monitor;
     }
 
     /** Every request: malformed paths refused, 503 until the router is wired, the access log if configured. */
@@ -339,6 +385,16 @@ public final class IssuerServer implements AutoCloseable {
         return statusLists;
     }
 
+    /** Behavioural monitoring of this node. */
+    public Monitor monitor() {
+        return monitor;
+    }
+
+    /** Lifecycle governance; tests run its access-review job directly. */
+    public Lifecycle lifecycle() {
+        return lifecycle;
+    }
+
     /** This node's audit log. */
     public AuditLog audit() {
         return audit;
@@ -358,6 +414,7 @@ public final class IssuerServer implements AutoCloseable {
             LOG.warning("HTTP shutdown incomplete: " + e.getMessage());
         } finally {
             statusLists.close();
+            monitor.close();
             audit.close();   // after the HTTP server: the records of the last requests are written, then a checkpoint
             state.close();
         }

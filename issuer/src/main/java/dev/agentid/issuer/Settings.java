@@ -61,6 +61,12 @@ public final class Settings {
                 "the other nodes' http(s)://host:port, comma-separated: GET /admin/audit answers for all of them");
         add("ISSUER_APPROVAL_WEBHOOK", "none",
                 "http(s) URL POSTed (fire and forget, no token) for each request that awaits a human's approval");
+        add("ISSUER_MONITOR", "on", "on or off: behavioural monitoring of the agents (docs/MONITORING.md)");
+        add("ISSUER_MONITOR_FILE", "none (the defaults)",
+                "JSON: detectors' thresholds and severities, globally and per agent; responses; webhook");
+        add("ISSUER_REVIEW_DAYS", "90", "access review period of a registration (until recertified), days");
+        add("ISSUER_REVIEW_POLICY", "alert", "alert or suspend: what an overdue access review does");
+        add("ISSUER_KEY_MAX_AGE_DAYS", "365", "an agent key older than this is reported overdue for rotation");
         add("ISSUER_LOG_FORMAT", "text", "text, or json: one JSON object per log line");
         add("ISSUER_ACCESS_LOG", "false", "true: one log line per HTTP request");
         add("ISSUER_DEBUG", "false", "true: stack traces in startup errors");

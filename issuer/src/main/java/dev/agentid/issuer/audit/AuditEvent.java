@@ -26,6 +26,12 @@ public sealed interface AuditEvent {
     String APPROVAL_APPROVED = "approval.approved";
     String APPROVAL_DENIED = "approval.denied";
     String APPROVAL_EXPIRED = "approval.expired";
+    /** Behavioural monitoring (docs/MONITORING.md): an alert, and each automatic response with its evidence. */
+    String MONITOR_ALERT = "monitor.alert";
+    String MONITOR_ACTION = "monitor.action";
+    /** Lifecycle governance (README "Lifecycle governance"): an owner offboarded, an access review certified. */
+    String OWNER_DISABLED = "owner.disabled";
+    String AGENT_RECERTIFIED = "agent.recertified";
     /** The log's own records. */
     String AUDIT_STARTED = "audit.started";
     String AUDIT_CHECKPOINT = "audit.checkpoint";
@@ -280,6 +286,13 @@ public sealed interface AuditEvent {
             f.put("break_glass", approver == null ? null : dev.agentid.verifier.Approval.BREAK_GLASS.equals(approver));
             return f;
         }
+    }
+
+    /**
+     * A record of behavioural monitoring ({@link #MONITOR_ALERT}, {@link #MONITOR_ACTION}) or lifecycle governance
+     * ({@link #OWNER_DISABLED}, {@link #AGENT_RECERTIFIED}); fields as built there.
+     */
+    record Governance(String type, Map<String, Object> fields) implements AuditEvent {
     }
 
     /** The log's own records (start, checkpoint, retention): written by the writer thread only. */

@@ -79,6 +79,16 @@ public final class AuditLog implements AutoCloseable {
     private final ConcurrentLinkedQueue<Pending> queue = new ConcurrentLinkedQueue<>();
     private final Thread writer;
     private volatile boolean running = true;
+    private final List<Listener> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    /**
+     * Receives every record of a decision once it is on disk, on the writer thread, in log order. It must only hand
+     * the event on (a non-blocking enqueue): the writer's next batch waits for it.
+     */
+    @FunctionalInterface
+    public interface Listener {
+        void written(AuditEvent event, Instant time);
+    }
 
     // writer thread only
     private FileChannel channel;
@@ -158,6 +168,11 @@ public final class AuditLog implements AutoCloseable {
     /** Queues an event without waiting for it (refusals: the refusal is sent whether or not it is on disk yet). */
     public void record(AuditEvent event) {
         append(event);
+    }
+
+    /** Adds a listener for the records written from now on (monitoring reads the decisions off the writer thread). */
+    public void subscribe(Listener listener) {
+        listeners.add(listener);
     }
 
     /** Drains the queue, writes a final checkpoint and stops the writer. */
@@ -273,9 +288,26 @@ public final class AuditLog implements AutoCloseable {
                 done.complete(seqs[i]);
             }
         }
+        if (!listeners.isEmpty()) {
+            for (int i = 0; i < batch.size(); i++) {
+                if (seqs[i] >= 0) {
+                    tell(batch.get(i));
+                }
+            }
+        }
         batch.clear();
         if (checkpointLine != null) {
             afterCheckpoint(checkpointLine);
+        }
+    }
+
+    private void tell(Pending p) {
+        for (Listener listener : listeners) {
+            try {
+                listener.written(p.event(), p.time());
+            } catch (RuntimeException e) {   // a listener's bug must not stop the log
+                LOG.log(Level.WARNING, "audit listener failed on " + p.event().type(), e);
+            }
         }
     }
 

@@ -192,6 +192,14 @@ public final class AgentRecord {
                 changed.actsForUsers, changed.actsForGroups, changed.approval);
     }
 
+    /** A copy with another owner (lifecycle: an offboarded owner's agent reassigned to a successor). */
+    public AgentRecord withOwner(String newOwner) {
+        return new AgentRecord(agentId, newOwner, jwksJson, scopes, audiences, delegates, maxDelegationDepth,
+                tokenTtlSeconds, status, createdAt, statusChangedAt, lastKilledAt, jwks, dpopBoundAccessTokens,
+                tlsClientCertificateBoundAccessTokens, tlsClientAuthSanUri, attestation, actsForUsers, actsForGroups,
+                approval);
+    }
+
     /** The parsed {@link #jwksJson()}; parsed once per record instance, never per call. */
     public JWKSet jwks() {
         return jwks;

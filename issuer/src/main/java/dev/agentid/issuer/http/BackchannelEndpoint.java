@@ -26,8 +26,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 
 import java.net.URI;
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -153,11 +151,10 @@ final class BackchannelEndpoint {
 
     /** The form as a token exchange (grant_type implied), parsed once by the Nimbus SDK. */
     private TokenRequest parse(RoutingContext ctx, X509Certificate certificate, Map<String, List<String>> params) {
-        HTTPRequest http = Forms.toNimbus(ctx, endpoint);
+        Map<String, List<String>> exchange = new java.util.HashMap<>(params);
+        exchange.put("grant_type", List.of(GrantType.TOKEN_EXCHANGE.getValue()));
+        HTTPRequest http = Forms.toNimbus(ctx, endpoint, exchange);
         http.setClientX509Certificate(certificate);
-        String body = http.getBody();
-        http.setBody((body.isEmpty() ? "" : body + "&") + "grant_type="
-                + URLEncoder.encode(GrantType.TOKEN_EXCHANGE.getValue(), StandardCharsets.UTF_8));
         try {
             return TokenRequest.parse(http);
         } catch (ParseException e) {

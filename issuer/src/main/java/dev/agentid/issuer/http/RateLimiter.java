@@ -84,10 +84,32 @@ public final class RateLimiter {
     private final Buckets addresses;
     private final Buckets clients;
     private final LongAdder refused = new LongAdder();
+    /** Agents held to a lower rate by behavioural monitoring, until a time (monitor.Containment). */
+    private final Map<String, Throttle> throttled = new ConcurrentHashMap<>();
+    private final Clock clock;
+
+    private record Throttle(Bucket bucket, double perMilli, long untilMillis) {
+    }
 
     public RateLimiter(Settings settings, Clock clock) {
         this.addresses = new Buckets(settings.addressPerSecond(), settings.addressBurst(), settings.maxKeys(), clock);
         this.clients = new Buckets(settings.clientPerSecond(), settings.clientBurst(), settings.maxKeys(), clock);
+        this.clock = clock;
+    }
+
+    /**
+     * Holds the agent to {@code perSecond} token requests per second (bucket size 1) until {@code until}, on top of
+     * R02: monitoring's throttle response. Refusals are R02's (429 slow_down).
+     */
+    public void throttle(String agentId, double perSecond, java.time.Instant until) {
+        long now = clock.millis();
+        throttled.put(agentId, new Throttle(new Bucket(1, now), perSecond / 1000.0, until.toEpochMilli()));
+    }
+
+    /** Whether the agent is throttled now. */
+    public boolean throttled(String agentId) {
+        Throttle t = throttled.get(agentId);
+        return t != null && clock.millis() < t.untilMillis();
     }
 
     public static RateLimiter off(Clock clock) {
@@ -109,12 +131,28 @@ public final class RateLimiter {
 
     /** R02, after client authentication; fails with the 429 (the caller's failure handler sets Retry-After). */
     <T> Future<T> admitClient(String clientId, T value) {
-        long waitMillis = clients.take(clientId);
+        long waitMillis = throttled.isEmpty() ? 0 : takeThrottled(clientId);
+        if (waitMillis == 0) {
+            waitMillis = clients.take(clientId);
+        }
         if (waitMillis == 0) {
             return Future.succeededFuture(value);
         }
         refused.increment();
         return Future.failedFuture(new Throttled(clientId, waitMillis));
+    }
+
+    private long takeThrottled(String clientId) {
+        Throttle t = throttled.get(clientId);
+        if (t == null) {
+            return 0;
+        }
+        long now = clock.millis();
+        if (now >= t.untilMillis()) {
+            throttled.remove(clientId, t);
+            return 0;
+        }
+        return t.bucket().take(now, t.perMilli(), 1);
     }
 
     /** Requests refused so far (both kinds): the count for the metrics. */

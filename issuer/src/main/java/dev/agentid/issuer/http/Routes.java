@@ -66,7 +66,9 @@ public final class Routes {
                          int globalMaxDepth, Duration maxTokenLifetime, StatusLists statusLists,
                          SenderBinding binding, FederationService federation, HumanExchange humans,
                          Metrics metrics, AuditLog audit, List<String> auditPeers, Approvals approvals,
-                         HumanPrincipals humanPrincipals) {
+                         HumanPrincipals humanPrincipals,
+                         dev.agentid.issuer.monitor.Monitor monitor,
+                         dev.agentid.issuer.lifecycle.Lifecycle lifecycle) {
     }
 
     public static Router router(Wiring w) {
@@ -160,6 +162,17 @@ public final class Routes {
         router.post("/admin/agents/:id/kill").handler(adminApi::kill);
         router.post("/admin/agents/:id/restore").handler(adminApi::restore);
         router.post("/admin/keys/rotate").handler(adminApi::rotateKeys);
+        router.get(MonitoringApi.ALERTS_PATH).handler(new MonitoringApi(w.monitor())::alerts);
+        if (w.lifecycle() != null) {
+            GovernanceApi governance = new GovernanceApi(w.vertx(), w.lifecycle());
+            router.post(GovernanceApi.OWNER_DISABLE).handler(governance::disableOwner);
+            router.post(GovernanceApi.RECERTIFY).handler(governance::recertify);
+            router.get(GovernanceApi.REVIEWS).handler(governance::reviews);
+            router.get(GovernanceApi.UNUSED).handler(governance::unused);
+            router.get(GovernanceApi.STALE).handler(governance::staleAgents);
+            router.post(GovernanceApi.STALE_SUSPEND).handler(governance::suspendStale);
+            router.get(GovernanceApi.KEY_AGES).handler(governance::keyAges);
+        }
         router.get(AuditEndpoint.PATH).handler(new AuditEndpoint(w.vertx(), w.audit(), w.auditPeers())::handle);
 
         router.route().failureHandler(Responses::routeFailure);

@@ -49,7 +49,12 @@ public final class StoreConfiguration {
      * this one after a restart, answers the poll and the approver.
      */
     public static final String APPROVALS = "approvals";
-    static final List<String> CACHES = List.of(AGENTS, REVOKED, REPLAY, KEYS, STATUS_ALLOC, STATUS_LISTS, APPROVALS);
+    /** Behavioural monitoring: each node's recent per-agent counts, and the claims of alert responses. */
+    public static final String MONITOR = "monitor";
+    /** Lifecycle governance: offboarded owners, access reviews (lifecycle package). */
+    public static final String GOVERNANCE = "governance";
+    static final List<String> CACHES = List.of(AGENTS, REVOKED, REPLAY, KEYS, STATUS_ALLOC, STATUS_LISTS, APPROVALS,
+            MONITOR, GOVERNANCE);
 
     /** How a cache is kept: one kind per kind of data, with its reasons in docs/CLUSTER.md. */
     public enum Kind {
@@ -66,6 +71,12 @@ public final class StoreConfiguration {
          */
         DISTRIBUTED_MEMORY,
         /**
+         * Behavioural monitoring's per-node counts of the last two minutes (one entry per node, rewritten every
+         * second) and its claims of alert responses: on every node ({@code REPL_SYNC}), in memory only, never
+         * fsync'd. Lost at a full restart, which costs the detectors two minutes of history, nothing else.
+         */
+        REPLICATED_MEMORY,
+        /**
          * Per-token facts a node needs only for the tokens it minted itself: the status lists' index of live tokens
          * ({@code status.MintedIndex}, primitive columns in the heap) and its crash log ({@code status.MintedLog},
          * {@code DATA_DIR/minted}, appended without fsync). Never replicated, never in an Infinispan cache: a cache
@@ -79,7 +90,8 @@ public final class StoreConfiguration {
 
     /** The kind of each cache in {@link #CACHES}. */
     static Kind kind(String name) {
-        return REPLAY.equals(name) ? Kind.DISTRIBUTED_MEMORY : Kind.REPLICATED_PERSISTENT;
+        return REPLAY.equals(name) ? Kind.DISTRIBUTED_MEMORY
+                : MONITOR.equals(name) ? Kind.REPLICATED_MEMORY : Kind.REPLICATED_PERSISTENT;
     }
 
     /**
@@ -203,7 +215,7 @@ public final class StoreConfiguration {
         cache.encoding().mediaType(MediaType.APPLICATION_OBJECT_TYPE);
         // expired marks are removed in the background too, not only when they are next read
         cache.expiration().wakeUpInterval(EXPIRATION_WAKE_UP_SECONDS, TimeUnit.SECONDS);
-        if (kind == Kind.DISTRIBUTED_MEMORY) {
+        if (kind == Kind.DISTRIBUTED_MEMORY || kind == Kind.REPLICATED_MEMORY) {
             return cache.build();
         }
         cache.persistence()
