@@ -11,8 +11,9 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * agentid's issuer ({@link IssuerProcess}, heap 1g as in the other benchmarks) on the JDK of {@link Jdks#issuerJavaHome()},
- * with the holder and actor of the common workloads, and a chain of five agents for exchanges at depth 4.
+ * agentid's issuer ({@link IssuerProcess}, heap 1g as in the other benchmarks) on the JDK of
+ * {@link Jdks#issuerJavaHome()}, with the holder and actor of the common workloads, and a chain of five agents (each
+ * may delegate to the next, max_delegation_depth 5, the global cap) for exchanging a subject token of depth 4.
  */
 final class AgentidServer implements Server {
 
@@ -38,7 +39,7 @@ final class AgentidServer implements Server {
         }
         for (int i = 0; i < chain.length; i++) {
             var registration = admin.agent(chain[i].id()).owner("user:chain" + i).scopes(SCOPE).audiences(API)
-                    .maxDelegationDepth(4).tokenTtlSeconds(3600).key(chain[i].key());
+                    .maxDelegationDepth(5).tokenTtlSeconds(3600).key(chain[i].key());
             if (i + 1 < chain.length) {
                 registration.delegates(chain[i + 1].id());
             }

@@ -193,6 +193,12 @@ final class KeycloakServer implements Server {
         return actor;
     }
 
+    /** Keycloak answers {"active":false} unless the caller is an audience of the token: agent-b is. */
+    @Override
+    public Client introspector() {
+        return actor;
+    }
+
     @Override
     public Map<String, String> clientCredentials() {
         return Map.of("grant_type", "client_credentials");

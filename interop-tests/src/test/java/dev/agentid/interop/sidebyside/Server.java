@@ -30,6 +30,16 @@ interface Server extends AutoCloseable {
 
     Client actor();
 
+    /** {@code params} with {@code client}'s private_key_jwt authentication (a fresh assertion). */
+    default Map<String, String> authenticate(Client client, Map<String, String> params) {
+        return client.authenticated(params, assertionAudience());
+    }
+
+    /** The client that introspects the holder's token: one the server lets see it. */
+    default Client introspector() {
+        return holder();
+    }
+
     /** client_credentials parameters (without client authentication). */
     Map<String, String> clientCredentials();
 

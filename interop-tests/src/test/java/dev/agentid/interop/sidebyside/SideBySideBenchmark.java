@@ -52,8 +52,8 @@ class SideBySideBenchmark {
     static final double VERIFY_SECONDS = Double.parseDouble(System.getProperty("bench.verify.seconds", "2"));
 
     static final String CC = "client_credentials";
-    static final String TX1 = "exchange, depth 1";
-    static final String TX4 = "exchange, depth 4";
+    static final String TX1 = "exchange, subject depth 1";
+    static final String TX4 = "exchange, subject depth 4";
     static final String DPOP = "exchange + DPoP";
     static final String INTROSPECT = "introspection";
 
@@ -92,12 +92,10 @@ class SideBySideBenchmark {
             }
             for (Server s : servers) {
                 String holderToken = accessToken(s, s.holder(), s.clientCredentials());
-                Supplier<Load.Request> cc = () -> form(s.holder().authenticated(s.clientCredentials(),
-                        s.assertionAudience()), null);
-                Supplier<Load.Request> tx = () -> form(s.actor().authenticated(s.exchange(holderToken),
-                        s.assertionAudience()), null);
-                Supplier<Load.Request> introspect = () -> form(s.holder().authenticated(Map.of("token", holderToken),
-                        s.assertionAudience()), null);
+                Supplier<Load.Request> cc = () -> form(s.authenticate(s.holder(), s.clientCredentials()), null);
+                Supplier<Load.Request> tx = () -> form(s.authenticate(s.actor(), s.exchange(holderToken)), null);
+                Supplier<Load.Request> introspect = () -> form(s.authenticate(s.introspector(),
+                        Map.of("token", holderToken)), null);
                 smoke(s, CC, s.tokenEndpoint(), cc, workloads);
                 smoke(s, TX1, s.tokenEndpoint(), tx, workloads);
                 smoke(s, INTROSPECT, s.introspectionEndpoint(), introspect, workloads);
@@ -111,10 +109,10 @@ class SideBySideBenchmark {
             String holderToken = accessToken(agentid, agentid.holder(), agentid.clientCredentials());
             workloads.put(TX4, new LinkedHashMap<>());
             workloads.put(DPOP, new LinkedHashMap<>());
-            smoke(agentid, TX4, agentid.tokenEndpoint(), () -> form(agentid.depthFourActor().authenticated(
-                    agentid.exchange(depthThree), agentid.assertionAudience()), null), workloads);
-            smoke(agentid, DPOP, agentid.tokenEndpoint(), () -> form(agentid.actor().authenticated(
-                    agentid.exchange(holderToken), agentid.assertionAudience()),
+            smoke(agentid, TX4, agentid.tokenEndpoint(), () -> form(agentid.authenticate(agentid.depthFourActor(),
+                    agentid.exchange(depthThree)), null), workloads);
+            smoke(agentid, DPOP, agentid.tokenEndpoint(), () -> form(agentid.authenticate(agentid.actor(),
+                    agentid.exchange(holderToken)),
                     agentid.actor().dpopProof(agentid.tokenEndpointUrl())), workloads);
 
             // warm-up: every pair once, not recorded
@@ -179,7 +177,7 @@ class SideBySideBenchmark {
                       double seconds) {
         String key = workload + "|" + server.name();
         double estimate = rateEstimate.getOrDefault(key, 1500.0);
-        int size = (int) Math.min(estimate * seconds * 1.5 + 300, 60_000);
+        int size = (int) Math.min(Math.max(estimate, 1000) * seconds * 1.5 + 500, 60_000);
         List<Load.Request> pool = pool(requests, size);
         URI target = workload.equals(INTROSPECT) ? server.introspectionEndpoint() : server.tokenEndpoint();
         double cpu0 = Bench.cpuMillis(server.pid());
@@ -205,7 +203,7 @@ class SideBySideBenchmark {
                        Map<String, Map<Server, Supplier<Load.Request>>> workloads) {
         Load.Request r = requests.get();
         HttpResult result = post(target, r);
-        if (result.status() == 200) {
+        if (result.status() == 200 && !result.body().contains("\"active\":false")) {
             String body = result.body();
             Bench.report("side by side smoke %-18s %-9s 200 %s", workload, server.name(),
                     workload.equals(INTROSPECT) ? body.substring(0, Math.min(body.length(), 60)).replaceAll(
@@ -239,7 +237,7 @@ class SideBySideBenchmark {
     }
 
     private String accessToken(Server server, Client client, Map<String, String> params) {
-        HttpResult r = http.postForm(server.tokenEndpoint(), client.authenticated(params, server.assertionAudience()),
+        HttpResult r = http.postForm(server.tokenEndpoint(), server.authenticate(client, params),
                 null);
         if (r.status() != 200) {
             throw new AssertionError(server.name() + " token request by " + client + ": " + r.describe());
@@ -346,7 +344,8 @@ class SideBySideBenchmark {
                 rate[w][s] = mine.isEmpty() ? Double.NaN : medianOf(mine, c -> c.result().perSecond());
             }
         }
-        Plot.write(png, "Side by side, same generator, 32 connections (" + title + ")", workloads,
+        Plot.write(png, "Side by side, same generator, 32 connections (" + title + ")",
+                List.of("client_credentials", "exchange (depth 1)", "introspection"),
                 servers.stream().map(Server::name).toList(),
                 List.of(new Plot.Panel("server CPU ms per request (lower is better)", "%.2f", cpu),
                         new Plot.Panel("requests per second (higher is better)", "%.0f", rate)));

@@ -100,6 +100,14 @@ final class SpringServer implements Server {
         return actor;
     }
 
+    /** Spring Authorization Server refuses a client assertion without client_id (invalid_request). */
+    @Override
+    public Map<String, String> authenticate(Client client, Map<String, String> params) {
+        Map<String, String> form = new LinkedHashMap<>(params);
+        form.put("client_id", client.id());
+        return client.authenticated(form, assertionAudience());
+    }
+
     @Override
     public Map<String, String> clientCredentials() {
         return Map.of("grant_type", "client_credentials", "scope", "files:read");

@@ -22,6 +22,11 @@ import org.springframework.security.config.annotation.web.builders.HttpSecurity;
 import org.springframework.security.oauth2.core.AuthorizationGrantType;
 import org.springframework.security.oauth2.core.ClientAuthenticationMethod;
 import org.springframework.security.oauth2.jose.jws.SignatureAlgorithm;
+import org.springframework.security.authentication.UsernamePasswordAuthenticationToken;
+import org.springframework.security.oauth2.server.authorization.InMemoryOAuth2AuthorizationService;
+import org.springframework.security.oauth2.server.authorization.OAuth2Authorization;
+import org.springframework.security.oauth2.server.authorization.OAuth2AuthorizationService;
+import org.springframework.security.oauth2.server.authorization.OAuth2TokenType;
 import org.springframework.security.oauth2.server.authorization.client.InMemoryRegisteredClientRepository;
 import org.springframework.security.oauth2.server.authorization.client.RegisteredClient;
 import org.springframework.security.oauth2.server.authorization.client.RegisteredClientRepository;
@@ -41,6 +46,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.Principal;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -118,6 +124,44 @@ public class BenchAuthorizationServer {
                     .build());
         }
         return new InMemoryRegisteredClientRepository(clients);
+    }
+
+    /**
+     * The framework's in-memory authorization service, with one addition: Spring Authorization Server exchanges a
+     * subject token only if its authorization carries a principal (OAuth2TokenExchangeAuthenticationProvider answers
+     * invalid_grant otherwise), and client_credentials authorizations carry none; here they get the client as their
+     * principal, so that a client_credentials token can be exchanged as in the other servers.
+     */
+    @Bean
+    OAuth2AuthorizationService authorizationService() {
+        InMemoryOAuth2AuthorizationService store = new InMemoryOAuth2AuthorizationService();
+        return new OAuth2AuthorizationService() {
+            @Override
+            public void save(OAuth2Authorization authorization) {
+                if (AuthorizationGrantType.CLIENT_CREDENTIALS.equals(authorization.getAuthorizationGrantType())
+                        && authorization.getAttribute(Principal.class.getName()) == null) {
+                    authorization = OAuth2Authorization.from(authorization).attribute(Principal.class.getName(),
+                            UsernamePasswordAuthenticationToken.authenticated(authorization.getPrincipalName(), null,
+                                    List.of())).build();
+                }
+                store.save(authorization);
+            }
+
+            @Override
+            public void remove(OAuth2Authorization authorization) {
+                store.remove(authorization);
+            }
+
+            @Override
+            public OAuth2Authorization findById(String id) {
+                return store.findById(id);
+            }
+
+            @Override
+            public OAuth2Authorization findByToken(String token, OAuth2TokenType tokenType) {
+                return store.findByToken(token, tokenType);
+            }
+        };
     }
 
     /** The access-token signing key: a fresh P-256 key per start. */
