@@ -92,6 +92,7 @@ public final class IssuerProcess implements AutoCloseable {
         private String adminToken = TestAgents.randomSecret();
         private String issuerUrl;
         private String maxHeap = "384m";
+        private String javaExecutable = Interop.javaExecutable();
         private final Map<String, String> extraEnv = new LinkedHashMap<>();
         private final List<String> arguments = new ArrayList<>();
         private final List<String> jvmOptions = new ArrayList<>();
@@ -149,6 +150,12 @@ public final class IssuerProcess implements AutoCloseable {
             return this;
         }
 
+        /** The java launcher to run the issuer with (default: the test JVM's own; a benchmark compares JDKs). */
+        public Launcher javaExecutable(String executable) {
+            this.javaExecutable = Objects.requireNonNull(executable, "executable");
+            return this;
+        }
+
         /** The JVM's -Xmx (default 384m, so that three nodes fit on a small machine). */
         public Launcher maxHeap(String value) {
             this.maxHeap = Objects.requireNonNull(value, "value");
@@ -193,7 +200,7 @@ public final class IssuerProcess implements AutoCloseable {
             Path out = logs.resolve(stem + ".stdout.log");
             Path err = logs.resolve(stem + ".stderr.log");
 
-            List<String> command = new ArrayList<>(List.of(Interop.javaExecutable(),
+            List<String> command = new ArrayList<>(List.of(javaExecutable,
                     "-XX:+UseSerialGC", "-Xms64m", "-Xmx" + maxHeap));
             command.addAll(jvmOptions);
             if (Boolean.getBoolean("bench.jfr")) {

@@ -13,16 +13,16 @@ import java.util.List;
 import java.util.Locale;
 
 /** Reporting for the *Benchmark classes: every line goes to stdout and to target/benchmarks/results.txt. */
-final class Bench {
+public final class Bench {
 
     private Bench() {
     }
 
-    static Path resultsFile() {
+    public static Path resultsFile() {
         return Interop.targetDir().resolve("benchmarks").resolve("results.txt");
     }
 
-    static synchronized void report(String format, Object... args) {
+    public static synchronized void report(String format, Object... args) {
         String line = String.format(Locale.ROOT, format, args);
         System.out.println("[bench] " + line);
         try {
@@ -35,7 +35,7 @@ final class Bench {
     }
 
     /** CPU time (user + system) a process has used so far, from /proc/PID/stat, in milliseconds (Linux). */
-    static double cpuMillis(long pid) {
+    public static double cpuMillis(long pid) {
         try {
             String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"), StandardCharsets.US_ASCII);
             String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
@@ -92,7 +92,7 @@ final class Bench {
     private static final int CLOCK_TICKS = 100;
 
     /** Nearest-rank percentile of sorted values. */
-    static double percentile(double[] sorted, double p) {
+    public static double percentile(double[] sorted, double p) {
         int rank = (int) Math.ceil(p / 100.0 * sorted.length);
         return sorted[Math.max(rank - 1, 0)];
     }

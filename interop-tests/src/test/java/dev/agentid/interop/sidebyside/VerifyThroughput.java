@@ -1,0 +1,109 @@
+package dev.agentid.interop.sidebyside;
+
+import com.nimbusds.jose.JOSEObjectType;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.crypto.bc.BouncyCastleProviderSingleton;
+import com.nimbusds.jose.crypto.factories.DefaultJWSVerifierFactory;
+import com.nimbusds.jose.crypto.impl.ECDSA;
+import com.nimbusds.jose.jwk.ECKey;
+import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jose.jwk.source.ImmutableJWKSet;
+import com.nimbusds.jose.proc.DefaultJOSEObjectTypeVerifier;
+import com.nimbusds.jose.proc.JWSVerificationKeySelector;
+import com.nimbusds.jose.proc.SecurityContext;
+import com.nimbusds.jwt.SignedJWT;
+import com.nimbusds.jwt.proc.DefaultJWTProcessor;
+import dev.agentid.verifier.AgentTokenVerifier;
+
+import java.security.Signature;
+import java.security.interfaces.ECPublicKey;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/**
+ * In-process, single-threaded verification throughput of one agentid access token, in this (the generator's) JVM:
+ * verifier-lib's {@link AgentTokenVerifier#verify} (all checks), Nimbus {@code DefaultJWTProcessor} (signature, typ,
+ * exp/nbf only) on BouncyCastle and on the JDK's EC code, and the floor: one raw BouncyCastle ES256 signature check of
+ * the already-split token. Each variant runs {@code seconds} per round, rounds interleaved; the median round counts.
+ */
+final class VerifyThroughput {
+
+    private VerifyThroughput() {
+    }
+
+    static Map<String, Double> measure(String token, String issuer, String audience, JWKSet issuerKeys, double seconds,
+                                       int rounds) throws Exception {
+        SignedJWT parsed = SignedJWT.parse(token);
+        ECKey key = (ECKey) issuerKeys.getKeyByKeyId(parsed.getHeader().getKeyID());
+        // the floor: a BouncyCastle key object and one Signature instance, made once (verifier-lib caches its keys too)
+        ECPublicKey publicKey = key.toECPublicKey(BouncyCastleProviderSingleton.getInstance());
+        Signature raw = Signature.getInstance("SHA256withECDSA", BouncyCastleProviderSingleton.getInstance());
+        byte[] signingInput = parsed.getSigningInput();
+        byte[] der = ECDSA.transcodeSignatureToDER(parsed.getSignature().decode());
+        JOSEObjectType typ = parsed.getHeader().getType();
+
+        AgentTokenVerifier verifierLib = AgentTokenVerifier.builder().trustIssuer(issuer, issuerKeys)
+                .audience(audience).build();
+        DefaultJWTProcessor<SecurityContext> nimbusBc = nimbus(issuerKeys, typ, true);
+        DefaultJWTProcessor<SecurityContext> nimbusJdk = nimbus(issuerKeys, typ, false);
+
+        Map<String, Callable<Object>> variants = new LinkedHashMap<>();
+        variants.put("raw BouncyCastle ES256 verify", () -> {
+            raw.initVerify(publicKey);
+            raw.update(signingInput);
+            if (!raw.verify(der)) {
+                throw new AssertionError("bad signature");
+            }
+            return raw;
+        });
+        variants.put("verifier-lib AgentTokenVerifier.verify", () -> verifierLib.verify(token));
+        variants.put("Nimbus DefaultJWTProcessor (BouncyCastle)", () -> nimbusBc.process(token, null));
+        variants.put("Nimbus DefaultJWTProcessor (JDK EC)", () -> nimbusJdk.process(token, null));
+
+        Map<String, List<Double>> perRound = new LinkedHashMap<>();
+        for (int round = 0; round <= rounds; round++) {
+            for (var variant : variants.entrySet()) {
+                double rate = run(variant.getValue(), round == 0 ? Math.min(seconds, 1.5) : seconds);
+                if (round > 0) {
+                    perRound.computeIfAbsent(variant.getKey(), k -> new ArrayList<>()).add(rate);
+                }
+            }
+        }
+        verifierLib.close();
+        Map<String, Double> medians = new LinkedHashMap<>();
+        perRound.forEach((name, rates) -> medians.put(name, rates.stream().sorted().toList().get(rates.size() / 2)));
+        return medians;
+    }
+
+    private static DefaultJWTProcessor<SecurityContext> nimbus(JWKSet keys, JOSEObjectType typ, boolean bc) {
+        DefaultJWTProcessor<SecurityContext> processor = new DefaultJWTProcessor<>();
+        processor.setJWSKeySelector(new JWSVerificationKeySelector<>(JWSAlgorithm.ES256, new ImmutableJWKSet<>(keys)));
+        processor.setJWSTypeVerifier(new DefaultJOSEObjectTypeVerifier<>(typ, JOSEObjectType.JWT, null));
+        DefaultJWSVerifierFactory factory = new DefaultJWSVerifierFactory();
+        if (bc) {
+            factory.getJCAContext().setProvider(BouncyCastleProviderSingleton.getInstance());
+        }
+        processor.setJWSVerifierFactory(factory);
+        return processor;
+    }
+
+    private static double run(Callable<Object> op, double seconds) throws Exception {
+        long end = System.nanoTime() + (long) (seconds * 1e9);
+        long count = 0;
+        long start = System.nanoTime();
+        Object sink = null;
+        while (System.nanoTime() < end) {
+            for (int i = 0; i < 50; i++) {
+                sink = op.call();
+            }
+            count += 50;
+        }
+        if (sink == null) {
+            throw new AssertionError();
+        }
+        return count / ((System.nanoTime() - start) / 1e9);
+    }
+}
