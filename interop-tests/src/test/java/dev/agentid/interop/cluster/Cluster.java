@@ -56,9 +56,11 @@ public final class Cluster implements AutoCloseable {
     private final Path secretFile;
     private final IssuerProcess[] nodes;
     private final TestAgents[] agents;
-    private final UnaryOperator<IssuerProcess.Launcher> change;
+    private final java.util.function.BiFunction<Integer, IssuerProcess.Launcher, IssuerProcess.Launcher> change;
 
-    private Cluster(String name, int size, UnaryOperator<IssuerProcess.Launcher> change) throws IOException {
+    private Cluster(String name, int size,
+                    java.util.function.BiFunction<Integer, IssuerProcess.Launcher, IssuerProcess.Launcher> change)
+            throws IOException {
         this.name = name;
         this.change = change;
         this.clusterName = "agentid-" + name + "-" + Long.toHexString(ThreadLocalRandom.current().nextLong());
@@ -82,6 +84,12 @@ public final class Cluster implements AutoCloseable {
 
     /** As {@link #start(String, int)}, every node's launcher adjusted by {@code change} (e.g. a larger heap). */
     public static Cluster start(String name, int size, UnaryOperator<IssuerProcess.Launcher> change) {
+        return start(name, size, (n, launcher) -> change.apply(launcher));
+    }
+
+    /** As {@link #start(String, int)}, node {@code n}'s launcher adjusted by {@code change.apply(n, launcher)}. */
+    public static Cluster start(String name, int size,
+                                java.util.function.BiFunction<Integer, IssuerProcess.Launcher, IssuerProcess.Launcher> change) {
         Cluster cluster;
         try {
             cluster = new Cluster(name, size, change);
@@ -149,7 +157,7 @@ public final class Cluster implements AutoCloseable {
     public IssuerProcess.Launcher launcher(int n) {
         IssuerProcess.Launcher launcher;
         if (nodes[n - 1] == null) {
-            launcher = change.apply(IssuerProcess.named(name + "-node" + n).dataDir(dataDirs.get(n - 1))
+            launcher = change.apply(n, IssuerProcess.named(name + "-node" + n).dataDir(dataDirs.get(n - 1))
                     .adminToken(adminToken).issuerUrl(ISSUER_URL));
         } else {
             launcher = nodes[n - 1].relaunch();
