@@ -129,6 +129,8 @@ public final class IssuerServer implements AutoCloseable {
             AuditLog trail = audit;
             keys.onFileChange(changed -> trail.record(AuditEvent.KeysRotated.of("key-file", changed, clock.instant())));
             Partners partners = partners(config, vertx, clock);
+            partners.trusted().onChange(c -> trail.record(new AuditEvent.TrustChanged(c.partners(), c.added(),
+                    c.removed())));
             statusLists = statusLists(config, vertx, clock, issuer, keys, state, partners.status());
             TokenLiveness liveness = new TokenLiveness(state.tokens(), state.agents(), issuer, partners.status());
             DelegationPolicy policy = new DelegationPolicy(config.maxDelegationDepth(), config.maxTokenLifetime());

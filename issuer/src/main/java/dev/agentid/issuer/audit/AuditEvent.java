@@ -21,6 +21,8 @@ public sealed interface AuditEvent {
     String AGENT_KILLED = "agent.killed";
     String AGENT_RESTORED = "agent.restored";
     String KEYS_ROTATED = "keys.rotated";
+    /** The trust file was reloaded with a change (federation partners). */
+    String TRUST_CHANGED = "trust.changed";
     /** Human approval (profile section 6.13). */
     String APPROVAL_REQUESTED = "approval.requested";
     String APPROVAL_APPROVED = "approval.approved";
@@ -212,6 +214,28 @@ public sealed interface AuditEvent {
             f.put("owner", owner);
             f.put("changes", changes.isEmpty() ? null : changes);
             f.put("reason", reason);
+            return f;
+        }
+    }
+
+    /**
+     * The trust file was reloaded after a change: the partner issuers trusted now, those added and those removed (an
+     * edited entry of a partner that stays is in neither list). Who edited the file is outside the issuer's view.
+     */
+    record TrustChanged(List<String> partners, List<String> added, List<String> removed) implements AuditEvent {
+
+        @Override
+        public String type() {
+            return TRUST_CHANGED;
+        }
+
+        @Override
+        public Map<String, Object> fields() {
+            Map<String, Object> f = new LinkedHashMap<>(4);
+            f.put("by", "trust-file");
+            f.put("partners", partners);
+            f.put("added", added);
+            f.put("removed", removed);
             return f;
         }
     }

@@ -121,6 +121,17 @@ public final class TrustedPartners {
         return d == null || !d.metadataUrl().equals(partner.metadataUrl()) ? null : d.keys();
     }
 
+    /** A reload of the trust file: the partner issuers now, those added and those removed. */
+    public record Change(List<String> partners, List<String> added, List<String> removed) {
+    }
+
+    private volatile java.util.function.Consumer<Change> onChange;
+
+    /** Told of each reload of a changed trust file after the first load (the audit trail records it). */
+    public void onChange(java.util.function.Consumer<Change> listener) {
+        this.onChange = listener;
+    }
+
     /** Polls the file, and retries failed discoveries, on a worker thread; stops with the Vert.x instance. */
     public void watch(Vertx vertx, Duration interval) {
         if (file == null) {
@@ -169,8 +180,16 @@ public final class TrustedPartners {
             stamp = now;   // a broken file is reported once, until it changes again
             try {
                 TrustConfiguration next = TrustConfiguration.parse(Files.readString(file, StandardCharsets.UTF_8));
+                TrustConfiguration previous = trust;
+                List<String> before = previous.partners().stream().map(Partner::issuer).toList();
                 trust = next;
                 reloaded = true;
+                List<String> after = next.partners().stream().map(Partner::issuer).toList();
+                java.util.function.Consumer<Change> listener = onChange;
+                if (listener != null && !next.equals(previous)) {
+                    listener.accept(new Change(after, after.stream().filter(i -> !before.contains(i)).toList(),
+                            before.stream().filter(i -> !after.contains(i)).toList()));
+                }
                 failedAt.clear();   // a changed entry is discovered at once
                 LOG.info("reloaded the trust file: partners " + issuers());
             } catch (IOException | IllegalArgumentException e) {
