@@ -14,6 +14,7 @@ import dev.agentid.issuer.binding.SenderBinding;
 import dev.agentid.issuer.client.AuthenticatedClient;
 import dev.agentid.issuer.client.ClientAuthenticator;
 import dev.agentid.issuer.client.ClientAuthenticator.Endpoint;
+import dev.agentid.issuer.audit.AuditLog;
 import dev.agentid.issuer.domain.OAuthException;
 import dev.agentid.issuer.service.TokenLiveness;
 import dev.agentid.issuer.service.TokenService;
@@ -41,10 +42,12 @@ final class IntrospectionEndpoint {
     private final TokenService tokens;
     private final TokenLiveness liveness;
     private final IntrospectionAccess access;
+    private final AuditLog audit;
 
     IntrospectionEndpoint(URI endpoint, ClientAuthenticator clients, TokenService tokens, TokenLiveness liveness,
-                          IntrospectionAccess access) {
+                          IntrospectionAccess access, AuditLog audit) {
         this.access = access;
+        this.audit = audit;
         this.endpoint = endpoint;
         this.clients = clients;
         this.tokens = tokens;
@@ -60,8 +63,12 @@ final class IntrospectionEndpoint {
                             Endpoint.INTROSPECTION)
                     .compose(caller -> introspect(caller, request.getToken().getValue()))
                     .onSuccess(body -> Responses.json(ctx, 200, body))
-                    .onFailure(t -> Responses.failure(ctx, t));
+                    .onFailure(t -> {
+                        Refusals.record(audit, "introspection", t);
+                        Responses.failure(ctx, t);
+                    });
         } catch (RuntimeException e) {
+            Refusals.record(audit, "introspection", e);
             Responses.failure(ctx, e);
         }
     }

@@ -74,8 +74,12 @@ final class RevocationEndpoint {
             }
             caller.compose(c -> revoke(c, token))
                     .onSuccess(v -> ctx.response().setStatusCode(200).putHeader("Cache-Control", "no-store").end())
-                    .onFailure(t -> Responses.failure(ctx, t));
+                    .onFailure(t -> {
+                        Refusals.record(audit, "revocation", t);
+                        Responses.failure(ctx, t);
+                    });
         } catch (RuntimeException e) {
+            Refusals.record(audit, "revocation", e);
             Responses.failure(ctx, e);
         }
     }

@@ -89,7 +89,7 @@ public final class Routes {
                 new CibaGrant(w.approvals())));
         TokenEndpoint token = new TokenEndpoint(tokenUri, w.clients(), w.binding(), grants, limiter, w.audit());
         IntrospectionEndpoint introspection = new IntrospectionEndpoint(URI.create(w.issuer() + INTROSPECTION_PATH),
-                w.clients(), w.tokens(), w.liveness(), new IntrospectionAccess(w.issuer()));
+                w.clients(), w.tokens(), w.liveness(), new IntrospectionAccess(w.issuer()), w.audit());
         RevocationEndpoint revocation = new RevocationEndpoint(URI.create(w.issuer() + REVOCATION_PATH), w.clients(),
                 w.tokens(), w.state().tokens(), w.issuer(), w.audit());
         AdminApi adminApi = new AdminApi(w.vertx(), admin, w.state().agents(), w.keys(), w.clock(),
