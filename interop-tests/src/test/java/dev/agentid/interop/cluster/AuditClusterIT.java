@@ -79,9 +79,12 @@ class AuditClusterIT {
                 .tokenTtlSeconds(2).register();
 
         String before = x.at(n1).token("files:read", API);      // on behalf of alice, but before T
-        Thread.sleep(50);
-        Instant since = Instant.now();
-        Thread.sleep(50);
+        // T: just after the record of that token, and the next token is asked for once the clock has passed T
+        Instant since = Instant.parse((String) events(1, "jti=" + jti(before)).get(0).get("time")).plusMillis(1);
+        while (!Instant.now().isAfter(since)) {
+            assertTrue(Instant.now().isBefore(since.plusSeconds(5)), "the clock reached T");
+            Thread.sleep(1);
+        }
         String t1 = x.at(n1).token("files:read", API);           // node 1: alice's agent
         String t2 = y.at(n2).exchanged(t1, "files:read", API);   // node 2: handed to y
         // node 3: and on to z, held for approval there, approved on node 1 (break-glass), redeemed on node 3
@@ -90,7 +93,7 @@ class AuditClusterIT {
                 .expect(200).json().get("auth_req_id");
         new Http().postJson(cluster.node(1).admin("/admin/approvals/" + authReqId + "/approve"), Map.of(),
                 cluster.adminToken()).expect(200);
-        Thread.sleep(1100);   // the request's poll interval
+        Thread.sleep(1100);   // a CIBA client waits the request's interval (1 s) before its first poll: earlier is slow_down
         String t3 = (String) post(3, z.at(n3), "/oauth2/token", Map.of("grant_type",
                 "urn:openid:params:grant-type:ciba", "auth_req_id", authReqId)).expect(200).json().get("access_token");
         bob.at(n2).token("files:read", API);                     // someone else's, after T
