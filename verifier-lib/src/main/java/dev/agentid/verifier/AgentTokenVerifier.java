@@ -5,21 +5,13 @@ import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jose.JWSObject;
 import com.nimbusds.jose.KeySourceException;
-import com.nimbusds.jose.Payload;
-import com.nimbusds.jose.jwk.Curve;
 import com.nimbusds.jose.jwk.JWK;
-import com.nimbusds.jose.jwk.JWKMatcher;
-import com.nimbusds.jose.jwk.JWKSelector;
 import com.nimbusds.jose.jwk.JWKSet;
-import com.nimbusds.jose.jwk.KeyType;
-import com.nimbusds.jose.jwk.KeyUse;
 import com.nimbusds.jose.jwk.source.ImmutableJWKSet;
 import com.nimbusds.jose.jwk.source.JWKSource;
 import com.nimbusds.jose.jwk.source.JWKSourceBuilder;
-import com.nimbusds.jose.jwk.source.RateLimitReachedException;
 import com.nimbusds.jose.proc.BadJOSEException;
 import com.nimbusds.jose.proc.BadJWSException;
-import com.nimbusds.jose.proc.DefaultJOSEProcessor;
 import com.nimbusds.jose.proc.JWSVerifierFactory;
 import com.nimbusds.jose.proc.SecurityContext;
 import com.nimbusds.jose.util.Base64URL;
@@ -34,14 +26,13 @@ import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.security.Key;
 import java.security.Provider;
-import java.security.PublicKey;
 import java.text.ParseException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -53,6 +44,7 @@ import dev.agentid.verifier.status.StatusListCheck;
 import dev.agentid.verifier.status.StatusListPolicy;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -78,7 +70,7 @@ import java.util.concurrent.TimeUnit;
  * {@code nbf} with clock skew; audience; the {@code act} chain; {@code client_id} equal to the current
  * actor.
  *
- * <p>Each trusted issuer has its own key source and its own Nimbus processor, so a token can only be
+ * <p>Each trusted issuer has its own key source and its own key selector, so a token can only be
  * verified with keys of the issuer it names. Header {@code jwk}, {@code jku}, {@code x5u} and {@code x5c}
  * are never used to find keys.
  *
@@ -88,6 +80,13 @@ public final class AgentTokenVerifier implements AutoCloseable {
 
     /** Largest accepted NumericDate: 9999-12-31T23:59:59Z. */
     private static final double MAX_NUMERIC_DATE = 253402300799d;
+
+    /** Distinct headers kept (an issuer's keys times its token types); more start the map over. */
+    private static final int MAX_ACCEPTED_HEADERS = 64;
+
+    /** A header (its base64url form is the key) that passed steps 1 and 2 and was under a verified signature. */
+    private record AcceptedHeader(String alg, JWSHeader header) {
+    }
 
     /** Stands in for an empty signature part: a single zero byte, never a valid signature. */
     private static final Base64URL EMPTY_SIGNATURE = new Base64URL("AA");
@@ -105,7 +104,8 @@ public final class AgentTokenVerifier implements AutoCloseable {
      */
     private static final ExecutorService REFRESH_EXECUTOR = refreshExecutor();
 
-    private final Map<String, DefaultJOSEProcessor<SecurityContext>> processors;
+    private final Map<String, IssuerKeys> issuers;
+    private final Map<String, AcceptedHeader> acceptedHeaders = new ConcurrentHashMap<>();
     private final Set<String> algorithmNames;
     private final Set<String> audiences;
     private final boolean anyAudience;
@@ -118,14 +118,14 @@ public final class AgentTokenVerifier implements AutoCloseable {
     private final Map<String, String> organisations;
     private final boolean requireEvidence;
 
-    private AgentTokenVerifier(Map<String, DefaultJOSEProcessor<SecurityContext>> processors,
+    private AgentTokenVerifier(Map<String, IssuerKeys> issuers,
                                Set<String> algorithmNames, Set<String> audiences, boolean anyAudience,
                                Duration clockSkew, int maxTokenBytes, int maxChainDepth, Clock clock,
                                List<Closeable> ownedSources, StatusListPolicy statusPolicy,
                                Map<String, String> organisations, boolean requireEvidence) {
         this.organisations = organisations;
         this.requireEvidence = requireEvidence;
-        this.processors = processors;
+        this.issuers = issuers;
         this.algorithmNames = algorithmNames;
         this.audiences = audiences;
         this.anyAudience = anyAudience;
@@ -140,8 +140,8 @@ public final class AgentTokenVerifier implements AutoCloseable {
 
     /** A status list token's or a chain receipt's signature, with the keys and algorithm allowlist of its issuer. */
     private void verifyIssuerSignature(String issuer, JWSObject jws) throws TokenVerificationException {
-        DefaultJOSEProcessor<SecurityContext> processor = processors.get(issuer);
-        if (processor == null) {
+        IssuerKeys keys = issuers.get(issuer);
+        if (keys == null) {
             throw fail(Reason.UNTRUSTED_ISSUER, "the issuer '" + issuer + "' is not trusted");
         }
         if (!algorithmNames.contains(jws.getHeader().getAlgorithm().getName())) {
@@ -151,7 +151,7 @@ public final class AgentTokenVerifier implements AutoCloseable {
             throw fail(Reason.UNKNOWN_KEY, "the JWS header has no kid");
         }
         try {
-            processor.process(jws, null);
+            keys.verify(jws.getHeader(), jws.getSigningInput(), jws.getSignature());
         } catch (KeySourceException e) {
             throw new TokenVerificationException(Reason.KEY_SOURCE_UNAVAILABLE, e.getMessage(), e);
         } catch (BadJOSEException | JOSEException e) {
@@ -186,9 +186,78 @@ public final class AgentTokenVerifier implements AutoCloseable {
             }
             throw fail(Reason.MALFORMED, "not a compact JWS of three strict base64url parts");
         }
-        Map<String, Object> header = jsonObject(parts[0], "header");
+        // a header seen before in a verified token passed steps 1 and 2 already: it is looked up, not parsed again
+        String headerPart = parts[0].toString();
+        AcceptedHeader accepted = acceptedHeaders.get(headerPart);
+        Map<String, Object> header = accepted == null ? jsonObject(parts[0], "header") : null;
         Map<String, Object> payload = jsonObject(parts[1], "payload");
 
+        String alg = accepted == null ? checkHeader(header) : accepted.alg();
+
+        // 3. issuer, from the unverified payload, selects the key source
+        Object iss = payload.get("iss");
+        if (iss == null) {
+            throw fail(Reason.MISSING_CLAIM, "the iss claim is missing");
+        }
+        if (!(iss instanceof String)) {
+            throw fail(Reason.INVALID_CLAIM, "the iss claim is not a string");
+        }
+        IssuerKeys keys = issuers.get(iss);
+        if (keys == null) {
+            throw fail(Reason.UNTRUSTED_ISSUER, "the issuer '" + iss + "' is not trusted");
+        }
+
+        // 4. key selection and signature
+        JWSHeader jwsHeader;
+        if (accepted != null) {
+            jwsHeader = accepted.header();
+        } else {
+            try {
+                jwsHeader = JWSHeader.parse(header, parts[0]);
+            } catch (ParseException e) {
+                throw fail(Reason.MALFORMED, "invalid JWS header: " + e.getMessage());
+            }
+        }
+        if (jwsHeader.getKeyID() == null) {
+            // never try the issuer's keys one by one
+            throw fail(Reason.UNKNOWN_KEY, "the JWS header has no kid");
+        }
+        // an empty signature part reaches the signature step (after key selection) and fails there, as the
+        // profile wants: it stands in as one zero byte, which no signature algorithm accepts
+        Base64URL signature = parts[2].toString().isEmpty() ? EMPTY_SIGNATURE : parts[2];
+        // the signing input is the token's first two parts as they are: ASCII, checked by CompactJws.split
+        byte[] signingInput = token.substring(0, headerPart.length() + 1 + parts[1].toString().length())
+                .getBytes(StandardCharsets.US_ASCII);
+        try {
+            keys.verify(jwsHeader, signingInput, signature);
+        } catch (IssuerKeys.NoMatchingKeyException e) {
+            throw fail(Reason.UNKNOWN_KEY, "issuer '" + iss + "' has no " + alg + " key with kid '"
+                    + jwsHeader.getKeyID() + "'");
+        } catch (KeySourceException e) {
+            throw new TokenVerificationException(Reason.KEY_SOURCE_UNAVAILABLE,
+                    "the keys of issuer '" + iss + "' could not be obtained: " + e.getMessage(), e);
+        } catch (BadJWSException e) {
+            throw fail(Reason.BAD_SIGNATURE, "the signature does not verify");
+        } catch (JOSEException e) {
+            throw new TokenVerificationException(Reason.BAD_SIGNATURE,
+                    "the signature could not be verified: " + e.getMessage(), e);
+        }
+        if (accepted == null) {
+            rememberHeader(headerPart, new AcceptedHeader(alg, jwsHeader));
+        }
+
+        // 5. claims
+        VerifiedAgentToken verified = checkClaims((String) iss, payload, jwsHeader.getKeyID());
+
+        // 6. status list (opt-in): after every other check, as draft-ietf-oauth-status-list orders it
+        if (statusCheck != null) {
+            statusCheck.check(verified);
+        }
+        return verified;
+    }
+
+    /** Steps 1 and 2 on a parsed header: what the profile allows; answers the alg. */
+    private String checkHeader(Map<String, Object> header) throws TokenVerificationException {
         Object alg = header.get("alg");
         if (!(alg instanceof String)) {
             throw fail(Reason.MALFORMED, "the JWS header has no string alg");
@@ -209,58 +278,18 @@ public final class AgentTokenVerifier implements AutoCloseable {
             throw fail(Reason.WRONG_TYPE, "the JWS typ is " + (typ == null ? "missing" : "'" + typ + "'")
                     + ", not 'at+jwt'");
         }
+        return (String) alg;
+    }
 
-        // 3. issuer, from the unverified payload, selects the key source
-        Object iss = payload.get("iss");
-        if (iss == null) {
-            throw fail(Reason.MISSING_CLAIM, "the iss claim is missing");
+    /**
+     * Keeps a header that a verified token carried. Only a header under a good signature of a trusted issuer gets
+     * here, so no one else can fill the map; it is bounded anyway and starts over when full.
+     */
+    private void rememberHeader(String encoded, AcceptedHeader accepted) {
+        if (acceptedHeaders.size() >= MAX_ACCEPTED_HEADERS) {
+            acceptedHeaders.clear();
         }
-        if (!(iss instanceof String)) {
-            throw fail(Reason.INVALID_CLAIM, "the iss claim is not a string");
-        }
-        DefaultJOSEProcessor<SecurityContext> processor = processors.get(iss);
-        if (processor == null) {
-            throw fail(Reason.UNTRUSTED_ISSUER, "the issuer '" + iss + "' is not trusted");
-        }
-
-        // 4. key selection and signature
-        JWSObject jws;
-        try {
-            // Nimbus refuses an empty signature part while parsing; the profile wants it to reach the
-            // signature step (after key selection) and fail there, so it stands in as one zero byte,
-            // which no signature algorithm accepts
-            Base64URL signature = parts[2].toString().isEmpty() ? EMPTY_SIGNATURE : parts[2];
-            jws = new JWSObject(parts[0], new Payload(parts[1]), signature);
-        } catch (ParseException e) {
-            throw fail(Reason.MALFORMED, "invalid JWS header: " + e.getMessage());
-        }
-        if (jws.getHeader().getKeyID() == null) {
-            // never try the issuer's keys one by one
-            throw fail(Reason.UNKNOWN_KEY, "the JWS header has no kid");
-        }
-        try {
-            processor.process(jws, null);
-        } catch (NoMatchingKeyException e) {
-            throw fail(Reason.UNKNOWN_KEY, "issuer '" + iss + "' has no " + alg + " key with kid '"
-                    + jws.getHeader().getKeyID() + "'");
-        } catch (KeySourceException e) {
-            throw new TokenVerificationException(Reason.KEY_SOURCE_UNAVAILABLE,
-                    "the keys of issuer '" + iss + "' could not be obtained: " + e.getMessage(), e);
-        } catch (BadJWSException e) {
-            throw fail(Reason.BAD_SIGNATURE, "the signature does not verify");
-        } catch (BadJOSEException | JOSEException e) {
-            throw new TokenVerificationException(Reason.BAD_SIGNATURE,
-                    "the signature could not be verified: " + e.getMessage(), e);
-        }
-
-        // 5. claims
-        VerifiedAgentToken verified = checkClaims((String) iss, payload, jws.getHeader().getKeyID());
-
-        // 6. status list (opt-in): after every other check, as draft-ietf-oauth-status-list orders it
-        if (statusCheck != null) {
-            statusCheck.check(verified);
-        }
-        return verified;
+        acceptedHeaders.put(encoded, accepted);
     }
 
     private VerifiedAgentToken checkClaims(String issuer, Map<String, Object> payload, String keyId)
@@ -330,14 +359,14 @@ public final class AgentTokenVerifier implements AutoCloseable {
 
     /** The trusted issuers. */
     public Set<String> trustedIssuers() {
-        return processors.keySet();
+        return issuers.keySet();
     }
 
     /** The JCA providers the issuers' signature verifiers use (BouncyCastle); for tests. */
     Set<Provider> signatureProviders() {
         Set<Provider> providers = new HashSet<>();
-        for (DefaultJOSEProcessor<SecurityContext> processor : processors.values()) {
-            providers.add(processor.getJWSVerifierFactory().getJCAContext().getProvider());
+        for (IssuerKeys keys : issuers.values()) {
+            providers.add(keys.factory().getJCAContext().getProvider());
         }
         return providers;
     }
@@ -365,20 +394,35 @@ public final class AgentTokenVerifier implements AutoCloseable {
         return bytes;
     }
 
+    private static boolean isAscii(byte[] bytes) {
+        for (byte b : bytes) {
+            if (b < 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     private static boolean isAccessTokenType(String typ) {
         return "at+jwt".equalsIgnoreCase(typ) || "application/at+jwt".equalsIgnoreCase(typ);
     }
 
     private static Map<String, Object> jsonObject(Base64URL part, String what) throws TokenVerificationException {
+        // CompactJws.split admitted only canonical base64url, which the JDK's decoder takes as it is
+        byte[] bytes = Base64.getUrlDecoder().decode(part.toString());
         String json;
-        try {
-            json = StandardCharsets.UTF_8.newDecoder()
-                    .onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(part.decode()))
-                    .toString();
-        } catch (CharacterCodingException e) {
-            throw fail(Reason.MALFORMED, "the JWS " + what + " is not UTF-8");
+        if (isAscii(bytes)) {
+            json = new String(bytes, StandardCharsets.ISO_8859_1);   // the common case: no decoder needed
+        } else {
+            try {
+                json = StandardCharsets.UTF_8.newDecoder()
+                        .onMalformedInput(CodingErrorAction.REPORT)
+                        .onUnmappableCharacter(CodingErrorAction.REPORT)
+                        .decode(ByteBuffer.wrap(bytes))
+                        .toString();
+            } catch (CharacterCodingException e) {
+                throw fail(Reason.MALFORMED, "the JWS " + what + " is not UTF-8");
+            }
         }
         try {
             // Nimbus' JSON parser refuses duplicate member names
@@ -471,81 +515,6 @@ public final class AgentTokenVerifier implements AutoCloseable {
                 });
         executor.allowCoreThreadTimeOut(true);
         return executor;
-    }
-
-    /**
-     * Nimbus' key selector, matching only on what the profile allows (section 5.2.6): the {@code kid},
-     * and a key whose type and curve fit the {@code alg}, whose {@code alg} (if any) is the header's and
-     * whose {@code use} (if any) is {@code sig}. Unlike {@link JWKMatcher#forJWSHeader} it ignores header
-     * certificate thumbprints. An empty selection becomes {@link NoMatchingKeyException}.
-     */
-    private static final class KidKeySelector extends JcaKeySelector<SecurityContext> {
-
-        private static final JWKSelector ANY_KEY = new JWKSelector(new JWKMatcher.Builder().build());
-
-        KidKeySelector(Set<JWSAlgorithm> algorithms, JWKSource<SecurityContext> source) {
-            super(algorithms, source);
-        }
-
-        @Override
-        protected JWKMatcher createJWKMatcher(JWSHeader header) {
-            JWSAlgorithm alg = header.getAlgorithm();
-            if (!isAllowed(alg)) {
-                return null;
-            }
-            JWKMatcher.Builder matcher = new JWKMatcher.Builder()
-                    .keyType(KeyType.forAlgorithm(alg))
-                    .keyID(header.getKeyID())
-                    .keyUses(KeyUse.SIGNATURE, null)
-                    .algorithms(alg, null);
-            Set<Curve> curves = Ed25519Verification.ALGORITHMS.contains(alg) ? Set.of(Curve.Ed25519)
-                    : Curve.forJWSAlgorithm(alg);
-            if (curves != null) {
-                matcher.curves(curves);
-            }
-            return matcher.build();
-        }
-
-        @Override
-        public List<Key> selectJWSKeys(JWSHeader header, SecurityContext context) throws KeySourceException {
-            List<Key> keys;
-            try {
-                keys = Ed25519Verification.ALGORITHMS.contains(header.getAlgorithm())
-                        ? selectEd25519Keys(header, context)
-                        : super.selectJWSKeys(header, context);
-            } catch (RateLimitReachedException e) {
-                // Nimbus refetches the key set for an unknown kid, at most so often. When that refetch
-                // is refused but the issuer's (cached) key set is at hand, the kid is simply unknown;
-                // without any key set the keys are unavailable (the lookup below throws again).
-                if (!getJWKSource().get(ANY_KEY, context).isEmpty()) {
-                    throw new NoMatchingKeyException();
-                }
-                throw e;
-            }
-            if (keys.isEmpty()) {
-                throw new NoMatchingKeyException();
-            }
-            return keys;
-        }
-
-        /** Nimbus cannot turn an OKP JWK into a Java key; this does it for Ed25519 public keys. */
-        private List<Key> selectEd25519Keys(JWSHeader header, SecurityContext context) throws KeySourceException {
-            List<Key> keys = new ArrayList<>(1);
-            for (JWK jwk : getJWKSource().get(new JWKSelector(createJWKMatcher(header)), context)) {
-                PublicKey key = Ed25519Verification.publicKey(jwk);
-                if (key != null) {
-                    keys.add(key);
-                }
-            }
-            return keys;
-        }
-    }
-
-    /** Signals "no key of this issuer matches kid and alg" out of a Nimbus key selector. */
-    private static final class NoMatchingKeyException extends KeySourceException {
-        NoMatchingKeyException() {
-            super("no matching key");
-        }
     }
 
     /**
@@ -755,7 +724,7 @@ public final class AgentTokenVerifier implements AutoCloseable {
         }
 
         /**
-         * Builds the verifier: one key source and one Nimbus processor per issuer.
+         * Builds the verifier: one key source and one key selector per issuer.
          *
          * @throws IllegalStateException without a trusted issuer, or without an audience unless
          *         {@link #anyAudience()} was called (and not both)
@@ -784,22 +753,18 @@ public final class AgentTokenVerifier implements AutoCloseable {
             }
             JWSVerifierFactory verifierFactory = new Ed25519Verification.Factory(Jose.verifiers());
 
-            Map<String, DefaultJOSEProcessor<SecurityContext>> processors = new HashMap<>();
+            Map<String, IssuerKeys> keys = new HashMap<>();
             List<Closeable> owned = new ArrayList<>();
             for (Map.Entry<String, Object> entry : issuers.entrySet()) {
                 JWKSource<SecurityContext> source = keySource(entry.getValue(), owned);
-                DefaultJOSEProcessor<SecurityContext> processor = new DefaultJOSEProcessor<>();
-                processor.setJWSKeySelector(new KidKeySelector(algorithms, source));
-                processor.setJWSVerifierFactory(verifierFactory);
-                // typ was checked before the signature, with its own reason code
-                processor.setJWSTypeVerifier((type, context) -> { });
-                processors.put(entry.getKey(), processor);
+                keys.put(entry.getKey(), new IssuerKeys(new IssuerKeys.KidKeySelector(algorithms, source),
+                        verifierFactory));
             }
             Set<String> names = new LinkedHashSet<>();
             for (JWSAlgorithm alg : algorithms) {
                 names.add(alg.getName());
             }
-            return new AgentTokenVerifier(Map.copyOf(processors), Set.copyOf(names),
+            return new AgentTokenVerifier(Map.copyOf(keys), Set.copyOf(names),
                     audiences == null ? Set.of() : audiences, anyAudience, clockSkew, maxTokenBytes,
                     maxChainDepth, clock, List.copyOf(owned), statusPolicy, Map.copyOf(organisations),
                     requireEvidence);
