@@ -614,4 +614,27 @@ class AgentTokenVerifierTest {
     void trustedIssuersAreListed() {
         assertEquals(Set.of(ISSUER), verifier.trustedIssuers());
     }
+
+    // --- a header seen before is looked up, not re-checked: every later check still runs -------------
+
+    @Test
+    void tokenWithAHeaderSeenBeforeIsStillRefusedForABadSignature() throws Exception {
+        String good = token();
+        verifier.verify(good);   // its header is now remembered
+        String[] parts = good.split("\\.");
+        String tampered = parts[0] + "." + b64(payloadWith("scope", "\"admin\"")) + "." + parts[2];
+        assertReason(Reason.BAD_SIGNATURE, tampered);
+        ECKey attacker = TestTokens.newKey(KEY.getKeyID());   // same kid, same header, another key
+        assertReason(Reason.BAD_SIGNATURE, sign(claims().build(), attacker));
+    }
+
+    @Test
+    void tokenWithAHeaderSeenBeforeStillNeedsATrustedIssuerAndValidClaims() throws Exception {
+        verifier.verify(token());
+        assertReason(Reason.UNTRUSTED_ISSUER, sign(claims().issuer(OTHER_ISSUER).build()));
+        assertReason(Reason.EXPIRED, sign(claims().expirationTime(Date.from(NOW.minusSeconds(3600)))
+                .build()));
+        assertReason(Reason.AUDIENCE_MISMATCH, sign(claims().audience("https://elsewhere.example").build()));
+        assertEquals(ISSUER, verifier.verify(token()).issuer());
+    }
 }
