@@ -67,6 +67,8 @@ public final class Settings {
         add("ISSUER_REVIEW_DAYS", "90", "access review period of a registration (until recertified), days");
         add("ISSUER_REVIEW_POLICY", "alert", "alert or suspend: what an overdue access review does");
         add("ISSUER_KEY_MAX_AGE_DAYS", "365", "an agent key older than this is reported overdue for rotation");
+        add("ISSUER_SSF_MAX_EVENT_AGE_SECONDS", "3600",
+                "a Security Event Token an identity provider pushes to /ssf/events is refused when older (iat)");
         add("ISSUER_LOG_FORMAT", "text", "text, or json: one JSON object per log line");
         add("ISSUER_ACCESS_LOG", "false", "true: one log line per HTTP request");
         add("ISSUER_DEBUG", "false", "true: stack traces in startup errors");

@@ -33,6 +33,8 @@ public sealed interface AuditEvent {
     String MONITOR_ACTION = "monitor.action";
     /** Lifecycle governance (README "Lifecycle governance"): an owner offboarded, an access review certified. */
     String OWNER_DISABLED = "owner.disabled";
+    /** A Security Event Token an identity provider pushed (Shared Signals), and what it caused. */
+    String SECURITY_EVENT = "security.event";
     String AGENT_RECERTIFIED = "agent.recertified";
     /** The log's own records. */
     String AUDIT_STARTED = "audit.started";

@@ -145,6 +145,15 @@ public final class Routes {
         router.route(BACKCHANNEL_PATH).handler(body).handler(w.metrics()::observe).handler(Responses::noStore)
                 .handler(backchannel::handle);
 
+        if (w.lifecycle() != null && w.humanPrincipals() != null) {
+            // Shared Signals (RFC 8935 push): the trusted OpenID Providers' security events; owner offboarding
+            SecurityEventEndpoint events = new SecurityEventEndpoint(w.vertx(), w.humanPrincipals(),
+                    w.lifecycle().signals(), w.lifecycle().settings().securityEventMaxAge());
+            router.route(SecurityEventEndpoint.PATH).handler(limiter::admitAddress);   // R01, before the body
+            router.post(SecurityEventEndpoint.PATH).handler(body).handler(w.metrics()::observe)
+                    .handler(Responses::noStore).handler(events::handle);
+        }
+
         // approvers: an approver's id_token or the admin token (break-glass), so before the admin-only routes
         router.route(ApprovalsApi.PATH + "/*").handler(body).handler(w.metrics()::observe).handler(Responses::noStore);
         router.get(ApprovalsApi.PATH).handler(approvalsApi::list);

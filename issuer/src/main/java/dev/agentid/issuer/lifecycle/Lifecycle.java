@@ -17,6 +17,7 @@ public final class Lifecycle {
     private static final Logger LOG = Logger.getLogger(Lifecycle.class.getName());
 
     private final OwnerOffboarding offboarding;
+    private final SharedSignalsReceiver signals;
     private final AccessReviews reviews;
     private final GovernanceReports reports;
     private final AgentRegistry agents;
@@ -29,6 +30,9 @@ public final class Lifecycle {
         this.clock = clock;
         this.settings = settings;
         this.offboarding = new OwnerOffboarding(agents, governance, audit, clock);
+        // a SET is accepted while its iat is younger than the max age; remembered a little longer than that
+        this.signals = new SharedSignalsReceiver(offboarding, governance, audit,
+                settings.securityEventMaxAge().plusMinutes(10));
         this.reviews = new AccessReviews(agents, governance, audit, clock, settings);
         this.reports = new GovernanceReports(audit.directory());
     }
@@ -42,6 +46,11 @@ public final class Lifecycle {
 
     public OwnerOffboarding offboarding() {
         return offboarding;
+    }
+
+    /** Shared Signals from the trusted OpenID Providers: owner offboarding by their users' security events. */
+    public SharedSignalsReceiver signals() {
+        return signals;
     }
 
     public AccessReviews reviews() {

@@ -192,6 +192,29 @@ public final class HumanPrincipals implements dev.agentid.issuer.federation.Huma
     }
 
     /**
+     * Verifies a Security Event Token pushed by a trusted IdP ({@link IdentityProviderVerifier#verifySecurityEvent}),
+     * at most {@code maxAge} old. Blocking on a key-cache miss: call it on a worker.
+     */
+    public SecurityEventToken verifySecurityEvent(String set, Duration maxAge) throws HumanTokenException {
+        SignedJWT jwt;
+        String iss;
+        try {
+            jwt = SignedJWT.parse(set);
+            iss = jwt.getJWTClaimsSet().getIssuer();
+        } catch (ParseException | RuntimeException e) {
+            throw new HumanTokenException(Reason.MALFORMED, null, "not a signed JWT");
+        }
+        Entry entry = iss == null ? null : providers.get(iss);
+        if (entry == null) {
+            throw new HumanTokenException(Reason.UNTRUSTED_ISSUER, iss, "not a trusted identity provider");
+        }
+        if (entry.verifier() == null) {
+            throw new HumanTokenException(Reason.UNAVAILABLE, iss, "discovery has not succeeded");
+        }
+        return entry.verifier().verifySecurityEvent(jwt, maxAge);
+    }
+
+    /**
      * Verifies the id_token that proves IdP {@code idp} authenticated a human (a chain grant's {@code sub_proof}):
      * signed by {@code idp} (its {@code iss} must be exactly it), an id_token, {@code aud} containing one of
      * {@code audiences}, unexpired and at most {@code maxAge} old. Blocking on a key-cache miss.

@@ -25,8 +25,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Date;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -40,6 +42,8 @@ final class IdentityProviderVerifier implements Closeable {
     /** What an IdP may sign with: asymmetric only, never {@code none} or HS*. */
     static final Set<JWSAlgorithm> ALLOWED = Set.of(JWSAlgorithm.ES256, JWSAlgorithm.RS256, JWSAlgorithm.PS256);
     static final JOSEObjectType AT_JWT = new JOSEObjectType("at+jwt");
+    /** RFC 8417 section 2.3 and the Shared Signals Framework: a SET says what it is. */
+    static final JOSEObjectType SECEVENT_JWT = new JOSEObjectType("secevent+jwt");
     private static final int SIZE_LIMIT = 256 * 1024;
 
     private final IdentityProvider idp;
@@ -172,6 +176,98 @@ final class IdentityProviderVerifier implements Closeable {
             throw fail(Reason.EXPIRED, "iat " + claims.getIssueTime().toInstant() + " is older than " + maxAge);
         }
         return token;
+    }
+
+    /**
+     * Verifies a Security Event Token (RFC 8417) this IdP pushed (RFC 8935): an allowed asymmetric alg, {@code typ}
+     * {@code secevent+jwt}, the IdP's signature, {@code iss} exactly the IdP, {@code aud} one of ours, {@code iat}
+     * neither in the future nor older than {@code maxAge}, an {@code exp} (optional) not past, a {@code jti}, and
+     * {@code events} a non-empty object of objects. Blocking on a key-cache miss.
+     */
+    SecurityEventToken verifySecurityEvent(SignedJWT jwt, Duration maxAge) throws HumanTokenException {
+        JWSAlgorithm alg = jwt.getHeader().getAlgorithm();
+        if (!ALLOWED.contains(alg)) {
+            throw fail(Reason.BAD_SIGNATURE, "alg " + alg + " is not allowed");
+        }
+        if (!SECEVENT_JWT.equals(jwt.getHeader().getType())) {
+            throw fail(Reason.WRONG_TYPE, "SET typ " + jwt.getHeader().getType() + ", not secevent+jwt");
+        }
+        JWTClaimsSet claims;
+        try {
+            claims = accessTokens.process(jwt, null);   // signature only: the claims are checked here
+        } catch (KeySourceException e) {
+            throw fail(Reason.UNAVAILABLE, "keys of " + idp.issuer() + " unavailable: " + e.getMessage());
+        } catch (BadJOSEException | JOSEException e) {
+            throw fail(Reason.BAD_SIGNATURE, e.getMessage());
+        }
+        if (!idp.issuer().equals(claims.getIssuer())) {
+            throw fail(Reason.UNTRUSTED_ISSUER, "iss " + claims.getIssuer());
+        }
+        List<String> aud = claims.getAudience();
+        if (aud == null || aud.stream().noneMatch(idp.audiences()::contains)) {
+            throw fail(Reason.WRONG_AUDIENCE, "aud " + aud);
+        }
+        Date iat = claims.getIssueTime();
+        String jti = claims.getJWTID();
+        if (iat == null || jti == null || jti.isEmpty() || jti.length() > 255) {
+            throw fail(Reason.INVALID_CLAIMS, "iat and jti are required");
+        }
+        Instant now = clock.instant();
+        if (Jose.inFuture(iat.toInstant(), now, skew)) {
+            throw fail(Reason.NOT_YET_VALID, "iat " + iat.toInstant());
+        }
+        if (Jose.expired(iat.toInstant().plus(maxAge), now, skew)) {
+            throw fail(Reason.EXPIRED, "iat " + iat.toInstant() + " is older than " + maxAge);
+        }
+        Date exp = claims.getExpirationTime();
+        if (exp != null && Jose.expired(exp.toInstant(), now, skew)) {
+            throw fail(Reason.EXPIRED, "exp " + exp.toInstant());
+        }
+        Map<String, Map<String, Object>> events = new LinkedHashMap<>();
+        Object raw = claims.getClaim("events");
+        if (!(raw instanceof Map) || ((Map<?, ?>) raw).isEmpty()) {
+            throw fail(Reason.INVALID_CLAIMS, "events is not a non-empty object");
+        }
+        for (Map.Entry<?, ?> event : ((Map<?, ?>) raw).entrySet()) {
+            if (!(event.getValue() instanceof Map)) {
+                throw fail(Reason.INVALID_CLAIMS, "the payload of event " + event.getKey() + " is not an object");
+            }
+            @SuppressWarnings("unchecked")
+            Map<String, Object> payload = (Map<String, Object>) event.getValue();
+            events.put((String) event.getKey(), payload);
+        }
+        // SSF 1.0: sub_id at the top; CAEP and RISC before it: a subject inside each event
+        Set<String> principals = new LinkedHashSet<>();
+        subjects(claims.getClaim("sub_id"), principals);
+        for (Map<String, Object> payload : events.values()) {
+            subjects(payload.get("subject"), principals);
+        }
+        return new SecurityEventToken(idp, jti, iat.toInstant(), events, List.copyOf(principals));
+    }
+
+    /**
+     * The principals a Subject Identifier (RFC 9493) names that are this IdP's users: {@code iss_sub} with this IdP's
+     * issuer, also inside {@code aliases}, and CAEP's {@code complex} subject's {@code user}. Other formats (email,
+     * phone, opaque) do not name an owner here: owners are registered as {@code <issuer>#<sub>}.
+     */
+    private void subjects(Object identifier, Set<String> into) {
+        if (!(identifier instanceof Map)) {
+            return;
+        }
+        Map<?, ?> id = (Map<?, ?>) identifier;
+        Object format = id.get("format");
+        if ("iss_sub".equals(format) && idp.issuer().equals(id.get("iss")) && id.get("sub") instanceof String sub
+                && !sub.isEmpty() && sub.length() <= 255) {
+            into.add(idp.principal(sub));
+        } else if ("aliases".equals(format) && id.get("identifiers") instanceof List<?> aliases) {
+            for (Object alias : aliases) {
+                if (alias instanceof Map && !"aliases".equals(((Map<?, ?>) alias).get("format"))) {
+                    subjects(alias, into);
+                }
+            }
+        } else if (format == null && id.get("user") != null) {
+            subjects(id.get("user"), into);
+        }
     }
 
     private HumanToken checkClaims(JWTClaimsSet claims, HumanToken.Kind kind, List<String> audiences)
