@@ -8,9 +8,10 @@
 // redirect with a code -> token endpoint with client_secret_basic) and answers {"id_token", "access_token"}.
 // With resource (RFC 8707) the access token is an RFC 9068 JWT (typ at+jwt, ES256) for that audience.
 // The interaction step completes the login for the login_hint user without a form: this provider is for tests.
+// GET /_test/disable?user=alice&receiver=URL[&event=...] disables a user and pushes a Shared Signals SET about it.
 import http from 'node:http';
 import crypto from 'node:crypto';
-import { generateKeyPair, exportJWK } from 'jose';
+import { generateKeyPair, exportJWK, importJWK, SignJWT } from 'jose';
 import Provider from 'oidc-provider';
 
 const CLIENT_ID = 'agentid';
@@ -20,6 +21,8 @@ const API_SCOPE = 'tickets:read';
 
 /** accountId -> groups, set by /_test/login before the flow starts. */
 const accounts = new Map();
+/** Users disabled by /_test/disable: they can no longer sign in. */
+const disabled = new Set();
 
 async function signingKeys() {
   const rsa = await generateKeyPair('RS256', { extractable: true, modulusLength: 2048 });
@@ -35,6 +38,8 @@ await new Promise((resolve) => server.listen(Number(process.argv[2] || 0), '127.
 const port = server.address().port;
 const issuer = `http://127.0.0.1:${port}`;
 
+const keys = await signingKeys();
+
 const provider = new Provider(issuer, {
   clients: [{
     client_id: CLIENT_ID,
@@ -44,12 +49,12 @@ const provider = new Provider(issuer, {
     response_types: ['code'],
     token_endpoint_auth_method: 'client_secret_basic',
   }],
-  jwks: { keys: await signingKeys() },
+  jwks: { keys },
   cookies: { keys: [crypto.randomBytes(32).toString('base64url')] },
   claims: { openid: ['sub'], groups: ['groups'] },
   scopes: ['openid', 'groups', API_SCOPE],
   conformIdTokenClaims: false,          // the groups claim goes into the id_token itself
-  findAccount: async (ctx, id) => ({
+  findAccount: async (ctx, id) => (disabled.has(id) ? undefined : {
     accountId: id,
     claims: async () => ({ sub: id, groups: accounts.get(id) || [] }),
   }),
@@ -151,6 +156,55 @@ provider.use(async (ctx, next) => {
     const groups = ctx.query.groups ? String(ctx.query.groups).split(',').filter(Boolean) : [];
     try {
       ctx.body = await login(String(user), groups, ctx.query.resource ? String(ctx.query.resource) : undefined);
+    } catch (e) {
+      ctx.status = 500;
+      ctx.body = { error: String(e.message || e) };
+    }
+    return;
+  }
+  await next();
+});
+
+// Shared Signals transmitter: GET /_test/disable?user=alice&receiver=URL[&event=account-disabled] disables the user
+// (no sign-in from then on) and pushes a Security Event Token about it (RFC 8417, SSF 1.0 sub_id iss_sub), signed with
+// this provider's own ES256 key (the one its jwks_uri publishes), to the receiver (RFC 8935 push). Answers
+// {"status": <receiver's HTTP status>, "body": <its answer>, "jti": ...}. Events: account-disabled (RISC, the default),
+// session-revoked or credential-change (CAEP).
+const EVENT_TYPES = {
+  'account-disabled': 'https://schemas.openid.net/secevent/risc/event-type/account-disabled',
+  'session-revoked': 'https://schemas.openid.net/secevent/caep/event-type/session-revoked',
+  'credential-change': 'https://schemas.openid.net/secevent/caep/event-type/credential-change',
+};
+
+async function disableUser(user, receiver, event) {
+  disabled.add(user);
+  const type = EVENT_TYPES[event];
+  if (!type) throw new Error(`unknown event ${event}`);
+  const es = keys.find((k) => k.alg === 'ES256');
+  const key = await importJWK(es, 'ES256');
+  const jti = crypto.randomUUID();
+  const payload = event === 'credential-change'
+    ? { credential_type: 'password', change_type: 'revoke', event_timestamp: Math.floor(Date.now() / 1000) }
+    : event === 'account-disabled'
+      ? { reason: 'hijacking' }
+      : { event_timestamp: Math.floor(Date.now() / 1000) };
+  const set = await new SignJWT({ sub_id: { format: 'iss_sub', iss: issuer, sub: user }, events: { [type]: payload } })
+    .setProtectedHeader({ alg: 'ES256', kid: es.kid, typ: 'secevent+jwt' })
+    .setIssuer(issuer).setAudience(CLIENT_ID).setIssuedAt().setJti(jti)
+    .sign(key);
+  const res = await fetch(receiver, {
+    method: 'POST',
+    headers: { 'content-type': 'application/secevent+jwt', accept: 'application/json' },
+    body: set,
+  });
+  return { status: res.status, body: await res.text(), jti };
+}
+
+provider.use(async (ctx, next) => {
+  if (ctx.path === '/_test/disable' && ctx.method === 'GET') {
+    try {
+      ctx.body = await disableUser(String(ctx.query.user), String(ctx.query.receiver),
+        String(ctx.query.event || 'account-disabled'));
     } catch (e) {
       ctx.status = 500;
       ctx.body = { error: String(e.message || e) };

@@ -81,6 +81,18 @@ final class OidcProviderProcess implements AutoCloseable {
         return clientId;
     }
 
+    /**
+     * Disables {@code user} at the provider, which then pushes a Security Event Token about it ({@code event}:
+     * account-disabled, session-revoked or credential-change) to {@code receiver}, as a Shared Signals transmitter;
+     * answers {"status": the receiver's HTTP status, "body": its answer, "jti": the SET's id}.
+     */
+    Map<String, Object> disable(String user, URI receiver, String event) {
+        URI uri = URI.create(issuer + "/_test/disable?user=" + URLEncoder.encode(user, StandardCharsets.UTF_8)
+                + "&receiver=" + URLEncoder.encode(receiver.toString(), StandardCharsets.UTF_8)
+                + "&event=" + URLEncoder.encode(event, StandardCharsets.UTF_8));
+        return http.get(uri, null).expect(200).json();
+    }
+
     /** Logs {@code user} in (groups as given) and returns the provider's {"id_token", "access_token"}. */
     Map<String, Object> login(String user, String groups, String resource) {
         StringBuilder uri = new StringBuilder(issuer).append("/_test/login?user=")
