@@ -148,7 +148,8 @@ public final class IssuerServer implements AutoCloseable {
             Lifecycle lifecycle = new Lifecycle(state.agents(), state.sharedMap(StoreConfiguration.GOVERNANCE), audit,
                     clock, config.lifecycle()).start(vertx);
             router.set(Routes.router(new Routes.Wiring(vertx, clock, issuer, new AdminToken(adminToken), state, keys,
-                    tokens, liveness, clients(config, vertx, clock, issuer, state, certificates, adminToken),
+                    tokens, liveness, clients(config, vertx, clock, issuer, state, certificates, adminToken,
+                            lifecycle.keyAges()),
                     config.maxDelegationDepth(), config.maxTokenLifetime(), statusLists, binding, federation,
                     new HumanExchange(clock, issuer, tokens, policy, partners.humans()), metrics, audit, config.audit().peers(),
                     new Approvals(vertx, clock, state.sharedMap(StoreConfiguration.APPROVALS), tokens, audit,
@@ -319,11 +320,12 @@ public final class IssuerServer implements AutoCloseable {
     }
 
     private static ClientAuthenticator clients(IssuerConfig config, Vertx vertx, Clock clock, String issuer,
-                                               StateStore state, ClientCertificates certificates, String adminToken) {
+                                               StateStore state, ClientCertificates certificates, String adminToken,
+                                               dev.agentid.issuer.client.KeyAgePolicy keyAges) {
         // client assertions are checked against the system time, as the Nimbus SDK did before (tests move the
         // issuer's clock to age tokens, while their agents keep signing assertions with the real time)
         return new ClientAuthenticator(new PrivateKeyJwtAuthenticator(state.agents(),
-                state.replay(), Clock.systemUTC(), config.clockSkew(), issuer, config.maxAssertionLifetime()),
+                state.replay(), Clock.systemUTC(), config.clockSkew(), issuer, config.maxAssertionLifetime(), keyAges),
                 certificates == null ? null : new TlsClientAuthenticator(state.agents(), certificates),
                 attestations(config, vertx, clock, issuer, state), new AdminToken(adminToken));
     }

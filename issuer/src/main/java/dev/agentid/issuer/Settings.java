@@ -66,7 +66,9 @@ public final class Settings {
                 "JSON: detectors' thresholds and severities, globally and per agent; responses; webhook");
         add("ISSUER_REVIEW_DAYS", "90", "access review period of a registration (until recertified), days");
         add("ISSUER_REVIEW_POLICY", "alert", "alert or suspend: what an overdue access review does");
-        add("ISSUER_KEY_MAX_AGE_DAYS", "365", "an agent key older than this is reported overdue for rotation");
+        add("ISSUER_KEY_MAX_AGE_DAYS", "365", "an agent key older than this is reported overdue for rotation, and alerted");
+        add("ISSUER_KEY_REFUSE_AFTER_DAYS", "off",
+                "an agent key older than this no longer authenticates (invalid_client, T26): rotate before");
         add("ISSUER_SSF_MAX_EVENT_AGE_SECONDS", "3600",
                 "a Security Event Token an identity provider pushes to /ssf/events is refused when older (iat)");
         add("ISSUER_LOG_FORMAT", "text", "text, or json: one JSON object per log line");

@@ -11,6 +11,8 @@ import com.nimbusds.jwt.SignedJWT;
 import dev.agentid.issuer.TestIssuer.Response;
 import dev.agentid.issuer.domain.Lineage;
 import dev.agentid.keys.KeyStoreFile;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -19,6 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
 import java.util.List;
@@ -167,7 +170,7 @@ class TokenEndpointRefusalTest {
                 "client_secret", "guess")), "T08");
     }
 
-    // ---- T09, T15–T25: client assertions, each check with its own description ----
+    // ---- T09, T15–T26: client assertions, each check with its own description ----
 
     static JWTClaimsSet.Builder claims(String iss, String sub) {
         return new JWTClaimsSet.Builder().issuer(iss).subject(sub).audience(issuer.url)
@@ -276,6 +279,51 @@ class TokenEndpointRefusalTest {
         ECKey other = TestAgent.newKey();
         assertRow(withAssertion(a, signed(JWSAlgorithm.ES256, "not-" + a.key.getKeyID(), claims(a).build(), other)),
                 "T20", "client", a.id);
+    }
+
+    /** Credential hygiene: a key past ISSUER_KEY_REFUSE_AFTER_DAYS is alerted first, then refused, until rotated. */
+    @Test
+    void t26KeyOlderThanTheRefusalAgeNoLongerAuthenticatesUntilRotated(@TempDir Path own) {
+        try (TestIssuer aged = TestIssuer.start(own, new MutableClock(), 0, Map.of(
+                "ISSUER_KEY_MAX_AGE_DAYS", "30", "ISSUER_KEY_REFUSE_AFTER_DAYS", "40"))) {
+            TestAgent a = aged.register(agent(id("aged")));
+            // the job's clock is moved, not the issuer's (client assertions and their replay marks live in real time)
+            dev.agentid.issuer.lifecycle.KeyAges ages = aged.server.lifecycle().keyAges();
+            Instant now = aged.clock.instant();
+            ages.track(now);
+            assertEquals(200, aged.clientCredentials(a).status());
+
+            ages.track(now.plus(Duration.ofDays(35)));   // past the maximum age: alerted, still accepted
+            assertEquals(200, aged.clientCredentials(a).status());
+            JsonObject alert = aged.admin("GET", "/admin/audit?type=agent.key_overdue", null).json()
+                    .getJsonArray("events").getJsonObject(0).getJsonObject("fields");
+            assertEquals(a.id, alert.getString("agent"));
+            assertEquals(a.key.getKeyID(), alert.getString("kid"));
+
+            ages.track(now.plus(Duration.ofDays(45)));   // past the refusal age
+            assertRow(aged.clientCredentials(a), "T26", "kid", a.key.getKeyID(), "client", a.id);
+
+            // rollover: the new key next to the old one; the new one authenticates, the old one stays refused
+            ECKey next = TestAgent.newKey();
+            JsonObject patch = new JsonObject().put("jwks", new JsonObject().put("keys", new JsonArray()
+                    .add(new JsonObject(a.key.toPublicJWK().toJSONObject()))
+                    .add(new JsonObject(next.toPublicJWK().toJSONObject()))));
+            Response patched = aged.send(HttpRequest.newBuilder(URI.create(aged.url + "/admin/agents/" + a.id))
+                    .header("Authorization", "Bearer " + TestIssuer.ADMIN_TOKEN)
+                    .header("Content-Type", "application/merge-patch+json")
+                    .method("PATCH", HttpRequest.BodyPublishers.ofString(patch.encode())).build());
+            assertEquals(200, patched.status(), patched.body());
+            ages.track(now.plus(Duration.ofDays(46)));
+            Map<String, String> params = aged.as(a, "grant_type", "client_credentials");
+            params.put("client_assertion", TestAgent.assertion(new JWTClaimsSet.Builder().issuer(a.id).subject(a.id)
+                    .audience(aged.url).expirationTime(Date.from(Instant.now().plusSeconds(60)))
+                    .issueTime(new Date()).jwtID(UUID.randomUUID().toString()).build(), next));
+            Response rotated = aged.token(params);
+            assertEquals(200, rotated.status(), rotated.body());
+            assertRow(aged.clientCredentials(a), "T26", "kid", a.key.getKeyID(), "client", a.id);
+            JsonObject report = aged.admin("GET", "/admin/key-ages", null).json();
+            assertEquals(40, report.getInteger("refuse_after_days"));
+        }
     }
 
     @Test

@@ -35,6 +35,8 @@ public sealed interface AuditEvent {
     String OWNER_DISABLED = "owner.disabled";
     /** A Security Event Token an identity provider pushed (Shared Signals), and what it caused. */
     String SECURITY_EVENT = "security.event";
+    /** An agent's key older than ISSUER_KEY_MAX_AGE_DAYS, alerted once. */
+    String KEY_OVERDUE = "agent.key_overdue";
     String AGENT_RECERTIFIED = "agent.recertified";
     /** The log's own records. */
     String AUDIT_STARTED = "audit.started";

@@ -53,6 +53,7 @@ public final class PrivateKeyJwtAuthenticator {
     private final Duration skew;
     private final String issuer;
     private final Duration maxLifetime;
+    private final KeyAgePolicy keyAges;
 
     public PrivateKeyJwtAuthenticator(AgentRegistry agents, ReplayStore replay, Clock clock, Duration skew,
                                       String issuer) {
@@ -66,12 +67,19 @@ public final class PrivateKeyJwtAuthenticator {
      */
     public PrivateKeyJwtAuthenticator(AgentRegistry agents, ReplayStore replay, Clock clock, Duration skew,
                                       String issuer, Duration maxLifetime) {
+        this(agents, replay, clock, skew, issuer, maxLifetime, KeyAgePolicy.NONE);
+    }
+
+    /** @param keyAges which registered keys are too old to authenticate with (T26) */
+    public PrivateKeyJwtAuthenticator(AgentRegistry agents, ReplayStore replay, Clock clock, Duration skew,
+                                      String issuer, Duration maxLifetime, KeyAgePolicy keyAges) {
         this.agents = Objects.requireNonNull(agents);
         this.replay = Objects.requireNonNull(replay);
         this.clock = Objects.requireNonNull(clock);
         this.skew = Objects.requireNonNull(skew);
         this.issuer = Objects.requireNonNull(issuer);
         this.maxLifetime = Objects.requireNonNull(maxLifetime);
+        this.keyAges = Objects.requireNonNull(keyAges);
     }
 
     /** A refusal: its row, public description and private detail. */
@@ -157,8 +165,11 @@ public final class PrivateKeyJwtAuthenticator {
         return null;
     }
 
-    /** T20 or T09: the kid names none of the agent's keys, or none of its keys verifies the signature. */
-    private static Refusal keyRefusal(SignedJWT assertion, AgentRecord agent) {
+    /**
+     * T20 or T09: the kid names none of the agent's keys, or none of its keys verifies the signature; T26: the key
+     * that verifies it is older than the key-age policy allows.
+     */
+    private Refusal keyRefusal(SignedJWT assertion, AgentRecord agent) {
         String kid = assertion.getHeader().getKeyID();
         boolean named = false;
         for (JWK jwk : agent.jwks().getKeys()) {
@@ -166,11 +177,18 @@ public final class PrivateKeyJwtAuthenticator {
                 named = true;
                 if (JcaKeys.publicKey(jwk) instanceof ECPublicKey
                         && Jose.verifies(assertion, JcaKeys.publicKey(jwk))) {
-                    return null;
+                    return keyAges.refuses(agent.agentId(), jwk.getKeyID()) ? tooOld(agent.agentId(), jwk.getKeyID())
+                            : null;
                 }
             }
         }
         return named || kid == null ? badSignature(agent.agentId(), null) : unknownKid(agent.agentId(), null);
+    }
+
+    /** T26: a registered key, but older than ISSUER_KEY_REFUSE_AFTER_DAYS: the agent must rotate it. */
+    private static Refusal tooOld(String clientId, String kid) {
+        return new Refusal("T26", "the key '" + (kid == null ? "(no kid)" : kid) + "' of client '" + clientId
+                + "' is older than the key-age policy allows: register a new key", null);
     }
 
     /** T21: told apart from T20 and T09 in the log only. */

@@ -167,16 +167,22 @@ final class GovernanceApi {
                 JsonArray keys = new JsonArray();
                 boolean overdue = false;
                 for (Map.Entry<String, Instant> key : seen.get(agent.agentId()).entrySet()) {
-                    long age = Duration.between(key.getValue(), now).toDays();
-                    boolean old = Duration.between(key.getValue(), now).compareTo(max) > 0;
+                    // the replicated first sighting (every node agrees), else this node's audit trail
+                    Instant tracked = lifecycle.keyAges().firstSeen(agent.agentId(), key.getKey());
+                    Instant first = tracked != null && tracked.isBefore(key.getValue()) ? tracked : key.getValue();
+                    long age = Duration.between(first, now).toDays();
+                    boolean old = Duration.between(first, now).compareTo(max) > 0;
                     overdue |= old;
-                    keys.add(new JsonObject().put("kid", key.getKey()).put("first_seen", key.getValue().toString())
-                            .put("age_days", age).put("overdue", old));
+                    keys.add(new JsonObject().put("kid", key.getKey()).put("first_seen", first.toString())
+                            .put("age_days", age).put("overdue", old)
+                            .put("refused", lifecycle.keyAges().refuses(agent.agentId(), key.getKey())));
                 }
                 out.add(new JsonObject().put("agent_id", agent.agentId()).put("owner", agent.owner())
                         .put("keys", keys).put("rotation_overdue", overdue));
             }
-            return new JsonObject().put("max_age_days", max.toDays()).put("agents", out);
+            Duration refuseAfter = lifecycle.settings().keyRefuseAfter();
+            return new JsonObject().put("max_age_days", max.toDays())
+                    .put("refuse_after_days", refuseAfter == null ? null : refuseAfter.toDays()).put("agents", out);
         });
     }
 

@@ -18,6 +18,7 @@ public final class Lifecycle {
 
     private final OwnerOffboarding offboarding;
     private final SharedSignalsReceiver signals;
+    private final KeyAges keyAges;
     private final AccessReviews reviews;
     private final GovernanceReports reports;
     private final AgentRegistry agents;
@@ -34,6 +35,7 @@ public final class Lifecycle {
         this.signals = new SharedSignalsReceiver(offboarding, governance, audit,
                 settings.securityEventMaxAge().plusMinutes(10));
         this.reviews = new AccessReviews(agents, governance, audit, clock, settings);
+        this.keyAges = new KeyAges(agents, governance, audit, settings);
         this.reports = new GovernanceReports(audit.directory());
     }
 
@@ -41,6 +43,9 @@ public final class Lifecycle {
     public Lifecycle start(Vertx vertx) {
         vertx.setPeriodic(60_000, 60_000, id -> vertx.executeBlocking(() -> reviews.enforce(clock.instant()), false)
                 .onFailure(t -> LOG.warning("lifecycle: access-review job failed: " + t)));
+        // key ages: at once (a restarted node refuses old keys from the start), then once a minute
+        vertx.setPeriodic(1, 60_000, id -> vertx.executeBlocking(() -> keyAges.track(clock.instant()), false)
+                .onFailure(t -> LOG.warning("lifecycle: key-age job failed: " + t)));
         return this;
     }
 
@@ -51,6 +56,11 @@ public final class Lifecycle {
     /** Shared Signals from the trusted OpenID Providers: owner offboarding by their users' security events. */
     public SharedSignalsReceiver signals() {
         return signals;
+    }
+
+    /** Key ages: alerted past the maximum age, refused past the refusal age (T26). */
+    public KeyAges keyAges() {
+        return keyAges;
     }
 
     public AccessReviews reviews() {

@@ -6,17 +6,19 @@ import java.util.Map;
 /**
  * Lifecycle governance: {@code ISSUER_REVIEW_DAYS} (access review period from registration, default 90),
  * {@code ISSUER_REVIEW_POLICY} ({@code alert} or {@code suspend} when a review is overdue, default alert) and
- * {@code ISSUER_KEY_MAX_AGE_DAYS} (an agent key older than this is reported as overdue for rotation, default 365) and
+ * {@code ISSUER_KEY_MAX_AGE_DAYS} (an agent key older than this is reported as overdue for rotation and alerted, default
+ * 365), {@code ISSUER_KEY_REFUSE_AFTER_DAYS} (an agent key older than this no longer authenticates, row T26; null: off,
+ * the default) and
  * {@code ISSUER_SSF_MAX_EVENT_AGE_SECONDS} (a Security Event Token pushed by an identity provider is refused when its
  * {@code iat} is older, default 3600: a transmitter may hold events back while we are unreachable).
  */
 public record LifecycleSettings(Duration reviewPeriod, Policy reviewPolicy, Duration keyMaxAge,
-                                Duration securityEventMaxAge) {
+                                Duration keyRefuseAfter, Duration securityEventMaxAge) {
 
     public enum Policy { ALERT, SUSPEND }
 
     public static final LifecycleSettings DEFAULT = new LifecycleSettings(Duration.ofDays(90), Policy.ALERT,
-            Duration.ofDays(365), Duration.ofHours(1));
+            Duration.ofDays(365), null, Duration.ofHours(1));
 
     public static LifecycleSettings fromValues(Map<String, String> v) {
         String policy = v.getOrDefault("ISSUER_REVIEW_POLICY", "alert").trim();
@@ -26,6 +28,8 @@ public record LifecycleSettings(Duration reviewPeriod, Policy reviewPolicy, Dura
         return new LifecycleSettings(Duration.ofDays(days(v, "ISSUER_REVIEW_DAYS", 90)),
                 policy.equals("suspend") ? Policy.SUSPEND : Policy.ALERT,
                 Duration.ofDays(days(v, "ISSUER_KEY_MAX_AGE_DAYS", 365)),
+                v.get("ISSUER_KEY_REFUSE_AFTER_DAYS") == null || v.get("ISSUER_KEY_REFUSE_AFTER_DAYS").isBlank() ? null
+                        : Duration.ofDays(days(v, "ISSUER_KEY_REFUSE_AFTER_DAYS", 0)),
                 Duration.ofSeconds(seconds(v, "ISSUER_SSF_MAX_EVENT_AGE_SECONDS", 3600)));
     }
 
