@@ -65,6 +65,7 @@ public final class Agentctl {
 
     static CommandLine commandLine(Map<String, String> env) {
         CommandLine cli = new CommandLine(new Agentctl(env));
+        helpEverywhere(cli);
         cli.setExecutionExceptionHandler((e, commandLine, parsed) -> {
             if (e instanceof CliException failure) {
                 commandLine.getErr().println("agentctl: " + failure.getMessage());
@@ -76,6 +77,16 @@ public final class Agentctl {
             return REFUSED;
         });
         return cli;
+    }
+
+    /** -h/--help on every subcommand too ({@code agentctl kill --help}). */
+    private static void helpEverywhere(CommandLine cli) {
+        for (CommandLine sub : cli.getSubcommands().values()) {
+            if (!sub.getCommandSpec().mixinStandardHelpOptions() && !sub.getCommandSpec().helpCommand()) {
+                sub.getCommandSpec().mixinStandardHelpOptions(true);
+            }
+            helpEverywhere(sub);
+        }
     }
 
     /** The build's version, from the jar's manifest when there is one. */

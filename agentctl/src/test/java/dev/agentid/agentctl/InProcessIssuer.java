@@ -79,6 +79,19 @@ final class InProcessIssuer implements AutoCloseable {
         }
     }
 
+    JsonObject getJson(String path) {
+        HttpRequest request = HttpRequest.newBuilder(URI.create(url + path)).timeout(Duration.ofSeconds(60)).GET()
+                .build();
+        try {
+            return new JsonObject(http.send(request, HttpResponse.BodyHandlers.ofString()).body());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** Form parameters authenticated as the agent (private_key_jwt, a fresh assertion each time). */
     Map<String, String> as(TestAgents.Agent agent, String... keyValues) {
         Map<String, String> params = new LinkedHashMap<>();
