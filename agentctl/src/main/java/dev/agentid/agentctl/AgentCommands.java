@@ -173,8 +173,9 @@ final class AgentCommands {
         }
     }
 
-    @Command(name = "kill", description = {"The kill switch (POST /admin/agents/{id}/kill): no new tokens for the agent,",
-            "and every live token whose chain holds it is dead, on every node. The reason goes to the audit trail."})
+    @Command(name = "kill", description = {"The kill switch (POST /admin/agents/{id}/kill).",
+            "No new tokens for the agent, and every live token whose chain holds it is dead, on every node.",
+            "The reason goes to the audit trail."})
     static final class Kill extends StatusChange {
         @Option(names = "--reason", required = true, paramLabel = "TEXT", description = "Why (recorded).")
         String reason;
@@ -210,8 +211,9 @@ final class AgentCommands {
         }
     }
 
-    @Command(name = "deregister", description = {"Deregister an agent (DELETE /admin/agents/{id}): it stays in the",
-            "inventory as deregistered, every token of it is dead, and it gets no new ones. Idempotent."})
+    @Command(name = "deregister", description = {"Deregister an agent (DELETE /admin/agents/{id}).",
+            "It stays in the inventory as deregistered, every token of it is dead, and it gets no new ones.",
+            "Idempotent."})
     static final class Deregister extends StatusChange {
         @Option(names = "--reason", paramLabel = "TEXT", description = "Why (recorded).")
         String reason;

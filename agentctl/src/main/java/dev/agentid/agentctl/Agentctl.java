@@ -20,8 +20,10 @@ import java.util.Map;
                 AgentCommands.Deregister.class, ApprovalsCommand.class, AuditCommand.class, ReviewCommand.class,
                 KeysCommand.class, AlertsCommand.class, CompletionCommand.class, CommandLine.HelpCommand.class},
         footerHeading = "%nConnection (every command that calls the issuer):%n",
-        footer = {"  --issuer URL or $AGENTID_ISSUER (default http://127.0.0.1:8080)",
-                "  --token-file FILE, else $AGENTID_ADMIN_TOKEN (the token itself), else ./data/admin-token",
+        footer = {"  --issuer URL, else $AGENTID_ISSUER, else http://127.0.0.1:8080",
+                "  --token-file FILE, else $AGENTID_ADMIN_TOKEN (the token itself),",
+                "    else ./data/admin-token (the issuer writes it on first start)",
+                "  -o table (default) or -o json (the issuer's JSON, for jq)",
                 "  The token is never printed."},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {

@@ -12,8 +12,9 @@ import java.util.List;
 @Command(name = "keys", description = "The issuer's signing keys: rotate.", subcommands = KeysCommand.Rotate.class)
 final class KeysCommand {
 
-    @Command(name = "rotate", description = {"Key rollover (POST /admin/keys/rotate): a new signing key is published",
-            "now and signs from --activate-in seconds on, so relying parties fetch it first."})
+    @Command(name = "rotate", description = {"Key rollover (POST /admin/keys/rotate).",
+            "A new signing key is published now and signs from --activate-in seconds on,",
+            "so relying parties have fetched it before they see a token it signed."})
     static final class Rotate extends IssuerCommand {
         @Option(names = "--activate-in", paramLabel = "SECONDS",
                 description = "Seconds until the new key signs (0..86400; the issuer's default 120).")

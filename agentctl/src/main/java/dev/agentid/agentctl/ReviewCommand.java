@@ -43,8 +43,8 @@ final class ReviewCommand {
     }
 
     @Command(name = "recertify", sortOptions = false, description = {
-            "Record that someone certified the agent's access, and set its next review",
-            "(POST /admin/agents/{id}/recertify)."})
+            "Record who certified the agent's access (POST /admin/agents/{id}/recertify).",
+            "Sets the agent's next review date."})
     static final class Recertify extends IssuerCommand {
         @Parameters(paramLabel = "AGENT_ID")
         String id;

@@ -374,8 +374,29 @@ class OperationsCommandsTest {
         String output = new String(bash.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertEquals(0, bash.exitValue(), "bash -n: " + output);
 
+        // the script completes: a command name, a subcommand, an option's values
+        assertEquals("kill", complete(script, "agentctl", "ki"));
+        assertEquals("approve", complete(script, "agentctl", "approvals", "ap"));
+        assertEquals("table json", complete(script, "agentctl", "list", "-o", ""));
+
         Cli.Run fish = Cli.raw(Map.of(), "completion", "fish");
         assertEquals(2, fish.code(), fish.toString());
+    }
+
+    /** What bash's completion function offers for the last word. */
+    static String complete(Path script, String... words) throws Exception {
+        StringBuilder array = new StringBuilder();
+        for (String w : words) {
+            array.append(" '").append(w).append("'");
+        }
+        String line = String.join(" ", words);
+        String program = "source '" + script + "'; COMP_WORDS=(" + array + "); COMP_CWORD=" + (words.length - 1)
+                + "; COMP_LINE='" + line + "'; COMP_POINT=${#COMP_LINE}; _complete_agentctl 2>/dev/null; "
+                + "echo \"${COMPREPLY[*]}\"";
+        Process bash = new ProcessBuilder("bash", "-c", program).redirectErrorStream(true).start();
+        String out = new String(bash.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(bash.waitFor(30, TimeUnit.SECONDS));
+        return out.strip();
     }
 
     @Test
