@@ -38,12 +38,13 @@ final class AgentCommands {
             sortOptions = false)
     static final class Register extends IssuerCommand {
         @Option(names = {"-f", "--file"}, required = true, paramLabel = "FILE",
-                description = "The registration: agent.json, or agent.yaml/.yml with the same fields.")
+                description = "The registration: agent.json, or agent.yaml/.yml with the same fields; - reads "
+                        + "stdin (JSON or YAML).")
         Path file;
 
         @Override
         void run(IssuerClient issuer, Output output) {
-            JsonObject registration = Documents.read(file);
+            JsonObject registration = Documents.read(file, stdin());
             output.object(issuer.post(AGENTS, registration));
         }
     }
@@ -52,9 +53,11 @@ final class AgentCommands {
             "The API lists every agent; --status and --owner filter its answer here (-o json too)."},
             sortOptions = false)
     static final class ListAgents extends IssuerCommand {
+        enum Status { active, killed, deregistered }
+
         @Option(names = "--status", paramLabel = "STATUS",
-                description = "Only agents in this status: active, killed, deregistered.")
-        String status;
+                description = "Only agents in this status: ${COMPLETION-CANDIDATES}.")
+        Status status;
 
         @Option(names = "--owner", paramLabel = "OWNER", description = "Only agents of this owner.")
         String owner;
@@ -66,7 +69,7 @@ final class AgentCommands {
             JsonArray kept = new JsonArray();
             for (Object item : answer.getJsonArray("agents", new JsonArray())) {
                 JsonObject agent = (JsonObject) item;
-                if ((status == null || status.equalsIgnoreCase(agent.getString("status")))
+                if ((status == null || status.name().equals(agent.getString("status")))
                         && (owner == null || owner.equals(agent.getString("owner")))) {
                     rows.add(agent);
                     kept.add(agent);
@@ -97,7 +100,8 @@ final class AgentCommands {
         @Parameters(paramLabel = "AGENT_ID")
         String id;
 
-        @Option(names = {"-f", "--file"}, paramLabel = "FILE", description = "The merge patch, JSON or YAML.")
+        @Option(names = {"-f", "--file"}, paramLabel = "FILE", description = "The merge patch, JSON or YAML; - reads "
+                + "stdin.")
         Path file;
 
         @Option(names = "--set", paramLabel = "FIELD=VALUE", description = {
@@ -108,7 +112,7 @@ final class AgentCommands {
 
         @Override
         void run(IssuerClient issuer, Output output) {
-            JsonObject patch = file != null ? Documents.read(file) : new JsonObject();
+            JsonObject patch = file != null ? Documents.read(file, stdin()) : new JsonObject();
             if (file == null && sets.isEmpty()) {
                 throw new CliException(Agentctl.USAGE, "patch: give -f FILE or at least one --set FIELD=VALUE");
             }

@@ -3,6 +3,7 @@ package dev.agentid.agentctl;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
+import java.io.InputStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
@@ -43,30 +44,38 @@ public final class Agentctl {
     public static final int AUDIT_BROKEN = 5;
 
     private final Map<String, String> env;
+    private final InputStream stdin;
 
-    Agentctl(Map<String, String> env) {
+    Agentctl(Map<String, String> env, InputStream stdin) {
         this.env = Map.copyOf(env);
+        this.stdin = stdin;
     }
 
     Map<String, String> env() {
         return env;
     }
 
+    /** What {@code -f -} reads. */
+    InputStream stdin() {
+        return stdin;
+    }
+
     public static void main(String[] args) {
         PrintWriter out = new PrintWriter(new java.io.OutputStreamWriter(System.out, StandardCharsets.UTF_8), true);
         PrintWriter err = new PrintWriter(new java.io.OutputStreamWriter(System.err, StandardCharsets.UTF_8), true);
-        System.exit(run(args, System.getenv(), out, err));
+        System.exit(run(args, System.getenv(), System.in, out, err));
     }
 
     /** Runs one command line; returns its exit code. */
-    public static int run(String[] args, Map<String, String> env, PrintWriter out, PrintWriter err) {
-        CommandLine cli = commandLine(env);
+    public static int run(String[] args, Map<String, String> env, InputStream stdin, PrintWriter out,
+                          PrintWriter err) {
+        CommandLine cli = commandLine(env, stdin);
         cli.setOut(out).setErr(err);
         return cli.execute(args);
     }
 
-    static CommandLine commandLine(Map<String, String> env) {
-        CommandLine cli = new CommandLine(new Agentctl(env));
+    static CommandLine commandLine(Map<String, String> env, InputStream stdin) {
+        CommandLine cli = new CommandLine(new Agentctl(env, stdin));
         helpEverywhere(cli);
         cli.setExecutionExceptionHandler((e, commandLine, parsed) -> {
             if (e instanceof CliException failure) {

@@ -10,6 +10,7 @@ import org.yaml.snakeyaml.constructor.SafeConstructor;
 import org.yaml.snakeyaml.error.YAMLException;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -19,7 +20,7 @@ import java.util.Map;
 
 /**
  * Request bodies from files: a JSON object ({@code .json}) or the same object written as YAML ({@code .yaml},
- * {@code .yml}; any other name is read as JSON, then YAML). YAML is read with SnakeYAML's safe constructor (plain maps,
+ * {@code .yml}; any other name, and {@code -} for stdin, is read as JSON, then YAML). YAML is read with SnakeYAML's safe constructor (plain maps,
  * lists and scalars, no object construction, aliases bounded) and must map onto JSON: string keys, no timestamps or
  * binary values. A file that cannot be read or is not such an object is a usage error (exit 2); nothing is sent.
  */
@@ -30,17 +31,27 @@ final class Documents {
     private Documents() {
     }
 
-    static JsonObject read(Path file) {
+    /** {@code file}, or {@code stdin} when the file is {@code -}. */
+    static JsonObject read(Path file, InputStream stdin) {
         String text;
+        boolean fromStdin = file.toString().equals("-");
         try {
-            if (Files.size(file) > MAX_BYTES) {
-                throw bad(file, "larger than " + MAX_BYTES + " bytes");
+            if (fromStdin) {
+                byte[] bytes = stdin.readNBytes(MAX_BYTES + 1);
+                if (bytes.length > MAX_BYTES) {
+                    throw bad(file, "larger than " + MAX_BYTES + " bytes");
+                }
+                text = new String(bytes, StandardCharsets.UTF_8);
+            } else {
+                if (Files.size(file) > MAX_BYTES) {
+                    throw bad(file, "larger than " + MAX_BYTES + " bytes");
+                }
+                text = Files.readString(file, StandardCharsets.UTF_8);
             }
-            text = Files.readString(file, StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw bad(file, "cannot read it (" + e.getClass().getSimpleName() + ")");
         }
-        String name = file.getFileName().toString().toLowerCase(java.util.Locale.ROOT);
+        String name = fromStdin ? "-" : file.getFileName().toString().toLowerCase(java.util.Locale.ROOT);
         if (name.endsWith(".yaml") || name.endsWith(".yml")) {
             return yaml(file, text);
         }

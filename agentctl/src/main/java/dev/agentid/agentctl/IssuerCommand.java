@@ -34,6 +34,10 @@ abstract class IssuerCommand implements Callable<Integer> {
         return ((Agentctl) spec.root().userObject()).env();
     }
 
+    java.io.InputStream stdin() {
+        return ((Agentctl) spec.root().userObject()).stdin();
+    }
+
     PrintWriter out() {
         return spec.commandLine().getOut();
     }

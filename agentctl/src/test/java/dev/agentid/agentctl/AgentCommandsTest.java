@@ -129,6 +129,18 @@ class AgentCommandsTest {
     }
 
     @Test
+    void registerAndPatchReadStdinForDash() {
+        TestAgents.Agent a = agent("stdin");
+        Cli.Run r = cli.ctlWithStdin(a.registration().encode(), "register", "-f", "-", "-o", "json");
+        assertEquals(0, r.code(), r.toString());
+        assertEquals(a.id(), r.json().getString("agent_id"));
+
+        Cli.Run patch = cli.ctlWithStdin("owner: team:platform\n", "patch", a.id(), "-f", "-");
+        assertEquals(0, patch.code(), patch.toString());
+        assertEquals("team:platform", show(a.id()).getString("owner"));
+    }
+
+    @Test
     void listFiltersByStatusAndOwner() throws IOException {
         TestAgents.Agent live = registered();
         TestAgents.Agent killed = registered();
@@ -339,5 +351,8 @@ class AgentCommandsTest {
         assertEquals(2, cli.ctl("list", "-o", "yaml").code(), "unknown output format");
         assertEquals(2, Cli.raw(Map.of(), "list", "--issuer", "ftp://x").code(), "not an http URL");
         assertEquals(2, cli.ctl("register").code(), "-f is required");
+        Cli.Run status = cli.ctl("list", "--status", "sleeping");
+        assertEquals(2, status.code(), status.toString());
+        assertTrue(status.err().contains("expected one of [active, killed, deregistered]"), status.err());
     }
 }

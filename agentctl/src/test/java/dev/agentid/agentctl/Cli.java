@@ -31,16 +31,25 @@ final class Cli {
     }
 
     static Run raw(Map<String, String> env, String... args) {
+        return withStdin("", env, args);
+    }
+
+    static Run withStdin(String stdin, Map<String, String> env, String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        int code = Agentctl.run(args, env, new PrintWriter(out), new PrintWriter(err));
+        int code = Agentctl.run(args, env, new java.io.ByteArrayInputStream(stdin.getBytes(
+                java.nio.charset.StandardCharsets.UTF_8)), new PrintWriter(out), new PrintWriter(err));
         return new Run(code, out.toString(), err.toString());
     }
 
     /** A command against the test issuer: --issuer and --token-file (the issuer's own data/admin-token) appended. */
     Run ctl(String... args) {
+        return ctlWithStdin("", args);
+    }
+
+    Run ctlWithStdin(String stdin, String... args) {
         List<String> all = new ArrayList<>(Arrays.asList(args));
         all.addAll(List.of("--issuer", issuer.url, "--token-file", issuer.adminTokenFile().toString()));
-        return raw(Map.of(), all.toArray(String[]::new));
+        return withStdin(stdin, Map.of(), all.toArray(String[]::new));
     }
 }
