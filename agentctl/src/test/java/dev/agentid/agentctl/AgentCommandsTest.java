@@ -237,6 +237,18 @@ class AgentCommandsTest {
     }
 
     @Test
+    void agentIdsWithColonsAndAtSignsAreAddressedInThePath() throws IOException {
+        TestAgents.Agent a = agent("svc:billing@eu");
+        Path file = dir.resolve("colon.json");
+        Files.writeString(file, a.registration().encode());
+        assertEquals(0, cli.ctl("register", "-f", file.toString()).code());
+        assertEquals(a.id(), show(a.id()).getString("agent_id"));
+        Cli.Run kill = cli.ctl("kill", a.id(), "--reason", "test");
+        assertEquals(0, kill.code(), kill.toString());
+        assertEquals("killed", show(a.id()).getString("status"));
+    }
+
+    @Test
     void registeringTheSameAgentTwiceExitsOneWithTheOAuthError() throws IOException {
         TestAgents.Agent a = registered();
         Path file = dir.resolve(a.id() + ".json");

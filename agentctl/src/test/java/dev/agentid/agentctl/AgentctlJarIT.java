@@ -110,6 +110,10 @@ class AgentctlJarIT {
         assertEquals(0, help.code(), help.toString());
         assertTrue(help.out().contains("Exit codes:"), help.out());
 
+        Result version = agentctl(Map.of(), "--version");
+        assertEquals(0, version.code(), version.toString());
+        assertEquals("agentctl " + System.getProperty("project.version"), version.out().strip());
+
         Result usage = agentctl(Map.of(), "kill");
         assertEquals(2, usage.code(), usage.toString());
 
