@@ -9,9 +9,9 @@ import java.nio.charset.StandardCharsets;
 import java.util.Map;
 
 /**
- * {@code agentctl}: the issuer's admin API for scripts. Each subcommand is one call (or a few) of the HTTP API in
- * README "Admin API", docs/APPROVALS.md, docs/AUDIT.md and README "Lifecycle governance"; the exit codes below are
- * the contract scripts rely on.
+ * {@code agentctl}: the issuer's admin API for scripts. Each subcommand is one call (or a few) of the HTTP API that
+ * the README ("Admin CLI", "Lifecycle governance"), docs/APPROVALS.md and docs/AUDIT.md describe; the exit codes below
+ * are the contract scripts rely on.
  */
 @Command(name = "agentctl", mixinStandardHelpOptions = true, versionProvider = Agentctl.Version.class,
         description = "The agentid issuer's admin CLI: agents, approvals, audit, access reviews, keys.",

@@ -41,7 +41,8 @@ final class AuditCommand {
             "Table: one line per record (-o json: the API's answer with each record whole). When more records",
             "match than --limit, the next cursor goes to stderr; --all follows the cursors to the end."})
     static final class Query extends IssuerCommand {
-        @Option(names = "--agent", paramLabel = "ID", description = "The record's agent, or an actor of a token's chain.")
+        @Option(names = "--agent", paramLabel = "ID",
+                description = "The record's agent, or an actor of a token's chain.")
         String agent;
         @Option(names = "--owner", paramLabel = "OWNER", description = "The record's owner.")
         String owner;
@@ -51,7 +52,8 @@ final class AuditCommand {
         String jti;
         @Option(names = "--lineage", paramLabel = "JTI", description = "A token and every token derived from it.")
         String lineage;
-        @Option(names = "--type", paramLabel = "TYPE", description = "An event type, or its prefix (token, agent.killed).")
+        @Option(names = "--type", paramLabel = "TYPE",
+                description = "An event type, or its prefix (token, agent.killed).")
         String type;
         @Option(names = "--since", paramLabel = "INSTANT", description = "From (ISO-8601, 2026-12-01T00:00:00Z).")
         String since;
@@ -59,7 +61,8 @@ final class AuditCommand {
         String until;
         @Option(names = "--limit", paramLabel = "N", description = "At most N records per page (1..1000, default 100).")
         Integer limit;
-        @Option(names = "--cursor", paramLabel = "CURSOR", description = "Start after a previous page (its next_cursor).")
+        @Option(names = "--cursor", paramLabel = "CURSOR",
+                description = "Start after a previous page (its next_cursor).")
         String cursor;
         @Option(names = "--scope", paramLabel = "SCOPE", description = "node or cluster (default: cluster when the"
                 + " issuer has audit peers).")

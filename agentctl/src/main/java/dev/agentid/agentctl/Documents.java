@@ -20,9 +20,9 @@ import java.util.Map;
 
 /**
  * Request bodies from files: a JSON object ({@code .json}) or the same object written as YAML ({@code .yaml},
- * {@code .yml}; any other name, and {@code -} for stdin, is read as JSON, then YAML). YAML is read with SnakeYAML's safe constructor (plain maps,
- * lists and scalars, no object construction, aliases bounded) and must map onto JSON: string keys, no timestamps or
- * binary values. A file that cannot be read or is not such an object is a usage error (exit 2); nothing is sent.
+ * {@code .yml}; any other name, and {@code -} for stdin, is read as JSON, then YAML). YAML is read with SnakeYAML's
+ * safe constructor (plain maps, lists and scalars, no object construction, aliases bounded) and must map onto JSON:
+ * string keys, no timestamps or binary values. A file that cannot be read or is not such an object is a usage error (exit 2); nothing is sent.
  */
 final class Documents {
 

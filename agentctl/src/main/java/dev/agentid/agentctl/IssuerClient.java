@@ -63,7 +63,8 @@ final class IssuerClient {
         StringJoiner joiner = new StringJoiner("&", "?", "").setEmptyValue("");
         params.forEach((k, v) -> {
             if (v != null) {
-                joiner.add(URLEncoder.encode(k, StandardCharsets.UTF_8) + "=" + URLEncoder.encode(v, StandardCharsets.UTF_8));
+                joiner.add(URLEncoder.encode(k, StandardCharsets.UTF_8) + "="
+                        + URLEncoder.encode(v, StandardCharsets.UTF_8));
             }
         });
         return joiner.toString();

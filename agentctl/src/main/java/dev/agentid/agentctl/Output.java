@@ -119,7 +119,8 @@ final class Output {
             }
             List<String> items = new ArrayList<>();
             for (Object item : array) {
-                items.add(item instanceof String s ? s : item instanceof JsonObject o ? o.encode() : String.valueOf(item));
+                items.add(item instanceof String s ? s
+                        : item instanceof JsonObject o ? o.encode() : String.valueOf(item));
             }
             return oneLine(String.join(",", items));
         }

@@ -306,7 +306,8 @@ class AgentCommandsTest {
     @Test
     void anUnknownAgentExitsThree() {
         for (String[] args : new String[][] {{"show", "ghost"}, {"kill", "ghost", "--reason", "x"},
-                {"restore", "ghost", "--reason", "x"}, {"deregister", "ghost"}, {"patch", "ghost", "--set", "owner=x"}}) {
+                {"restore", "ghost", "--reason", "x"}, {"deregister", "ghost"},
+                {"patch", "ghost", "--set", "owner=x"}}) {
             Cli.Run r = cli.ctl(args);
             assertEquals(3, r.code(), String.join(" ", args) + ": " + r);
             assertTrue(r.err().startsWith("agentctl: not_found: agent 'ghost' is not registered"), r.err());

@@ -124,7 +124,7 @@ class AgentctlJarIT {
         Path elsewhere = Files.createDirectories(dir.resolve("elsewhere"));
         Result noToken = agentctlIn(elsewhere, Map.of("AGENTID_ISSUER", issuer.url), "list");
         assertEquals(2, noToken.code(), "no --token-file, no $AGENTID_ADMIN_TOKEN, no ./data/admin-token: " + noToken);
-        assertTrue(noToken.err().startsWith("agentctl: no --token-file and no $AGENTID_ADMIN_TOKEN, and data/admin-token:"
-                + " cannot read the token file"), noToken.err());
+        assertTrue(noToken.err().startsWith("agentctl: no --token-file and no $AGENTID_ADMIN_TOKEN, and"
+                + " data/admin-token: cannot read the token file"), noToken.err());
     }
 }
