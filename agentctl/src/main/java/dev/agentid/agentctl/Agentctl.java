@@ -29,7 +29,8 @@ import java.util.Map;
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
                 "0:done",
-                "1:the issuer refused the request (4xx but 404): its OAuth error and description on stderr",
+                "1:the issuer refused the request (a 4xx but 404; its OAuth error and description on stderr),"
+                        + " or an unexpected failure",
                 "2:usage error: bad option, unreadable or invalid -f file, no admin token",
                 "3:not found (404): no such agent or approval request",
                 "4:cannot reach the issuer, or it failed (5xx)",
