@@ -14,7 +14,9 @@ import dev.agentid.issuer.approval.Approvals;
 import dev.agentid.issuer.federation.idp.HumanExchange;
 import dev.agentid.issuer.federation.idp.HumanPrincipals;
 import dev.agentid.issuer.federation.FederationService;
+import dev.agentid.issuer.domain.AgentRecord;
 import dev.agentid.issuer.federation.OutboundFetcher;
+import dev.agentid.issuer.federation.SharedSignalsTransmitter;
 import dev.agentid.issuer.federation.PartnerStatusLists;
 import dev.agentid.issuer.federation.TrustedPartners;
 import dev.agentid.issuer.http.BodyLimits;
@@ -93,6 +95,8 @@ public final class IssuerServer implements AutoCloseable {
     private Monitor monitor;
     private Lifecycle lifecycle;
     private static final JOSEObjectType CHECKPOINT = new JOSEObjectType(AuditLog.CHECKPOINT_TYPE);
+    /** RFC 8417 section 2.3: Security Event Tokens to the partners subscribed to our Shared Signals. */
+    private static final JOSEObjectType SECEVENT = new JOSEObjectType("secevent+jwt");
 
     private IssuerServer(Vertx vertx, StateStore state, HttpServer http, String issuer, int port, String adminToken,
                          StatusLists statusLists) {
@@ -144,7 +148,12 @@ public final class IssuerServer implements AutoCloseable {
                     tokens, liveness, policy, statusLists, state.agents(), state.replay(),
                     partners.trusted(), partners.status(), partners.humans());
             RateLimiter limiter = rateLimiter(config, clock, metrics);
-            monitor = monitor(config, clock, state, audit, limiter, metrics);
+            SharedSignalsTransmitter signals = new SharedSignalsTransmitter(issuer,
+                    () -> partners.trusted().trust().signalReceivers(), partners.fetcher(),
+                    (claims, at) -> keys.sign(SECEVENT, claims, at), clock);
+            metrics.gauge("agentid_ssf_sent", "Shared Signals SETs delivered to subscribed partners", signals::sent);
+            metrics.gauge("agentid_ssf_failed", "Shared Signals SETs not delivered", signals::failed);
+            monitor = monitor(config, clock, state, audit, limiter, metrics, signals);
             Lifecycle lifecycle = new Lifecycle(state.agents(), state.sharedMap(StoreConfiguration.GOVERNANCE), audit,
                     clock, config.lifecycle()).start(vertx);
             router.set(Routes.router(new Routes.Wiring(vertx, clock, issuer, new AdminToken(adminToken), state, keys,
@@ -196,12 +205,19 @@ public final class IssuerServer implements AutoCloseable {
      * thread; cluster-wide counts when clustered.
      */
     private static Monitor monitor(IssuerConfig config, Clock clock, StateStore state, AuditLog audit,
-                                   RateLimiter limiter, Metrics metrics) {
+                                   RateLimiter limiter, Metrics metrics, SharedSignalsTransmitter signals) {
         Counters counters = state.clustered()
                 ? new ClusterCounters(state.sharedMap(StoreConfiguration.MONITOR), state.self(), state::members)
                 : new LocalCounters();
         Containment containment = new Containment(config.monitor(), clock, audit::record, state.agents(),
-                limiter::throttle);
+                limiter::throttle, alert -> {
+                    AgentRecord agent = state.agents().findHere(alert.agent());
+                    if (agent != null) {   // refusals naming an unregistered client_id concern no partner
+                        signals.monitorAlert(agent.agentId(), agent.audiences(), alert.detector(),
+                                alert.severity().label(), alert.explanation(),
+                                alert.response() == dev.agentid.issuer.monitor.Response.SUSPEND);
+                    }
+                });
         Monitor monitor = new Monitor(config.monitor(), clock, counters, containment, audit.node());
         monitor.start(audit);
         state.agents().onChange(monitor::changed);
@@ -278,7 +294,8 @@ public final class IssuerServer implements AutoCloseable {
     }
 
     /** The trust file's partner organisations, identity providers and the partners' status lists. */
-    private record Partners(TrustedPartners trusted, HumanPrincipals humans, PartnerStatusLists status) {
+    private record Partners(TrustedPartners trusted, HumanPrincipals humans, PartnerStatusLists status,
+                            OutboundFetcher fetcher) {
     }
 
     private static Partners partners(IssuerConfig config, Vertx vertx, Clock clock) {
@@ -295,7 +312,7 @@ public final class IssuerServer implements AutoCloseable {
         humans.watch(vertx, config.keysReloadInterval(), () -> partners.trust().identityProviders());
         PartnerStatusLists partnerStatus = new PartnerStatusLists(partners, fetcher, clock,
                 config.partnerStatusRefresh(), config.clockSkew(), config.maxTokenLifetime());
-        return new Partners(partners, humans, partnerStatus);
+        return new Partners(partners, humans, partnerStatus, fetcher);
     }
 
     /** This issuer's status lists, and the partners' lists job that feeds them (both started here). */

@@ -17,7 +17,8 @@ import java.util.Set;
 
 /**
  * The parsed trust file ({@code ISSUER_TRUST_FILE}): the partner issuers this issuer trusts (identity chaining) and
- * the external OpenID Providers it trusts for human principals. {@code identity_providers} entries are kept as JSON
+ * the external OpenID Providers it trusts for human principals, and the partners subscribed to its Shared Signals
+ * ({@link SignalReceiver}). {@code identity_providers} entries are kept as JSON
  * for the component that handles human principals; this class only checks that they are objects with an
  * {@code issuer}.
  *
@@ -29,16 +30,20 @@ import java.util.Set;
  *                "subjects": ["<principal>", "<namespace prefix>*", ...,
  *                             {"idp": "<an identity_providers issuer>", "proof": "required",
  *                              "audience": ["<the partner's client id at that IdP>", ...], "max_age": 3600}]}],
- *  "identity_providers": [{"issuer": "https://idp.example", ...}]}
+ *  "identity_providers": [{"issuer": "https://idp.example", ...}],
+ *  "ssf_receivers": [{"endpoint": "https://b.example/ssf/events", "audience": "https://b.example",
+ *                     "agent_audiences": ["https://api.b.example"]}]}
  * }</pre>
  */
-public record TrustConfiguration(List<Partner> partners, List<JsonObject> identityProviders) {
+public record TrustConfiguration(List<Partner> partners, List<JsonObject> identityProviders,
+                                 List<SignalReceiver> signalReceivers) {
 
-    public static final TrustConfiguration EMPTY = new TrustConfiguration(List.of(), List.of());
+    public static final TrustConfiguration EMPTY = new TrustConfiguration(List.of(), List.of(), List.of());
 
     public TrustConfiguration {
         partners = List.copyOf(partners);
         identityProviders = List.copyOf(identityProviders);
+        signalReceivers = List.copyOf(signalReceivers);
     }
 
     /** The partner with this issuer identifier, or null. */
@@ -65,7 +70,7 @@ public record TrustConfiguration(List<Partner> partners, List<JsonObject> identi
             throw new IllegalArgumentException("not a JSON object");
         }
         for (String key : root.fieldNames()) {
-            if (!key.equals("partners") && !key.equals("identity_providers")) {
+            if (!key.equals("partners") && !key.equals("identity_providers") && !key.equals("ssf_receivers")) {
                 throw new IllegalArgumentException("unknown member '" + key + "'");
             }
         }
@@ -93,7 +98,11 @@ public record TrustConfiguration(List<Partner> partners, List<JsonObject> identi
                 }
             }
         }
-        return new TrustConfiguration(partners, providers);
+        List<SignalReceiver> receivers = new ArrayList<>();
+        for (JsonObject receiver : objects(root, "ssf_receivers")) {
+            receivers.add(SignalReceiver.parse(receiver));
+        }
+        return new TrustConfiguration(partners, providers, receivers);
     }
 
     private static Partner partner(JsonObject p) {

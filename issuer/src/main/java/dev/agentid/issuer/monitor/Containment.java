@@ -22,7 +22,7 @@ import java.util.logging.Logger;
 
 /**
  * The responses to alerts, by severity: every alert is an audit record ({@code monitor.alert}), a count in
- * {@code /metrics}, an entry of {@code GET /admin/alerts} and a webhook call (asynchronous, never waited for); a
+ * {@code /metrics}, an entry of {@code GET /admin/alerts} and a webhook call and a Shared Signals event to the subscribed partners (both asynchronous, never waited for); a
  * throttle holds the agent to {@link MonitorSettings#throttlePerSecond()} token requests per second for
  * {@link MonitorSettings#throttleFor()} on this node; a suspension uses the kill switch (the agent's status becomes
  * killed on every node, its tokens stop verifying) with the detector's explanation as the reason, which an operator
@@ -56,6 +56,7 @@ public final class Containment {
     private final AtomicLong throttles = new AtomicLong();
     private final AtomicLong suspensions = new AtomicLong();
     private final AtomicLong webhookFailures = new AtomicLong();
+    private final Consumer<Alert> signals;
 
     /**
      * @param audit where records go without waiting ({@code AuditLog::record})
@@ -63,6 +64,16 @@ public final class Containment {
      */
     public Containment(MonitorSettings settings, Clock clock, Consumer<AuditEvent> audit, AgentRegistry agents,
                        Throttle throttle) {
+        this(settings, clock, audit, agents, throttle, alert -> { });
+    }
+
+    /**
+     * @param signals tells the partners subscribed to our Shared Signals (the transmitter sends asynchronously and
+     *     never blocks the monitor thread)
+     */
+    public Containment(MonitorSettings settings, Clock clock, Consumer<AuditEvent> audit, AgentRegistry agents,
+                       Throttle throttle, Consumer<Alert> signals) {
+        this.signals = signals;
         this.settings = settings;
         this.clock = clock;
         this.audit = audit;
@@ -102,6 +113,7 @@ public final class Containment {
                 + alert.explanation() + " -> " + alert.response().label());
         audit.accept(new AuditEvent.Governance(AuditEvent.MONITOR_ALERT, alert.fields()));
         webhook(alert);
+        signals.accept(alert);
         switch (alert.response()) {
             case THROTTLE -> throttle(alert);
             case SUSPEND -> suspend(alert);

@@ -41,6 +41,33 @@ class TrustConfigurationTest {
     }
 
     @Test
+    void sharedSignalsReceiversParseAndSayWhichAgentsConcernThem() {
+        TrustConfiguration trust = TrustConfiguration.parse("{\"ssf_receivers\": [{\"endpoint\":"
+                + " \"https://b.example/ssf/events\", \"audience\": \"https://b.example\","
+                + " \"agent_audiences\": [\"https://api.b.example\"]}, {\"endpoint\": \"https://c.example/ssf\","
+                + " \"audience\": \"c\", \"agent_audiences\": [\"*\"]}]}");
+        SignalReceiver b = trust.signalReceivers().get(0);
+        assertEquals(URI.create("https://b.example/ssf/events"), b.endpoint());
+        assertTrue(b.concerns(List.of("https://api.a.example", "https://api.b.example")));
+        assertFalse(b.concerns(List.of("https://api.a.example")));
+        assertTrue(trust.signalReceivers().get(1).concerns(List.of("https://anything.example")));
+    }
+
+    @Test
+    void sharedSignalsReceiversWithoutAudienceOrWithAnUnusableEndpointAreRefused() {
+        for (String entry : List.of(
+                "{\"endpoint\": \"https://b.example/ssf\", \"agent_audiences\": [\"*\"]}",
+                "{\"endpoint\": \"ftp://b.example/ssf\", \"audience\": \"b\", \"agent_audiences\": [\"*\"]}",
+                "{\"endpoint\": \"/ssf\", \"audience\": \"b\", \"agent_audiences\": [\"*\"]}",
+                "{\"endpoint\": \"https://b.example/ssf\", \"audience\": \"b\", \"agent_audiences\": []}",
+                "{\"endpoint\": \"https://b.example/ssf\", \"audience\": \"b\", \"agent_audiences\": [\"*\"],"
+                        + " \"secret\": \"x\"}")) {
+            assertThrows(IllegalArgumentException.class,
+                    () -> TrustConfiguration.parse("{\"ssf_receivers\": [" + entry + "]}"), entry);
+        }
+    }
+
+    @Test
     void externalStatusReferencesRoundTripAndStayUnderTheirIssuer() {
         ExternalStatus ref = new ExternalStatus("https://a.example", "https://a.example/oauth2/status/0", 41);
         assertEquals(ref, ExternalStatus.decode(ref.encode()));
