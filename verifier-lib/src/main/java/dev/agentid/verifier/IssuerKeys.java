@@ -29,7 +29,8 @@ import java.util.Set;
  * caller has already checked the header (alg allowlist, typ, no crit), and hands over the signing input it cut from
  * the compact token, so no {@code JWSObject} is built and no header is parsed a second time. Each key's Nimbus
  * verifier is made once and kept (a verifier holds no per-call state), instead of once per token: a new
- * {@code ECDSAVerifier} checks its key's point on every construction.
+ * {@code ECDSAVerifier} checks its key's point on every construction. ES256 with a P-256 key goes to
+ * {@link Es256Verification} (BouncyCastle's ECDSA on the P1363 signature as it is); everything else to Nimbus.
  *
  * <p>Thread-safe. The verifier cache is a small copy-on-write array compared by key identity ({@link JcaKeys} hands out
  * one Java key per JWK), so a rotated-out key simply stops being looked up, and the array starts over when full.
@@ -85,7 +86,8 @@ final class IssuerKeys {
                 return p.verifier;
             }
         }
-        JWSVerifier made = factory.createJWSVerifier(header, key);
+        JWSVerifier fast = JWSAlgorithm.ES256.equals(alg) ? Es256Verification.forKey(key) : null;
+        JWSVerifier made = fast != null ? fast : factory.createJWSVerifier(header, key);
         Prepared[] next;
         if (current.length >= MAX_VERIFIERS) {
             next = new Prepared[] {new Prepared(key, alg, made)};

@@ -25,19 +25,19 @@ public final class VerifiedAgentToken {
     private final Instant issuedAt;
     private final Instant expiresAt;
     private final String keyId;
-    private final JWTClaimsSet claims;
+    /** The payload as parsed; {@link #claims} builds a Nimbus claims set from it on first use. */
+    private final Map<String, Object> payload;
+    private volatile JWTClaimsSet claims;
     private final Map<String, String> organisations;
 
+    /**
+     * @param payload the verified payload; its registered claims were type-checked by the verifier, so the Nimbus
+     *     claims set built from it on demand cannot fail
+     */
     VerifiedAgentToken(String principal, String issuer, List<String> audience, Set<String> scopes,
                        DelegationChain chain, String clientId, String jwtId, Instant issuedAt,
-                       Instant expiresAt, String keyId, JWTClaimsSet claims) {
-        this(principal, issuer, audience, scopes, chain, clientId, jwtId, issuedAt, expiresAt, keyId, claims,
-                Map.of());
-    }
-
-    VerifiedAgentToken(String principal, String issuer, List<String> audience, Set<String> scopes,
-                       DelegationChain chain, String clientId, String jwtId, Instant issuedAt,
-                       Instant expiresAt, String keyId, JWTClaimsSet claims, Map<String, String> organisations) {
+                       Instant expiresAt, String keyId, Map<String, Object> payload,
+                       Map<String, String> organisations) {
         this.organisations = organisations;
         this.principal = principal;
         this.issuer = issuer;
@@ -49,7 +49,7 @@ public final class VerifiedAgentToken {
         this.issuedAt = issuedAt;
         this.expiresAt = expiresAt;
         this.keyId = keyId;
-        this.claims = claims;
+        this.payload = payload;
     }
 
     /** The principal on whose behalf the agents act: the {@code sub} claim. */
@@ -123,9 +123,27 @@ public final class VerifiedAgentToken {
         return java.util.Collections.unmodifiableList(list);
     }
 
-    /** All claims as parsed, including those the profile does not check ({@code status}, {@code cnf}, ...). */
+    /**
+     * All claims as parsed, including those the profile does not check ({@code status}, {@code cnf}, ...). Built on
+     * first use (a verification that only reads the typed accessors never pays for it).
+     */
     public JWTClaimsSet claims() {
-        return claims;
+        JWTClaimsSet built = claims;
+        if (built == null) {
+            try {
+                built = JWTClaimsSet.parse(payload);
+            } catch (java.text.ParseException e) {
+                // the verifier type-checked every registered claim before building this token
+                throw new IllegalStateException("verified claims do not parse: " + e.getMessage(), e);
+            }
+            claims = built;   // a race builds it twice, the same
+        }
+        return built;
+    }
+
+    /** One claim as parsed, or null: without building {@link #claims()}. */
+    public Object claim(String name) {
+        return payload.get(name);
     }
 
     /**
@@ -136,7 +154,7 @@ public final class VerifiedAgentToken {
      *         thumbprint in it is malformed
      */
     public Confirmation confirmation() throws TokenVerificationException {
-        return Confirmation.fromClaim(claims.getClaim("cnf"));
+        return Confirmation.fromClaim(payload.get("cnf"));
     }
 
     /**

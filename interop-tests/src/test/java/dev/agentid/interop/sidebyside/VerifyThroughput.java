@@ -27,15 +27,21 @@ import java.util.concurrent.Callable;
  * In-process, single-threaded verification throughput of one agentid access token, in this (the generator's) JVM:
  * verifier-lib's {@link AgentTokenVerifier#verify} (all checks), Nimbus {@code DefaultJWTProcessor} (signature, typ,
  * exp/nbf only) on BouncyCastle and on the JDK's EC code, and the floor: one raw BouncyCastle ES256 signature check of
- * the already-split token. Each variant runs {@code seconds} per round, rounds interleaved; the median round counts.
+ * the already-split token. Rates are operations per second of this thread's CPU time (what another process takes
+ * does not count against either), in many short interleaved slices; each figure is the median slice, and each
+ * variant's share of the floor is the median of its per-slice ratios to the floor's slice next to it, so that the
+ * host's slower and faster moments hit both sides of each ratio alike.
  */
 final class VerifyThroughput {
 
     private VerifyThroughput() {
     }
 
-    static Map<String, Double> measure(String token, String issuer, String audience, JWKSet issuerKeys, double seconds,
-                                       int rounds) throws Exception {
+    /**
+     * @return per variant, in order (the floor first): {median slice rate, median ratio to the floor's slice}
+     */
+    static Map<String, double[]> measure(String token, String issuer, String audience, JWKSet issuerKeys,
+                                         double seconds, int slices) throws Exception {
         SignedJWT parsed = SignedJWT.parse(token);
         ECKey key = (ECKey) issuerKeys.getKeyByKeyId(parsed.getHeader().getKeyID());
         // the floor: a BouncyCastle key object and one Signature instance, made once (verifier-lib caches its keys too)
@@ -63,19 +69,31 @@ final class VerifyThroughput {
         variants.put("Nimbus DefaultJWTProcessor (BouncyCastle)", () -> nimbusBc.process(token, null));
         variants.put("Nimbus DefaultJWTProcessor (JDK EC)", () -> nimbusJdk.process(token, null));
 
-        Map<String, List<Double>> perRound = new LinkedHashMap<>();
-        for (int round = 0; round <= rounds; round++) {
+        Map<String, List<Double>> perSlice = new LinkedHashMap<>();
+        Map<String, List<Double>> ratios = new LinkedHashMap<>();
+        for (int slice = 0; slice <= slices; slice++) {
+            double floorRate = Double.NaN;
             for (var variant : variants.entrySet()) {
-                double rate = run(variant.getValue(), round == 0 ? Math.min(seconds, 1.5) : seconds);
-                if (round > 0) {
-                    perRound.computeIfAbsent(variant.getKey(), k -> new ArrayList<>()).add(rate);
+                double rate = run(variant.getValue(), slice == 0 ? 1.5 : seconds);
+                if (slice == 0) {
+                    continue;   // warm-up
                 }
+                if (Double.isNaN(floorRate)) {
+                    floorRate = rate;
+                }
+                perSlice.computeIfAbsent(variant.getKey(), k -> new ArrayList<>()).add(rate);
+                ratios.computeIfAbsent(variant.getKey(), k -> new ArrayList<>()).add(rate / floorRate);
             }
         }
         verifierLib.close();
-        Map<String, Double> medians = new LinkedHashMap<>();
-        perRound.forEach((name, rates) -> medians.put(name, rates.stream().sorted().toList().get(rates.size() / 2)));
+        Map<String, double[]> medians = new LinkedHashMap<>();
+        perSlice.forEach((name, rates) -> medians.put(name, new double[] {median(rates), median(ratios.get(name))}));
         return medians;
+    }
+
+    private static double median(List<Double> values) {
+        List<Double> sorted = values.stream().sorted().toList();
+        return sorted.get(sorted.size() / 2);
     }
 
     private static DefaultJWTProcessor<SecurityContext> nimbus(JWKSet keys, JOSEObjectType typ, boolean bc) {
@@ -90,12 +108,17 @@ final class VerifyThroughput {
         return processor;
     }
 
+    private static final java.lang.management.ThreadMXBean THREADS =
+            java.lang.management.ManagementFactory.getThreadMXBean();
+
+    /** Operations per second of this thread's CPU time, over {@code seconds} of it. */
     private static double run(Callable<Object> op, double seconds) throws Exception {
-        long end = System.nanoTime() + (long) (seconds * 1e9);
+        long start = THREADS.getCurrentThreadCpuTime();
+        long end = start + (long) (seconds * 1e9);
         long count = 0;
-        long start = System.nanoTime();
         Object sink = null;
-        while (System.nanoTime() < end) {
+        long now;
+        while ((now = THREADS.getCurrentThreadCpuTime()) < end) {
             for (int i = 0; i < 50; i++) {
                 sink = op.call();
             }
@@ -104,6 +127,6 @@ final class VerifyThroughput {
         if (sink == null) {
             throw new AssertionError();
         }
-        return count / ((System.nanoTime() - start) / 1e9);
+        return count / ((now - start) / 1e9);
     }
 }

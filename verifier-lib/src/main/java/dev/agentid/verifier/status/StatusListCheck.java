@@ -61,7 +61,7 @@ public final class StatusListCheck {
 
     /** Checks the token's status; returns normally if it is VALID (or, fail-open, if the list is unreachable). */
     public void check(VerifiedAgentToken token) throws TokenVerificationException {
-        Object status = token.claims().getClaim("status");
+        Object status = token.claim("status");
         if (status == null) {
             if (policy.requiresStatus()) {
                 throw fail(Reason.MISSING_CLAIM, "the status claim is missing");

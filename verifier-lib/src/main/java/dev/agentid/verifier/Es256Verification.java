@@ -1,0 +1,88 @@
+package dev.agentid.verifier;
+
+import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.JWSVerifier;
+import com.nimbusds.jose.jca.JCAContext;
+import com.nimbusds.jose.jwk.Curve;
+import com.nimbusds.jose.util.Base64URL;
+import java.math.BigInteger;
+import java.security.InvalidKeyException;
+import java.security.interfaces.ECPublicKey;
+import java.util.Arrays;
+import java.util.Set;
+import org.bouncycastle.crypto.digests.SHA256Digest;
+import org.bouncycastle.crypto.params.ECPublicKeyParameters;
+import org.bouncycastle.crypto.signers.ECDSASigner;
+import org.bouncycastle.jcajce.provider.asymmetric.util.ECUtil;
+
+/**
+ * ES256 verification on BouncyCastle's ECDSA directly: the JWS signature is P1363 ({@code r || s}, 64 bytes), so it is
+ * checked as it is, with the key's curve parameters (and BouncyCastle's precomputed multiples of its point) made once
+ * per key. Nimbus' {@code ECDSAVerifier} reaches the same BouncyCastle code through the JCA, per call looking the
+ * {@code Signature} up, range-checking {@code r} and {@code s} and re-encoding them as DER; {@link ECDSASigner} checks
+ * that {@code r} and {@code s} lie in {@code [1, n-1]} itself. Used by {@link IssuerKeys} for P-256 keys of trusted
+ * issuers; the Wycheproof P1363 vectors run through it ({@code WycheproofEcdsaP256Test}).
+ */
+final class Es256Verification {
+
+    private static final int HALF = 32;
+
+    private Es256Verification() {
+    }
+
+    /** A verifier for {@code key}, or null when it is not a P-256 key (Nimbus' own verifier is used then). */
+    static JWSVerifier forKey(java.security.Key key) {
+        if (!(key instanceof ECPublicKey ec) || !Curve.P_256.equals(Curve.forECParameterSpec(ec.getParams()))) {
+            return null;
+        }
+        try {
+            return new Verifier((ECPublicKeyParameters) ECUtil.generatePublicKeyParameter(ec));
+        } catch (InvalidKeyException | ClassCastException e) {
+            return null;
+        }
+    }
+
+    static final class Verifier implements JWSVerifier {
+        private final ECPublicKeyParameters key;
+        private final JCAContext jcaContext = new JCAContext();
+
+        Verifier(ECPublicKeyParameters key) {
+            this.key = key;
+        }
+
+        @Override
+        public boolean verify(JWSHeader header, byte[] signingInput, Base64URL signature) throws JOSEException {
+            if (!JWSAlgorithm.ES256.equals(header.getAlgorithm())) {
+                throw new JOSEException("unsupported algorithm " + header.getAlgorithm());
+            }
+            if (header.getCriticalParams() != null && !header.getCriticalParams().isEmpty()) {
+                return false;   // no extension is understood (RFC 7515 section 4.1.11)
+            }
+            byte[] sig = signature.decode();
+            if (sig.length != 2 * HALF) {
+                return false;
+            }
+            BigInteger r = new BigInteger(1, Arrays.copyOfRange(sig, 0, HALF));
+            BigInteger s = new BigInteger(1, Arrays.copyOfRange(sig, HALF, 2 * HALF));
+            SHA256Digest digest = new SHA256Digest();
+            digest.update(signingInput, 0, signingInput.length);
+            byte[] hash = new byte[digest.getDigestSize()];
+            digest.doFinal(hash, 0);
+            ECDSASigner signer = new ECDSASigner();
+            signer.init(false, key);
+            return signer.verifySignature(hash, r, s);
+        }
+
+        @Override
+        public Set<JWSAlgorithm> supportedJWSAlgorithms() {
+            return Set.of(JWSAlgorithm.ES256);
+        }
+
+        @Override
+        public JCAContext getJCAContext() {
+            return jcaContext;
+        }
+    }
+}
