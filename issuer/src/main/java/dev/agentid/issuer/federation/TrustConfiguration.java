@@ -29,16 +29,25 @@ import java.util.Set;
  *                "subjects": ["<principal>", "<namespace prefix>*", ...,
  *                             {"idp": "<an identity_providers issuer>", "proof": "required",
  *                              "audience": ["<the partner's client id at that IdP>", ...], "max_age": 3600}]}],
- *  "identity_providers": [{"issuer": "https://idp.example", ...}]}
+ *  "identity_providers": [{"issuer": "https://idp.example", ...}],
+ *  "console": {"idp": "https://idp.example", "client_id": "...", ...}}
  * }</pre>
+ *
+ * The optional {@code console} object (the web console's sign-in, docs/CONSOLE.md) is kept as JSON too; the console
+ * parses it.
  */
-public record TrustConfiguration(List<Partner> partners, List<JsonObject> identityProviders) {
+public record TrustConfiguration(List<Partner> partners, List<JsonObject> identityProviders, JsonObject console) {
 
     public static final TrustConfiguration EMPTY = new TrustConfiguration(List.of(), List.of());
 
     public TrustConfiguration {
         partners = List.copyOf(partners);
         identityProviders = List.copyOf(identityProviders);
+        console = console == null ? null : console.copy();
+    }
+
+    public TrustConfiguration(List<Partner> partners, List<JsonObject> identityProviders) {
+        this(partners, identityProviders, null);
     }
 
     /** The partner with this issuer identifier, or null. */
@@ -65,7 +74,7 @@ public record TrustConfiguration(List<Partner> partners, List<JsonObject> identi
             throw new IllegalArgumentException("not a JSON object");
         }
         for (String key : root.fieldNames()) {
-            if (!key.equals("partners") && !key.equals("identity_providers")) {
+            if (!key.equals("partners") && !key.equals("identity_providers") && !key.equals("console")) {
                 throw new IllegalArgumentException("unknown member '" + key + "'");
             }
         }
@@ -93,7 +102,11 @@ public record TrustConfiguration(List<Partner> partners, List<JsonObject> identi
                 }
             }
         }
-        return new TrustConfiguration(partners, providers);
+        Object console = root.getValue("console");
+        if (console != null && !(console instanceof JsonObject)) {
+            throw new IllegalArgumentException("console must be an object");
+        }
+        return new TrustConfiguration(partners, providers, (JsonObject) console);
     }
 
     private static Partner partner(JsonObject p) {
