@@ -111,7 +111,7 @@ async function showSignIn() {
       try {
         await api('/console/login/break-glass', { method: 'POST', body: { admin_token: token.value } });
         token.value = '';
-        history.replaceState(null, '', '/console/#inventory');
+        history.replaceState(null, '', `/console/${location.hash || '#inventory'}`);
         await boot();
       } catch (e) {
         refused(e);
@@ -325,9 +325,10 @@ async function graphView(agent) {
     return;
   }
   const orgs = [...new Set(g.nodes.map((n) => n.org))];
-  const side = h('div', { class: 'graph-side', id: 'graph-side', 'aria-live': 'polite' },
-    h('p', {}, `${g.chains.length} live chains${g.total_chains > g.chains.length ? ` (newest of ${g.total_chains})` : ''}, `
-      + `${g.nodes.length} agents. Select an agent to see its chains.`));
+  const chainsBox = h('div', { id: 'graph-chains', 'aria-live': 'polite' });
+  const side = h('div', { class: 'graph-side', id: 'graph-side' },
+    h('p', { id: 'graph-summary' }, `${g.chains.length} live chains${g.total_chains > g.chains.length ? ` (newest of ${g.total_chains})` : ''}, `
+      + `${g.nodes.length} agents. Select an agent to see its chains.`), chainsBox);
   const dot = (i) => {
     const svg = s('svg', { width: 12, height: 12, 'aria-hidden': 'true' });
     svg.append(s('circle', { cx: 6, cy: 6, r: 5, class: `org-${i % 5}` }));
@@ -338,7 +339,7 @@ async function graphView(agent) {
   const MAX_NODES = 400;
   if (g.nodes.length > MAX_NODES) {
     main.append(legend, h('p', {}, `${g.nodes.length} agents are too many to draw: filter by an agent.`), side);
-    showChains(side, g.chains, null);
+    showChains(chainsBox, g.chains, null);
     return;
   }
   // layered layout: column = depth in its chains (root left), rows in id order
@@ -348,18 +349,26 @@ async function graphView(agent) {
     columns.get(n.depth).push(n);
   }
   const pos = new Map();
-  let height = 60;
+  let height = 70;
   for (const [depth, nodes] of columns) {
     nodes.sort((a, b) => a.id.localeCompare(b.id));
-    nodes.forEach((n, i) => pos.set(n.id, { x: 80 + depth * 220, y: 30 + i * 44 }));
-    height = Math.max(height, 60 + nodes.length * 44);
+    nodes.forEach((n, i) => pos.set(n.id, { x: 60 + depth * 220, y: 40 + i * 50 }));
+    height = Math.max(height, 70 + nodes.length * 50);
   }
   const width = 160 + Math.max(0, ...columns.keys()) * 220 + 120;
   const svg = s('svg', { id: 'graph', width, height, viewBox: `0 0 ${width} ${height}`, role: 'group', 'aria-label': 'Delegation graph: agents and their live delegations' });
+  const defs = s('defs');
+  for (const kind of ['live', 'dead']) {
+    const marker = s('marker', { id: `arrow-${kind}`, viewBox: '0 0 10 10', refX: 22, refY: 5, markerWidth: 6, markerHeight: 6, orient: 'auto-start-reverse' });
+    marker.append(s('path', { d: 'M 0 0 L 10 5 L 0 10 z', class: `arrow ${kind}` }));
+    defs.append(marker);
+  }
+  svg.append(defs);
   for (const e of g.edges) {
     const a = pos.get(e.from);
     const b = pos.get(e.to);
-    const line = s('line', { x1: a.x, y1: a.y, x2: b.x, y2: b.y, class: `edge ${e.live === 0 ? 'dead' : 'live'}`, 'data-from': e.from, 'data-to': e.to });
+    const kind = e.live === 0 ? 'dead' : 'live';
+    const line = s('line', { x1: a.x, y1: a.y, x2: b.x, y2: b.y, class: `edge ${kind}`, 'data-from': e.from, 'data-to': e.to, 'marker-end': `url(#arrow-${kind})` });
     const title = s('title');
     title.textContent = `${e.from} → ${e.to}: ${e.live} live, ${e.dead} dead`;
     line.append(title);
@@ -370,13 +379,13 @@ async function graphView(agent) {
     const node = s('g', { class: `node ${n.status}`, tabindex: 0, role: 'button', 'data-agent': n.id,
       'aria-label': `agent ${n.id}, ${n.status}, organisation ${n.org}` });
     node.append(s('circle', { cx: p.x, cy: p.y, r: 12, class: `org-${orgs.indexOf(n.org) % 5}` }));
-    const label = s('text', { x: p.x + 16, y: p.y + 4 });
+    const label = s('text', { x: p.x - 12, y: p.y - 17 });
     label.textContent = n.id;
     node.append(label);
     const select = () => {
       for (const other of svg.querySelectorAll('g.node.selected')) other.classList.remove('selected');
       node.classList.add('selected');
-      showChains(side, g.chains.filter((c) => c.chain.includes(n.id)), n);
+      showChains(chainsBox, g.chains.filter((c) => c.chain.includes(n.id)), n);
     };
     node.addEventListener('click', select);
     node.addEventListener('keydown', (ev) => { if (ev.key === 'Enter' || ev.key === ' ') { ev.preventDefault(); select(); } });
@@ -386,8 +395,8 @@ async function graphView(agent) {
   document.body.dataset.graphNodes = String(g.nodes.length);
 }
 
-function showChains(side, chains, node) {
-  side.replaceChildren(
+function showChains(box, chains, node) {
+  box.replaceChildren(
     h('h3', { id: 'chains-title' }, node ? `Chains through ${node.id} (${node.status})` : 'Live chains'),
     node && node.local ? h('p', {}, h('a', { href: `#agent/${encodeURIComponent(node.agent)}` }, `Open ${node.agent}`)) : null,
     chainList(chains));

@@ -132,6 +132,12 @@ class ConsoleIT {
         browser.driver.findElement(By.id("confirm-ok")).click();
     }
 
+    /** The status the agent view shows (read in the page: the view redraws itself, so no element is held). */
+    static String agentFactsStatus() {
+        return (String) browser.driver.executeScript(
+                "const e = document.getElementById('agent-facts'); return e ? e.dataset.status : null;");
+    }
+
     static String agentStatus(String id) {
         return (String) agents.getAgent(id).expect(200).json().get("status");
     }
@@ -197,8 +203,7 @@ class ConsoleIT {
         open("#agent/ops-b", By.id("kill")).click();
         confirm("incident 7: leaked key");
         long clicked = System.nanoTime();
-        browser.await(d -> "killed".equals(d.findElement(By.id("agent-facts")).getAttribute("data-status"))
-                ? true : null);
+        browser.await(d -> "killed".equals(agentFactsStatus()) ? true : null);
         long millis = (System.nanoTime() - clicked) / 1_000_000;
         assertTrue(millis < 1000, "the kill is visible on the page after " + millis + " ms");
         assertEquals("killed", agentStatus("ops-b"));
@@ -215,8 +220,7 @@ class ConsoleIT {
 
         open("#agent/ops-b", By.id("restore")).click();
         confirm("incident 7 closed, key rotated");
-        browser.await(d -> "active".equals(d.findElement(By.id("agent-facts")).getAttribute("data-status"))
-                ? true : null);
+        browser.await(d -> "active".equals(agentFactsStatus()) ? true : null);
         assertEquals("active", agentStatus("ops-b"));
     }
 
@@ -241,6 +245,11 @@ class ConsoleIT {
         assertEquals("access_denied", refused.json().get("error"), refused.describe());
         Map<String, Object> record = auditRecord("type=approval.approved");
         assertEquals(idp.issuer() + "#olivia", fields(record).get("approver"), String.valueOf(record));
+        // every live chain, the approved three-hop one among them (the README's picture)
+        open("#graph", By.cssSelector("#graph g.node[data-agent='pay-c']"));
+        browser.driver.findElement(By.cssSelector("#graph g.node[data-agent='pay-b']")).click();
+        browser.visible(By.cssSelector("#graph-chains li.chain"));
+        browser.screenshot("console-graph-all");
     }
 
     @Test
@@ -253,13 +262,15 @@ class ConsoleIT {
                 + " headers: {'Content-Type': 'application/json'}, body: '{\"reason\": \"csrf\"}'})"
                 + ".then(r => r.json().then(j => done(r.status + ' ' + j.error)));");
         assertEquals("403 invalid_csrf_token", sameOrigin);
-        // from another origin (the identity provider's pages, same site): the browser sends the cookie, the Origin
-        // check refuses
+        // a forged form on another origin (a page of the identity provider: same site, so the browser sends the
+        // SameSite=Strict cookie along): the Origin check refuses it, and the browser shows the refusal
         browser.driver.get(idp.issuer() + "/.well-known/openid-configuration");
-        browser.driver.executeAsyncScript("const done = arguments[arguments.length - 1];"
-                + "fetch(arguments[0] + '/console/api/agents/ops-a/kill', {method: 'POST', mode: 'no-cors',"
-                + " credentials: 'include', headers: {'Content-Type': 'text/plain'}, body: '{\"reason\": \"csrf\"}'})"
-                + ".then(() => done('sent'), e => done(String(e)));", issuer.issuer());
+        browser.driver.executeScript("const f = document.createElement('form'); f.method = 'POST';"
+                + " f.action = arguments[0] + '/console/api/agents/ops-a/kill'; f.enctype = 'text/plain';"
+                + " const i = document.createElement('input'); i.name = '{\"reason\": \"csrf\", \"x\": \"';"
+                + " i.value = '\"}'; f.append(i); document.body.append(f); f.submit();", issuer.issuer());
+        browser.await(d -> d.getPageSource().contains("invalid_origin") ? true : null);
+        assertTrue(browser.driver.getCurrentUrl().startsWith(issuer.issuer() + "/console/api/agents/ops-a/kill"));
         assertEquals("active", agentStatus("ops-a"), "no forged request killed the agent");
     }
 

@@ -231,6 +231,7 @@ public final class Console {
     private void start(RoutingContext ctx, String actor, List<String> groups, EnumSet<Role> roles, boolean breakGlass,
                        HumanToken human) {
         ConsoleSession session = sessions.create(actor, groups, roles, breakGlass);
+        views.warm();
         Map<String, Object> fields = new LinkedHashMap<>();
         fields.put("by", actor);
         fields.put("method", breakGlass ? "break_glass" : "oidc");

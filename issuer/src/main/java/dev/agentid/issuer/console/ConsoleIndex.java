@@ -19,13 +19,13 @@ import java.util.Map;
  * What the console shows that only the audit trail knows, read incrementally from this node's audit log (the issuer
  * keeps no per-token state, issue 9): each agent's last token (last use), when each of its keys first appeared (key
  * age), and the live chains: the issuance records whose tokens have not expired yet. Each {@link #refresh} reads only
- * the records after the last one seen, at most once per {@link #MIN_REFRESH}. Blocking (it reads files): call it on a
+ * the bytes written after the last record seen ({@link AuditQuery#tail}), at most once per {@link #MIN_REFRESH}. Blocking (it reads files): call it on a
  * worker. Thread-safe.
  */
 final class ConsoleIndex {
 
     static final Duration MIN_REFRESH = Duration.ofMillis(250);
-    private static final int PAGE = 5_000;
+    private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(ConsoleIndex.class.getName());
 
     /** One actor of a chain: agent id and issuer (null: this issuer). */
     record Actor(String agent, String issuer) {
@@ -40,7 +40,7 @@ final class ConsoleIndex {
 
     private final AuditQuery query;
     private final Clock clock;
-    private long cursor;
+    private AuditQuery.Position position = AuditQuery.Position.START;
     private Instant refreshedAt = Instant.MIN;
     private final Map<String, Instant> lastUse = new HashMap<>();
     private final Map<String, Map<String, Instant>> keysSeen = new HashMap<>();
@@ -57,16 +57,12 @@ final class ConsoleIndex {
         if (now.isBefore(refreshedAt.plus(MIN_REFRESH)) && !refreshedAt.equals(Instant.MIN)) {
             return;
         }
-        while (true) {
-            AuditQuery.Page page = query.run(new AuditQuery.Filter(null, null, null, null, null, null, null, null,
-                    cursor, PAGE));
-            for (AuditRecord r : page.records()) {
-                take(r);
-                cursor = Math.max(cursor, r.seq());
-            }
-            if (page.nextCursor() == null) {
-                break;
-            }
+        boolean first = position.segment() == null;
+        long started = System.nanoTime();
+        position = query.tail(position, this::take);
+        if (first) {
+            LOG.info(() -> "console: read the audit log up to seq " + position.seq() + " in "
+                    + (System.nanoTime() - started) / 1_000_000 + " ms (" + live.size() + " live tokens)");
         }
         live.values().removeIf(t -> !t.expiresAt().isAfter(now));
         refreshedAt = now;
