@@ -151,6 +151,8 @@ public final class AuditQuery {
      * Where an incremental reader ({@link #tail}) stopped: a segment file and the byte offset after the last complete
      * line it read, and the last seq seen.
      */
+    private static final int TAIL_CHUNK = 4 << 20;
+
     public record Position(Path segment, long offset, long seq) {
         public static final Position START = new Position(null, 0, 0);
     }
@@ -173,43 +175,46 @@ public final class AuditQuery {
         Position at = from;
         for (int i = first; i < segments.size(); i++) {
             Path segment = segments.get(i);
-            long start = i == first ? offset : 0;
-            byte[] bytes;
+            long position = i == first ? offset : 0;
+            long seq = at.seq();
             try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(segment)) {
                 long size = channel.size();
-                if (size <= start) {
-                    at = new Position(segment, start, at.seq());
-                    continue;
+                java.nio.ByteBuffer buffer = java.nio.ByteBuffer.allocate(TAIL_CHUNK);
+                while (position < size) {
+                    // a chunk at a time (a segment is up to 64 MiB): its complete lines, then on from the last one
+                    buffer.clear();
+                    int read = channel.read(buffer, position);
+                    if (read <= 0) {
+                        break;
+                    }
+                    byte[] bytes = buffer.array();
+                    int lineStart = 0;
+                    for (int end = 0; end < read; end++) {
+                        if (bytes[end] != '\n') {
+                            continue;
+                        }
+                        String line = new String(bytes, lineStart, end - lineStart, StandardCharsets.UTF_8);
+                        lineStart = end + 1;
+                        AuditRecord record;
+                        try {
+                            record = AuditRecord.parse(line);
+                        } catch (IllegalArgumentException e) {
+                            continue;
+                        }
+                        if (record.seq() > seq) {
+                            each.accept(record);
+                            seq = record.seq();
+                        }
+                    }
+                    if (lineStart == 0) {
+                        break;   // no complete line in a whole chunk: the writer is in the middle of it
+                    }
+                    position += lineStart;   // a partly written last line is read next time
                 }
-                java.nio.ByteBuffer buffer = java.nio.ByteBuffer.allocate((int) Math.min(size - start,
-                        Integer.MAX_VALUE - 8));
-                while (buffer.hasRemaining() && channel.read(buffer, start + buffer.position()) > 0) {
-                    // reads up to the size seen
-                }
-                bytes = java.util.Arrays.copyOf(buffer.array(), buffer.position());
             } catch (java.nio.file.NoSuchFileException dropped) {
                 continue;
             }
-            int lineStart = 0;
-            long seq = at.seq();
-            for (int end = 0; end < bytes.length; end++) {
-                if (bytes[end] != '\n') {
-                    continue;
-                }
-                String line = new String(bytes, lineStart, end - lineStart, StandardCharsets.UTF_8);
-                lineStart = end + 1;
-                AuditRecord record;
-                try {
-                    record = AuditRecord.parse(line);
-                } catch (IllegalArgumentException e) {
-                    continue;
-                }
-                if (record.seq() > seq) {
-                    each.accept(record);
-                    seq = record.seq();
-                }
-            }
-            at = new Position(segment, start + lineStart, seq);   // a partly written last line is read next time
+            at = new Position(segment, position, seq);
         }
         return at;
     }

@@ -226,18 +226,7 @@ class ConsoleEndpointTest {
         assertError(get("/console/api/agents/no-such-agent", s.cookie()), 404, "not_found");
     }
 
-    /** Polls the audit log (records are written off the request path) for the first record matching the query. */
     static JsonObject awaitAudit(String query) {
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (true) {
-            JsonArray events = issuer.admin("GET", "/admin/audit?" + query, null).json().getJsonArray("events");
-            if (!events.isEmpty()) {
-                return events.getJsonObject(events.size() - 1);
-            }
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("no audit record for " + query);
-            }
-            Thread.onSpinWait();
-        }
+        return AuditRecords.await(issuer, query);
     }
 }
