@@ -78,6 +78,13 @@ final class Browser implements AutoCloseable {
         return (String) driver.executeScript("return document.body.dataset[arguments[0]] || null;", name);
     }
 
+    /** The text of the first element matching {@code css}, or "" (read in the page: nothing held that may go stale). */
+    String text(String css) {
+        Object text = driver.executeScript("const e = document.querySelector(arguments[0]);"
+                + " return e ? e.textContent : '';", css);
+        return text == null ? "" : text.toString();
+    }
+
     String status() {
         return driver.findElement(By.id("status")).getText();
     }

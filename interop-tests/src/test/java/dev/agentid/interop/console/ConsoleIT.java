@@ -187,6 +187,11 @@ class ConsoleIT {
         WebElement nodeA = browser.driver.findElement(By.cssSelector("#graph g.node[data-agent='ops-a']"));
         assertEquals("button", nodeA.getAttribute("role"));
         assertTrue(nodeA.getAttribute("aria-label").startsWith("agent ops-a"));
+        nodeA.sendKeys(Keys.ENTER);
+        browser.await(d -> browser.text("#chains-title").startsWith("Chains through ops-a") ? true : null);
+        browser.driver.findElement(By.cssSelector("#graph g.node[data-agent='ops-b']")).sendKeys(Keys.ENTER);
+        browser.await(d -> browser.text("#chains-title").startsWith("Chains through ops-b") ? true : null);
+        chain = browser.visible(By.cssSelector("#graph-side li.chain"));
 
         String jti = chain.getAttribute("data-jti");
         chain.findElement(By.tagName("a")).click();
@@ -254,6 +259,19 @@ class ConsoleIT {
 
     @Test
     @Order(6)
+    void auditSearchClusterStatusAndAlertsAnswer() {
+        WebElement row = open("#audit?agent=ops-b&type=agent.killed",
+                By.cssSelector("#audit tr[data-type='agent.killed']"));
+        assertTrue(row.getText().contains(idp.issuer() + "#olivia"), row.getText());
+        WebElement cluster = open("#cluster", By.id("cluster"));
+        assertTrue(cluster.getText().contains(idp.issuer() + " (available)"), cluster.getText());
+        assertTrue(cluster.getText().contains("ready"), cluster.getText());
+        browser.driver.get(issuer.issuer() + "/console/#alerts");
+        browser.await(d -> browser.text("main h2").startsWith("Alerts (") ? true : null);
+    }
+
+    @Test
+    @Order(7)
     void aCsrfAttemptIsRefused() {
         open("#inventory", By.cssSelector("#inventory tbody tr"));
         // from the console's own origin, without the session's CSRF token
@@ -275,7 +293,7 @@ class ConsoleIT {
     }
 
     @Test
-    @Order(7)
+    @Order(8)
     void aViewerIsRefusedAKill() {
         browser.driver.get(issuer.issuer() + "/console/");
         browser.clickable(By.id("logout")).click();
