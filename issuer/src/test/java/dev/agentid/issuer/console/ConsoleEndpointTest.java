@@ -199,6 +199,25 @@ class ConsoleEndpointTest {
     }
 
     @Test
+    void behindHttpsTheSessionCookieIsSecure(@TempDir Path otherDir) {
+        // an issuer whose public URL is https (TLS ended in front of it): the browser must only send the cookie over
+        // https
+        try (TestIssuer https = TestIssuer.start(otherDir, new dev.agentid.issuer.MutableClock(), 0,
+                java.util.Map.of("ISSUER_URL", "https://console.example"))) {
+            TestIssuer.Response r = https.send(HttpRequest.newBuilder(URI.create(
+                            "http://127.0.0.1:" + https.server.port()
+                                    + "/console/login/break-glass"))
+                    .header("Content-Type", "application/json").header("Origin", "https://console.example")
+                    .POST(HttpRequest.BodyPublishers.ofString(new JsonObject()
+                            .put("admin_token", TestIssuer.ADMIN_TOKEN).encode())).build());
+            assertEquals(200, r.status(), r.body());
+            String setCookie = r.headers().allValues("Set-Cookie").stream()
+                    .filter(c -> c.startsWith(Console.SESSION_COOKIE + "=")).findFirst().orElseThrow();
+            assertTrue(setCookie.toLowerCase().contains("; secure"), setCookie);
+        }
+    }
+
+    @Test
     void logoutEndsTheSession() {
         Session s = breakGlass();
         assertEquals(200, post("/console/api/logout", s.cookie(), s.csrf(), origin, new JsonObject()).status());
