@@ -284,6 +284,7 @@ async function agentView(id) {
     h('p', {},
       a.status === 'active' ? h('button', { type: 'button', id: 'kill', class: 'danger', onclick: () => act('kill') }, 'Kill…')
         : a.status === 'killed' ? h('button', { type: 'button', id: 'restore', class: 'ok', onclick: () => act('restore') }, 'Restore…') : null,
+      a.status !== 'deregistered' && !session.roles.includes('operator') ? h('span', { class: 'legend' }, ' (needs the operator role)') : null,
       ' ', h('a', { href: `#graph/${encodeURIComponent(a.agent_id)}` }, 'Show in the delegation graph')),
     h('h3', {}, `Live chains (${a.chains.length})`), chainList(a.chains),
     h('h3', {}, `Alerts (${a.alerts.length})`),

@@ -25,6 +25,8 @@ import java.util.Map;
 final class ConsoleIndex {
 
     static final Duration MIN_REFRESH = Duration.ofMillis(250);
+    /** Live tokens kept at most (about 300 bytes each): the graph and the agent view show chains among these. */
+    static final int MAX_LIVE = 100_000;
     private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(ConsoleIndex.class.getName());
 
     /** One actor of a chain: agent id and issuer (null: this issuer). */
@@ -79,6 +81,11 @@ final class ConsoleIndex {
             if (jti != null && exp instanceof Number n) {
                 live.put(jti, new LiveToken(jti, agent, r.field("principal"), chain(r), strings(r.fields().get("anc")),
                         r.time(), Instant.ofEpochSecond(n.longValue()), r.field("grant"), r.field("approval")));
+                if (live.size() > MAX_LIVE) {   // a busy issuer: the newest ones only (insertion order is issuance)
+                    var oldest = live.keySet().iterator();
+                    oldest.next();
+                    oldest.remove();
+                }
             }
         } else if (AuditEvent.AGENT_REGISTERED.equals(r.type()) || AuditEvent.AGENT_UPDATED.equals(r.type())) {
             // the same reading as the governance report's key ages (GovernanceReports.keyFirstSeen)
