@@ -510,7 +510,12 @@ async function cluster() {
       h('dt', {}, 'Members'), h('dd', {}, c.clustered ? c.members.join(', ') : 'not clustered (one node)'),
       h('dt', {}, 'Identity providers'), h('dd', {}, c.identity_providers.length
         ? c.identity_providers.map((i) => `${i.issuer} (${i.available ? 'available' : 'unavailable'})`).join(', ') : 'none'),
-      h('dt', {}, 'Partners'), h('dd', {}, c.partners.length ? c.partners.join(', ') : 'none'),
+      h('dt', {}, 'Partners'), h('dd', {}, c.partners.length
+        ? c.partners.map((p) => `${p.issuer} (${p.available ? 'available' : 'unavailable'})`).join(', ') : 'none'),
+      h('dt', {}, 'Partner status lists'), h('dd', {}, c.partner_status_lists.length
+        ? h('ul', {}, ...c.partner_status_lists.map((l) => h('li', {}, `${l.uri}: fetched ${fmtTime(l.fetched_at)}, usable until `
+          + `${fmtTime(l.usable_until)}${l.failing_since ? `, failing since ${fmtTime(l.failing_since)}` : ''}`)))
+        : 'none followed'),
       h('dt', {}, 'Status lists'), h('dd', {}, `${c.status_lists.served.length} served, refreshed within ${c.status_lists.ttl_seconds} s`)));
 }
 

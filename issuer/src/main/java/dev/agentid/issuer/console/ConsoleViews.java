@@ -58,11 +58,12 @@ public final class ConsoleViews {
     private final StateStore state;
     private final HumanPrincipals humans;
     private final Supplier<List<String>> partners;
+    private final Supplier<List<Map<String, Object>>> partnerLists;
     private final ConsoleIndex index;
 
     public ConsoleViews(Vertx vertx, Clock clock, String issuer, AgentRegistry agents, StatusLists statusLists,
                         Lifecycle lifecycle, Monitor monitor, AuditLog audit, StateStore state, HumanPrincipals humans,
-                        Supplier<List<String>> partners) {
+                        Supplier<List<String>> partners, Supplier<List<Map<String, Object>>> partnerLists) {
         this.vertx = vertx;
         this.clock = clock;
         this.issuer = issuer;
@@ -74,6 +75,7 @@ public final class ConsoleViews {
         this.state = state;
         this.humans = humans;
         this.partners = partners;
+        this.partnerLists = partnerLists;
         this.index = new ConsoleIndex(audit.directory(), clock);
     }
 
@@ -394,7 +396,8 @@ public final class ConsoleViews {
 
     /**
      * {@code GET /console/api/cluster}: what {@code /health/ready} reports (members, readiness), the identity
-     * providers' and partners' availability, and the status lists this node serves with their lifetime.
+     * providers' and partners' availability, the partners' status lists this node follows (fetched when, usable until,
+     * failing since) and the status lists this node serves with their lifetime.
      */
     void cluster(RoutingContext ctx) {
         JsonObject body = new JsonObject().put("node", audit.node()).put("clustered", state.clustered())
@@ -410,7 +413,18 @@ public final class ConsoleViews {
             idps.add(new JsonObject().put("issuer", idp).put("available", humans.available(idp)));
         }
         body.put("identity_providers", idps);
-        body.put("partners", new JsonArray(partners.get()));
+        // a partner is available when none of its followed status lists fails to be fetched
+        List<Map<String, Object>> followed = partnerLists.get();
+        JsonArray partnerStatus = new JsonArray();
+        for (String partner : partners.get()) {
+            boolean failing = followed.stream().anyMatch(l -> partner.equals(l.get("issuer"))
+                    && l.get("failing_since") != null);
+            partnerStatus.add(new JsonObject().put("issuer", partner).put("available", !failing));
+        }
+        body.put("partners", partnerStatus);
+        JsonArray lists = new JsonArray();
+        followed.forEach(l -> lists.add(new JsonObject(new java.util.LinkedHashMap<>(l))));
+        body.put("partner_status_lists", lists);
         body.put("status_lists", new JsonObject().put("served", new JsonArray(statusLists.served()))
                 .put("ttl_seconds", statusLists.ttl().toSeconds()));
         Console.json(ctx, 200, body);

@@ -192,7 +192,8 @@ public final class Routes {
                 w.humanPrincipals().issuers());
         ConsoleViews views = new ConsoleViews(w.vertx(), w.clock(), w.issuer(), w.state().agents(), w.statusLists(),
                 w.lifecycle(), w.monitor(), w.audit(), w.state(), w.humanPrincipals(),
-                () -> w.federation().partners().trust().partners().stream().map(p -> p.issuer()).toList());
+                () -> w.federation().partners().trust().partners().stream().map(p -> p.issuer()).toList(),
+                () -> w.federation().partnerStatus().followed());
         Console console = new Console(w.vertx(), w.clock(), w.issuer(), w.adminToken(), w.audit(),
                 w.humanPrincipals(), settings, views);
         AuditEndpoint audit = new AuditEndpoint(w.vertx(), w.audit(), w.auditPeers(), w.adminToken());

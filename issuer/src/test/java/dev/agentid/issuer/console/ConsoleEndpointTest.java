@@ -110,6 +110,9 @@ class ConsoleEndpointTest {
         assertTrue(page.header("Content-Type").startsWith("text/html"));
         assertFalse(page.body().contains("<script>"), "no inline script");
         assertFalse(page.body().contains("style="), "no inline style");
+        assertFalse(java.util.regex.Pattern.compile("\\son[a-z]+\\s*=", java.util.regex.Pattern.CASE_INSENSITIVE)
+                .matcher(page.body()).find(), "no inline event handler");
+        assertFalse(page.body().contains("javascript:"), "no javascript: URL");
         assertTrue(get("/console/app.js", null).header("Content-Type").contains("javascript"));
         assertEquals(302, get("/console", null).status());
     }

@@ -218,6 +218,18 @@ class ConsoleSignInTest {
         assertEquals(403, approve.status(), "an operator is no approver: " + approve.body());
     }
 
+    @Test
+    void theClusterViewReportsReadinessAndTheIdentityProvidersAvailability() {
+        JsonObject cluster = get("/console/api/cluster", signIn("victor", List.of("security"))).json();
+        assertEquals(true, cluster.getBoolean("ready"));
+        assertEquals(false, cluster.getBoolean("clustered"));
+        assertEquals(new JsonArray().add(new JsonObject().put("issuer", idp.issuer).put("available", true)),
+                cluster.getJsonArray("identity_providers"));
+        assertEquals(new JsonArray(), cluster.getJsonArray("partners"));
+        assertEquals(new JsonArray(), cluster.getJsonArray("partner_status_lists"));
+        assertTrue(cluster.getJsonObject("status_lists").getInteger("ttl_seconds") > 0);
+    }
+
     static TestIssuer.Response kill(String session, String csrf) {
         return post("/console/api/agents/signin-target/kill", session, csrf);
     }
