@@ -120,9 +120,9 @@ final class ConsoleSignIn {
         }
         URI tokenEndpoint = metadata().getTokenEndpointURI();
         requireSecure(tokenEndpoint);
-        TokenRequest request = new TokenRequest(tokenEndpoint,
+        TokenRequest request = new TokenRequest.Builder(tokenEndpoint,
                 new ClientSecretBasic(new ClientID(settings.clientId()), new Secret(settings.clientSecret())),
-                new AuthorizationCodeGrant(code, redirectUri, new CodeVerifier(signIn.codeVerifier())));
+                new AuthorizationCodeGrant(code, redirectUri, new CodeVerifier(signIn.codeVerifier()))).build();
         String idToken;
         try {
             HTTPRequest http = request.toHTTPRequest();
