@@ -163,9 +163,13 @@ public final class Console {
                     .setMaxAge(ConsoleSessions.SIGN_IN_LIFETIME.toSeconds()));
             ctx.response().setStatusCode(302).putHeader("Location", redirect.toString()).end();
         } catch (OAuthException e) {
-            error(ctx, e);
+            if (e.status() == 404) {
+                error(ctx, e);
+            } else {   // a browser navigated here: back to the sign-in page, which says why
+                signInFailed(ctx, e.error(), e.description());
+            }
         } catch (IllegalStateException e) {
-            error(ctx, new OAuthException("temporarily_unavailable", 503, "too many sign-ins in progress", null));
+            signInFailed(ctx, "temporarily_unavailable", "too many sign-ins in progress");
         }
     }
 
