@@ -2,7 +2,8 @@
 //
 //   node node/oidc-provider.mjs [port]        (0 or absent: any free port)
 //
-// Prints one JSON line when it listens: {"issuer": "http://127.0.0.1:PORT", "client_id": ..., "port": ...}.
+// Prints one JSON line when it listens: {"issuer": "http://127.0.0.1:PORT", "client_id": ..., "port": ...,
+// "console_client_id": ..., "console_client_secret": ...} (the web console's client, for ConsoleIT).
 // Users log in non-interactively: GET /_test/login?user=alice&groups=support,ops[&resource=URL] runs a real
 // authorization-code flow against this provider over HTTP (authorization endpoint -> interaction -> consent ->
 // redirect with a code -> token endpoint with client_secret_basic) and answers {"id_token", "access_token"}.
@@ -18,6 +19,32 @@ const CLIENT_ID = 'agentid';
 const CLIENT_SECRET = crypto.randomBytes(24).toString('base64url');
 const REDIRECT_URI = 'http://127.0.0.1/callback';
 const API_SCOPE = 'tickets:read';
+
+/**
+ * The web console's client (ConsoleIT): a browser signs in at /console through this provider. Native application
+ * type, so that its loopback redirect_uri matches whatever port the issuer under test listens on (RFC 8252 section
+ * 7.3); PKCE as the console always sends it.
+ */
+const CONSOLE_CLIENT_ID = 'agentid-console';
+const CONSOLE_CLIENT_SECRET = crypto.randomBytes(24).toString('base64url');
+function consoleClient() {
+  return {
+    client_id: CONSOLE_CLIENT_ID,
+    client_secret: CONSOLE_CLIENT_SECRET,
+    application_type: 'native',
+    redirect_uris: ['http://127.0.0.1/console/callback'],
+    grant_types: ['authorization_code'],
+    response_types: ['code'],
+    token_endpoint_auth_method: 'client_secret_basic',
+  };
+}
+
+/** GET /_test/groups?user=alice&groups=sre,finance: the groups the user's next tokens carry (console sign-ins). */
+function setGroups(ctx) {
+  const groups = ctx.query.groups ? String(ctx.query.groups).split(',').filter(Boolean) : [];
+  accounts.set(String(ctx.query.user), groups);
+  ctx.body = { user: String(ctx.query.user), groups };
+}
 
 /** accountId -> groups, set by /_test/login before the flow starts. */
 const accounts = new Map();
@@ -48,7 +75,7 @@ const provider = new Provider(issuer, {
     grant_types: ['authorization_code'],
     response_types: ['code'],
     token_endpoint_auth_method: 'client_secret_basic',
-  }],
+  }, consoleClient()],
   jwks: { keys },
   cookies: { keys: [crypto.randomBytes(32).toString('base64url')] },
   claims: { openid: ['sub'], groups: ['groups'] },
@@ -151,6 +178,10 @@ provider.use(async (ctx, next) => {
     await interaction(ctx);
     return;
   }
+  if (ctx.path === '/_test/groups' && ctx.method === 'GET') {
+    setGroups(ctx);
+    return;
+  }
   if (ctx.path === '/_test/login' && ctx.method === 'GET') {
     const user = ctx.query.user;
     const groups = ctx.query.groups ? String(ctx.query.groups).split(',').filter(Boolean) : [];
@@ -215,7 +246,9 @@ provider.use(async (ctx, next) => {
 });
 
 server.on('request', provider.callback());
-process.stdout.write(JSON.stringify({ issuer, client_id: CLIENT_ID, port }) + '\n');
+process.stdout.write(JSON.stringify({
+  issuer, client_id: CLIENT_ID, port, console_client_id: CONSOLE_CLIENT_ID, console_client_secret: CONSOLE_CLIENT_SECRET,
+}) + '\n');
 for (const signal of ['SIGTERM', 'SIGINT']) {
   process.on(signal, () => server.close(() => process.exit(0)));
 }

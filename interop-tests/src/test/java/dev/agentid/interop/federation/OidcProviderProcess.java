@@ -24,12 +24,13 @@ import java.util.concurrent.TimeUnit;
  * 127.0.0.1. Users log in through a real authorization-code flow that the script drives over HTTP
  * ({@link #login}); the provider's id_token and RFC 9068 access token come back. Close it to stop it.
  */
-final class OidcProviderProcess implements AutoCloseable {
+public final class OidcProviderProcess implements AutoCloseable {
 
     private final Process process;
     private final String issuer;
     private final String clientId;
     private final Http http = new Http();
+    private Map<String, Object> ready = Map.of();
 
     private OidcProviderProcess(Process process, String issuer, String clientId) {
         this.process = process;
@@ -37,7 +38,7 @@ final class OidcProviderProcess implements AutoCloseable {
         this.clientId = clientId;
     }
 
-    static OidcProviderProcess start() {
+    public static OidcProviderProcess start() {
         Path module = Interop.baseDir();
         if (!Files.isDirectory(module.resolve("node_modules/oidc-provider"))) {
             throw new IllegalStateException("node_modules/oidc-provider is missing in " + module + ": run npm ci there");
@@ -62,7 +63,10 @@ final class OidcProviderProcess implements AutoCloseable {
                 throw new AssertionError("oidc-provider.mjs exited with " + process.waitFor());
             }
             Map<String, Object> ready = JSONObjectUtils.parse(line);
-            return new OidcProviderProcess(process, (String) ready.get("issuer"), (String) ready.get("client_id"));
+            OidcProviderProcess started = new OidcProviderProcess(process, (String) ready.get("issuer"),
+                    (String) ready.get("client_id"));
+            started.ready = ready;
+            return started;
         } catch (IOException | ParseException | java.util.concurrent.ExecutionException
                  | java.util.concurrent.TimeoutException e) {
             throw new AssertionError("could not start oidc-provider.mjs", e);
@@ -72,8 +76,24 @@ final class OidcProviderProcess implements AutoCloseable {
         }
     }
 
-    String issuer() {
+    public String issuer() {
         return issuer;
+    }
+
+    /** The web console's client at this provider (ConsoleIT): its client_id. */
+    public String consoleClientId() {
+        return (String) ready.get("console_client_id");
+    }
+
+    /** The web console's client secret (client_secret_basic). */
+    public String consoleClientSecret() {
+        return (String) ready.get("console_client_secret");
+    }
+
+    /** The groups {@code user}'s next tokens carry (comma-separated, empty for none). */
+    public void groups(String user, String groups) {
+        http.get(URI.create(issuer + "/_test/groups?user=" + URLEncoder.encode(user, StandardCharsets.UTF_8)
+                + "&groups=" + URLEncoder.encode(groups, StandardCharsets.UTF_8)), null).expect(200);
     }
 
     /** The client_id of the relying party at this provider: the audience of its id_tokens. */

@@ -38,6 +38,9 @@ public sealed interface AuditEvent {
     /** An agent's key older than ISSUER_KEY_MAX_AGE_DAYS, alerted once. */
     String KEY_OVERDUE = "agent.key_overdue";
     String AGENT_RECERTIFIED = "agent.recertified";
+    /** The web console (docs/CONSOLE.md): a sign-in (through the identity provider, or break-glass) and a sign-out. */
+    String CONSOLE_SIGNED_IN = "console.signed_in";
+    String CONSOLE_SIGNED_OUT = "console.signed_out";
     /** The log's own records. */
     String AUDIT_STARTED = "audit.started";
     String AUDIT_CHECKPOINT = "audit.checkpoint";
@@ -321,6 +324,13 @@ public sealed interface AuditEvent {
      * ({@link #OWNER_DISABLED}, {@link #AGENT_RECERTIFIED}); fields as built there.
      */
     record Governance(String type, Map<String, Object> fields) implements AuditEvent {
+    }
+
+    /**
+     * A console sign-in or sign-out: {@code by} (the human, {@code <IdP issuer>#<sub>}, or {@code break-glass:admin}),
+     * {@code method} ({@code oidc} or {@code break_glass}) and the session's {@code roles}.
+     */
+    record ConsoleAccess(String type, Map<String, Object> fields) implements AuditEvent {
     }
 
     /** The log's own records (start, checkpoint, retention): written by the writer thread only. */

@@ -147,6 +147,78 @@ public final class AuditQuery {
         return new Lineage(all, ancestors, approvals);
     }
 
+    /**
+     * Where an incremental reader ({@link #tail}) stopped: a segment file and the byte offset after the last complete
+     * line it read, and the last seq seen.
+     */
+    private static final int TAIL_CHUNK = 4 << 20;
+
+    public record Position(Path segment, long offset, long seq) {
+        public static final Position START = new Position(null, 0, 0);
+    }
+
+    /**
+     * Every complete record written after {@code from}, in order, reading only the bytes after it (a reader that
+     * follows the log, such as the web console's index, pays for the new records only). A segment dropped by
+     * retention meanwhile is skipped; unreadable lines are skipped. Blocking.
+     *
+     * @return where the next call continues
+     */
+    public Position tail(Position from, Consumer<AuditRecord> each) throws IOException {
+        List<Path> segments = AuditLog.segments(dir);
+        int first = from.segment() == null ? 0 : segments.indexOf(from.segment());
+        long offset = from.offset();
+        if (first < 0) {   // the segment was dropped: continue by seq from the oldest one left
+            first = 0;
+            offset = 0;
+        }
+        Position at = from;
+        for (int i = first; i < segments.size(); i++) {
+            Path segment = segments.get(i);
+            long position = i == first ? offset : 0;
+            long seq = at.seq();
+            try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(segment)) {
+                long size = channel.size();
+                java.nio.ByteBuffer buffer = java.nio.ByteBuffer.allocate(TAIL_CHUNK);
+                while (position < size) {
+                    // a chunk at a time (a segment is up to 64 MiB): its complete lines, then on from the last one
+                    buffer.clear();
+                    int read = channel.read(buffer, position);
+                    if (read <= 0) {
+                        break;
+                    }
+                    byte[] bytes = buffer.array();
+                    int lineStart = 0;
+                    for (int end = 0; end < read; end++) {
+                        if (bytes[end] != '\n') {
+                            continue;
+                        }
+                        String line = new String(bytes, lineStart, end - lineStart, StandardCharsets.UTF_8);
+                        lineStart = end + 1;
+                        AuditRecord record;
+                        try {
+                            record = AuditRecord.parse(line);
+                        } catch (IllegalArgumentException e) {
+                            continue;
+                        }
+                        if (record.seq() > seq) {
+                            each.accept(record);
+                            seq = record.seq();
+                        }
+                    }
+                    if (lineStart == 0) {
+                        break;   // no complete line in a whole chunk: the writer is in the middle of it
+                    }
+                    position += lineStart;   // a partly written last line is read next time
+                }
+            } catch (java.nio.file.NoSuchFileException dropped) {
+                continue;
+            }
+            at = new Position(segment, position, seq);
+        }
+        return at;
+    }
+
     /** Every complete record with a seq above {@code after}, in order; unreadable lines are skipped. */
     private void scan(long after, Consumer<AuditRecord> each) throws IOException {
         List<Path> segments = AuditLog.segments(dir);

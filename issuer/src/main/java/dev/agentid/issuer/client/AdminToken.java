@@ -16,6 +16,14 @@ public final class AdminToken {
         return presented != null && MessageDigest.isEqual(token, presented.getBytes(StandardCharsets.UTF_8));
     }
 
+    /**
+     * The {@code Authorization} header value that presents this token: for a node that asks its peers on behalf of a
+     * caller who proved herself otherwise (a web console session). Never log it.
+     */
+    public String bearerHeader() {
+        return "Bearer " + new String(token, StandardCharsets.UTF_8);
+    }
+
     /** From an {@code Authorization: Bearer} header value. */
     public boolean matchesHeader(String header) {
         if (header == null || header.length() < 7 || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {

@@ -97,6 +97,26 @@ public final class PartnerStatusLists implements TokenLiveness.ExternalAncestors
         this.clockSkew = clockSkew;
     }
 
+    /**
+     * The partner lists followed now, for an operator (the web console's cluster view): each list's uri and partner,
+     * when it was last fetched, until when that copy is usable, and since when fetching it fails (null: it does not).
+     */
+    public List<Map<String, Object>> followed() {
+        List<Map<String, Object>> out = new java.util.ArrayList<>();
+        for (Map.Entry<String, Interest> e : new java.util.TreeMap<>(interest).entrySet()) {
+            Map<String, Object> list = new java.util.LinkedHashMap<>();
+            Cached cached = lists.get(e.getKey());
+            Instant failing = failed.get(e.getKey());
+            list.put("uri", e.getKey());
+            list.put("issuer", e.getValue().issuer());
+            list.put("fetched_at", cached == null ? null : cached.fetchedAt().toString());
+            list.put("usable_until", cached == null ? null : cached.usableUntil().toString());
+            list.put("failing_since", failing == null ? null : failing.toString());
+            out.add(list);
+        }
+        return out;
+    }
+
     /** Called (on the job's thread) when a fetched list newly marks an index: the issuer's status job rescans. */
     public void onRevocation(Runnable callback) {
         this.onRevocation = callback;

@@ -32,18 +32,27 @@ import java.util.Set;
  *                              "audience": ["<the partner's client id at that IdP>", ...], "max_age": 3600}]}],
  *  "identity_providers": [{"issuer": "https://idp.example", ...}],
  *  "ssf_receivers": [{"endpoint": "https://b.example/ssf/events", "audience": "https://b.example",
- *                     "agent_audiences": ["https://api.b.example"]}]}
+ *                     "agent_audiences": ["https://api.b.example"]}],
+ *  "console": {"idp": "https://idp.example", "client_id": "...", ...}}
  * }</pre>
+ *
+ * The optional {@code console} object (the web console's sign-in, docs/CONSOLE.md) is kept as JSON too; the console
+ * parses it.
  */
 public record TrustConfiguration(List<Partner> partners, List<JsonObject> identityProviders,
-                                 List<SignalReceiver> signalReceivers) {
+                                 List<SignalReceiver> signalReceivers, JsonObject console) {
 
-    public static final TrustConfiguration EMPTY = new TrustConfiguration(List.of(), List.of(), List.of());
+    public static final TrustConfiguration EMPTY = new TrustConfiguration(List.of(), List.of(), List.of(), null);
 
     public TrustConfiguration {
         partners = List.copyOf(partners);
         identityProviders = List.copyOf(identityProviders);
         signalReceivers = List.copyOf(signalReceivers);
+        console = console == null ? null : console.copy();
+    }
+
+    public TrustConfiguration(List<Partner> partners, List<JsonObject> identityProviders) {
+        this(partners, identityProviders, List.of(), null);
     }
 
     /** The partner with this issuer identifier, or null. */
@@ -70,7 +79,8 @@ public record TrustConfiguration(List<Partner> partners, List<JsonObject> identi
             throw new IllegalArgumentException("not a JSON object");
         }
         for (String key : root.fieldNames()) {
-            if (!key.equals("partners") && !key.equals("identity_providers") && !key.equals("ssf_receivers")) {
+            if (!key.equals("partners") && !key.equals("identity_providers") && !key.equals("ssf_receivers")
+                    && !key.equals("console")) {
                 throw new IllegalArgumentException("unknown member '" + key + "'");
             }
         }
@@ -102,7 +112,11 @@ public record TrustConfiguration(List<Partner> partners, List<JsonObject> identi
         for (JsonObject receiver : objects(root, "ssf_receivers")) {
             receivers.add(SignalReceiver.parse(receiver));
         }
-        return new TrustConfiguration(partners, providers, receivers);
+        Object console = root.getValue("console");
+        if (console != null && !(console instanceof JsonObject)) {
+            throw new IllegalArgumentException("console must be an object");
+        }
+        return new TrustConfiguration(partners, providers, receivers, (JsonObject) console);
     }
 
     private static Partner partner(JsonObject p) {

@@ -8,6 +8,7 @@ import dev.agentid.issuer.audit.AuditEvent;
 import dev.agentid.issuer.audit.AuditLog;
 import dev.agentid.issuer.domain.OAuthException;
 import dev.agentid.issuer.client.AdminToken;
+import dev.agentid.issuer.console.ConsoleSession;
 import dev.agentid.issuer.domain.AttestationRequirement;
 import dev.agentid.issuer.binding.ClientCertificates;
 import dev.agentid.issuer.token.KeyService;
@@ -177,19 +178,29 @@ final class AdminApi {
         }
         String type = status == AgentStatus.KILLED ? AuditEvent.AGENT_KILLED
                 : status == AgentStatus.DEREGISTERED ? AuditEvent.AGENT_DEREGISTERED : AuditEvent.AGENT_RESTORED;
+        String by = actor(ctx);
         agents.setStatus(id, status, clock.instant()).compose(agent -> agent == null
                 ? Future.failedFuture(OAuthException.notFound("agent '" + id + "' is not registered"))
                 : agent.deregistered() && status != AgentStatus.DEREGISTERED ? Future.failedFuture(deregistered(id))
                 : Future.succeededFuture(agent))
-                .compose(agent -> audit.durable(new AuditEvent.AgentChanged(type, ADMIN, agent.agentId(),
+                .compose(agent -> audit.durable(new AuditEvent.AgentChanged(type, by, agent.agentId(),
                         agent.owner(), Map.of(), reason)).map(seq -> agent))
                 .onSuccess(agent -> {
-                    LOG.info(() -> "admin: " + (status == AgentStatus.KILLED ? "killed"
+                    LOG.info(() -> by + ": " + (status == AgentStatus.KILLED ? "killed"
                             : status == AgentStatus.DEREGISTERED ? "deregistered" : "restored") + " agent "
                             + agent.agentId() + " (owner " + agent.owner() + ")");
                     Responses.json(ctx, 200, toJson(agent, null));
                 })
                 .onFailure(t -> Responses.failure(ctx, t));
+    }
+
+    /**
+     * Who acts, for the audit record: the signed-in human when the web console runs this handler for her
+     * ({@link ConsoleSession#ACTOR}), else the holder of the admin token.
+     */
+    static String actor(RoutingContext ctx) {
+        String human = ctx.get(ConsoleSession.ACTOR);
+        return human == null ? ADMIN : human;
     }
 
     /** The optional {@code {"reason": "..."}} body of kill, restore and deregister: printable, at most 512 chars. */

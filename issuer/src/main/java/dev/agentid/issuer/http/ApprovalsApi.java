@@ -4,6 +4,7 @@ import dev.agentid.issuer.approval.Approvals;
 import dev.agentid.issuer.approval.Approvals.Approver;
 import dev.agentid.issuer.approval.Pending;
 import dev.agentid.issuer.client.AdminToken;
+import dev.agentid.issuer.console.ConsoleSession;
 import dev.agentid.issuer.domain.OAuthException;
 import dev.agentid.issuer.federation.idp.HumanPrincipals;
 import dev.agentid.issuer.federation.idp.HumanToken;
@@ -101,6 +102,10 @@ final class ApprovalsApi {
      * have to be fetched), else the admin token as break-glass, else 401.
      */
     private Future<Approver> approver(RoutingContext ctx, String bodyToken) {
+        Approver console = ctx.get(ConsoleSession.APPROVER);
+        if (console != null) {   // the web console's signed-in human (or its break-glass session)
+            return Future.succeededFuture(console);
+        }
         String authorization = ctx.request().getHeader("Authorization");
         boolean isAdmin = admin.matchesHeader(authorization);
         String idToken = bodyToken;

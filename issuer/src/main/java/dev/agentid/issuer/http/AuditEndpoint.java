@@ -61,7 +61,15 @@ final class AuditEndpoint {
     private final List<String> peers;
     private final HttpClient client;
 
+    private final dev.agentid.issuer.client.AdminToken admin;
+
     AuditEndpoint(Vertx vertx, AuditLog audit, List<String> peers) {
+        this(vertx, audit, peers, null);
+    }
+
+    /** With the admin token that asks the peers for a web console session's page (its caller has no bearer token). */
+    AuditEndpoint(Vertx vertx, AuditLog audit, List<String> peers, dev.agentid.issuer.client.AdminToken admin) {
+        this.admin = admin;
         this.vertx = vertx;
         this.audit = audit;
         this.query = new AuditQuery(audit.directory());
@@ -196,6 +204,16 @@ final class AuditEndpoint {
         Responses.json(ctx, 200, json);
     }
 
+    /** The caller's admin token; for a console session (no bearer token of its own), this node's. */
+    private String peerAuthorization(RoutingContext ctx) {
+        String header = ctx.request().getHeader("Authorization");
+        if (header == null && admin != null
+                && ctx.get(dev.agentid.issuer.console.ConsoleSession.ACTOR) != null) {
+            return admin.bearerHeader();
+        }
+        return header == null ? "" : header;
+    }
+
     /** Asks a peer for its own page: the same filters, scope=node, the caller's admin token. */
     private Future<Part> peer(RoutingContext ctx, String peer, long cursor, int limit) {
         StringBuilder uri = new StringBuilder(peer).append(PATH).append("?scope=node&format=json&limit=").append(limit)
@@ -207,7 +225,7 @@ final class AuditEndpoint {
             }
         }
         RequestOptions options = new RequestOptions().setMethod(HttpMethod.GET).setAbsoluteURI(uri.toString())
-                .putHeader("Authorization", ctx.request().getHeader("Authorization"))
+                .putHeader("Authorization", peerAuthorization(ctx))
                 .setTimeout(PEER_TIMEOUT_MILLIS);
         return client.request(options).compose(request -> request.send()).compose(response -> response.body()
                 .map(body -> {

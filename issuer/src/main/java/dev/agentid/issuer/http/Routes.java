@@ -13,6 +13,9 @@ import dev.agentid.issuer.attestation.TrustedAttesters;
 import dev.agentid.issuer.binding.SenderBinding;
 import dev.agentid.issuer.client.AdminToken;
 import dev.agentid.issuer.client.ClientAuthenticator;
+import dev.agentid.issuer.console.Console;
+import dev.agentid.issuer.console.ConsoleSettings;
+import dev.agentid.issuer.console.ConsoleViews;
 import dev.agentid.issuer.federation.FederationService;
 import dev.agentid.issuer.federation.idp.HumanExchange;
 import dev.agentid.issuer.federation.idp.HumanPrincipals;
@@ -184,9 +187,27 @@ public final class Routes {
         }
         router.get(AuditEndpoint.PATH).handler(new AuditEndpoint(w.vertx(), w.audit(), w.auditPeers())::handle);
 
+        // the web console (docs/CONSOLE.md): its sessions call the same handlers as the admin API above
+        console(w, router, adminApi, approvalsApi);
+
         router.route().failureHandler(Responses::routeFailure);
         router.route().last().handler(Routes::notFound);
         return router;
+    }
+
+    /** The console, configured by the trust file's optional {@code console} object (absent: break-glass only). */
+    private static void console(Wiring w, Router router, AdminApi adminApi, ApprovalsApi approvalsApi) {
+        ConsoleSettings settings = ConsoleSettings.parse(w.federation().partners().trust().console(),
+                w.humanPrincipals().issuers());
+        ConsoleViews views = new ConsoleViews(w.vertx(), w.clock(), w.issuer(), w.state().agents(), w.statusLists(),
+                w.lifecycle(), w.monitor(), w.audit(), w.state(), w.humanPrincipals(),
+                () -> w.federation().partners().trust().partners().stream().map(p -> p.issuer()).toList(),
+                () -> w.federation().partnerStatus().followed());
+        Console console = new Console(w.vertx(), w.clock(), w.issuer(), w.adminToken(), w.audit(),
+                w.humanPrincipals(), settings, views);
+        AuditEndpoint audit = new AuditEndpoint(w.vertx(), w.audit(), w.auditPeers(), w.adminToken());
+        console.mount(router, new Console.Reused(adminApi::kill, adminApi::restore, approvalsApi::list,
+                approvalsApi::approve, approvalsApi::deny, new MonitoringApi(w.monitor())::alerts, audit::handle));
     }
 
     private static void notFound(RoutingContext ctx) {

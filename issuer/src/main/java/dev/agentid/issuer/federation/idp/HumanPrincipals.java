@@ -150,6 +150,21 @@ public final class HumanPrincipals implements dev.agentid.issuer.federation.Huma
         }
     }
 
+    /**
+     * The discovery document of a configured provider whose discovery succeeded, else null: the web console's
+     * sign-in takes the authorization and token endpoints from it.
+     */
+    public com.nimbusds.openid.connect.sdk.op.OIDCProviderMetadata metadata(String issuer) {
+        Entry entry = providers.get(issuer);
+        return entry == null || entry.verifier() == null ? null : entry.verifier().metadata();
+    }
+
+    /** Whether the provider is configured and its discovery has succeeded. */
+    public boolean available(String issuer) {
+        Entry entry = providers.get(issuer);
+        return entry != null && entry.verifier() != null;
+    }
+
     /** The configured identity providers' issuers. */
     public List<String> issuers() {
         return List.copyOf(providers.keySet());

@@ -53,6 +53,8 @@ final class IdentityProviderVerifier implements Closeable {
     private final DefaultJWTProcessor<SecurityContext> accessTokens;
     private final Clock clock;
     private final Duration skew;
+    /** The discovery document this verifier was built from (null when built without one). */
+    private OIDCProviderMetadata metadata;
 
     IdentityProviderVerifier(IdentityProvider idp, Set<JWSAlgorithm> idTokenAlgorithms, JWKSource<SecurityContext> keys,
                              Clock clock, Duration skew) {
@@ -108,7 +110,14 @@ final class IdentityProviderVerifier implements Closeable {
         JWKSource<SecurityContext> keys = JWKSourceBuilder.<SecurityContext>create(jwksUri.toURL(),
                         fetcher.retriever(SIZE_LIMIT))
                 .build();
-        return new IdentityProviderVerifier(idp, algorithms, keys, clock, skew);
+        IdentityProviderVerifier verifier = new IdentityProviderVerifier(idp, algorithms, keys, clock, skew);
+        verifier.metadata = metadata;
+        return verifier;
+    }
+
+    /** The provider's discovery document, or null. */
+    OIDCProviderMetadata metadata() {
+        return metadata;
     }
 
     private static DefaultJWTProcessor<SecurityContext> processor(Set<JWSAlgorithm> algorithms,

@@ -85,6 +85,11 @@ public final class TestIdp implements AutoCloseable {
         }
     }
 
+    /** Serves {@code path} too (the authorization and token endpoints of a test that plays a full sign-in). */
+    public void serve(String path, com.sun.net.httpserver.HttpHandler handler) {
+        server.createContext(path, handler);
+    }
+
     /** The trust file entry for this IdP. */
     public JsonObject trustEntry() {
         return new JsonObject().put("issuer", issuer).put("audience", AUDIENCE).put("groups_claim", "groups");
