@@ -100,7 +100,9 @@ public final class KeyAges implements KeyAgePolicy {
     }
 
     private void alertOnce(AgentRecord agent, String kid, Instant seen, Duration age) {
-        if (!governance.putIfAbsent(ALERTED + agent.agentId() + " " + kid, seen.toString())) {
+        String key = ALERTED + agent.agentId() + " " + kid;
+        // this node's replica first: a key alerted before costs no cluster write on every run of the job
+        if (governance.get(key) != null || !governance.putIfAbsent(key, seen.toString())) {
             return;   // alerted before, on this node or another
         }
         LOG.warning("lifecycle: key '" + kid + "' of agent " + agent.agentId() + " is " + age.toDays()
