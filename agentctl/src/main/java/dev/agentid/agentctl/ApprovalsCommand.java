@@ -72,26 +72,39 @@ final class ApprovalsCommand {
         }
     }
 
+    /** The decision's body: the approver's reason, when given, goes to the audit record (decision_reason). */
+    static JsonObject decision(String reason) {
+        return reason == null ? new JsonObject() : new JsonObject().put("reason", reason);
+    }
+
     @Command(name = "approve", description = "Approve a pending request (POST /admin/approvals/{id}/approve).")
     static final class Approve extends ApproverCommand {
         @Parameters(paramLabel = "ID")
         String id;
 
+        @Option(names = "--reason", paramLabel = "TEXT",
+                description = "Why (at most 512 printable characters): the audit record's decision_reason.")
+        String reason;
+
         @Override
         void run(IssuerClient issuer, Output output) {
-            output.object(issuer.post(path(id) + "/approve", new JsonObject()));
+            output.object(issuer.post(path(id) + "/approve", decision(reason)));
         }
     }
 
     @Command(name = "deny", description = {"Deny a pending request (POST /admin/approvals/{id}/deny).",
-            "The API takes no reason for a denial; the audit record names who denied."})
+            "The audit record names who denied, and why with --reason."})
     static final class Deny extends ApproverCommand {
         @Parameters(paramLabel = "ID")
         String id;
 
+        @Option(names = "--reason", paramLabel = "TEXT",
+                description = "Why (at most 512 printable characters): the audit record's decision_reason.")
+        String reason;
+
         @Override
         void run(IssuerClient issuer, Output output) {
-            output.object(issuer.post(path(id) + "/deny", new JsonObject()));
+            output.object(issuer.post(path(id) + "/deny", decision(reason)));
         }
     }
 }

@@ -127,7 +127,7 @@ class OperationsCommandsTest {
     @Test
     void approvalsDenyDecidesTheRequestAndAnUnknownIdExitsThree() throws IOException {
         String id = pendingRequest();
-        Cli.Run deny = cli.ctl("approvals", "deny", id);
+        Cli.Run deny = cli.ctl("approvals", "deny", id, "--reason", "not during the freeze");
         assertEquals(0, deny.code(), deny.toString());
         assertTrue(deny.out().matches("(?s).*\nstate\\s+denied\n.*"), deny.out());
         assertEquals("denied", cli.ctl("approvals", "show", id, "-o", "json").json().getString("state"));
@@ -135,7 +135,9 @@ class OperationsCommandsTest {
         Cli.Run audit = cli.ctl("audit", "query", "--type", "approval", "-o", "json");
         assertEquals(0, audit.code(), audit.toString());
         assertTrue(audit.json().getJsonArray("events").stream().map(e -> (JsonObject) e)
-                .anyMatch(e -> e.getString("type").equals("approval.denied")), audit.out());
+                .anyMatch(e -> e.getString("type").equals("approval.denied")
+                        && "not during the freeze".equals(e.getJsonObject("fields").getString("decision_reason"))),
+                audit.out());
 
         Cli.Run unknown = cli.ctl("approvals", "approve", "no-such-request");
         assertEquals(3, unknown.code(), unknown.toString());

@@ -341,6 +341,11 @@ public final class Approvals {
      * break-glass, recorded as such.
      */
     public Future<Pending> decide(String id, boolean approve, Approver approver) {
+        return decide(id, approve, approver, null);
+    }
+
+    /** As {@link #decide(String, boolean, Approver)}, with the approver's reason for the audit record (or null). */
+    public Future<Pending> decide(String id, boolean approve, Approver approver, String reason) {
         return store.getAsync(id).compose(json -> {
             Pending pending = Pending.decodeOrNull(json);
             if (pending == null) {
@@ -373,7 +378,7 @@ public final class Approvals {
                     throw notPending(id, "decided");
                 }
                 return audit.durable(event(approve ? AuditEvent.APPROVAL_APPROVED : AuditEvent.APPROVAL_DENIED,
-                        pending, approver.principal()));
+                        pending, approver.principal(), reason));
             }).compose(seq -> approver.breakGlass() && approve ? Future.succeededFuture()
                     : count(pending, approve, now)).map(v -> {
                 LOG.info(() -> "approval " + id + (approve ? " approved" : " denied") + " by "
@@ -399,6 +404,10 @@ public final class Approvals {
     }
 
     private static AuditEvent.Approval event(String type, Pending p, String approver) {
+        return event(type, p, approver, null);
+    }
+
+    private static AuditEvent.Approval event(String type, Pending p, String approver, String decisionReason) {
         List<AuditEvent.ChainActor> chain = new ArrayList<>();
         for (Actor a : p.chain()) {
             chain.add(new AuditEvent.ChainActor(a.subject(), a.issuer()));
@@ -406,7 +415,7 @@ public final class Approvals {
         List<String> details = new ArrayList<>();
         p.details().forEach(d -> details.add(AuthorizationDetails.canonical(d)));
         return new AuditEvent.Approval(type, p.id(), p.client(), p.owner(), p.principal(), chain, p.scopes(),
-                List.of(p.audience()), details, p.reasons(), p.ancestors(), approver);
+                List.of(p.audience()), details, p.reasons(), p.ancestors(), approver, decisionReason);
     }
 
     /** CIBA section 7.3: 128 random bits, base64url (AuthRequestID's recommended length). */

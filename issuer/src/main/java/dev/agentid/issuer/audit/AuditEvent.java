@@ -295,7 +295,8 @@ public sealed interface AuditEvent {
      */
     record Approval(String type, String approval, String agent, String owner, String principal,
                     List<ChainActor> chain, List<String> scopes, List<String> audiences, List<String> details,
-                    List<String> reasons, List<String> ancestors, String approver) implements AuditEvent {
+                    List<String> reasons, List<String> ancestors, String approver, String decisionReason)
+            implements AuditEvent {
 
         @Override
         public Map<String, Object> fields() {
@@ -315,6 +316,9 @@ public sealed interface AuditEvent {
             f.put("anc", ancestors);
             f.put("approver", approver);
             f.put("break_glass", approver == null ? null : dev.agentid.verifier.Approval.BREAK_GLASS.equals(approver));
+            if (decisionReason != null) {
+                f.put("decision_reason", decisionReason);   // the approver's own words, when given
+            }
             return f;
         }
     }

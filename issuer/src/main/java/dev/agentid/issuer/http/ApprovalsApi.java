@@ -29,7 +29,9 @@ final class ApprovalsApi {
 
     static final String PATH = "/admin/approvals";
     static final String APPROVER_TOKEN = "approver_token";
-    private static final Set<String> DECISION_FIELDS = Set.of(APPROVER_TOKEN);
+    static final String REASON = "reason";
+    private static final int MAX_REASON = 512;
+    private static final Set<String> DECISION_FIELDS = Set.of(APPROVER_TOKEN, REASON);
 
     private final AdminToken admin;
     private final Approvals approvals;
@@ -89,7 +91,14 @@ final class ApprovalsApi {
             if (token != null && !(token instanceof String)) {
                 throw OAuthException.badField(APPROVER_TOKEN, APPROVER_TOKEN + " must be a string");
             }
-            approver(ctx, (String) token).compose(who -> approvals.decide(ctx.pathParam("id"), approve, who))
+            Object reason = body.getValue(REASON);
+            if (reason != null && (!(reason instanceof String text) || text.isBlank() || text.length() > MAX_REASON
+                    || text.chars().anyMatch(Character::isISOControl))) {
+                throw OAuthException.badField(REASON, REASON + " must be a printable string of at most " + MAX_REASON
+                        + " characters");
+            }
+            approver(ctx, (String) token).compose(who -> approvals.decide(ctx.pathParam("id"), approve, who,
+                            (String) reason))
                     .onSuccess((Pending p) -> Responses.json(ctx, 200, Approvals.view(p)))
                     .onFailure(t -> Responses.failure(ctx, t));
         } catch (RuntimeException e) {

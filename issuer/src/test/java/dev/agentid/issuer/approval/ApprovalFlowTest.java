@@ -397,6 +397,26 @@ class ApprovalFlowTest {
     }
 
     @Test
+    void approversReasonIsInTheDecisionsAuditRecordAndAMalformedOneIsRefused() {
+        Chain ch = chain(policy());
+        String id = started(ch.c(), bToken(ch, 5000), "audience", API);
+        HttpRequest.Builder malformed = HttpRequest.newBuilder(URI.create(issuer.url + "/admin/approvals/" + id
+                + "/deny")).header("Content-Type", "application/json");
+        TestIssuer.Response refused = issuer.send(malformed.POST(HttpRequest.BodyPublishers.ofString(new JsonObject()
+                .put("approver_token", idToken("olivia")).put("reason", "line one\nforged line").encode())).build());
+        assertEquals(400, refused.status(), refused.body());
+        assertEquals("invalid_request", refused.json().getString("error"));
+        TestIssuer.Response denied = issuer.send(HttpRequest.newBuilder(URI.create(issuer.url + "/admin/approvals/"
+                + id + "/deny")).header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(
+                new JsonObject().put("approver_token", idToken("olivia")).put("reason", "not during the freeze")
+                        .encode())).build());
+        assertEquals(200, denied.status(), denied.body());
+        JsonObject record = audit("type=approval.denied&agent=" + ch.c().id).getJsonObject(0).getJsonObject("fields");
+        assertEquals("not during the freeze", record.getString("decision_reason"));
+        assertEquals(idp.principal("olivia"), record.getString("approver"));
+    }
+
+    @Test
     void requestUndecidedPastItsExpiryAnswersExpiredToken() {
         Chain ch = chain(policy().put("pending_seconds", 10));
         String id = started(ch.c(), bToken(ch, 5000), "audience", API);
