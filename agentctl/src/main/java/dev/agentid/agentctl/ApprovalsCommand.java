@@ -72,13 +72,8 @@ final class ApprovalsCommand {
         }
     }
 
-    /** The decision's body: the approver's reason, when given, goes to the audit record (decision_reason). */
-    static JsonObject decision(String reason) {
-        return reason == null ? new JsonObject() : new JsonObject().put("reason", reason);
-    }
-
-    @Command(name = "approve", description = "Approve a pending request (POST /admin/approvals/{id}/approve).")
-    static final class Approve extends ApproverCommand {
+    /** Approve or deny: the request's id and the approver's reason, which the audit record keeps (decision_reason). */
+    abstract static class Decision extends ApproverCommand {
         @Parameters(paramLabel = "ID")
         String id;
 
@@ -86,25 +81,29 @@ final class ApprovalsCommand {
                 description = "Why (at most 512 printable characters): the audit record's decision_reason.")
         String reason;
 
+        abstract String verb();
+
         @Override
         void run(IssuerClient issuer, Output output) {
-            output.object(issuer.post(path(id) + "/approve", decision(reason)));
+            output.object(issuer.post(path(id) + "/" + verb(),
+                    reason == null ? new JsonObject() : new JsonObject().put("reason", reason)));
+        }
+    }
+
+    @Command(name = "approve", description = "Approve a pending request (POST /admin/approvals/{id}/approve).")
+    static final class Approve extends Decision {
+        @Override
+        String verb() {
+            return "approve";
         }
     }
 
     @Command(name = "deny", description = {"Deny a pending request (POST /admin/approvals/{id}/deny).",
             "The audit record names who denied, and why with --reason."})
-    static final class Deny extends ApproverCommand {
-        @Parameters(paramLabel = "ID")
-        String id;
-
-        @Option(names = "--reason", paramLabel = "TEXT",
-                description = "Why (at most 512 printable characters): the audit record's decision_reason.")
-        String reason;
-
+    static final class Deny extends Decision {
         @Override
-        void run(IssuerClient issuer, Output output) {
-            output.object(issuer.post(path(id) + "/deny", decision(reason)));
+        String verb() {
+            return "deny";
         }
     }
 }

@@ -188,6 +188,24 @@ public final class HumanPrincipals implements dev.agentid.issuer.federation.Huma
 
     /** Verifies a human's token. Blocking on a key-cache miss: see {@link #verifyOffLoop}. */
     public HumanToken verify(String token, HumanToken.Kind kind) throws HumanTokenException {
+        Signed signed = signed(token);
+        return signed.verifier().verify(signed.jwt(), kind);
+    }
+
+    /**
+     * Verifies a Security Event Token pushed by a trusted IdP ({@link IdentityProviderVerifier#verifySecurityEvent}),
+     * at most {@code maxAge} old. Blocking on a key-cache miss: call it on a worker.
+     */
+    public SecurityEventToken verifySecurityEvent(String set, Duration maxAge) throws HumanTokenException {
+        Signed signed = signed(set);
+        return signed.verifier().verifySecurityEvent(signed.jwt(), maxAge);
+    }
+
+    /** A parsed JWT and the verifier of the trusted IdP its {@code iss} names. */
+    private record Signed(SignedJWT jwt, IdentityProviderVerifier verifier) {
+    }
+
+    private Signed signed(String token) throws HumanTokenException {
         SignedJWT jwt;
         String iss;
         try {
@@ -203,30 +221,7 @@ public final class HumanPrincipals implements dev.agentid.issuer.federation.Huma
         if (entry.verifier() == null) {
             throw new HumanTokenException(Reason.UNAVAILABLE, iss, "discovery has not succeeded");
         }
-        return entry.verifier().verify(jwt, kind);
-    }
-
-    /**
-     * Verifies a Security Event Token pushed by a trusted IdP ({@link IdentityProviderVerifier#verifySecurityEvent}),
-     * at most {@code maxAge} old. Blocking on a key-cache miss: call it on a worker.
-     */
-    public SecurityEventToken verifySecurityEvent(String set, Duration maxAge) throws HumanTokenException {
-        SignedJWT jwt;
-        String iss;
-        try {
-            jwt = SignedJWT.parse(set);
-            iss = jwt.getJWTClaimsSet().getIssuer();
-        } catch (ParseException | RuntimeException e) {
-            throw new HumanTokenException(Reason.MALFORMED, null, "not a signed JWT");
-        }
-        Entry entry = iss == null ? null : providers.get(iss);
-        if (entry == null) {
-            throw new HumanTokenException(Reason.UNTRUSTED_ISSUER, iss, "not a trusted identity provider");
-        }
-        if (entry.verifier() == null) {
-            throw new HumanTokenException(Reason.UNAVAILABLE, iss, "discovery has not succeeded");
-        }
-        return entry.verifier().verifySecurityEvent(jwt, maxAge);
+        return new Signed(jwt, entry.verifier());
     }
 
     /**
