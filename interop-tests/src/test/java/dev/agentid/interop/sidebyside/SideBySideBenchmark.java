@@ -47,7 +47,7 @@ class SideBySideBenchmark {
     static final int CONNECTIONS = Integer.getInteger("bench.concurrency", 32);
     static final int ROUNDS = Integer.getInteger("bench.rounds", 2);
     static final double CELL_SECONDS = Double.parseDouble(System.getProperty("bench.cell.seconds", "6"));
-    static final double WARM_SECONDS = Double.parseDouble(System.getProperty("bench.warmup.seconds", "5"));
+    static final double WARM_SECONDS = Double.parseDouble(System.getProperty("bench.warmup.seconds", "15"));
     static final double OPEN_SECONDS = Double.parseDouble(System.getProperty("bench.openloop.seconds", "15"));
     static final double VERIFY_SECONDS = Double.parseDouble(System.getProperty("bench.verify.seconds", "0.4"));
     static final int VERIFY_SLICES = Integer.getInteger("bench.verify.slices", 15);
