@@ -194,6 +194,23 @@ class SharedSignalsTest {
         assertEquals("active", status("ssf-bad"));
     }
 
+    /** A provider whose discovery has not succeeded: the push is answered 503 with Retry-After, so it is retried. */
+    @Test
+    void securityEventFromAProviderWhoseKeysAreUnavailableIsAnsweredTemporarilyUnavailable(@TempDir Path own)
+            throws Exception {
+        String down = "http://127.0.0.1:1";   // nothing listens: discovery fails, the entry stays unavailable
+        Path trust = own.resolve("trust.json");
+        Files.writeString(trust, new JsonObject().put("identity_providers", new JsonArray().add(new JsonObject()
+                .put("issuer", down).put("audience", TestIdp.AUDIENCE))).encode());
+        try (TestIssuer other = TestIssuer.start(own.resolve("data"), new MutableClock(), 0, Map.of(
+                "ISSUER_TRUST_FILE", trust.toString(), "ISSUER_FEDERATION_LOOPBACK_HTTP", "true"))) {
+            JWTClaimsSet claims = set(idp, "mia", ACCOUNT_DISABLED).issuer(down).build();
+            TestIssuer.Response r = other.post("/ssf/events", MEDIA, signed(idp, claims));
+            assertRefused(r, 503, "temporarily_unavailable");
+            assertEquals("5", r.header("Retry-After"));
+        }
+    }
+
     @Test
     void otherEventTypesAreAcknowledgedAndRecordedButChangeNothing() {
         issuer.register(agent("ssf-other").owner(idp.principal("lena")));
