@@ -22,11 +22,14 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -57,7 +60,8 @@ public final class TrustedPartners {
     private final Path file;
     private final OutboundFetcher fetcher;
     private volatile TrustConfiguration trust;
-    private final Set<String> discovering = ConcurrentHashMap.newKeySet();
+    /** Partner issuer to the discovery in flight for it, on whichever thread started it. */
+    private final Map<String, CompletableFuture<Void>> discovering = new ConcurrentHashMap<>();
     private final AtomicBoolean polling = new AtomicBoolean();
     private final Map<String, Discovered> discovered = new ConcurrentHashMap<>();
     private Stamp stamp;
@@ -212,10 +216,12 @@ public final class TrustedPartners {
     /**
      * Discovers every configured partner that has no key source yet and drops those no longer trusted. Blocking (at
      * most the fetch deadline per partner); no lock is held while fetching, and a partner already being discovered
-     * by another thread is skipped.
+     * by another thread is not fetched twice: that discovery is waited for instead.
      */
     public void discoverAll() {
         List<Partner> todo = new ArrayList<>();
+        List<CompletableFuture<Void>> elsewhere = new ArrayList<>();
+        Map<String, CompletableFuture<Void>> mine = new HashMap<>();
         synchronized (this) {
             TrustConfiguration current = trust;
             Map<String, Partner> byIssuer = new HashMap<>();
@@ -231,9 +237,15 @@ public final class TrustedPartners {
             long now = System.nanoTime() / 1_000_000;
             for (Partner partner : current.partners()) {
                 Long failed = failedAt.get(partner.issuer());
-                if (!discovered.containsKey(partner.issuer()) && (failed == null || now - failed >= RETRY_AFTER)
-                        && discovering.add(partner.issuer())) {
-                    todo.add(partner);
+                if (!discovered.containsKey(partner.issuer()) && (failed == null || now - failed >= RETRY_AFTER)) {
+                    CompletableFuture<Void> ours = new CompletableFuture<>();
+                    CompletableFuture<Void> theirs = discovering.putIfAbsent(partner.issuer(), ours);
+                    if (theirs == null) {
+                        mine.put(partner.issuer(), ours);
+                        todo.add(partner);
+                    } else {
+                        elsewhere.add(theirs);
+                    }
                 }
             }
         }
@@ -259,8 +271,23 @@ public final class TrustedPartners {
                 LOG.warning("partner " + partner.issuer() + " not discovered (retried on the next poll): "
                         + e.getMessage());
             } finally {
-                discovering.remove(partner.issuer());
+                CompletableFuture<Void> ours = mine.get(partner.issuer());
+                discovering.remove(partner.issuer(), ours);
+                ours.complete(null);
             }
+        }
+        // a discovery another thread started (the poller, say) is waited for too: when this returns, every partner
+        // has been tried once, so a caller never reads "no keys" only because it raced the poller
+        if (elsewhere.isEmpty()) {
+            return;
+        }
+        try {
+            CompletableFuture.allOf(elsewhere.toArray(CompletableFuture[]::new))
+                    .get(2 * fetcher.deadline().toMillis() + 1000, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            LOG.warning("a partner discovery on another thread did not finish in time: " + e);
         }
     }
 

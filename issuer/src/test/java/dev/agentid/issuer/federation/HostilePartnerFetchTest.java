@@ -74,10 +74,18 @@ class HostilePartnerFetchTest {
         a.close();
     }
 
-    /** B trusts A and this hostile partner (p-agent may hand work to b1). */
-    static void trust(HostilePartner p) {
+    /**
+     * B trusts A and this hostile partner (p-agent may hand work to b1). Discovery is retried, as the poller would,
+     * if a loaded machine let it miss the 1.5 s deadline: this class is about status lists, not discovery speed.
+     */
+    static void trust(HostilePartner p) throws InterruptedException {
         b.distrustAll().trust(a, Map.of("a1", List.of("b1")), "read", "write")
                 .trust(p.url, Map.of("p-agent", List.of("b1")), "read").apply();
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (b.federation().partners().keys(p.url) == null && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+            b.federation().partners().reload();
+        }
         assertTrue(b.federation().partners().keys(p.url) != null, "the hostile partner was discovered");
     }
 
