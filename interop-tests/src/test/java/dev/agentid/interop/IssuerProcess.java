@@ -101,6 +101,11 @@ public final class IssuerProcess implements AutoCloseable {
             this.name = Objects.requireNonNull(name, "name");
         }
 
+        /** The process's name (its log file and data directory are named after it). */
+        public String name() {
+            return name;
+        }
+
         /** Reuses a data directory (a restart); default: a new one under target/issuer-data/. */
         public Launcher dataDir(Path dir) {
             this.dataDir = dir;

@@ -53,8 +53,11 @@ class ClusterScaleBenchmark {
      * would size it. The single node keeps the machine's two cores.
      */
     static final boolean SIZED = !"false".equals(System.getProperty("bench.cluster.sized"));
-    /** {@code -Dbench.replay.batching=false}: the cluster's replay marks one command per mark (as before batching). */
-    static final boolean BATCHING = !"false".equals(System.getProperty("bench.replay.batching"));
+    /**
+     * {@code -Dbench.cluster.jvmOptions="-XX:StartFlightRecording=..."}: extra JVM options for each cluster node
+     * (space-separated; {@code {node}} becomes the node's name), e.g. to profile the cluster's request path with JFR.
+     */
+    static final String NODE_OPTIONS = System.getProperty("bench.cluster.jvmOptions", "").strip();
 
     /** One setup under test: its nodes, and two agents registered on it. */
     private record Setup(String name, List<IssuerProcess> nodes, Agent client, Agent actor, String subject) {
@@ -92,8 +95,8 @@ class ClusterScaleBenchmark {
         if (SIZED) {
             launcher.jvmOptions("-XX:ActiveProcessorCount=1").env("ISSUER_EVENT_LOOPS", "1");
         }
-        if (!BATCHING) {
-            launcher.jvmOptions("-Dagentid.replay.batching=false");
+        if (!NODE_OPTIONS.isEmpty()) {
+            launcher.jvmOptions(NODE_OPTIONS.replace("{node}", launcher.name()).split("\\s+"));
         }
         return launcher;
     }

@@ -11,8 +11,8 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * agentid's issuer ({@link IssuerProcess}, heap 1g as in the other benchmarks) on the JDK of
- * {@link Jdks#issuerJavaHome()}, with the holder and actor of the common workloads, and a chain of five agents (each
+ * agentid's issuer ({@link IssuerProcess}, heap 1g as in the other benchmarks, plus any
+ * {@code -Dbench.issuer.jvmOptions}) on the JDK of {@link Jdks#issuerJavaHome()}, with the holder and actor of the common workloads, and a chain of five agents (each
  * may delegate to the next, max_delegation_depth 5, the global cap) for exchanging a subject token of depth 4.
  */
 final class AgentidServer implements Server {
@@ -28,7 +28,13 @@ final class AgentidServer implements Server {
 
     AgentidServer() {
         javaHome = Jdks.issuerJavaHome();
-        issuer = IssuerProcess.named("side-by-side").maxHeap("1g").javaExecutable(Jdks.java(javaHome)).start();
+        IssuerProcess.Launcher launcher = IssuerProcess.named("side-by-side").maxHeap("1g")
+                .javaExecutable(Jdks.java(javaHome));
+        String options = System.getProperty("bench.issuer.jvmOptions", "").strip();
+        if (!options.isEmpty()) {
+            launcher.jvmOptions(options.split("\\s+"));   // e.g. a GC choice or -Xlog:gc, to compare
+        }
+        issuer = launcher.start();
         TestAgents admin = new TestAgents(issuer, Clock.systemUTC());
         admin.agent(holder.id()).owner("user:alice").scopes(SCOPE).audiences(API).delegates(actor.id())
                 .tokenTtlSeconds(3600).key(holder.key()).register();

@@ -1,0 +1,78 @@
+package dev.agentid.interop.sidebyside;
+
+import dev.agentid.interop.Http;
+import dev.agentid.interop.HttpResult;
+import dev.agentid.interop.IssuerLogsOnFailure;
+import dev.agentid.interop.cluster.Bench;
+import io.vertx.core.buffer.Buffer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.util.List;
+import java.util.function.Supplier;
+import java.util.stream.IntStream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * agentid alone, for working on issue 12's tail-latency bar without the peers' ten minutes: a closed-loop exchange
+ * warm-up and peak ({@code bench.warmup.seconds}, {@code bench.cell.seconds}), then {@code bench.openloop.rounds}
+ * open-loop runs at half the peak (coordinated omission corrected: latency counts from each request's due time), each
+ * reporting p50/p99/max and the issuer's CPU per request. Compare JVM options with {@code -Dbench.issuer.jvmOptions}.
+ * The figures that count are the side-by-side run's ({@link SideBySideBenchmark}); this one only reports.
+ *
+ * <pre>
+ * mvn -B -Pbench -DskipTests verify -pl interop-tests -am -Dit.test=TailLatencyBenchmark \
+ *     -Dfailsafe.failIfNoSpecifiedTests=false -Dinvoker.skip=true [-Dbench.issuer.jvmOptions="-Xlog:gc"]
+ * </pre>
+ */
+@ExtendWith(IssuerLogsOnFailure.class)
+class TailLatencyBenchmark {
+
+    static final int CONNECTIONS = Integer.getInteger("bench.concurrency", 32);
+    static final double WARM_SECONDS = Double.parseDouble(System.getProperty("bench.warmup.seconds", "15"));
+    static final double CELL_SECONDS = Double.parseDouble(System.getProperty("bench.cell.seconds", "6"));
+    static final double OPEN_SECONDS = Double.parseDouble(System.getProperty("bench.openloop.seconds", "15"));
+    static final int OPEN_ROUNDS = Integer.getInteger("bench.openloop.rounds", 3);
+
+    @Test
+    void exchangeAtHalfPeakOpenLoop() throws Exception {
+        Http http = new Http();
+        try (AgentidServer agentid = new AgentidServer(); Load load = new Load(CONNECTIONS)) {
+            HttpResult issued = http.postForm(agentid.tokenEndpoint(),
+                    agentid.authenticate(agentid.holder(), agentid.clientCredentials()), null);
+            assertEquals(200, issued.status(), issued.describe());
+            String holderToken = (String) issued.json().get("access_token");
+            Supplier<Load.Request> tx = () -> new Load.Request(Buffer.buffer(Http.form(
+                    agentid.authenticate(agentid.actor(), agentid.exchange(holderToken)))), null);
+            Load.Result warm = closed(load, agentid, tx, WARM_SECONDS, 3000);
+            Bench.report("tail: warm-up %.0f req/s", warm.perSecond());
+            Load.Result peak = closed(load, agentid, tx, CELL_SECONDS, warm.perSecond());
+            double rate = Math.floor(peak.perSecond() / 2);
+            Bench.report("tail: closed-loop peak %.0f req/s, p99 %.2f ms", peak.perSecond(), peak.percentileMillis(99));
+            for (int round = 1; round <= OPEN_ROUNDS; round++) {
+                List<Load.Request> pool = pool(tx, (int) (rate * OPEN_SECONDS));
+                double cpu0 = Bench.cpuMillis(agentid.pid());
+                Load.Result open = load.open(agentid.tokenEndpoint(), pool, rate);
+                double cpu = Bench.cpuMillis(agentid.pid()) - cpu0;
+                Bench.report("tail: open loop %d at %.0f req/s: p50 %.2f p90 %.2f p99 %.2f p99.9 %.2f max %.1f ms,"
+                                + " issuer CPU %.3f ms/req, %d ok, %d failed", round, rate, open.percentileMillis(50),
+                        open.percentileMillis(90), open.percentileMillis(99), open.percentileMillis(99.9),
+                        open.percentileMillis(100), cpu / Math.max(1, open.ok()), open.ok(), open.failed());
+                assertEquals(0, open.failed(), "open loop: " + open.firstFailure());
+            }
+        }
+    }
+
+    private static Load.Result closed(Load load, AgentidServer agentid, Supplier<Load.Request> tx, double seconds,
+                                      double estimate) {
+        List<Load.Request> pool = pool(tx, (int) Math.min(estimate * seconds * 1.5 + 500, 80_000));
+        Load.Result r = load.closed(agentid.tokenEndpoint(), pool, CONNECTIONS, seconds);
+        assertEquals(0, r.failed(), "closed loop: " + r.firstFailure());
+        return r;
+    }
+
+    private static List<Load.Request> pool(Supplier<Load.Request> requests, int n) {
+        return IntStream.range(0, n).parallel().mapToObj(i -> requests.get()).toList();
+    }
+}
