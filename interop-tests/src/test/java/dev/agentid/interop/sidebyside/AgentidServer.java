@@ -12,8 +12,9 @@ import java.util.Map;
 
 /**
  * agentid's issuer ({@link IssuerProcess}, heap 1g as in the other benchmarks, plus any
- * {@code -Dbench.issuer.jvmOptions}) on the JDK of {@link Jdks#issuerJavaHome()}, with the holder and actor of the common workloads, and a chain of five agents (each
- * may delegate to the next, max_delegation_depth 5, the global cap) for exchanging a subject token of depth 4.
+ * {@code -Dbench.issuer.jvmOptions}) on the JDK of {@link Jdks#issuerJavaHome()}, with the holder and actor of the
+ * common workloads, and a chain of five agents (each may delegate to the next, max_delegation_depth 5, the global cap)
+ * for exchanging a subject token of depth 4.
  */
 final class AgentidServer implements Server {
 
