@@ -34,10 +34,12 @@ public final class InfinispanAgentRegistry implements AgentRegistry {
 
     private final Readiness ready;
     private final Cache<String, AgentRecord> cache;
+    private final Cache<String, AgentRecord> reads;
 
     InfinispanAgentRegistry(Cache<String, AgentRecord> cache, Readiness ready) {
         this.ready = Objects.requireNonNull(ready);
         this.cache = Objects.requireNonNull(cache);
+        this.reads = StoreConfiguration.reads(cache);
     }
 
     @Override
@@ -47,7 +49,7 @@ public final class InfinispanAgentRegistry implements AgentRegistry {
 
     @Override
     public Future<AgentRecord> find(String agentId) {
-        return Async.call(ready, () -> cache.getAsync(agentId));
+        return Async.call(ready, () -> reads.getAsync(agentId));
     }
 
     @Override
@@ -69,7 +71,7 @@ public final class InfinispanAgentRegistry implements AgentRegistry {
     // Read, then conditional replace: a lost race re-reads. Unlike compute(), this sends no function over the wire
     // once the cache is clustered.
     private CompletionStage<AgentRecord> setStatus(String agentId, AgentStatus status, Instant at, int attempt) {
-        return cache.getAsync(agentId).thenCompose(current -> {
+        return reads.getAsync(agentId).thenCompose(current -> {
             if (current == null || current.status() == status || current.deregistered()) {
                 return CompletableFuture.completedFuture(current);
             }
@@ -100,7 +102,7 @@ public final class InfinispanAgentRegistry implements AgentRegistry {
         if (agentIds.isEmpty()) {
             return Async.call(ready, () -> CompletableFuture.completedFuture(Map.of()));
         }
-        return Async.call(ready, () -> cache.getAllAsync(new HashSet<>(agentIds)).thenApply(found -> {
+        return Async.call(ready, () -> reads.getAllAsync(new HashSet<>(agentIds)).thenApply(found -> {
             Map<String, AgentStatus> statuses = new HashMap<>();
             found.forEach((id, agent) -> {
                 if (agent != null) {

@@ -14,10 +14,12 @@ public final class InfinispanIndexAllocator implements IndexAllocator {
 
     private final Readiness ready;
     private final Cache<String, Long> cache;
+    private final Cache<String, Long> reads;
 
     InfinispanIndexAllocator(Cache<String, Long> cache, Readiness ready) {
         this.ready = Objects.requireNonNull(ready);
         this.cache = Objects.requireNonNull(cache);
+        this.reads = StoreConfiguration.reads(cache);
     }
 
     @Override
@@ -30,7 +32,7 @@ public final class InfinispanIndexAllocator implements IndexAllocator {
     }
 
     private CompletionStage<Long> reserve(String list, int count, int attempt) {
-        return cache.getAsync(list).thenCompose(next -> {
+        return reads.getAsync(list).thenCompose(next -> {
             CompletionStage<Boolean> claimed = next == null
                     ? cache.putIfAbsentAsync(list, (long) count).thenApply(Objects::isNull)
                     : cache.replaceAsync(list, next, next + count);

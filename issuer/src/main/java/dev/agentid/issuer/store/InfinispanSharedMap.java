@@ -12,16 +12,18 @@ import java.util.Set;
 final class InfinispanSharedMap<K, V> implements SharedMap<K, V> {
 
     private final Cache<K, V> cache;
+    private final Cache<K, V> reads;
     private final Readiness ready;
 
     InfinispanSharedMap(Cache<K, V> cache, Readiness ready) {
         this.cache = Objects.requireNonNull(cache);
+        this.reads = StoreConfiguration.reads(cache);
         this.ready = Objects.requireNonNull(ready);
     }
 
     @Override
     public V get(K key) {
-        return cache.get(key);
+        return reads.get(key);
     }
 
     @Override
@@ -41,7 +43,7 @@ final class InfinispanSharedMap<K, V> implements SharedMap<K, V> {
 
     @Override
     public Future<V> getAsync(K key) {
-        return Async.call(() -> cache.getAsync(key));
+        return Async.call(() -> reads.getAsync(key));
     }
 
     @Override

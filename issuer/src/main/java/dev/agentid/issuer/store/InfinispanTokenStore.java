@@ -30,11 +30,13 @@ public final class InfinispanTokenStore implements TokenStore {
 
     private final Readiness ready;
     private final Cache<String, Revocation> revoked;
+    private final Cache<String, Revocation> reads;
     private final Clock clock;
 
     InfinispanTokenStore(Cache<String, Revocation> revoked, Clock clock, Readiness ready) {
         this.ready = Objects.requireNonNull(ready);
         this.revoked = Objects.requireNonNull(revoked);
+        this.reads = StoreConfiguration.reads(revoked);
         this.clock = Objects.requireNonNull(clock);
     }
 
@@ -56,7 +58,7 @@ public final class InfinispanTokenStore implements TokenStore {
         if (jtis.isEmpty()) {
             return Async.call(ready, () -> CompletableFuture.completedFuture(Set.of()));
         }
-        return Async.call(ready, () -> revoked.getAllAsync(new HashSet<>(jtis)).thenApply(found -> {
+        return Async.call(ready, () -> reads.getAllAsync(new HashSet<>(jtis)).thenApply(found -> {
             Set<String> hits = new HashSet<>();
             found.forEach((jti, revocation) -> {
                 if (revocation != null) {

@@ -8,6 +8,8 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
+import org.infinispan.AdvancedCache;
+import org.infinispan.Cache;
 import org.infinispan.commons.dataconversion.MediaType;
 import org.infinispan.configuration.cache.CacheMode;
 import org.infinispan.configuration.cache.Configuration;
@@ -16,6 +18,7 @@ import org.infinispan.configuration.global.GlobalConfiguration;
 import org.infinispan.configuration.global.GlobalConfigurationBuilder;
 import org.infinispan.configuration.global.UncleanShutdownAction;
 import org.infinispan.conflict.MergePolicy;
+import org.infinispan.context.Flag;
 import org.infinispan.partitionhandling.PartitionHandling;
 import org.infinispan.remoting.transport.jgroups.JGroupsTransport;
 
@@ -176,6 +179,18 @@ public final class StoreConfiguration {
 
     private static String xml(String value) {
         return value.replace("&", "&amp;").replace("\"", "&quot;").replace("<", "&lt;").replace(">", "&gt;");
+    }
+
+    /**
+     * The handle to read {@code cache} with: memory only, never the store. Every cache here either has no store or is
+     * preloaded, without eviction and without passivation, and written through synchronously, so memory holds every
+     * entry the store holds and a key missing from memory is missing from the store too. Without the flag, Infinispan
+     * looks every miss up in the SoftIndexFileStore anyway (it has no notion of "fully preloaded"): a hop to its
+     * blocking pool and back for each key that is not there, which is the common case on the request path (an
+     * ancestor that is not revoked).
+     */
+    static <K, V> AdvancedCache<K, V> reads(Cache<K, V> cache) {
+        return cache.getAdvancedCache().withFlags(Flag.SKIP_CACHE_LOAD);
     }
 
     static Configuration cache(Path root, String name) {
