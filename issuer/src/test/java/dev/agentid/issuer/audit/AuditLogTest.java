@@ -152,6 +152,42 @@ class AuditLogTest {
     }
 
     @Test
+    void underLoadTheLogIsForcedAtMostOncePerCommitIntervalAndEachForceCoversSeveralRecords() throws Exception {
+        open(AuditSettings.DEFAULT);
+        log.append(issued("warm")).get(10, TimeUnit.SECONDS);
+        long before = log.forces();
+        long start = System.nanoTime();
+        int threads = 8;
+        int each = 100;
+        List<Thread> running = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            int thread = t;
+            Thread appender = new Thread(() -> {
+                for (int i = 0; i < each; i++) {
+                    try {
+                        log.append(issued(thread + "-" + i)).get(10, TimeUnit.SECONDS);
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                }
+            });
+            appender.start();
+            running.add(appender);
+        }
+        for (Thread t : running) {
+            t.join();
+        }
+        long elapsed = System.nanoTime() - start;
+        long forces = log.forces() - before;
+        // every record waited for its own future, so every one of them was forced; at most one force per interval
+        assertTrue(forces <= elapsed / AuditLog.COMMIT_INTERVAL_NANOS + 1, forces + " forces in " + elapsed / 1_000_000
+                + " ms: more than one per " + AuditLog.COMMIT_INTERVAL_NANOS / 1_000 + " us");
+        assertTrue(forces * 2 <= threads * each, forces + " forces for " + threads * each + " records");
+        AuditVerifier.Result result = verify();
+        assertTrue(result.intact(), result.report());
+    }
+
+    @Test
     void aSignedCheckpointFollowsEveryFifthRecordAndIsCopiedOutOfTheLog() throws Exception {
         open(EVERY_FIVE);
         appendAndWait(12);
