@@ -8,8 +8,14 @@ import io.vertx.core.buffer.Buffer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
+import java.net.URI;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.function.Supplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.IntStream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -50,8 +56,10 @@ class TailLatencyBenchmark {
             Load.Result peak = closed(load, agentid, tx, CELL_SECONDS, warm.perSecond());
             double rate = Math.floor(peak.perSecond() / 2);
             Bench.report("tail: closed-loop peak %.0f req/s, p99 %.2f ms", peak.perSecond(), peak.percentileMillis(99));
+            URI metrics = agentid.tokenEndpoint().resolve("/metrics");
             for (int round = 1; round <= OPEN_ROUNDS; round++) {
                 List<Load.Request> pool = pool(tx, (int) (rate * OPEN_SECONDS));
+                TreeMap<Double, Double> buckets0 = tokenBuckets(http, metrics);
                 double cpu0 = Bench.cpuMillis(agentid.pid());
                 Load.Result open = load.open(agentid.tokenEndpoint(), pool, rate);
                 double cpu = Bench.cpuMillis(agentid.pid()) - cpu0;
@@ -59,9 +67,54 @@ class TailLatencyBenchmark {
                                 + " issuer CPU %.3f ms/req, %d ok, %d failed", round, rate, open.percentileMillis(50),
                         open.percentileMillis(90), open.percentileMillis(99), open.percentileMillis(99.9),
                         open.percentileMillis(100), cpu / Math.max(1, open.ok()), open.ok(), open.failed());
+                Bench.report("tail: open loop %d, inside the issuer (its agentid_http_request histogram: from the"
+                        + " body read to the response): %s", round, serverSide(buckets0, tokenBuckets(http, metrics)));
                 assertEquals(0, open.failed(), "open loop: " + open.firstFailure());
             }
         }
+    }
+
+    /**
+     * The token endpoint's cumulative latency histogram as the issuer publishes it on /metrics: bucket upper bound in
+     * seconds to the count of requests at or under it.
+     */
+    private static TreeMap<Double, Double> tokenBuckets(Http http, URI metrics) {
+        HttpResult scraped = http.get(metrics, null);
+        assertEquals(200, scraped.status(), scraped.describe());
+        TreeMap<Double, Double> buckets = new TreeMap<>();
+        Matcher m = BUCKET.matcher(scraped.body());
+        while (m.find()) {
+            buckets.put(m.group(1).equals("+Inf") ? Double.POSITIVE_INFINITY : Double.parseDouble(m.group(1)),
+                    Double.parseDouble(m.group(2)));
+        }
+        return buckets;
+    }
+
+    private static final Pattern BUCKET = Pattern.compile(
+            "agentid_http_request_seconds_bucket\\{endpoint=\"/oauth2/token\",le=\"([^\"]+)\",?} ([0-9.E+]+)");
+
+    /** The requests of one round by the histogram: how many, the bucket that holds the 99th percentile, over 10 ms. */
+    private static String serverSide(TreeMap<Double, Double> before, TreeMap<Double, Double> after) {
+        double total = after.getOrDefault(Double.POSITIVE_INFINITY, 0.0)
+                - before.getOrDefault(Double.POSITIVE_INFINITY, 0.0);
+        if (total <= 0) {
+            return "no requests in the histogram";
+        }
+        double p99 = Double.NaN;
+        double underTen = 0;
+        double tenBound = Double.NaN;
+        for (Map.Entry<Double, Double> e : after.entrySet()) {
+            double count = e.getValue() - before.getOrDefault(e.getKey(), 0.0);
+            if (Double.isNaN(p99) && count >= 0.99 * total) {
+                p99 = e.getKey();
+            }
+            if (e.getKey() <= 0.0105) {
+                underTen = count;
+                tenBound = e.getKey();
+            }
+        }
+        return String.format(Locale.ROOT, "%.0f requests, p99 at most %.2f ms, %.2f%% over %.2f ms", total,
+                p99 * 1000, 100 * (total - underTen) / total, tenBound * 1000);
     }
 
     private static Load.Result closed(Load load, AgentidServer agentid, Supplier<Load.Request> tx, double seconds,
