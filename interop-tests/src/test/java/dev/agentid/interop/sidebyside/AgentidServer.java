@@ -11,12 +11,16 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * agentid's issuer ({@link IssuerProcess}, heap 1g as in the other benchmarks, plus any
- * {@code -Dbench.issuer.jvmOptions}) on the JDK of {@link Jdks#issuerJavaHome()}, with the holder and actor of the
+ * agentid's issuer ({@link IssuerProcess}: Serial GC; here a fixed 1 GiB heap with a 64 MiB young generation, the
+ * settings docs/SCALE.md recommends for a 2-core node, plus any {@code -Dbench.issuer.jvmOptions}, which come last and
+ * so win) on the JDK of {@link Jdks#issuerJavaHome()}, with the holder and actor of the
  * common workloads, and a chain of five agents (each may delegate to the next, max_delegation_depth 5, the global cap)
  * for exchanging a subject token of depth 4.
  */
 final class AgentidServer implements Server {
+
+    /** docs/SCALE.md "JVM settings": a fixed heap, and a young generation that stays small (cache-friendly). */
+    static final String[] SIZING = {"-Xms1g", "-Xmn64m"};
 
     static final String API = "https://api.example";
     static final String SCOPE = "files:read";
@@ -29,8 +33,10 @@ final class AgentidServer implements Server {
 
     AgentidServer() {
         javaHome = Jdks.issuerJavaHome();
+        // a fixed heap: with the launcher's -Xms64m the old generation grew by full collections of 60-220 ms while
+        // the replay marks of a run at thousands of requests a second accumulated, one of them inside the open loop
         IssuerProcess.Launcher launcher = IssuerProcess.named("side-by-side").maxHeap("1g")
-                .javaExecutable(Jdks.java(javaHome));
+                .javaExecutable(Jdks.java(javaHome)).jvmOptions(SIZING);
         String options = System.getProperty("bench.issuer.jvmOptions", "").strip();
         if (!options.isEmpty()) {
             launcher.jvmOptions(options.split("\\s+"));   // e.g. a GC choice or -Xlog:gc, to compare
@@ -80,7 +86,7 @@ final class AgentidServer implements Server {
 
     @Override
     public String describe() {
-        return "agentid on " + Jdks.describe(javaHome);
+        return "agentid on " + Jdks.describe(javaHome) + " (Serial GC, " + String.join(" ", SIZING) + " -Xmx1g)";
     }
 
     @Override
