@@ -32,8 +32,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * before the cell), in interleaved cells (for each workload: agentid, Keycloak, Spring, then the next workload; the
  * whole sequence {@code bench.rounds} times) so that noise on the shared machine hits all three alike. Per cell:
  * req/s, server CPU per request (utime + stime of the server JVM from /proc), p50/p99/max, RSS, and the generator's
- * own CPU per request. Then an open-loop run of agentid's exchange at half its peak (p99), and in-process verification
- * throughput (verifier-lib vs raw BouncyCastle vs Nimbus). Writes docs/bench/side-by-side-jdkN.md and .png and prints
+ * own CPU per request. Then an open-loop run of agentid's exchange at half its peak (p99), once with the peers idle
+ * (their CPU meanwhile reported) and once more after stopping them, and in-process verification throughput
+ * (verifier-lib vs raw BouncyCastle vs Nimbus). Writes docs/bench/side-by-side-jdkN.md and .png and prints
  * the table. Reports, never asserts, timing; asserts only that agentid answered every request with 200.
  *
  * <pre>
@@ -140,14 +141,21 @@ class SideBySideBenchmark {
                     .map(c -> c.result().perSecond()).toList());
             double rate = Math.floor(peak / 2);
             Supplier<Load.Request> tx = workloads.get(TX1).get(agentid);
-            List<Load.Request> openPool = pool(tx, (int) (rate * OPEN_SECONDS));
-            double cpu0 = Bench.cpuMillis(agentid.pid());
-            double gen0 = Bench.cpuMillis(ProcessHandle.current().pid());
-            Load.Result open = load.open(agentid.tokenEndpoint(), openPool, rate);
-            Cell openCell = new Cell(TX1 + ", open loop", "agentid", 0, open, Bench.cpuMillis(agentid.pid()) - cpu0,
-                    Bench.cpuMillis(ProcessHandle.current().pid()) - gen0, Processes.rssMib(agentid.pid()));
-            Bench.report("side by side open loop, agentid exchange at %.0f req/s (half of the closed-loop peak %.0f):"
-                    + " %s", rate, peak, line(openCell));
+            double peers0 = Bench.cpuMillis(keycloak.pid()) + Bench.cpuMillis(spring.pid());
+            long peersFrom = System.nanoTime();
+            Cell openCell = openLoop(load, agentid, tx, rate);
+            double peersCpu = Bench.cpuMillis(keycloak.pid()) + Bench.cpuMillis(spring.pid()) - peers0;
+            Bench.report("side by side open loop, agentid exchange at %.0f req/s (half of the closed-loop peak %.0f),"
+                    + " Keycloak and Spring idle (they used %.0f ms of CPU a second meanwhile): %s", rate, peak,
+                    peersCpu / ((System.nanoTime() - peersFrom) / 1e9), line(openCell));
+            // the same again with the peers stopped: agentid's own tail, without two idle JVMs of other servers
+            // (timers, dev-mode watchers, their GCs) time-sharing the two cores
+            keycloak.close();
+            spring.close();
+            Cell aloneCell = openLoop(load, agentid, tx, rate);
+            Bench.report("side by side open loop, agentid exchange at %.0f req/s (half of the closed-loop peak %.0f),"
+                    + " Keycloak and Spring stopped: %s", rate, peak, line(aloneCell));
+            Load.Result open = openCell.result();
 
             // verification in this JVM
             JWKSet issuerKeys = JWKSet.parse(http.get(agentid.process().jwksUri(), null).expect(200).body());
@@ -158,7 +166,7 @@ class SideBySideBenchmark {
                     100 * m[1]));
 
             String jdk = "jdk" + Jdks.feature(Jdks.issuerJavaHome());
-            String table = table(servers, workloads, cells, openCell, rate, peak, verify);
+            String table = table(servers, workloads, cells, List.of(openCell, aloneCell), rate, peak, verify);
             Bench.report("side by side table (%s):%n%s", jdk, table);
             Files.createDirectories(docs.resolve("bench"));
             Files.writeString(docs.resolve("bench/side-by-side-" + jdk + ".md"), table, StandardCharsets.UTF_8);
@@ -170,7 +178,18 @@ class SideBySideBenchmark {
                 }
             }
             assertEquals(0, open.failed(), "open loop: " + open.firstFailure());
+            assertEquals(0, aloneCell.result().failed(), "open loop: " + aloneCell.result().firstFailure());
         }
+    }
+
+    /** An open-loop cell of agentid exchanges at {@code rate} for {@link #OPEN_SECONDS}. */
+    private static Cell openLoop(Load load, AgentidServer agentid, Supplier<Load.Request> tx, double rate) {
+        List<Load.Request> openPool = pool(tx, (int) (rate * OPEN_SECONDS));
+        double cpu0 = Bench.cpuMillis(agentid.pid());
+        double gen0 = Bench.cpuMillis(ProcessHandle.current().pid());
+        Load.Result open = load.open(agentid.tokenEndpoint(), openPool, rate);
+        return new Cell(TX1 + ", open loop", "agentid", 0, open, Bench.cpuMillis(agentid.pid()) - cpu0,
+                Bench.cpuMillis(ProcessHandle.current().pid()) - gen0, Processes.rssMib(agentid.pid()));
     }
 
     // ---- cells -----------------------------------------------------------------------------
@@ -280,7 +299,7 @@ class SideBySideBenchmark {
     }
 
     private static String table(List<Server> servers, Map<String, Map<Server, Supplier<Load.Request>>> workloads,
-                                List<Cell> cells, Cell open, double rate, double peak, Map<String, double[]> verify) {
+                                List<Cell> cells, List<Cell> open, double rate, double peak, Map<String, double[]> verify) {
         StringBuilder out = new StringBuilder();
         out.append(String.format(Locale.ROOT, "Servers: %s. Generator: Vert.x client in the test JVM (%s), %d"
                         + " connections, closed loop, %d rounds of interleaved %.0f s cells after a %.0f s warm-up cell"
@@ -308,11 +327,14 @@ class SideBySideBenchmark {
                         mine.stream().mapToInt(c -> c.result().failed()).sum()));
             }
         }
-        out.append(String.format(Locale.ROOT, "| %s at %.0f req/s (half of %.0f) | agentid | %.0f | %.3f | %.2f |"
-                        + " %.2f | %.1f | %.0f | %.3f | %d |%n", TX1 + ", open loop", rate, peak,
-                open.result().perSecond(), open.serverCpuPerRequest(), open.result().percentileMillis(50),
-                open.result().percentileMillis(99), open.result().percentileMillis(100), open.rssMib(),
-                open.generatorCpuPerRequest(), open.result().failed()));
+        for (int i = 0; i < open.size(); i++) {
+            Cell o = open.get(i);
+            out.append(String.format(Locale.ROOT, "| %s at %.0f req/s (half of %.0f), %s | agentid | %.0f | %.3f |"
+                            + " %.2f | %.2f | %.1f | %.0f | %.3f | %d |%n", TX1 + ", open loop", rate, peak,
+                    i == 0 ? "peers idle" : "peers stopped", o.result().perSecond(), o.serverCpuPerRequest(),
+                    o.result().percentileMillis(50), o.result().percentileMillis(99), o.result().percentileMillis(100),
+                    o.rssMib(), o.generatorCpuPerRequest(), o.result().failed()));
+        }
         out.append("\nRatios within this run (peer / agentid for CPU, agentid / peer for req/s):\n\n"
                 + "| workload | peer | server CPU ratio | throughput ratio |\n|---|---|---|---|\n");
         for (String w : workloads.keySet()) {
