@@ -123,15 +123,14 @@ class AuditLogTest {
         assertEquals("node-a", one.node());
     }
 
-    @Test
-    void concurrentAppendsShareFsyncsAndGetDistinctConsecutiveSeqs() throws Exception {
-        open(AuditSettings.DEFAULT);
-        List<Thread> threads = new ArrayList<>();
+    /** {@code threads} threads append {@code each} records apiece, each waiting for its record's future. */
+    private Set<Long> appendConcurrently(int threads, int each) throws InterruptedException {
+        List<Thread> running = new ArrayList<>();
         Set<Long> seqs = java.util.Collections.synchronizedSet(new HashSet<>());
-        for (int t = 0; t < 8; t++) {
+        for (int t = 0; t < threads; t++) {
             int thread = t;
-            Thread thread1 = new Thread(() -> {
-                for (int i = 0; i < 250; i++) {
+            Thread appender = new Thread(() -> {
+                for (int i = 0; i < each; i++) {
                     try {
                         seqs.add(log.append(issued(thread + "-" + i)).get(10, TimeUnit.SECONDS));
                     } catch (Exception e) {
@@ -139,12 +138,19 @@ class AuditLogTest {
                     }
                 }
             });
-            thread1.start();
-            threads.add(thread1);
+            appender.start();
+            running.add(appender);
         }
-        for (Thread t : threads) {
+        for (Thread t : running) {
             t.join();
         }
+        return seqs;
+    }
+
+    @Test
+    void concurrentAppendsShareFsyncsAndGetDistinctConsecutiveSeqs() throws Exception {
+        open(AuditSettings.DEFAULT);
+        Set<Long> seqs = appendConcurrently(8, 250);
         assertEquals(2000, seqs.size());
         AuditVerifier.Result result = verify();
         assertTrue(result.intact(), result.report());
@@ -157,32 +163,14 @@ class AuditLogTest {
         log.append(issued("warm")).get(10, TimeUnit.SECONDS);
         long before = log.forces();
         long start = System.nanoTime();
-        int threads = 8;
-        int each = 100;
-        List<Thread> running = new ArrayList<>();
-        for (int t = 0; t < threads; t++) {
-            int thread = t;
-            Thread appender = new Thread(() -> {
-                for (int i = 0; i < each; i++) {
-                    try {
-                        log.append(issued(thread + "-" + i)).get(10, TimeUnit.SECONDS);
-                    } catch (Exception e) {
-                        throw new IllegalStateException(e);
-                    }
-                }
-            });
-            appender.start();
-            running.add(appender);
-        }
-        for (Thread t : running) {
-            t.join();
-        }
+        int records = appendConcurrently(8, 100).size();
         long elapsed = System.nanoTime() - start;
         long forces = log.forces() - before;
+        assertEquals(800, records);
         // every record waited for its own future, so every one of them was forced; at most one force per interval
         assertTrue(forces <= elapsed / AuditLog.COMMIT_INTERVAL_NANOS + 1, forces + " forces in " + elapsed / 1_000_000
                 + " ms: more than one per " + AuditLog.COMMIT_INTERVAL_NANOS / 1_000 + " us");
-        assertTrue(forces * 2 <= threads * each, forces + " forces for " + threads * each + " records");
+        assertTrue(forces * 2 <= records, forces + " forces for " + records + " records");
         AuditVerifier.Result result = verify();
         assertTrue(result.intact(), result.report());
     }
