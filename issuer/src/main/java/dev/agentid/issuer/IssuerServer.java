@@ -320,8 +320,7 @@ public final class IssuerServer implements AutoCloseable {
                                            KeyService keys, StateStore state, PartnerStatusLists partnerStatus) {
         StatusLists statusLists = new StatusLists(issuer, keys, clock, StatusLists.DEFAULT_TTL, config.clockSkew(),
                 config.maxTokenLifetime(), state.statusIndices(), new StatusLists.State(
-                        state.sharedMap(StoreConfiguration.STATUS_LISTS),
-                        state.sharedMap(StoreConfiguration.STATUS_ALLOC), state.tokens(), state.agents(),
+                        state.sharedMap(StoreConfiguration.STATUS_LISTS), state.tokens(), state.agents(),
                         state.dataDir(), state.self(), state::members));
         // checking a partner reference also keeps its list followed: after a restart, the tokens minted here before
         // it bring their partners' lists back into the refresh job

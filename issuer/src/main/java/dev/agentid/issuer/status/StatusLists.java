@@ -98,7 +98,7 @@ public final class StatusLists implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(StatusLists.class.getName());
 
     /** The replicated state this needs. */
-    public record State(SharedMap<String, Object> lists, SharedMap<String, Long> allocation, TokenStore revocations,
+    public record State(SharedMap<String, Object> lists, TokenStore revocations,
                         AgentRegistry agents, Path dataDir, String self, Supplier<List<String>> members) {
     }
 
@@ -110,7 +110,6 @@ public final class StatusLists implements AutoCloseable {
     private final Duration maxTokenLifetime;
     private final IndexAllocator allocator;
     private final SharedMap<String, Object> lists;
-    private final SharedMap<String, Long> allocation;
     private final TokenStore revocations;
     private final AgentRegistry agents;
     private final Path mintedDir;
@@ -171,7 +170,6 @@ public final class StatusLists implements AutoCloseable {
         this.maxTokenLifetime = Objects.requireNonNull(maxTokenLifetime);
         this.allocator = Objects.requireNonNull(allocator);
         this.lists = state.lists();
-        this.allocation = state.allocation();
         this.revocations = state.revocations();
         this.agents = state.agents();
         this.mintedDir = state.dataDir().resolve("minted");
@@ -656,8 +654,8 @@ public final class StatusLists implements AutoCloseable {
 
     /** The list the allocator hands out blocks from now (0 before the first block). */
     long currentList() {
-        Long nextFree = allocation.get(COUNTER);
-        return nextFree == null || nextFree == 0 ? 0 : (nextFree - 1) / LIST_SIZE;
+        long nextFree = allocator.nextFree(COUNTER);
+        return nextFree == 0 ? 0 : (nextFree - 1) / LIST_SIZE;
     }
 
     static String listKey(long list) {

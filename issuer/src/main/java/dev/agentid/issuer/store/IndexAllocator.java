@@ -17,4 +17,7 @@ public interface IndexAllocator {
      * @throws IllegalArgumentException if {@code count} is not positive
      */
     Future<Long> reserve(String list, int count);
+
+    /** The first index the next reservation of {@code list} would get (0 before the first), from this node's copy. */
+    long nextFree(String list);
 }

@@ -24,6 +24,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -33,6 +34,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
+import org.infinispan.context.Flag;
 import org.infinispan.factories.GlobalComponentRegistry;
 import org.infinispan.remoting.transport.Transport;
 import org.infinispan.remoting.transport.jgroups.JGroupsTransport;
@@ -116,8 +118,56 @@ class ClusteredStateStoreIT {
         assertEquals(0L, await(nodes[2].statusIndices().reserve("list-b", 5)));
     }
 
+    /**
+     * Infinispan retries a write whose topology changed under it (a node left or joined), and a retried
+     * {@code putIfAbsent} in a non-transactional cache succeeds when the value present equals the value it writes: it
+     * takes it for its own first attempt. A mark written as a constant would let a replay through on every retry; each
+     * first use writes its own value, so only a caller's own earlier attempt counts as its success.
+     */
     @Test
     @Order(2)
+    void aReplayRetriedAcrossATopologyChangeIsStillRefused() {
+        ReplayStore retried = new InfinispanReplayStore(nodes[1].cacheManager()
+                .<String, Long>getCache(StoreConfiguration.REPLAY).getAdvancedCache().withFlags(Flag.COMMAND_RETRY),
+                clock, Readiness.ALWAYS);
+        for (int i = 0; i < 20; i++) {
+            String proof = "proof-" + i;
+            assertTrue(await(retried.firstUse(proof, exp)), "a retried first use is still a first use");
+            assertFalse(await(retried.firstUse(proof, exp)), proof + " replayed through a retried write on one node");
+            assertFalse(await(nodes[2].replay().firstUse(proof, exp)), proof + " replayed on another node");
+            assertTrue(await(nodes[0].replay().firstUse("other-" + i, exp)));
+            assertFalse(await(retried.firstUse("other-" + i, exp)), "other-" + i + " replayed through a retried write");
+        }
+    }
+
+    /**
+     * The same retry rule, for the allocator: two nodes advancing a list from the same index write the same index. Run
+     * on the distributed cache, where a write flagged as a retry takes the retry rule at the primary owner (in the
+     * replicated {@code status-alloc} cache only a real topology change does).
+     */
+    @Test
+    @Order(3)
+    void aBlockWonByARetriedWriteIsNeverHandedOutTwice() throws Exception {
+        List<IndexAllocator> retried = new ArrayList<>();
+        for (StateStore node : nodes) {
+            retried.add(new InfinispanIndexAllocator(node.cacheManager()
+                    .<String, Object>getCache(StoreConfiguration.REPLAY).getAdvancedCache()
+                    .withFlags(Flag.COMMAND_RETRY), Readiness.ALWAYS));
+        }
+        List<io.vertx.core.Future<Long>> reserved = new ArrayList<>();
+        for (int i = 0; i < 60; i++) {
+            reserved.add(retried.get(i % 3).reserve("list-retried", 10));
+        }
+        Set<Long> firsts = new HashSet<>();
+        for (io.vertx.core.Future<Long> block : reserved) {
+            assertTrue(firsts.add(await(block)), "block " + await(block) + " was handed out twice");
+        }
+        assertEquals(600L, retried.get(1).nextFree("list-retried"));
+        assertEquals(201L, nodes[2].statusIndices().nextFree("list-a"), "list-a as reserved by the first test");
+    }
+
+    @Test
+    @Order(4)
     void signingKeysAreSeededByOneNodeAndARotationAnywhereReachesEveryNodesKeyFile() throws Exception {
         List<KeyStoreFile> files = new ArrayList<>();
         List<ReplicatedKeyFile> shared = new ArrayList<>();
@@ -151,7 +201,7 @@ class ClusteredStateStoreIT {
     }
 
     @Test
-    @Order(3)
+    @Order(5)
     void aStoppedNodeCatchesUpOnRestartWithEverythingWrittenWhileItWasAway() throws Exception {
         // single-use marks have two owners: whichever node leaves, each mark is still refused a second use
         List<String> marks = IntStream.range(0, 40).mapToObj(i -> "mark-" + i).toList();
@@ -175,7 +225,7 @@ class ClusteredStateStoreIT {
     }
 
     @Test
-    @Order(4)
+    @Order(6)
     void aNodeCutOffFromTheOthersRefusesReadsAndWritesUntilItRejoins() {
         JChannel channel = channel(nodes[2]);
         DISCARD discard = new DISCARD().discardAll(true);
@@ -206,7 +256,7 @@ class ClusteredStateStoreIT {
     }
 
     @Test
-    @Order(5)
+    @Order(7)
     void aFullClusterRestartKeepsEveryDurableCache() throws Exception {
         for (int i = 0; i < nodes.length; i++) {
             stop(i);
@@ -222,7 +272,7 @@ class ClusteredStateStoreIT {
     }
 
     @Test
-    @Order(6)
+    @Order(8)
     void aNodeThatCannotSeeAMajorityOfItsMembersDoesNotStart() throws Exception {
         int[] ports = freePorts(3);
         List<ClusterSettings.HostPort> members = List.of(new ClusterSettings.HostPort("127.0.0.1", ports[0]),
