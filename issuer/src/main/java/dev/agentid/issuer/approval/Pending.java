@@ -6,14 +6,20 @@ import dev.agentid.verifier.Actor;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
+import java.security.SecureRandom;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * One request held for approval, as stored (JSON text in the {@code approvals} cache). Immutable: every change is a
- * new value, written by compare-and-set. It keeps what the client asked for (to run the exchange again when it is
+ * new value, written by compare-and-set, and carries a revision of its own ({@code rev}). The compare-and-set is an
+ * Infinispan {@code replace}, and one that Infinispan retries after a topology change succeeds when the value present
+ * equals the value it writes (it takes it for its own earlier attempt): without the revision, two redemptions of one
+ * approval in the same millisecond would write the same text and could both win. It keeps what the client asked for (to run the exchange again when it is
  * redeemed, subject token included: see docs/APPROVALS.md) and what that request would grant (what the approver
  * sees, and the bound of what is minted).
  */
@@ -21,6 +27,9 @@ public final class Pending {
 
     /** CIBA's life of a request. */
     public enum State { PENDING, APPROVED, DENIED, EXPIRED, REDEEMED }
+
+    /** The next revision: counts up from a random start (see InfinispanReplayStore's claims for the odds). */
+    private static final AtomicLong REVISIONS = new AtomicLong(new SecureRandom().nextLong());
 
     private final JsonObject json;
 
@@ -88,20 +97,27 @@ public final class Pending {
         return json.encode();
     }
 
-    private Pending with(String key, Object value) {
-        return new Pending(json.copy().put(key, value));
+    /** The next version: this one's fields, {@code changes} and a new revision. */
+    private Pending next(Map<String, Object> changes) {
+        JsonObject next = json.copy();
+        changes.forEach(next::put);
+        return new Pending(next.put("rev", Long.toHexString(REVISIONS.incrementAndGet())));
     }
 
     Pending polled(Instant now, long interval) {
-        return with("last_poll", now.toEpochMilli()).with("interval", interval);
+        return next(Map.of("last_poll", now.toEpochMilli(), "interval", interval));
     }
 
     Pending decided(State state, String approver, Instant now) {
-        return with("state", state.name()).with("approver", approver).with("decided", now.toEpochMilli());
+        Map<String, Object> changes = new HashMap<>();
+        changes.put("state", state.name());
+        changes.put("approver", approver);   // null when it expired
+        changes.put("decided", now.toEpochMilli());
+        return next(changes);
     }
 
     Pending redeemed(Instant now) {
-        return with("state", State.REDEEMED.name()).with("redeemed", now.toEpochMilli());
+        return next(Map.of("state", State.REDEEMED.name(), "redeemed", now.toEpochMilli()));
     }
 
     public String id() {
