@@ -19,8 +19,11 @@ import java.util.Map;
  */
 final class AgentidServer implements Server {
 
-    /** docs/SCALE.md "JVM settings": a fixed heap, and a young generation that stays small (cache-friendly). */
-    static final String[] SIZING = {"-Xms1g", "-Xmn64m"};
+    /**
+     * docs/SCALE.md "JVM settings": a fixed heap, a young generation that stays small (cache-friendly), and objects
+     * promoted after one young collection (what outlives one is a replay mark or state, not a request).
+     */
+    static final String[] SIZING = {"-Xms1g", "-Xmn64m", "-XX:MaxTenuringThreshold=1"};
 
     static final String API = "https://api.example";
     static final String SCOPE = "files:read";
