@@ -19,9 +19,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * new value, written by compare-and-set, and carries a revision of its own ({@code rev}). The compare-and-set is an
  * Infinispan {@code replace}, and one that Infinispan retries after a topology change succeeds when the value present
  * equals the value it writes (it takes it for its own earlier attempt): without the revision, two redemptions of one
- * approval in the same millisecond would write the same text and could both win. It keeps what the client asked for (to run the exchange again when it is
- * redeemed, subject token included: see docs/APPROVALS.md) and what that request would grant (what the approver
- * sees, and the bound of what is minted).
+ * approval in the same millisecond would write the same text and could both win. It keeps what the client asked for
+ * (to run the exchange again when it is redeemed, subject token included: see docs/APPROVALS.md) and what that
+ * request would grant (what the approver sees, and the bound of what is minted).
  */
 public final class Pending {
 

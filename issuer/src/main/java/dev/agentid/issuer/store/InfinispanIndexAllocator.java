@@ -69,7 +69,7 @@ public final class InfinispanIndexAllocator implements IndexAllocator {
         });
     }
 
-    /** The next free index in a stored value: {@code "<next> <claim>"}, or a bare {@link Long} written before claims. */
+    /** The next free index in a stored value: {@code "<next> <claim>"}, or a bare {@link Long} (before claims). */
     static long next(Object stored) {
         if (stored instanceof Long legacy) {
             return legacy;

@@ -15,11 +15,11 @@ import org.infinispan.Cache;
  * {@link ReplayStore} over the {@code replay} cache: key to the claim that used it first, with a lifespan of expiry +
  * {@link #GRACE}.
  *
- * <p>Each first use writes a value of its own. Infinispan retries a write whose topology changed under it (a member left
- * or joined), and in a non-transactional cache a retried {@code putIfAbsent} succeeds when the value present equals the
- * value it writes, taking it for its own earlier attempt that reached the new primary owner. A constant marker would let
- * every retried replay through; a claim unique to its caller makes that rule exact: only the caller's own earlier
- * attempt counts as its success.
+ * <p>Each first use writes a value of its own. Infinispan retries a write whose topology changed under it (a member
+ * left or joined), and in a non-transactional cache a retried {@code putIfAbsent} succeeds when the value present
+ * equals the value it writes, taking it for its own earlier attempt that reached the new primary owner. A constant
+ * marker would let every retried replay through; a claim unique to its caller makes that rule exact: only the
+ * caller's own earlier attempt counts as its success.
  */
 public final class InfinispanReplayStore implements ReplayStore {
 
