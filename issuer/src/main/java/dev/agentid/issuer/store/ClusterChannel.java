@@ -29,7 +29,7 @@ import org.jgroups.util.SocketFactory;
  *   AUTH  (ClusterMemberToken)                    &lt;- joins and merges: secret holder AND listed member
  *   STABLE, UNICAST3, NAKACK2, VERIFY_SUSPECT2, FD_ALL3, FD_SOCK2, MERGE3, TCPPING
  *   SERIALIZE                                     &lt;- the whole message, headers included, becomes the payload
- *   ClusterEncrypt (SYM_ENCRYPT, AES-256-GCM-SIV) &lt;- every message sealed with the key derived from the secret
+ *   ClusterEncrypt (SYM_ENCRYPT, AES-256-GCM) &lt;- every message sealed under its sender's key (from the secret)
  *   TCP
  * </pre>
  * Encryption sits right above the transport, so discovery, failure detection and merge traffic is sealed as well: a

@@ -32,7 +32,7 @@ public final class ClusterSecret {
     /** Larger files are not a secret but a mistake (a key store, a log file, ...). */
     static final int MAX_BYTES = 4096;
 
-    static final String ENCRYPTION = "agentid cluster v1: traffic encryption (AES-256-GCM-SIV)";
+    static final String ENCRYPTION = "agentid cluster v2: traffic encryption (HKDF to AES-256-GCM sender keys)";
     static final String MEMBER_AUTH = "agentid cluster v1: member authentication (HMAC-SHA256)";
     static final String KEY_WRAP = "agentid cluster v1: signing key wrap (JWE dir A256GCM)";
     static final String KEY_FILE_DIGEST = "agentid cluster v1: key file digest (HMAC-SHA256)";
@@ -106,7 +106,10 @@ public final class ClusterSecret {
         return new ClusterSecret(Objects.requireNonNull(secret), "the cluster secret");
     }
 
-    /** The {@code SYM_ENCRYPT} key of the cluster named {@code clusterName}: AES-256. */
+    /**
+     * The traffic key of the cluster named {@code clusterName} (256 bits): {@link ClusterEncrypt} derives each
+     * sender's AES-256-GCM key from it.
+     */
     SecretKey encryptionKey(String clusterName) {
         return new SecretKeySpec(derive(clusterName, ENCRYPTION), "AES");
     }

@@ -31,7 +31,7 @@ class ClusterChannelTest {
             int auth = indexOf(bottomUp, AUTH.class);
             assertEquals(indexOf(bottomUp, GMS.class) - 1, auth, "AUTH right below GMS");
             assertInstanceOf(ClusterMemberToken.class, ((AUTH) bottomUp.get(auth)).getAuthToken());
-            assertEquals("AES/GCM-SIV/NoPadding", encrypt.symAlgorithm());
+            assertEquals("AES/GCM/NoPadding", encrypt.symAlgorithm());
             assertEquals(ClusterEncrypt.IV_BYTES, encrypt.simIvLength());
             assertEquals(32, encrypt.secretKey().getEncoded().length, "AES-256");
         } finally {
