@@ -1,11 +1,13 @@
 package dev.agentid.issuer.monitor;
 
 import dev.agentid.issuer.store.SharedMap;
+import java.security.SecureRandom;
 
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import java.util.logging.Logger;
 
@@ -17,13 +19,17 @@ import java.util.logging.Logger;
  * its write does not wait (an asynchronous put), its reads are of this node's replica.
  *
  * <p>Claims ({@link #claim}) elect one node to respond to an alert that every node raises from the same aggregate:
- * a put-if-absent of {@code claim <agent> <detector>} holding {@code <second> <node>}; a claim older than the
+ * a put-if-absent of {@code claim <agent> <detector>} holding {@code <second> <node> <write>}; a claim older than the
  * cooldown ({@link Monitor#COOLDOWN_SECONDS}) is taken over with a compare-and-set. One entry per agent and detector
  * that ever fired.
  *
  * <p>First sightings ({@link #firstInCluster}) are a put-if-absent of {@code seen <agent> <kind> <item>}: the node
  * that wins it is the first in the cluster to see the item; the others learn it is known. One entry per agent and
  * item (each agent's sets are bounded by {@link AgentProfile#MAX_SEEN}).
+ *
+ * <p>Every value written by a put-if-absent or compare-and-set ends with a number unique to the write: a write that
+ * Infinispan retries after a topology change succeeds when it finds its own value (docs/CLUSTER.md, "Conditional
+ * writes survive a retry"), and without it a node would take the value it wrote an hour ago for its own.
  */
 public final class ClusterCounters implements Counters {
 
@@ -39,6 +45,8 @@ public final class ClusterCounters implements Counters {
     private final Supplier<? extends java.util.Collection<String>> members;
     /** The other nodes' counts as last read, summed per agent. */
     private final Map<String, LocalCounters.Ring> others = new HashMap<>();
+    /** Numbers the writes of this node: see the class comment. */
+    private final AtomicLong writes = new AtomicLong(new SecureRandom().nextLong());
     private String lastPublished = "";
     private long now;
 
@@ -95,7 +103,7 @@ public final class ClusterCounters implements Counters {
     @Override
     public boolean firstInCluster(String agent, String kind, String item) {
         try {
-            return shared.putIfAbsent(SEEN + agent + " " + kind + " " + item, self);
+            return shared.putIfAbsent(SEEN + agent + " " + kind + " " + item, self + " " + writes.incrementAndGet());
         } catch (RuntimeException e) {   // the cluster cannot answer: judge by this node's own sets
             LOG.fine(() -> "monitor: cannot record a first sighting in the cluster: " + e);
             return true;
@@ -105,7 +113,7 @@ public final class ClusterCounters implements Counters {
     @Override
     public boolean claim(String key) {
         String name = CLAIM + key;
-        String mine = now + " " + self;
+        String mine = now + " " + self + " " + writes.incrementAndGet();
         try {
             if (shared.putIfAbsent(name, mine)) {
                 return true;
