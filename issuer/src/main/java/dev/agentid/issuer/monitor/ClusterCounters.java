@@ -1,8 +1,8 @@
 package dev.agentid.issuer.monitor;
 
 import dev.agentid.issuer.store.SharedMap;
-import java.security.SecureRandom;
 
+import java.security.SecureRandom;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
