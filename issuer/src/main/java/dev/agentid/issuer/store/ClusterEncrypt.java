@@ -109,7 +109,8 @@ public final class ClusterEncrypt extends SYM_ENCRYPT {
         if (iv == null || iv.length != IV_BYTES) {
             throw new GeneralSecurityException("not a salt and a nonce");
         }
-        ByteBuffer sender = ByteBuffer.wrap(Arrays.copyOf(iv, SALT_BYTES));
+        // sealing: this process's key, no lookup; opening: the sender's, by the salt that starts the IV
+        ByteBuffer sender = decode ? ByteBuffer.wrap(Arrays.copyOf(iv, SALT_BYTES)) : null;
         SecretKey known = decode ? senderKeys.get(sender) : sealKey;
         SecretKey key = known != null ? known : senderKey(clusterKey, sender.array());
         BlockingQueue<Cipher> pool = decode ? decoding_ciphers : encoding_ciphers;
@@ -122,7 +123,7 @@ public final class ClusterEncrypt extends SYM_ENCRYPT {
         } finally {
             pool.offer(cipher);
         }
-        if (known == null && decode) {   // only a key a message authenticated under is kept
+        if (known == null) {   // opened: only a key a message authenticated under is kept
             if (senderKeys.size() >= MAX_SENDER_KEYS) {
                 senderKeys.clear();
             }
