@@ -8,6 +8,7 @@ import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import java.util.logging.Logger;
 
@@ -47,7 +48,8 @@ public final class ClusterCounters implements Counters {
     private final Map<String, LocalCounters.Ring> others = new HashMap<>();
     /** Numbers the writes of this node: see the class comment. */
     private final AtomicLong writes = new AtomicLong(new SecureRandom().nextLong());
-    private String lastPublished = "";
+    /** The counts last published: cleared when that write fails, so the next exchange publishes them again. */
+    private final AtomicReference<String> lastPublished = new AtomicReference<>("");
     private long now;
 
     public ClusterCounters(SharedMap<String, String> shared, String self,
@@ -83,9 +85,11 @@ public final class ClusterCounters implements Counters {
     public void exchange(long second) {
         now = second;
         String mine = encode(second);
-        if (!mine.equals(lastPublished)) {
-            shared.putAsync(self, mine).onFailure(t -> LOG.fine(() -> "monitor: counts not published: " + t));
-            lastPublished = mine;
+        if (!mine.equals(lastPublished.getAndSet(mine))) {
+            shared.putAsync(self, mine).onFailure(t -> {
+                lastPublished.compareAndSet(mine, "");
+                LOG.fine(() -> "monitor: counts not published: " + t);
+            });
         }
         others.clear();
         Set<String> nodes = new HashSet<>(members.get());

@@ -1,5 +1,6 @@
 package dev.agentid.issuer.monitor;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -28,8 +29,8 @@ class ClusterCountersTest {
     @Test
     void aSightingOrAClaimRetriedAfterATopologyChangeDoesNotWinTwice() {
         try (StateStore store = StateStore.start(dir)) {
-            Counters node = new ClusterCounters(new Retried(store.sharedMap(StoreConfiguration.MONITOR)), "node-1",
-                    () -> List.of("node-1"));
+            Counters node = new ClusterCounters(new Shared(store.sharedMap(StoreConfiguration.MONITOR), true, 0),
+                    "node-1", () -> List.of("node-1"));
             node.exchange(1_000);
             assertTrue(node.firstInCluster("alpha", "audience", "https://rare.example"));
             assertFalse(node.firstInCluster("alpha", "audience", "https://rare.example"),
@@ -39,19 +40,47 @@ class ClusterCountersTest {
         }
     }
 
-    /** A shared map whose every conditional write behaves as Infinispan's retried write does. */
-    private record Retried(SharedMap<String, String> map) implements SharedMap<String, String> {
+    /** Counts whose publication failed (the store refused it for a moment) are published at the next exchange. */
+    @Test
+    void countsWhosePublicationFailedArePublishedAgain() {
+        try (StateStore store = StateStore.start(dir)) {
+            SharedMap<String, String> map = store.sharedMap(StoreConfiguration.MONITOR);
+            List<String> nodes = List.of("node-1", "node-2");
+            Counters one = new ClusterCounters(new Shared(map, false, 1), "node-1", () -> nodes);
+            Counters two = new ClusterCounters(map, "node-2", () -> nodes);
+            one.add("alpha", Counters.Metric.ISSUED, 1_000);
+            one.exchange(1_000);   // refused
+            one.exchange(1_000);   // the same counts, again
+            two.exchange(1_000);
+            assertEquals(1, two.sum("alpha", Counters.Metric.ISSUED, 990, 1_000), "node-2 sees node-1's token");
+        }
+    }
+
+    /**
+     * A shared map that, with {@code retried}, makes every conditional write behave as Infinispan's retried write does,
+     * and fails its first {@code failedPuts} puts.
+     */
+    private static final class Shared implements SharedMap<String, String> {
+
+        private final SharedMap<String, String> map;
+        private final boolean retried;
+        private int failedPuts;
+
+        Shared(SharedMap<String, String> map, boolean retried, int failedPuts) {
+            this.map = map;
+            this.retried = retried;
+            this.failedPuts = failedPuts;
+        }
 
         @Override
         public boolean putIfAbsent(String key, String value) {
             String present = map.get(key);
-            return present == null ? map.putIfAbsent(key, value) : present.equals(value);
+            return present == null || !retried ? map.putIfAbsent(key, value) : present.equals(value);
         }
 
         @Override
         public boolean replace(String key, String expected, String value) {
-            String present = map.get(key);
-            return value.equals(present) || map.replace(key, expected, value);
+            return retried && value.equals(map.get(key)) || map.replace(key, expected, value);
         }
 
         @Override
@@ -71,6 +100,10 @@ class ClusterCountersTest {
 
         @Override
         public Future<Void> putAsync(String key, String value) {
+            if (failedPuts > 0) {
+                failedPuts--;
+                return Future.failedFuture(new IllegalStateException("the store refuses writes for a moment"));
+            }
             return map.putAsync(key, value);
         }
 
