@@ -128,6 +128,8 @@ public final class IssuerServer implements AutoCloseable {
             int port = http.actualPort();
             String issuer = config.issuerUrlFor(port);
             KeyService keys = keys(config, vertx, clock, issuer, keyFile, ring, state);
+            metrics.gauge("agentid_key_file_checks", "times this node has checked its signing key file for changes",
+                    keys::fileChecks);
             audit = AuditLog.open(dataDir, config.cluster() == null ? "local" : config.cluster().bind().toString(),
                     clock, config.audit(), (claims, at) -> keys.sign(CHECKPOINT, claims, at));
             AuditLog trail = audit;

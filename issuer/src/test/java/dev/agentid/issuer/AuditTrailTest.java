@@ -58,6 +58,15 @@ class AuditTrailTest {
         return issuer.admin("GET", "/admin/audit" + (query.isEmpty() ? "" : "?" + query), null);
     }
 
+    /** The {@code agentid_key_file_checks} gauge of {@code /metrics}. */
+    private static long keyFileChecks(TestIssuer issuer) {
+        String body = issuer.send(HttpRequest.newBuilder(URI.create(issuer.url + "/metrics")).GET().build()).body();
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?m)^agentid_key_file_checks ([0-9.E]+)$")
+                .matcher(body);
+        assertTrue(m.find(), "agentid_key_file_checks in /metrics");
+        return (long) Double.parseDouble(m.group(1));
+    }
+
     private static JsonArray events(TestIssuer issuer, String query) {
         TestIssuer.Response r = audit(issuer, query);
         assertEquals(200, r.status(), r.body());
@@ -193,7 +202,11 @@ class AuditTrailTest {
                 rotated = events(issuer, "type=keys.rotated");
             }
             assertEquals(1, rotated.size(), "recorded");
-            Thread.sleep(300);   // a few more polls of the unchanged file
+            long checked = keyFileChecks(issuer);
+            for (int i = 0; i < 100 && keyFileChecks(issuer) < checked + 3; i++) {
+                Thread.sleep(50);
+            }
+            assertTrue(keyFileChecks(issuer) >= checked + 3, "the watcher polled the unchanged file three more times");
             assertEquals(1, events(issuer, "type=keys.rotated").size(), "recorded once");
             JsonObject f = rotated.getJsonObject(0).getJsonObject("fields");
             assertEquals("key-file", f.getString("by"));

@@ -24,6 +24,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -44,6 +45,8 @@ public final class KeyService {
     private final Duration clockSkew;
     private final int maxChainDepth;
     private final AtomicReference<Snapshot> current = new AtomicReference<>();
+    /** Polls of the key file so far ({@link #watch}). */
+    private final AtomicLong fileChecks = new AtomicLong();
     /** The cluster's shared key file, or null on a single node; guarded by this. */
     private ReplicatedKeyFile replicated;
     /** Told of every change found in the key file (a rotation with keys.jar), on a worker thread. */
@@ -136,10 +139,17 @@ public final class KeyService {
                 } catch (RuntimeException e) {
                     LOG.log(Level.WARNING, "could not reload signing keys; keeping the previous ones: "
                             + e.getMessage());
+                } finally {
+                    fileChecks.incrementAndGet();
                 }
             }
             return null;
         }, false));
+    }
+
+    /** How many times {@link #watch} has checked the key file (the {@code agentid_key_file_checks} gauge). */
+    public long fileChecks() {
+        return fileChecks.get();
     }
 
     /** Rotates on a worker thread and installs the result (clustered: publishes it to every node). */
