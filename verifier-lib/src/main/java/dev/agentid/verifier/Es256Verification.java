@@ -10,7 +10,7 @@ import com.nimbusds.jose.util.Base64URL;
 import java.math.BigInteger;
 import java.security.InvalidKeyException;
 import java.security.interfaces.ECPublicKey;
-import java.util.Arrays;
+import java.util.Base64;
 import java.util.Set;
 import org.bouncycastle.crypto.digests.SHA256Digest;
 import org.bouncycastle.crypto.params.ECPublicKeyParameters;
@@ -60,12 +60,18 @@ final class Es256Verification {
             if (header.getCriticalParams() != null && !header.getCriticalParams().isEmpty()) {
                 return false;   // no extension is understood (RFC 7515 section 4.1.11)
             }
-            byte[] sig = signature.decode();
+            byte[] sig;
+            try {
+                // the JDK's decoder, strict about the alphabet (Nimbus' own skips characters outside it)
+                sig = Base64.getUrlDecoder().decode(signature.toString());
+            } catch (IllegalArgumentException e) {
+                return false;
+            }
             if (sig.length != 2 * HALF) {
                 return false;
             }
-            BigInteger r = new BigInteger(1, Arrays.copyOfRange(sig, 0, HALF));
-            BigInteger s = new BigInteger(1, Arrays.copyOfRange(sig, HALF, 2 * HALF));
+            BigInteger r = new BigInteger(1, sig, 0, HALF);
+            BigInteger s = new BigInteger(1, sig, HALF, HALF);
             SHA256Digest digest = new SHA256Digest();
             digest.update(signingInput, 0, signingInput.length);
             byte[] hash = new byte[digest.getDigestSize()];
