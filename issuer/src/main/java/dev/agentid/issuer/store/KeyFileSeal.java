@@ -48,7 +48,7 @@ final class KeyFileSeal {
             JWEObject jwe = new JWEObject(new JWEHeader.Builder(JWEAlgorithm.DIR, EncryptionMethod.A256GCM)
                     .contentType(CONTENT_TYPE).build(), new Payload(json));
             jwe.encrypt(new DirectEncrypter(wrapKey));
-            return new SharedKeyFile(jwe.serialize(), digest(json));
+            return new SharedKeyFile(jwe.serialize(), digest(json), null);
         } catch (JOSEException e) {
             throw new IllegalStateException("cannot seal the signing key file", e);
         }

@@ -41,7 +41,10 @@ import org.infinispan.notifications.cachelistener.event.CacheEntryEvent;
  *       version this node last had in sync with the cluster; if another node changed the cluster's file meanwhile,
  *       the two are merged (the union of their keys, by kid) and set again. A node whose file already equals the
  *       cluster's writes nothing, so replicas never ping-pong.</li>
- *   <li>{@link #adoptCluster()} when the cluster's file changed (from {@link #onChange}): written to the local file.</li>
+ *   <li>{@link #adoptCluster()} when the cluster's file changed (from {@link #onChange}, and polled): written to the
+ *       local file. If the cluster's file has another {@linkplain SharedKeyFile#lineage() lineage} than the one this
+ *       node last synced, two clusters that started apart have merged: the union of both files is published instead,
+ *       so that no key that signed on either side is dropped.</li>
  * </ul>
  * All methods block (cache round trips, file I/O): call them off the event loop. Key material is never logged, and
  * exceptions never carry it.
@@ -49,6 +52,7 @@ import org.infinispan.notifications.cachelistener.event.CacheEntryEvent;
 public final class ReplicatedKeyFile {
 
     static final String ENTRY = "signing-keys";
+    private static final java.security.SecureRandom LINEAGES = new java.security.SecureRandom();
 
     private final Cache<String, SharedKeyFile> cache;
     private final KeyStoreFile file;
@@ -66,10 +70,12 @@ public final class ReplicatedKeyFile {
     /** Seeds the cluster with the local file or adopts the cluster's; returns the ring this node must use. */
     public KeyRing join() {
         synchronized (lock) {
-            SharedKeyFile local = readLocal();
+            SharedKeyFile local = readLocal().withLineage(newLineage());
             SharedKeyFile existing = cache.putIfAbsent(ENTRY, local);
-            if (existing != null && !existing.digest().equals(local.digest())) {
-                writeLocal(seal.open(existing));
+            if (existing != null) {
+                if (!existing.digest().equals(local.digest())) {
+                    writeLocal(seal.open(existing));
+                }
                 local = existing;
             }
             synced = local;
@@ -97,17 +103,18 @@ public final class ReplicatedKeyFile {
                     return file.load();
                 }
                 if (current == null) {
-                    if (cache.putIfAbsent(ENTRY, local) == null) {
-                        synced = local;
+                    SharedKeyFile seed = local.withLineage(synced != null ? synced.lineage() : newLineage());
+                    if (cache.putIfAbsent(ENTRY, seed) == null) {
+                        synced = seed;
                         return file.load();
                     }
                     continue;
                 }
-                SharedKeyFile next = local;
+                SharedKeyFile next = local.withLineage(current.lineage());
                 if (synced == null || !current.digest().equals(synced.digest())) {
                     // someone else changed the cluster's keys since we last synced: keep both sides' keys
                     String merged = merge(seal.open(current), seal.open(local));
-                    next = seal.seal(merged);
+                    next = seal.seal(merged).withLineage(current.lineage());
                     writeLocal(merged);
                     file.load();   // refuse to publish a file that does not load
                 }
@@ -131,6 +138,18 @@ public final class ReplicatedKeyFile {
                 return Optional.empty();
             }
             SharedKeyFile local = readLocal();
+            if (synced != null && !Objects.equals(current.lineage(), synced.lineage())) {
+                // Another history: this node's cluster merged with one that started apart and seeded its own keys,
+                // and the merge kept the other side's file. Tokens this side signed must still verify, so the
+                // cluster's file gets this node's keys too (the union by kid, as after a concurrent rotation).
+                if (kids(seal.open(current)).containsAll(kids(seal.open(local)))) {
+                    writeLocal(seal.open(current));
+                    synced = current;
+                    return Optional.of(file.load());
+                }
+                synced = null;
+                return Optional.of(publish());
+            }
             if (current.digest().equals(local.digest())) {
                 synced = current;
                 return Optional.empty();
@@ -212,6 +231,26 @@ public final class ReplicatedKeyFile {
                 ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString(
                         "rw-------"))}
                 : new FileAttribute<?>[0];
+    }
+
+    private static String newLineage() {
+        byte[] id = new byte[16];
+        LINEAGES.nextBytes(id);
+        return java.util.HexFormat.of().formatHex(id);
+    }
+
+    /** The kids of the key file {@code json}. Never quotes the content. */
+    @SuppressWarnings("unchecked")
+    static Set<String> kids(String json) {
+        try {
+            Set<String> kids = new HashSet<>();
+            for (Object entry : JSONObjectUtils.getJSONArray(JSONObjectUtils.parse(json), "keys")) {
+                kids.add(kid(entry));
+            }
+            return kids;
+        } catch (ParseException | RuntimeException e) {
+            throw new IllegalStateException("cannot read a signing key file: malformed key file");
+        }
     }
 
     /** {@code base} with the key entries of {@code other} whose kid it lacks added. Never quotes the content. */

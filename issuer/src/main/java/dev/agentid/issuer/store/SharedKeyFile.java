@@ -7,13 +7,23 @@ import org.infinispan.protostream.annotations.ProtoField;
  * Value of the {@code keys} cache: the cluster's signing key file ({@code signing-keys.json}, private keys included)
  * sealed by {@link KeyFileSeal} (a compact JWE under a key derived from the cluster secret), and its HMAC-SHA256
  * digest (hex), which replicas compare instead of the content. No private key is ever in this value in the clear.
- * {@link #toString()} prints the digest only.
+ * {@link #toString()} prints the digest and the lineage only.
+ *
+ * <p>{@code lineage} names the history of the cluster's file: a random id drawn by the node that seeded it, kept by
+ * every later version. Two lineages meet only when two clusters that started apart (each seeded with its own key)
+ * merge; {@link ReplicatedKeyFile#adoptCluster()} then keeps both sides' keys. Null for a file written before lineages
+ * existed (one history).
  */
 @Proto
-record SharedKeyFile(@ProtoField(1) String wrapped, @ProtoField(2) String digest) {
+record SharedKeyFile(@ProtoField(1) String wrapped, @ProtoField(2) String digest, @ProtoField(3) String lineage) {
+
+    /** This file as a version of the history {@code lineage}. */
+    SharedKeyFile withLineage(String lineage) {
+        return new SharedKeyFile(wrapped, digest, lineage);
+    }
 
     @Override
     public String toString() {
-        return "SharedKeyFile[digest=" + digest + "]";
+        return "SharedKeyFile[digest=" + digest + ", lineage=" + lineage + "]";
     }
 }

@@ -135,6 +135,13 @@ public final class KeyService {
                         install(ring);
                         LOG.info(() -> "signing keys reloaded: " + ring.keys().size() + " key(s)");
                         fileChanged.accept(ring);
+                    } else if (replicated != null) {
+                        // a change of the cluster's file whose notification did not come (or came before a merge's
+                        // reconciliation was over) is adopted here
+                        replicated.adoptCluster().ifPresent(ring -> {
+                            install(ring);
+                            LOG.info(() -> "signing keys changed in the cluster: " + ring.keys().size() + " key(s)");
+                        });
                     }
                 } catch (RuntimeException e) {
                     LOG.log(Level.WARNING, "could not reload signing keys; keeping the previous ones: "

@@ -196,12 +196,55 @@ class ClusteredStateStoreIT {
         assertEquals(kids(rotated), kids(shared.get(2).publish()), "an unchanged file publishes nothing new");
     }
 
+    /**
+     * Two clusters that started apart (each seeded its own key file) merge, and Infinispan's merge keeps the other
+     * side's file: what this side signed must stay verifiable. The merge's outcome is written into the cache as the
+     * merge would write it (a real one needs two groups that each saw a majority at start, which only a failure
+     * detector's asymmetric suspicion produces); every node then holds both sides' keys, in one history, and a second
+     * look changes nothing.
+     */
+    @Test
+    @Order(5)
+    void aMergeThatKeptTheOtherSidesKeyFileDropsNoKeyEitherSideSignedWith() throws Exception {
+        List<KeyStoreFile> files = new ArrayList<>();
+        List<ReplicatedKeyFile> shared = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            KeyStoreFile file = KeyStoreFile.in(tmp.resolve("merge-node" + i));
+            file.loadOrCreate(clock);
+            files.add(file);
+            shared.add(nodes[i].replicatedKeys(file).orElseThrow());
+            shared.get(i).join();
+        }
+        List<String> ours = kids(files.get(0).load());
+
+        KeyStoreFile otherSide = KeyStoreFile.in(tmp.resolve("other-side"));
+        otherSide.loadOrCreate(clock);
+        List<String> theirs = kids(otherSide.load());
+        KeyFileSeal seal = KeyFileSeal.of(settings.get(0));
+        nodes[1].cacheManager().<String, SharedKeyFile>getCache(StoreConfiguration.KEYS).put(ReplicatedKeyFile.ENTRY,
+                seal.seal(Files.readString(otherSide.path())).withLineage("the-other-side"));
+
+        Set<String> both = new java.util.TreeSet<>(ours);
+        both.addAll(theirs);
+        for (int i = 0; i < 3; i++) {
+            shared.get(i).adoptCluster();
+        }
+        for (int i = 0; i < 3; i++) {
+            assertEquals(both, new java.util.TreeSet<>(kids(files.get(i).load())), "node " + (i + 1) + "'s key file");
+            assertTrue(shared.get(i).adoptCluster().isEmpty(), "node " + (i + 1) + ": nothing left to adopt");
+        }
+        SharedKeyFile merged = nodes[2].cacheManager().<String, SharedKeyFile>getCache(StoreConfiguration.KEYS)
+                .get(ReplicatedKeyFile.ENTRY);
+        assertEquals("the-other-side", merged.lineage(), "the union continues the history the merge kept");
+        assertEquals(both, new java.util.TreeSet<>(ReplicatedKeyFile.kids(seal.open(merged))));
+    }
+
     private static List<String> kids(KeyRing ring) {
         return ring.keys().stream().map(k -> k.privateJwk().getKeyID()).sorted().toList();
     }
 
     @Test
-    @Order(5)
+    @Order(6)
     void aStoppedNodeCatchesUpOnRestartWithEverythingWrittenWhileItWasAway() throws Exception {
         // single-use marks have two owners: whichever node leaves, each mark is still refused a second use
         List<String> marks = IntStream.range(0, 40).mapToObj(i -> "mark-" + i).toList();
@@ -225,7 +268,7 @@ class ClusteredStateStoreIT {
     }
 
     @Test
-    @Order(6)
+    @Order(7)
     void aNodeCutOffFromTheOthersRefusesReadsAndWritesUntilItRejoins() {
         JChannel channel = channel(nodes[2]);
         DISCARD discard = new DISCARD().discardAll(true);
@@ -256,7 +299,7 @@ class ClusteredStateStoreIT {
     }
 
     @Test
-    @Order(7)
+    @Order(8)
     void aFullClusterRestartKeepsEveryDurableCache() throws Exception {
         for (int i = 0; i < nodes.length; i++) {
             stop(i);
@@ -272,7 +315,7 @@ class ClusteredStateStoreIT {
     }
 
     @Test
-    @Order(8)
+    @Order(9)
     void aNodeThatCannotSeeAMajorityOfItsMembersDoesNotStart() throws Exception {
         int[] ports = freePorts(3);
         List<ClusterSettings.HostPort> members = List.of(new ClusterSettings.HostPort("127.0.0.1", ports[0]),

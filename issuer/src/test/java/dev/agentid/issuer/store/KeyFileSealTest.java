@@ -63,9 +63,9 @@ class KeyFileSealTest {
                 () -> seal(secret, "other").open(sealed)).getMessage());
         String[] parts = sealed.wrapped().split("\\.");
         parts[3] = parts[3].substring(0, parts[3].length() - 2) + (parts[3].endsWith("AA") ? "BA" : "AA");
-        SharedKeyFile altered = new SharedKeyFile(String.join(".", parts), sealed.digest());
+        SharedKeyFile altered = new SharedKeyFile(String.join(".", parts), sealed.digest(), null);
         assertThrows(IllegalStateException.class, () -> seal(secret, "c").open(altered));
-        SharedKeyFile otherDigest = new SharedKeyFile(sealed.wrapped(), "00" + sealed.digest().substring(2));
+        SharedKeyFile otherDigest = new SharedKeyFile(sealed.wrapped(), "00" + sealed.digest().substring(2), null);
         assertThrows(IllegalStateException.class, () -> seal(secret, "c").open(otherDigest));
     }
 }
