@@ -23,6 +23,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,10 +31,15 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.text.ParseException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
 import java.util.stream.Stream;
+import org.jgroups.BytesMessage;
+import org.jgroups.blocks.cs.TcpClient;
+import org.jgroups.util.ByteArrayDataOutputStream;
+import org.jgroups.util.Util;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -136,7 +142,7 @@ class ClusterIntrusionIT {
                             "the outsider's agent on node " + n);
                 }
             });
-            awaitRefusalInEveryMembersLog("not encrypted");
+            awaitRefusalInEveryMembersLog("not a member");
         }
         assertMembersUnchanged();
     }
@@ -187,6 +193,56 @@ class ClusterIntrusionIT {
         Files.writeString(shortSecret, "0123456789abcdef");
         Files.setPosixFilePermissions(shortSecret, PosixFilePermissions.fromString("rw-------"));
         assertRefusesToStart(shortSecret, "the cluster secret must be at least 32 random bytes");
+    }
+
+    /**
+     * JGroups allocates each length it reads before the bytes arrive: a message's payload of {@code n} bytes is a
+     * {@code new byte[n]} and then a read. So anyone who reached the cluster port could declare payloads of hundreds
+     * of megabytes in frames of a few bytes, keep the connections open and never send the bytes: six such
+     * connections hold more than a member's whole heap (384 MiB here). Members now read a frame whole (its length bounded, its buffer growing only with
+     * what arrives) and check its tag before JGroups parses anything.
+     */
+    @Test
+    @Order(5)
+    void anOutsiderDeclaringHugeMessagesOnTheClusterPortCannotExhaustAMembersHeap() throws Exception {
+        String[] member = cluster.clusterAddress(1).split(":");
+        InetAddress host = InetAddress.getByName(member[0]);
+        List<TcpClient> attackers = new ArrayList<>();
+        try {
+            for (int i = 0; i < 6; i++) {   // 6 x 100 MB: more than the member's whole heap
+                TcpClient attacker = new TcpClient(host, 0, host, Integer.parseInt(member[1]));
+                attacker.usePeerConnections(true);   // the preamble a member sends: cookie, version, its address
+                attacker.start();
+                byte[] frame = messageDeclaring(100_000_000);
+                attacker.send(frame, 0, frame.length);
+                attackers.add(attacker);
+            }
+            underAttack(() -> { });
+            // before the fix: "OutOfMemoryError: Java heap space at org.jgroups.BytesMessage.readPayload", and the
+            // connections that got their 100 MB held them
+            assertFalse(cluster.node(1).stderrText().contains("OutOfMemoryError"), "node 1 ran out of heap");
+            awaitRefusalInEveryMembersLog("not a member", 1);
+        } finally {
+            attackers.forEach(TcpClient::stop);
+        }
+    }
+
+    /**
+     * A frame as JGroups' TCP sends one (version, flags, message type, message), holding a message whose payload
+     * length says {@code declared} bytes, of which 16 follow.
+     */
+    private static byte[] messageDeclaring(int declared) throws Exception {
+        byte[] marker = "PAYLOAD!".getBytes(StandardCharsets.US_ASCII);
+        BytesMessage message = new BytesMessage(null, marker);
+        message.setSrc(org.jgroups.util.UUID.randomUUID());
+        ByteArrayDataOutputStream out = new ByteArrayDataOutputStream(256);
+        Util.writeMessage(message, out, false);
+        byte[] honest = Arrays.copyOf(out.buffer(), out.position());
+        int at = honest.length - marker.length - 4;   // the payload: its length (int), then its bytes
+        assertEquals(marker.length, ByteBuffer.wrap(honest, at, 4).getInt(), "the payload's length field");
+        byte[] frame = Arrays.copyOf(honest, at + 4 + 16);   // the first 16 bytes of the payload, and no more
+        ByteBuffer.wrap(frame, at, 4).putInt(declared);
+        return frame;
     }
 
     // ---------------------------------------------------------------------------------------------- helpers
@@ -245,7 +301,12 @@ class ClusterIntrusionIT {
     }
 
     private static void awaitRefusalInEveryMembersLog(String reason) {
-        for (int n = 1; n <= 3; n++) {
+        awaitRefusalInEveryMembersLog(reason, 3);
+    }
+
+    /** The refusal in the logs of nodes 1 to {@code members}. */
+    private static void awaitRefusalInEveryMembersLog(String reason, int members) {
+        for (int n = 1; n <= members; n++) {
             IssuerProcess member = cluster.node(n);
             Interop.await("node " + n + "'s refusal (" + reason + ")", Duration.ofSeconds(30), Duration.ofMillis(200),
                     () -> member.stderrText().lines()

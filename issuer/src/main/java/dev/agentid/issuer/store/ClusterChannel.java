@@ -13,7 +13,6 @@ import org.jgroups.conf.ProtocolConfiguration;
 import org.jgroups.conf.XmlConfigurator;
 import org.jgroups.protocols.AUTH;
 import org.jgroups.protocols.SERIALIZE;
-import org.jgroups.protocols.TCP;
 import org.jgroups.protocols.pbcast.GMS;
 import org.jgroups.stack.Protocol;
 import org.jgroups.stack.ProtocolStack;
@@ -30,7 +29,7 @@ import org.jgroups.util.SocketFactory;
  *   STABLE, UNICAST3, NAKACK2, VERIFY_SUSPECT2, FD_ALL3, FD_SOCK2, MERGE3, TCPPING
  *   SERIALIZE                                     &lt;- the whole message, headers included, becomes the payload
  *   ClusterEncrypt (SYM_ENCRYPT, AES-256-GCM) &lt;- every message sealed under its sender's key (from the secret)
- *   TCP
+ *   ClusterTransport (TCP)                        &lt;- every frame tagged (HMAC-SHA256), checked before JGroups parses it
  * </pre>
  * Encryption sits right above the transport, so discovery, failure detection and merge traffic is sealed as well: a
  * node without the secret learns nothing from a member, and nothing it sends gets past {@link ClusterEncrypt}.
@@ -64,13 +63,17 @@ final class ClusterChannel implements JGroupsChannelConfigurator {
             }
             ClusterSecret secret = cluster.secret();
             String clusterName = cluster.clusterName();
+            if (!(stack.getTransport() instanceof ClusterTransport transport)) {
+                throw new IllegalStateException("the cluster's JGroups stack must use ClusterTransport");
+            }
+            transport.authenticateFrames(secret.frameKey(clusterName), refusals);
             ClusterEncrypt encrypt = new ClusterEncrypt(secret.encryptionKey(clusterName), refusals);
             SERIALIZE serialize = new SERIALIZE();
             ClusterMemberToken token = new ClusterMemberToken(secret.memberAuthKey(clusterName), clusterName,
                     cluster.members(), refusals);
             AUTH auth = new AUTH().setAuthToken(token);
             token.setAuth(auth);
-            insert(stack, encrypt, ProtocolStack.Position.ABOVE, TCP.class);
+            insert(stack, encrypt, ProtocolStack.Position.ABOVE, ClusterTransport.class);
             insert(stack, serialize, ProtocolStack.Position.ABOVE, ClusterEncrypt.class);
             insert(stack, auth, ProtocolStack.Position.BELOW, GMS.class);
             return channel;

@@ -34,6 +34,7 @@ public final class ClusterSecret {
 
     static final String ENCRYPTION = "agentid cluster v2: traffic encryption (HKDF to AES-256-GCM sender keys)";
     static final String MEMBER_AUTH = "agentid cluster v1: member authentication (HMAC-SHA256)";
+    static final String FRAME_AUTH = "agentid cluster v1: transport frame authentication (HMAC-SHA256)";
     static final String KEY_WRAP = "agentid cluster v1: signing key wrap (JWE dir A256GCM)";
     static final String KEY_FILE_DIGEST = "agentid cluster v1: key file digest (HMAC-SHA256)";
 
@@ -112,6 +113,11 @@ public final class ClusterSecret {
      */
     SecretKey encryptionKey(String clusterName) {
         return new SecretKeySpec(derive(clusterName, ENCRYPTION), "AES");
+    }
+
+    /** The HMAC-SHA256 key every transport frame is tagged with ({@link ClusterTransport}). */
+    SecretKey frameKey(String clusterName) {
+        return new SecretKeySpec(derive(clusterName, FRAME_AUTH), "HmacSHA256");
     }
 
     /** The HMAC-SHA256 key members prove their membership with when they join or merge. */

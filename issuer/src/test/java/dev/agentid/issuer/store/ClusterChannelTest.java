@@ -8,7 +8,6 @@ import java.util.List;
 import org.jgroups.JChannel;
 import org.jgroups.protocols.AUTH;
 import org.jgroups.protocols.SERIALIZE;
-import org.jgroups.protocols.TCP;
 import org.jgroups.protocols.pbcast.GMS;
 import org.jgroups.stack.Protocol;
 import org.junit.jupiter.api.Test;
@@ -25,7 +24,7 @@ class ClusterChannelTest {
         try {
             List<Protocol> bottomUp = new java.util.ArrayList<>(channel.getProtocolStack().getProtocols());
             java.util.Collections.reverse(bottomUp);   // JGroups lists them top down
-            assertInstanceOf(TCP.class, bottomUp.get(0));
+            assertInstanceOf(ClusterTransport.class, bottomUp.get(0));
             ClusterEncrypt encrypt = assertInstanceOf(ClusterEncrypt.class, bottomUp.get(1));
             assertInstanceOf(SERIALIZE.class, bottomUp.get(2));
             int auth = indexOf(bottomUp, AUTH.class);

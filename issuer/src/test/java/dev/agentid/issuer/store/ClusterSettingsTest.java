@@ -64,7 +64,7 @@ class ClusterSettingsTest {
     void theJgroupsStackBindsEveryListenerToTheConfiguredHostAndUsesNoMulticast() {
         String xml = StoreConfiguration.jgroupsXml(new ClusterSettings(new ClusterSettings.HostPort("127.0.0.1", 7801),
                 List.of(new ClusterSettings.HostPort("127.0.0.1", 7801)), "agentid", SECRET));
-        assertTrue(xml.contains("<TCP bind_addr=\"127.0.0.1\""));
+        assertTrue(xml.contains("<dev.agentid.issuer.store.ClusterTransport bind_addr=\"127.0.0.1\""));
         assertTrue(xml.contains("bind_port=\"7801\""));
         assertTrue(xml.contains("<FD_SOCK2 bind_addr=\"127.0.0.1\""));
         assertTrue(xml.contains("initial_hosts=\"127.0.0.1[7801]\""));
