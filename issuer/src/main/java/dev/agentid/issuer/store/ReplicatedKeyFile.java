@@ -43,8 +43,8 @@ import org.infinispan.notifications.cachelistener.event.CacheEntryEvent;
  *       cluster's writes nothing, so replicas never ping-pong.</li>
  *   <li>{@link #adoptCluster()} when the cluster's file changed (from {@link #onChange}, and polled): written to the
  *       local file. If the cluster's file has another {@linkplain SharedKeyFile#lineage() lineage} than the one this
- *       node last synced, two clusters that started apart have merged: the union of both files is published instead,
- *       so that no key that signed on either side is dropped.</li>
+ *       node last synced, two sides that had each seeded the cache have merged: the union of both files is published
+ *       instead, so that no key that signed on either side is dropped.</li>
  * </ul>
  * All methods block (cache round trips, file I/O): call them off the event loop. Key material is never logged, and
  * exceptions never carry it.
@@ -139,7 +139,7 @@ public final class ReplicatedKeyFile {
             }
             SharedKeyFile local = readLocal();
             if (synced != null && !Objects.equals(current.lineage(), synced.lineage())) {
-                // Another history: this node's cluster merged with one that started apart and seeded its own keys,
+                // Another history: this node's side merged with one that had seeded the cache with its own keys,
                 // and the merge kept the other side's file. Tokens this side signed must still verify, so the
                 // cluster's file gets this node's keys too (the union by kid, as after a concurrent rotation).
                 if (kids(seal.open(current)).containsAll(kids(seal.open(local)))) {

@@ -10,8 +10,8 @@ import org.infinispan.protostream.annotations.ProtoField;
  * {@link #toString()} prints the digest and the lineage only.
  *
  * <p>{@code lineage} names the history of the cluster's file: a random id drawn by the node that seeded it, kept by
- * every later version. Two lineages meet only when two clusters that started apart (each seeded with its own key)
- * merge; {@link ReplicatedKeyFile#adoptCluster()} then keeps both sides' keys. Null for a file written before lineages
+ * every later version. Two lineages meet only when two sides that had each seeded the cache (after a one-sided
+ * suspicion at start) merge; {@link ReplicatedKeyFile#adoptCluster()} then keeps both sides' keys. Null for a file written before lineages
  * existed (one history).
  */
 @Proto
