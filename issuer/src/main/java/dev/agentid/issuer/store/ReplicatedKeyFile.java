@@ -137,24 +137,27 @@ public final class ReplicatedKeyFile {
             if (current == null) {
                 return Optional.empty();
             }
-            SharedKeyFile local = readLocal();
+            // compared by digest only: the local file is sealed when it is published, not on every poll
+            String local = readLocalJson();
+            String localDigest = seal.digest(local);
             if (synced != null && !Objects.equals(current.lineage(), synced.lineage())) {
                 // Another history: this node's side merged with one that had seeded the cache with its own keys,
                 // and the merge kept the other side's file. Tokens this side signed must still verify, so the
                 // cluster's file gets this node's keys too (the union by kid, as after a concurrent rotation).
-                if (kids(seal.open(current)).containsAll(kids(seal.open(local)))) {
-                    writeLocal(seal.open(current));
+                String theirs = seal.open(current);
+                if (kids(theirs).containsAll(kids(local))) {
+                    writeLocal(theirs);
                     synced = current;
                     return Optional.of(file.load());
                 }
                 synced = null;
                 return Optional.of(publish());
             }
-            if (current.digest().equals(local.digest())) {
+            if (current.digest().equals(localDigest)) {
                 synced = current;
                 return Optional.empty();
             }
-            if (synced != null && !local.digest().equals(synced.digest())) {
+            if (synced != null && !localDigest.equals(synced.digest())) {
                 return Optional.of(publish());
             }
             writeLocal(seal.open(current));
@@ -192,8 +195,12 @@ public final class ReplicatedKeyFile {
     // ------------------------------------------------------------------------------------------ file
 
     private SharedKeyFile readLocal() {
+        return seal.seal(readLocalJson());
+    }
+
+    private String readLocalJson() {
         try {
-            return seal.seal(Files.readString(file.path(), StandardCharsets.UTF_8));
+            return Files.readString(file.path(), StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read signing key file " + file.path(), e);
         }
