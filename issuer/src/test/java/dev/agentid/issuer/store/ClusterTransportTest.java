@@ -10,6 +10,7 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -21,6 +22,37 @@ class ClusterTransportTest {
         new Random(7).nextBytes(sent);
         byte[] read = ClusterTransport.readFrame(new DataInputStream(new ByteArrayInputStream(sent)), sent.length);
         assertArrayEquals(sent, read);
+    }
+
+    @Test
+    void aNonMembersFrameDeclaringMoreThanAnyMemberSendsClosesTheConnectionUnread() throws Exception {
+        ClusterTransport transport = transport();
+        DataInputStream in = new DataInputStream(new ByteArrayInputStream(new byte[64]));
+        assertThrows(ClusterTransport.FrameRefused.class,
+                () -> transport.receive(OUTSIDER, in, ClusterTransport.MAX_FRAME + 1));
+        assertThrows(ClusterTransport.FrameRefused.class, () -> transport.receive(OUTSIDER, in, -1));
+        assertThrows(ClusterTransport.FrameRefused.class,
+                () -> transport.receive(OUTSIDER, in, ClusterTransport.TAG - 1));
+        assertEquals(64, in.available(), "nothing of the frame was read");
+    }
+
+    @Test
+    void aFrameWithoutThisClustersTagIsDroppedWholeAndTheConnectionStaysInStep() throws Exception {
+        ClusterTransport transport = transport();
+        byte[] garbage = new byte[100 + 10];
+        new Random(3).nextBytes(garbage);
+        DataInputStream in = new DataInputStream(new ByteArrayInputStream(garbage));
+        transport.receive(OUTSIDER, in, 100);   // not handed to JGroups (an unstarted transport would fail on it)
+        assertEquals(10, in.available(), "exactly the frame was read");
+    }
+
+    private static final org.jgroups.Address OUTSIDER = new org.jgroups.stack.IpAddress(
+            java.net.InetAddress.getLoopbackAddress(), 7800);
+
+    private static ClusterTransport transport() {
+        ClusterTransport transport = new ClusterTransport();
+        transport.authenticateFrames(TestSecrets.random().frameKey("agentid"), new ClusterRefusals());
+        return transport;
     }
 
     @Test
