@@ -303,9 +303,9 @@ public final class Monitor implements AutoCloseable {
         while (p.closedMinute < minute - 1) {
             long m = ++p.closedMinute;
             long from = Math.max(m * 60, p.countFrom);
-            p.issued.add(sum(p, Metric.ISSUED, from, m * 60 + 59));
-            p.refusals.add(sum(p, Metric.REFUSED_AUTHENTICATED, from, m * 60 + 59));
-            p.fanOut.add(sum(p, Metric.FAN_OUT, from, m * 60 + 59));
+            p.issued.learn(m, sum(p, Metric.ISSUED, from, m * 60 + 59));
+            p.refusals.learn(m, sum(p, Metric.REFUSED_AUTHENTICATED, from, m * 60 + 59));
+            p.fanOut.learn(m, sum(p, Metric.FAN_OUT, from, m * 60 + 59));
         }
     }
 
@@ -318,19 +318,22 @@ public final class Monitor implements AutoCloseable {
         if (!d.enabled()) {
             return;
         }
-        long count = sum(p, Metric.ISSUED, s - d.windowSeconds() + 1, s);
+        long windowFrom = s - d.windowSeconds() + 1;
+        long count = sum(p, Metric.ISSUED, windowFrom, s);
         double perMinute = count * 60.0 / d.windowSeconds();
         boolean learning = p.learning(now, settings.learning());
-        double baseline = p.issued.value();
+        RateBaseline.State learned = p.issued.judged(windowFrom);
+        double baseline = learned.value();
         double threshold = learning ? d.factor() * d.floor() : Math.max(d.factor() * baseline, d.floor());
         if (perMinute >= threshold && count > 1) {
+            p.issued.anomaly(windowFrom, s + COOLDOWN_SECONDS);
             fire(p, MonitorSettings.BURST, now, "token requests per minute over the last " + d.windowSeconds() + " s",
                     baseline, perMinute, threshold, String.format(Locale.ROOT, "agent '%s' was issued %d tokens in the"
                             + " last %d s (%.0f per minute); %s, so the threshold is %.0f per minute", p.agent, count,
                             d.windowSeconds(), perMinute, learning ? "it is still being learned (since " + p.firstSeen
                                     + "): the ceiling is " + fmt(d.factor()) + " x " + fmt(d.floor()) + " per minute"
-                                    : "its baseline is " + fmt(baseline) + " per minute (EWMA " + fmt(p.issued.ewma())
-                                    + ", decayed daily peak " + fmt(p.issued.peak()) + " over " + p.issued.minutes()
+                                    : "its baseline is " + fmt(baseline) + " per minute (EWMA " + fmt(learned.ewma())
+                                    + ", decayed daily peak " + fmt(learned.peak()) + " over " + learned.minutes()
                                     + " min), " + fmt(d.factor()) + " x baseline, at least " + fmt(d.floor()),
                             threshold),
                     evidence(count, d, baseline));
@@ -342,10 +345,15 @@ public final class Monitor implements AutoCloseable {
         if (!d.enabled()) {
             return;
         }
-        long count = sum(p, metric, s - d.windowSeconds() + 1, s);
-        double baseline = metric == Metric.REFUSED_AUTHENTICATED ? p.refusals.value() * d.windowSeconds() / 60.0 : 0;
+        long windowFrom = s - d.windowSeconds() + 1;
+        long count = sum(p, metric, windowFrom, s);
+        boolean learned = metric == Metric.REFUSED_AUTHENTICATED;
+        double baseline = learned ? p.refusals.judged(windowFrom).value() * d.windowSeconds() / 60.0 : 0;
         double threshold = Math.max(d.factor() * baseline, d.floor());
         if (count >= threshold && count > 0) {
+            if (learned) {
+                p.refusals.anomaly(windowFrom, s + COOLDOWN_SECONDS);
+            }
             fire(p, detector, now, which + " refusals in the last " + d.windowSeconds() + " s", baseline, count,
                     threshold, String.format(Locale.ROOT, "%d %s token requests naming agent '%s' were refused in the"
                             + " last %d s; its baseline is %s per %d s, so the threshold is %s (%s x baseline, at"
@@ -375,14 +383,16 @@ public final class Monitor implements AutoCloseable {
         if (!d.enabled()) {
             return;
         }
-        long count = sum(p, Metric.FAN_OUT, s - d.windowSeconds() + 1, s);
+        long windowFrom = s - d.windowSeconds() + 1;
+        long count = sum(p, Metric.FAN_OUT, windowFrom, s);
         if (count == 0) {
             return;
         }
         boolean learning = p.learning(now, settings.learning());
-        double baseline = p.fanOut.value() * d.windowSeconds() / 60.0;
+        double baseline = p.fanOut.judged(windowFrom).value() * d.windowSeconds() / 60.0;
         double threshold = learning ? d.factor() * d.floor() : Math.max(d.factor() * baseline, d.floor());
         if (count >= threshold) {
+            p.fanOut.anomaly(windowFrom, s + COOLDOWN_SECONDS);
             fire(p, MonitorSettings.FAN_OUT, now, "distinct delegates in the last " + d.windowSeconds() + " s",
                     baseline, count, threshold, String.format(Locale.ROOT, "agent '%s' delegated to %d distinct"
                             + " delegates in the last %d s; its baseline is %s, so the threshold is %s", p.agent,

@@ -118,6 +118,42 @@ class MonitoringEndpointTest {
     }
 
     /**
+     * The attacker with the stolen key times the storm across a minute boundary: half of it in the last seconds of a
+     * minute, half in the first of the next. The minute with the first half is learned at the very tick that judges
+     * the storm; were it learned as the agent's baseline, the threshold would be 20 times that half and the storm
+     * would pass. It is judged against the baseline from before it, so the agent is suspended all the same.
+     */
+    @Test
+    void refusalStormTimedAcrossAMinuteBoundaryStillSuspendsTheAgent() throws InterruptedException {
+        MutableClock clock = new MutableClock();
+        try (TestIssuer issuer = TestIssuer.start(dir.resolve("data"), clock, 0, judgedAtOnce(dir, new JsonObject()))) {
+            TestAgent victim = issuer.register(agent("victim").scopes("read"));
+            // the issuer's clock to 3 s before a minute boundary (forward by less than a minute: client assertions
+            // made with the real time are still within the clock skew)
+            long intoMinute = Math.floorMod(clock.millis(), 60_000L);
+            clock.advance(java.time.Duration.ofMillis(Math.floorMod(57_000L - intoMinute, 60_000L)));
+            long boundary = (clock.millis() / 60_000L + 1) * 60_000L;
+            for (int i = 0; i < 6; i++) {
+                issuer.clientCredentials(victim, "scope", "payroll:export");
+            }
+            assertTrue(clock.millis() < boundary - 500, "the first half is in the earlier minute");
+            Thread.sleep(Math.max(0, boundary + 100 - clock.millis()));   // the boundary of the issuer's clock
+            for (int i = 0; i < 6; i++) {
+                int status = issuer.clientCredentials(victim, "scope", "payroll:export").status();
+                assertTrue(status == 400 || status == 429, "refused: " + status);
+            }
+            assertTrue(clock.millis() < boundary + 7_000, "the storm fits in the 10 s window");
+            eventually("the agent is suspended", () -> "killed".equals(status(issuer, "victim")));
+            JsonObject storm = alerts(issuer, "victim").stream().map(JsonObject.class::cast)
+                    .filter(a -> MonitorSettings.REFUSAL_STORM.equals(a.getString("detector"))).findFirst()
+                    .orElseThrow();
+            assertEquals("suspend", storm.getString("response"));
+            assertEquals(10.0, storm.getDouble("threshold"), "the floor, not 20 x the storm's own first half");
+            assertEquals(0.0, storm.getDouble("baseline"), storm.getString("explanation"));
+        }
+    }
+
+    /**
      * Anyone can name an agent in a client assertion: a storm of requests for it signed with a key that is not its
      * own is an alert only (low), never a suspension or a throttle, or anyone could switch any agent off.
      */
