@@ -199,8 +199,9 @@ class ClusterIntrusionIT {
      * JGroups allocates each length it reads before the bytes arrive: a message's payload of {@code n} bytes is a
      * {@code new byte[n]} and then a read. So anyone who reached the cluster port could declare payloads of hundreds
      * of megabytes in frames of a few bytes, keep the connections open and never send the bytes: six such
-     * connections hold more than a member's whole heap (384 MiB here). Members now read a frame whole (its length bounded, its buffer growing only with
-     * what arrives) and check its tag before JGroups parses anything.
+     * connections hold more than a member's whole heap (384 MiB here). Such a connection is now closed at the door
+     * (ClusterSockets: it cannot answer the challenge); behind it, members read a frame whole (its length bounded, its
+     * buffer growing only with what arrives) and check its tag before JGroups parses anything (ClusterTransportTest).
      */
     @Test
     @Order(5)
@@ -225,6 +226,78 @@ class ClusterIntrusionIT {
         } finally {
             attackers.forEach(TcpClient::stop);
         }
+    }
+
+    /**
+     * JGroups' TCP accepts any connection that sends its public preamble (cookie, version, the address the peer
+     * claims), starts a receiver thread for it and keeps it open for as long as the peer likes; and a connection that
+     * claims a member's address replaces that member's own. So an outsider could hold a thread per connection, by the
+     * thousand, and tear down the members' connections to each other. Members now admit a connection only from an
+     * address of the member list that answered a challenge under the cluster secret (ClusterSockets): every one of the
+     * outsider's connections is closed before JGroups reads a byte of it, and the members go on serving. (Against the
+     * previous jar, the connections are still open 40 s later.)
+     */
+    @Test
+    @Order(6)
+    void anOutsiderHoldingIdleConnectionsGetsNonePastTheDoor() throws Exception {
+        String[] target = cluster.clusterAddress(1).split(":");
+        InetAddress host = InetAddress.getByName(target[0]);
+        int port = Integer.parseInt(target[1]);
+        String[] member = cluster.clusterAddress(2).split(":");
+        List<java.net.Socket> held = new ArrayList<>();
+        try {
+            for (int i = 0; i < 20; i++) {
+                // each claims an address of its own (JGroups kept a connection, and a thread, per address), the last
+                // one node 2's (JGroups replaced node 2's own connection with it); then it says nothing more
+                org.jgroups.stack.IpAddress claimed = i < 19 ? new org.jgroups.stack.IpAddress(target[0], 20_000 + i)
+                        : new org.jgroups.stack.IpAddress(member[0], Integer.parseInt(member[1]));
+                java.net.Socket socket = new java.net.Socket();
+                socket.connect(new java.net.InetSocketAddress(host, port), 2_000);
+                socket.getOutputStream().write(preambleClaiming(claimed));
+                held.add(socket);
+            }
+            // the door's acceptor gives each silent connection 1 s to answer the challenge, one after the other
+            long deadline = System.nanoTime() + Duration.ofSeconds(40).toNanos();
+            int closed = 0;
+            for (java.net.Socket socket : held) {
+                socket.setSoTimeout((int) Math.max(1, Duration.ofNanos(deadline - System.nanoTime()).toMillis()));
+                try {
+                    socket.getInputStream().readAllBytes();   // a challenge at most, then the end of the stream
+                    closed++;
+                } catch (java.net.SocketTimeoutException stillOpen) {
+                    break;   // before the fix: JGroups holds every one of them open, each with its own thread
+                } catch (IOException reset) {
+                    closed++;
+                }
+            }
+            assertEquals(held.size(), closed, "connections node 1 closed (each held open is a thread)");
+            underAttack(() -> { });
+            awaitRefusalInEveryMembersLog("not a member", 1);
+
+            // an address that is not in the member list is closed at once, without a challenge
+            try (java.net.Socket outsider = new java.net.Socket()) {
+                outsider.bind(new java.net.InetSocketAddress(InetAddress.getByName("127.0.0.2"), 0));
+                outsider.connect(new java.net.InetSocketAddress(host, port), 2_000);
+                outsider.setSoTimeout(5_000);
+                assertEquals(0, outsider.getInputStream().readAllBytes().length, "not even a challenge");
+            }
+            awaitRefusalInEveryMembersLog("not in the member list", 1);
+        } finally {
+            for (java.net.Socket socket : held) {
+                socket.close();
+            }
+        }
+        assertMembersUnchanged();
+    }
+
+    /** JGroups' TCP preamble: the cookie, the version, the address's length and the address the peer claims. */
+    private static byte[] preambleClaiming(org.jgroups.stack.IpAddress address) throws Exception {
+        ByteArrayDataOutputStream out = new ByteArrayDataOutputStream(64);
+        out.write(new byte[] {'b', 'e', 'l', 'a'});
+        out.writeShort(org.jgroups.Version.version);
+        out.writeShort(address.serializedSize());
+        address.writeTo(out);
+        return Arrays.copyOf(out.buffer(), out.position());
     }
 
     /**

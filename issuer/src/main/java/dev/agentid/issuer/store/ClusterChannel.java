@@ -30,6 +30,7 @@ import org.jgroups.util.SocketFactory;
  *   SERIALIZE                                     &lt;- the whole message, headers included, becomes the payload
  *   ClusterEncrypt (SYM_ENCRYPT, AES-256-GCM) &lt;- every message sealed under its sender's key (from the secret)
  *   ClusterTransport (TCP)                        &lt;- every frame tagged (HMAC-SHA256), checked before JGroups parses it
+ *   ClusterSockets                                &lt;- a connection is a member's address that answered a challenge
  * </pre>
  * Encryption sits right above the transport, so discovery, failure detection and merge traffic is sealed as well: a
  * node without the secret learns nothing from a member, and nothing it sends gets past {@link ClusterEncrypt}.
@@ -58,14 +59,17 @@ final class ClusterChannel implements JGroupsChannelConfigurator {
         JChannel channel = new JChannel(parsed());
         try {
             ProtocolStack stack = channel.getProtocolStack();
-            if (socketFactory != null) {
-                stack.getTransport().setSocketFactory(socketFactory);
+            if (socketFactory != null) {   // Infinispan's transport "socket-factory" property: not ours to take
+                throw new IllegalStateException("the cluster transport makes its own sockets (ClusterSockets);"
+                        + " do not configure a JGroups socket factory");
             }
             ClusterSecret secret = cluster.secret();
             String clusterName = cluster.clusterName();
             if (!(stack.getTransport() instanceof ClusterTransport transport)) {
                 throw new IllegalStateException("the cluster's JGroups stack must use ClusterTransport");
             }
+            transport.setSocketFactory(new ClusterSockets(secret.connectionKey(clusterName),
+                    ClusterSockets.resolve(cluster.members()), refusals));
             transport.authenticateFrames(secret.frameKey(clusterName), refusals);
             ClusterEncrypt encrypt = new ClusterEncrypt(secret.encryptionKey(clusterName), refusals);
             SERIALIZE serialize = new SERIALIZE();

@@ -35,6 +35,7 @@ public final class ClusterSecret {
     static final String ENCRYPTION = "agentid cluster v2: traffic encryption (HKDF to AES-256-GCM sender keys)";
     static final String MEMBER_AUTH = "agentid cluster v1: member authentication (HMAC-SHA256)";
     static final String FRAME_AUTH = "agentid cluster v1: transport frame authentication (HMAC-SHA256)";
+    static final String CONNECTION_AUTH = "agentid cluster v1: connection challenge response (HMAC-SHA256)";
     static final String KEY_WRAP = "agentid cluster v1: signing key wrap (JWE dir A256GCM)";
     static final String KEY_FILE_DIGEST = "agentid cluster v1: key file digest (HMAC-SHA256)";
 
@@ -118,6 +119,11 @@ public final class ClusterSecret {
     /** The HMAC-SHA256 key every transport frame is tagged with ({@link ClusterTransport}). */
     SecretKey frameKey(String clusterName) {
         return new SecretKeySpec(derive(clusterName, FRAME_AUTH), "HmacSHA256");
+    }
+
+    /** The HMAC-SHA256 key a connecting member answers the cluster port's challenge with ({@link ClusterSockets}). */
+    SecretKey connectionKey(String clusterName) {
+        return new SecretKeySpec(derive(clusterName, CONNECTION_AUTH), "HmacSHA256");
     }
 
     /** The HMAC-SHA256 key members prove their membership with when they join or merge. */
