@@ -69,7 +69,7 @@ final class ClusterChannel implements JGroupsChannelConfigurator {
                 throw new IllegalStateException("the cluster's JGroups stack must use ClusterTransport");
             }
             transport.setSocketFactory(new ClusterSockets(secret.connectionKey(clusterName),
-                    ClusterSockets.resolve(cluster.members()), refusals));
+                    ClusterSockets.hosts(cluster.members()), refusals));
             transport.authenticateFrames(secret.frameKey(clusterName), refusals);
             ClusterEncrypt encrypt = new ClusterEncrypt(secret.encryptionKey(clusterName), refusals);
             SERIALIZE serialize = new SERIALIZE();

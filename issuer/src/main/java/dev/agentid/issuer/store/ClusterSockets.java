@@ -12,6 +12,11 @@ import java.nio.ByteBuffer;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
+import java.net.UnknownHostException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import javax.crypto.Mac;
@@ -32,8 +37,10 @@ import org.jgroups.util.DefaultSocketFactory;
  *
  * <p>How, on a connection a member accepts:
  * <ol>
- *   <li>the remote address must be one of the member list's hosts ({@code ISSUER_CLUSTER_MEMBERS}, resolved at start;
- *       members connect from their listed address, {@code client_bind_addr} in {@code agentid-jgroups-tcp.xml});</li>
+ *   <li>the remote address must be one of the member list's hosts ({@code ISSUER_CLUSTER_MEMBERS}; members connect
+ *       from their listed address, {@code client_bind_addr} in {@code agentid-jgroups-tcp.xml}). Host names are
+ *       resolved at start and again, at most every {@link #RESOLVE_INTERVAL_NANOS 5 s}, when an address not among
+ *       them connects: a member restarted under a new address (a pod with a stable name) is admitted;</li>
  *   <li>the member sends a challenge of 32 random bytes;</li>
  *   <li>within {@link #HELLO_TIMEOUT_MILLIS} the peer answers HMAC-SHA256 under a key derived from the cluster secret
  *       ({@link ClusterSecret#connectionKey}) of the challenge and of the address and port the peer dialled, as the
@@ -56,32 +63,78 @@ final class ClusterSockets extends DefaultSocketFactory {
     static final String NO_PROOF = "it did not prove the cluster secret when it connected (not a member, or another"
             + " cluster secret)";
 
+    /** The least time between two resolutions of the member list prompted by unknown addresses. */
+    static final long RESOLVE_INTERVAL_NANOS = 5_000_000_000L;
+
+    /** Name resolution: {@link InetAddress#getAllByName} (tests give their own). */
+    interface Resolver {
+        InetAddress[] resolve(String host) throws UnknownHostException;
+    }
+
     private final SecretKey key;
-    private final Set<InetAddress> members;
+    private final List<String> hosts;
     private final ClusterRefusals refusals;
+    private final Resolver resolver;
+    private final long resolveInterval;
     private final SecureRandom random = new SecureRandom();
+    /** The member list's addresses as last resolved (the acceptor thread writes it). */
+    private volatile Set<InetAddress> members;
+    private long resolvedAt;
 
     /**
      * @param key the connection key ({@link ClusterSecret#connectionKey})
-     * @param members the addresses connections are accepted from (the member list's hosts, resolved)
+     * @param hosts the member list's hosts (names or literals): connections are accepted from their addresses
      */
-    ClusterSockets(SecretKey key, Set<InetAddress> members, ClusterRefusals refusals) {
-        this.key = Objects.requireNonNull(key);
-        this.members = Set.copyOf(members);
-        this.refusals = Objects.requireNonNull(refusals);
+    ClusterSockets(SecretKey key, List<String> hosts, ClusterRefusals refusals) {
+        this(key, hosts, refusals, InetAddress::getAllByName, RESOLVE_INTERVAL_NANOS);
     }
 
-    /** The member list's hosts, every address each resolves to. */
-    static Set<InetAddress> resolve(Iterable<ClusterSettings.HostPort> members) throws IOException {
-        java.util.Set<InetAddress> addresses = new java.util.HashSet<>();
+    ClusterSockets(SecretKey key, List<String> hosts, ClusterRefusals refusals, Resolver resolver,
+                   long resolveIntervalNanos) {
+        this.key = Objects.requireNonNull(key);
+        this.hosts = List.copyOf(hosts);
+        this.refusals = Objects.requireNonNull(refusals);
+        this.resolver = Objects.requireNonNull(resolver);
+        this.resolveInterval = resolveIntervalNanos;
+        this.members = resolve();
+        this.resolvedAt = System.nanoTime();
+    }
+
+    /** The hosts of a member list. */
+    static List<String> hosts(Iterable<ClusterSettings.HostPort> members) {
+        List<String> hosts = new ArrayList<>();
         for (ClusterSettings.HostPort member : members) {
-            String host = member.host().startsWith("[") ? member.host().substring(1, member.host().length() - 1)
-                    : member.host();
-            for (InetAddress a : InetAddress.getAllByName(host)) {
-                addresses.add(a);
+            hosts.add(member.host().startsWith("[") ? member.host().substring(1, member.host().length() - 1)
+                    : member.host());
+        }
+        return hosts;
+    }
+
+    /** Every address each host resolves to (a host that does not resolve now has none). */
+    private Set<InetAddress> resolve() {
+        Set<InetAddress> addresses = new HashSet<>();
+        for (String host : hosts) {
+            try {
+                addresses.addAll(Arrays.asList(resolver.resolve(host)));
+            } catch (UnknownHostException e) {
+                ClusterRefusals.LOG.warning("cluster member host " + host + " does not resolve (yet): " + e);
             }
         }
-        return addresses;
+        return Set.copyOf(addresses);
+    }
+
+    /** Whether the address is a member's, resolving the member list again if it is not and that is due. */
+    private boolean member(InetAddress from) {
+        if (members.contains(from)) {
+            return true;
+        }
+        long now = System.nanoTime();
+        if (now - resolvedAt < resolveInterval) {
+            return false;
+        }
+        resolvedAt = now;
+        members = resolve();
+        return members.contains(from);
     }
 
     @Override
@@ -211,7 +264,7 @@ final class ClusterSockets extends DefaultSocketFactory {
 
         private boolean admitted(Socket socket) {
             InetAddress from = socket.getInetAddress();
-            if (!members.contains(from)) {
+            if (!member(from)) {
                 refusals.refused(from.getHostAddress(), NOT_A_MEMBERS_ADDRESS);
                 quietlyClose(socket);
                 return false;

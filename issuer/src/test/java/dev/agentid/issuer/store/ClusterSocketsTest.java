@@ -13,7 +13,6 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -55,7 +54,7 @@ class ClusterSocketsTest {
             public void close() {
             }
         });
-        sockets = new ClusterSockets(secret.connectionKey("agentid"), Set.of(LOOPBACK),
+        sockets = new ClusterSockets(secret.connectionKey("agentid"), List.of(LOOPBACK.getHostAddress()),
                 new ClusterRefusals(System::nanoTime, log));
         door = sockets.createServerSocket("test");
         door.bind(new InetSocketAddress(LOOPBACK, 0));
@@ -137,8 +136,8 @@ class ClusterSocketsTest {
 
     @Test
     void aNodeWithAnotherClusterSecretIsRefused() throws Exception {
-        ClusterSockets other = new ClusterSockets(TestSecrets.random().connectionKey("agentid"), Set.of(LOOPBACK),
-                new ClusterRefusals());
+        ClusterSockets other = new ClusterSockets(TestSecrets.random().connectionKey("agentid"),
+                List.of(LOOPBACK.getHostAddress()), new ClusterRefusals());
         try (Socket stranger = other.createSocket("test")) {
             stranger.connect(address(), 1_000);   // it answers, with the wrong key
             assertEquals(0, untilClosed(stranger).length, "closed after the wrong answer");
@@ -183,9 +182,41 @@ class ClusterSocketsTest {
         assertTheDoorStillAdmitsAMember();
     }
 
+    /**
+     * A member restarted under a new address (a pod keeps its name, not its IP): the door resolves the member list
+     * again when an unknown address connects, at most once per interval, and admits it.
+     */
+    @Test
+    void aMemberWhoseNameNowResolvesToANewAddressIsAdmitted() throws Exception {
+        InetAddress before = InetAddress.getByName("127.0.0.3");
+        java.util.concurrent.atomic.AtomicReference<InetAddress> dns = new java.util.concurrent.atomic.AtomicReference<>(
+                before);
+        ClusterSockets renamed = new ClusterSockets(secret.connectionKey("agentid"), List.of("member-2.cluster"),
+                new ClusterRefusals(), host -> new InetAddress[] {dns.get()}, TimeUnit.MILLISECONDS.toNanos(200));
+        try (ServerSocket door2 = renamed.createServerSocket("test", 0, 50, LOOPBACK)) {
+            CompletableFuture<Socket> admitted = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return door2.accept();
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            try (Socket early = new Socket()) {   // 127.0.0.1 is not member-2's address yet
+                early.connect(new InetSocketAddress(LOOPBACK, door2.getLocalPort()), 1_000);
+                assertEquals(0, untilClosed(early).length);
+            }
+            dns.set(LOOPBACK);   // member-2 restarted on 127.0.0.1
+            Thread.sleep(300);
+            try (Socket member = sockets.createSocket("test")) {
+                member.connect(new InetSocketAddress(LOOPBACK, door2.getLocalPort()), 1_000);
+                assertTrue(admitted.get(5, TimeUnit.SECONDS).isConnected(), "admitted under its new address");
+            }
+        }
+    }
+
     @Test
     void aMemberRefusedAtTheDoorFailsToConnectWithAClearMessage() throws Exception {
-        ClusterSockets elsewhere = new ClusterSockets(secret.connectionKey("agentid"), Set.of(), new ClusterRefusals());
+        ClusterSockets elsewhere = new ClusterSockets(secret.connectionKey("agentid"), List.of(), new ClusterRefusals());
         try (ServerSocket closed = elsewhere.createServerSocket("test", 0, 50, LOOPBACK)) {
             CompletableFuture.runAsync(() -> {
                 try {
