@@ -84,21 +84,4 @@ final class RateBaseline {
         }
         anomalyTo = Math.max(anomalyTo, to);
     }
-
-    double ewma() {
-        return now.ewma;
-    }
-
-    double peak() {
-        return now.peak;
-    }
-
-    long minutes() {
-        return now.minutes;
-    }
-
-    /** The rate this agent normally has: max(EWMA, decayed peak), per minute. */
-    double value() {
-        return now.value();
-    }
 }
