@@ -228,8 +228,7 @@ final class ClusterSockets extends DefaultSocketFactory {
             super.connect(endpoint, timeout);
             try {
                 int previous = getSoTimeout();
-                setSoTimeout(HELLO_TIMEOUT_MILLIS);
-                byte[] challenge = getInputStream().readNBytes(CHALLENGE);
+                byte[] challenge = readWithin(this, CHALLENGE);
                 if (challenge.length < CHALLENGE) {
                     throw new IOException("the cluster member at " + endpoint + " closed the connection before its"
                             + " challenge (is this node in its member list, with the same cluster secret?)");
@@ -270,12 +269,10 @@ final class ClusterSockets extends DefaultSocketFactory {
                 return false;
             }
             try {
-                socket.setSoTimeout(HELLO_TIMEOUT_MILLIS);
                 byte[] challenge = new byte[CHALLENGE];
                 random.nextBytes(challenge);
                 socket.getOutputStream().write(challenge);
-                InputStream in = socket.getInputStream();
-                byte[] answer = in.readNBytes(CHALLENGE);
+                byte[] answer = readWithin(socket, CHALLENGE);
                 if (answer.length == CHALLENGE && MessageDigest.isEqual(answer,
                         answer(challenge, socket.getLocalAddress(), socket.getLocalPort()))) {
                     socket.setSoTimeout(0);
@@ -288,6 +285,31 @@ final class ClusterSockets extends DefaultSocketFactory {
             quietlyClose(socket);
             return false;
         }
+    }
+
+    /**
+     * Reads {@code n} bytes within {@link #HELLO_TIMEOUT_MILLIS} in all (not per read: a peer that sends a byte now and
+     * then must not hold the acceptor); fewer if the peer closes first. Throws {@link java.net.SocketTimeoutException}
+     * when the time is up.
+     */
+    static byte[] readWithin(Socket socket, int n) throws IOException {
+        long deadline = System.nanoTime() + HELLO_TIMEOUT_MILLIS * 1_000_000L;
+        InputStream in = socket.getInputStream();
+        byte[] bytes = new byte[n];
+        int read = 0;
+        while (read < n) {
+            long left = (deadline - System.nanoTime()) / 1_000_000L;
+            if (left <= 0) {
+                throw new java.net.SocketTimeoutException("no answer within " + HELLO_TIMEOUT_MILLIS + " ms");
+            }
+            socket.setSoTimeout((int) left);
+            int r = in.read(bytes, read, n - read);
+            if (r < 0) {
+                return Arrays.copyOf(bytes, read);
+            }
+            read += r;
+        }
+        return bytes;
     }
 
     private static void quietlyClose(Socket socket) {

@@ -134,6 +134,38 @@ class ClusterSocketsTest {
         assertTheDoorStillAdmitsAMember();
     }
 
+    /** A peer that sends a byte now and then (each read within the timeout) is closed after the timeout in all. */
+    @Test
+    void anOutsiderDrippingBytesIsClosedAfterTheHelloTimeoutInAll() throws Exception {
+        try (Socket outsider = new Socket()) {
+            outsider.connect(address(), 1_000);
+            long start = System.nanoTime();
+            Thread drip = new Thread(() -> {
+                try {
+                    for (int i = 0; i < 12; i++) {   // a byte every 300 ms: 4.6 s if the timeout were per read
+                        outsider.getOutputStream().write(0);
+                        Thread.sleep(300);
+                    }
+                } catch (IOException | InterruptedException closed) {
+                    // the door closed the connection under the drip
+                }
+            });
+            drip.start();
+            try {
+                untilClosed(outsider);
+            } catch (IOException reset) {
+                // closed with a reset: closed all the same
+            }
+            long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            drip.interrupt();
+            drip.join();
+            assertTrue(millis >= ClusterSockets.HELLO_TIMEOUT_MILLIS - 100 && millis < 3_000,
+                    "closed after " + millis + " ms");
+        }
+        assertFalse(accepted.isDone());
+        assertTheDoorStillAdmitsAMember();
+    }
+
     @Test
     void aNodeWithAnotherClusterSecretIsRefused() throws Exception {
         ClusterSockets other = new ClusterSockets(TestSecrets.random().connectionKey("agentid"),
