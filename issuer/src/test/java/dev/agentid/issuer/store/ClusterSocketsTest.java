@@ -58,9 +58,14 @@ class ClusterSocketsTest {
                 new ClusterRefusals(System::nanoTime, log));
         door = sockets.createServerSocket("test");
         door.bind(new InetSocketAddress(LOOPBACK, 0));
-        accepted = CompletableFuture.supplyAsync(() -> {
+        accepted = acceptOn(door);
+    }
+
+    /** The connection {@code accept} returns (on another thread: it blocks until one is admitted). */
+    private static CompletableFuture<Socket> acceptOn(ServerSocket server) {
+        return CompletableFuture.supplyAsync(() -> {
             try {
-                return door.accept();
+                return server.accept();
             } catch (IOException e) {
                 throw new java.io.UncheckedIOException(e);
             }
@@ -216,7 +221,7 @@ class ClusterSocketsTest {
 
     /**
      * A member restarted under a new address (a pod keeps its name, not its IP): the door resolves the member list
-     * again when an unknown address connects, at most once per interval, and admits it.
+     * again when an unknown address connects (at most once per interval; 0 here), and admits it.
      */
     @Test
     void aMemberWhoseNameNowResolvesToANewAddressIsAdmitted() throws Exception {
@@ -224,21 +229,14 @@ class ClusterSocketsTest {
         java.util.concurrent.atomic.AtomicReference<InetAddress> dns = new java.util.concurrent.atomic.AtomicReference<>(
                 before);
         ClusterSockets renamed = new ClusterSockets(secret.connectionKey("agentid"), List.of("member-2.cluster"),
-                new ClusterRefusals(), host -> new InetAddress[] {dns.get()}, TimeUnit.MILLISECONDS.toNanos(200));
+                new ClusterRefusals(), host -> new InetAddress[] {dns.get()}, 0);   // resolved again at every stranger
         try (ServerSocket door2 = renamed.createServerSocket("test", 0, 50, LOOPBACK)) {
-            CompletableFuture<Socket> admitted = CompletableFuture.supplyAsync(() -> {
-                try {
-                    return door2.accept();
-                } catch (IOException e) {
-                    throw new java.io.UncheckedIOException(e);
-                }
-            });
+            CompletableFuture<Socket> admitted = acceptOn(door2);
             try (Socket early = new Socket()) {   // 127.0.0.1 is not member-2's address yet
                 early.connect(new InetSocketAddress(LOOPBACK, door2.getLocalPort()), 1_000);
                 assertEquals(0, untilClosed(early).length);
             }
             dns.set(LOOPBACK);   // member-2 restarted on 127.0.0.1
-            Thread.sleep(300);
             try (Socket member = sockets.createSocket("test")) {
                 member.connect(new InetSocketAddress(LOOPBACK, door2.getLocalPort()), 1_000);
                 assertTrue(admitted.get(5, TimeUnit.SECONDS).isConnected(), "admitted under its new address");
