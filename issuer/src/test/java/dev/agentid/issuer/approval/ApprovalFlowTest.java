@@ -24,6 +24,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
@@ -285,10 +286,15 @@ class ApprovalFlowTest {
         assertEquals(new JsonArray(payment(5000)), view.getJsonArray("authorization_details"));
         assertFalse(listed.body().contains(b), "no token in the approver's view");
 
-        Instant decided = issuer.clock.instant();
+        Instant before = issuer.clock.instant();
         TestIssuer.Response approved = decide(id, "approve", idToken("olivia"));
+        Instant after = issuer.clock.instant();
         assertEquals(200, approved.status(), approved.body());
         assertEquals("approved", approved.json().getString("state"));
+        // the issuer's clock keeps ticking: the decision's own time, not one read around the request
+        Instant decided = Instant.parse(approved.json().getString("decided_at"));
+        assertFalse(decided.isBefore(before.truncatedTo(ChronoUnit.SECONDS)) || decided.isAfter(after),
+                decided + " not within the request " + before + " .. " + after);
         issuer.clock.advance(Duration.ofSeconds(10));
         TestIssuer.Response token = poll(ch.c(), id);
         assertEquals(200, token.status(), token.body());
