@@ -33,9 +33,27 @@ final class Load implements AutoCloseable {
     }
 
     /** A cell's outcome: 200s, others, wall time (first send to last answer), sorted latencies of all requests. */
-    record Result(int ok, int failed, long wallNanos, long[] sortedLatencyNanos, String firstFailure) {
+    /**
+     * {@code byDueNanos}: for an open loop, each request's latency in the order they were due (request i was due i /
+     * rate seconds after the start), so stalls can be placed in time; empty for a closed loop.
+     */
+    record Result(int ok, int failed, long wallNanos, long[] sortedLatencyNanos, String firstFailure, long[] byDueNanos,
+                  long startEpochMillis) {
         double perSecond() {
             return ok / (wallNanos / 1e9);
+        }
+
+        /**
+         * Requests {@code from} (inclusive) to {@code to} (exclusive) of an open loop, as if the run had been only
+         * those: their latencies, and their wall time at {@code rate}. Failures are not placed in time, so every
+         * slice counts all of them.
+         */
+        Result slice(int from, int to, double rate) {
+            long[] part = Arrays.copyOfRange(byDueNanos, from, to);
+            long[] sorted = part.clone();
+            Arrays.sort(sorted);
+            return new Result(Math.max(0, part.length - failed), failed, (long) (part.length * 1e9 / rate), sorted,
+                    firstFailure, part, startEpochMillis + (long) (from * 1000 / rate));
         }
 
         double percentileMillis(double p) {
@@ -98,11 +116,19 @@ final class Load implements AutoCloseable {
         long[] sorted = Arrays.copyOf(latencies, Math.min(next.get(), n));
         Arrays.sort(sorted);
         return new Result(ok.get(), failed.get(), lastAnswer[0] - start,
-                Arrays.copyOfRange(sorted, sorted.length - count, sorted.length), firstFailure.get());
+                Arrays.copyOfRange(sorted, sorted.length - count, sorted.length), firstFailure.get(), new long[0], 0);
     }
 
     /** Open loop: request {@code i} is due at {@code i / rate} seconds; all of {@code requests} are sent. */
     Result open(URI target, List<Request> requests, double rate) {
+        return open(target, requests, rate, -1, () -> { });
+    }
+
+    /**
+     * As {@link #open(URI, List, double)}, and runs {@code mark} on the sending thread just before request
+     * {@code markAt} goes out (for example to read CPU counters where an unmeasured head of the run ends).
+     */
+    Result open(URI target, List<Request> requests, double rate, int markAt, Runnable mark) {
         int n = requests.size();
         long[] latencies = new long[n];
         AtomicInteger ok = new AtomicInteger();
@@ -110,6 +136,7 @@ final class Load implements AutoCloseable {
         AtomicReference<String> firstFailure = new AtomicReference<>();
         CountDownLatch answered = new CountDownLatch(n);
         RequestOptions options = options(target);
+        long startMillis = System.currentTimeMillis();
         long start = System.nanoTime();
         long[] lastAnswer = {start};
         for (int i = 0; i < n; i++) {
@@ -117,6 +144,9 @@ final class Load implements AutoCloseable {
             long wait;
             while ((wait = due - System.nanoTime()) > 0) {
                 LockSupport.parkNanos(wait);
+            }
+            if (i == markAt) {
+                mark.run();
             }
             int index = i;
             vertx.runOnContext(v -> send(options, requests.get(index), (status, failure) -> {
@@ -132,7 +162,8 @@ final class Load implements AutoCloseable {
         await(answered, 60);
         long[] sorted = latencies.clone();
         Arrays.sort(sorted);
-        return new Result(ok.get(), failed.get(), lastAnswer[0] - start, sorted, firstFailure.get());
+        return new Result(ok.get(), failed.get(), lastAnswer[0] - start, sorted, firstFailure.get(), latencies,
+                startMillis);
     }
 
     private interface Answer {

@@ -67,6 +67,7 @@ class TailLatencyBenchmark {
                                 + " issuer CPU %.3f ms/req, %d ok, %d failed", round, rate, open.percentileMillis(50),
                         open.percentileMillis(90), open.percentileMillis(99), open.percentileMillis(99.9),
                         open.percentileMillis(100), cpu / Math.max(1, open.ok()), open.ok(), open.failed());
+                Bench.report("tail: open loop %d, where the slow requests fall: %s", round, stalls(open, rate));
                 Bench.report("tail: open loop %d, inside the issuer (its agentid_http_request histogram: from the"
                         + " body read to the response): %s", round, serverSide(buckets0, tokenBuckets(http, metrics)));
                 assertEquals(0, open.failed(), "open loop: " + open.firstFailure());
@@ -115,6 +116,32 @@ class TailLatencyBenchmark {
         }
         return String.format(Locale.ROOT, "%.0f requests, p99 at most %.2f ms, %.2f%% over %.2f ms", total,
                 p99 * 1000, 100 * (total - underTen) / total, tenBound * 1000);
+    }
+
+    /**
+     * The open loop's requests over 10 ms, placed in time: how many there are, how many 50 ms windows (by due time)
+     * hold them, and the worst windows (UTC start, count, the longest). A few dense windows are stalls (a pause, a
+     * descheduled thread); many thin ones are queueing.
+     */
+    static String stalls(Load.Result open, double rate) {
+        long[] byDue = open.byDueNanos();
+        Map<Long, long[]> windows = new TreeMap<>();   // window index -> {count over 10 ms, max}
+        int slow = 0;
+        for (int i = 0; i < byDue.length; i++) {
+            if (byDue[i] > 10_000_000L) {
+                slow++;
+                long[] w = windows.computeIfAbsent((long) (i / rate * 20), k -> new long[2]);
+                w[0]++;
+                w[1] = Math.max(w[1], byDue[i]);
+            }
+        }
+        StringBuilder worst = new StringBuilder();
+        windows.entrySet().stream().sorted((a, b) -> Long.compare(b.getValue()[0], a.getValue()[0])).limit(8)
+                .forEach(e -> worst.append(String.format(Locale.ROOT, " %s:%d/%.1fms",
+                        java.time.Instant.ofEpochMilli(open.startEpochMillis() + e.getKey() * 50)
+                                .toString().substring(11, 23), e.getValue()[0], e.getValue()[1] / 1e6)));
+        return String.format(Locale.ROOT, "%d of %d over 10 ms, in %d windows of 50 ms; worst:%s", slow,
+                byDue.length, windows.size(), worst);
     }
 
     private static Load.Result closed(Load load, AgentidServer agentid, Supplier<Load.Request> tx, double seconds,
