@@ -132,6 +132,8 @@ public final class IssuerServer implements AutoCloseable {
                     keys::fileChecks);
             audit = AuditLog.open(dataDir, config.cluster() == null ? "local" : config.cluster().bind().toString(),
                     clock, config.audit(), (claims, at) -> keys.sign(CHECKPOINT, claims, at));
+            audit.timeForces(metrics.nanosTimer("agentid_audit_fsync",
+                    "time of each audit group commit's fsync (every token response waits for one)"));
             AuditLog trail = audit;
             keys.onFileChange(changed -> trail.record(AuditEvent.KeysRotated.of("key-file", changed, clock.instant())));
             Partners partners = partners(config, vertx, clock);

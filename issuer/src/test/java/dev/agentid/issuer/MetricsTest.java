@@ -57,6 +57,9 @@ class MetricsTest {
                 "agentid_refusals_total{endpoint=\"/oauth2/token\",error=\"invalid_scope\"}"));
         assertEquals(1.0, delta(before, after, "agentid_kills_total"));
         assertTrue(delta(before, after, "agentid_http_request_seconds_count{endpoint=\"/oauth2/token\"}") >= 3.0);
+        // the two issuances and the kill waited for their audit records' fsyncs (one group commit at least)
+        assertTrue(delta(before, after, "agentid_audit_fsync_seconds_count") >= 1.0);
+        assertTrue(after.get("agentid_audit_fsync_seconds_max") > 0.0);
         assertEquals(1.0, after.get("agentid_cluster_members"));
         assertTrue(after.get("agentid_replay_marks") >= 3.0, "the three client assertions are marked");
         assertTrue(after.keySet().stream().anyMatch(k -> k.startsWith("vertx_http_server_requests_total")),

@@ -201,6 +201,8 @@ class SideBySideBenchmark {
         int head = (int) (rate * OPEN_WARM_SECONDS);
         List<Load.Request> openPool = pool(tx, head + (int) (rate * OPEN_SECONDS));
         long self = ProcessHandle.current().pid();
+        URI metrics = agentid.tokenEndpoint().resolve("/metrics");
+        java.util.TreeMap<Double, Double> fsyncs0 = TailLatencyBenchmark.fsyncBuckets(new Http(), metrics);
         double[] at = {Bench.cpuMillis(agentid.pid()), Bench.cpuMillis(self)};
         Load.Result whole = load.open(agentid.tokenEndpoint(), openPool, rate, head, () -> {
             at[0] = Bench.cpuMillis(agentid.pid());
@@ -221,6 +223,8 @@ class SideBySideBenchmark {
         }
         Bench.report("side by side open loop, where the requests over 10 ms fall: %s",
                 TailLatencyBenchmark.stalls(open, rate));
+        Bench.report("side by side open loop, the audit log's fsyncs over the whole run (head included): %s",
+                TailLatencyBenchmark.fsyncs(fsyncs0, TailLatencyBenchmark.fsyncBuckets(new Http(), metrics)));
         return new Cell(name, "agentid", 0, open, cpu, gen, Processes.rssMib(agentid.pid()));
     }
 

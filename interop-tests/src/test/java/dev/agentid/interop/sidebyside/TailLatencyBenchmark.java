@@ -60,6 +60,7 @@ class TailLatencyBenchmark {
             for (int round = 1; round <= OPEN_ROUNDS; round++) {
                 List<Load.Request> pool = pool(tx, (int) (rate * OPEN_SECONDS));
                 TreeMap<Double, Double> buckets0 = tokenBuckets(http, metrics);
+                TreeMap<Double, Double> fsyncs0 = fsyncBuckets(http, metrics);
                 double cpu0 = Bench.cpuMillis(agentid.pid());
                 Load.Result open = load.open(agentid.tokenEndpoint(), pool, rate);
                 double cpu = Bench.cpuMillis(agentid.pid()) - cpu0;
@@ -70,6 +71,8 @@ class TailLatencyBenchmark {
                 Bench.report("tail: open loop %d, where the slow requests fall: %s", round, stalls(open, rate));
                 Bench.report("tail: open loop %d, inside the issuer (its agentid_http_request histogram: from the"
                         + " body read to the response): %s", round, serverSide(buckets0, tokenBuckets(http, metrics)));
+                Bench.report("tail: open loop %d, the audit log's fsyncs: %s", round,
+                        fsyncs(fsyncs0, fsyncBuckets(http, metrics)));
                 assertEquals(0, open.failed(), "open loop: " + open.firstFailure());
             }
         }
@@ -90,6 +93,44 @@ class TailLatencyBenchmark {
         }
         return buckets;
     }
+
+    /** The issuer's histogram of audit fsyncs ({@code agentid_audit_fsync_seconds}), as {@link #tokenBuckets}. */
+    static TreeMap<Double, Double> fsyncBuckets(Http http, URI metrics) {
+        HttpResult scraped = http.get(metrics, null);
+        assertEquals(200, scraped.status(), scraped.describe());
+        TreeMap<Double, Double> buckets = new TreeMap<>();
+        Matcher m = FSYNC_BUCKET.matcher(scraped.body());
+        while (m.find()) {
+            buckets.put(m.group(1).equals("+Inf") ? Double.POSITIVE_INFINITY : Double.parseDouble(m.group(1)),
+                    Double.parseDouble(m.group(2)));
+        }
+        return buckets;
+    }
+
+    /** The fsyncs between two scrapes: how many, and how many took over 5, 10 and 50 ms (by bucket bounds). */
+    static String fsyncs(TreeMap<Double, Double> before, TreeMap<Double, Double> after) {
+        double total = after.getOrDefault(Double.POSITIVE_INFINITY, 0.0)
+                - before.getOrDefault(Double.POSITIVE_INFINITY, 0.0);
+        StringBuilder over = new StringBuilder();
+        for (double bound : new double[] {0.005, 0.010, 0.050}) {
+            Map.Entry<Double, Double> at = after.floorEntry(bound);
+            double within = at == null ? 0 : at.getValue() - before.getOrDefault(at.getKey(), 0.0);
+            over.append(String.format(Locale.ROOT, ", %.0f over %.1f ms", total - within,
+                    (at == null ? 0 : at.getKey()) * 1000));
+        }
+        Double slowest = null;
+        for (Map.Entry<Double, Double> e : after.descendingMap().entrySet()) {
+            if (e.getValue() - before.getOrDefault(e.getKey(), 0.0) < total) {
+                slowest = e.getKey();   // the largest bound some fsync exceeded
+                break;
+            }
+        }
+        return String.format(Locale.ROOT, "%.0f group commits%s%s", total, over,
+                slowest == null ? "" : String.format(Locale.ROOT, ", the slowest over %.1f ms", slowest * 1000));
+    }
+
+    private static final Pattern FSYNC_BUCKET = Pattern.compile(
+            "agentid_audit_fsync_seconds_bucket\\{le=\"([^\"]+)\",?} ([0-9.E+]+)");
 
     private static final Pattern BUCKET = Pattern.compile(
             "agentid_http_request_seconds_bucket\\{endpoint=\"/oauth2/token\",le=\"([^\"]+)\",?} ([0-9.E+]+)");

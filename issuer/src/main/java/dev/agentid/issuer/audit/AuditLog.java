@@ -93,6 +93,8 @@ public final class AuditLog implements AutoCloseable {
     private volatile boolean idle;
     /** Forces of the log file by the writer so far (written by the writer only). */
     private volatile long forces;
+    /** Told how long each group commit's force took, in nanoseconds (the issuer's fsync histogram). */
+    private volatile java.util.function.LongConsumer forceTimes = nanos -> { };
     private final List<Listener> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     /**
@@ -145,6 +147,14 @@ public final class AuditLog implements AutoCloseable {
         }
         log.writer.start();
         return log;
+    }
+
+    /**
+     * Tells {@code nanos} how long each group commit's force takes, on the writer thread: it must not block. Every
+     * response waits for its record's force, so a disk that stalls shows here first.
+     */
+    public void timeForces(java.util.function.LongConsumer nanos) {
+        forceTimes = nanos;
     }
 
     /** How many times the writer has forced the log file to disk (tests: group commit). */
@@ -287,7 +297,9 @@ public final class AuditLog implements AutoCloseable {
                 checkpointLine = addCheckpoint(now);
             }
             write(batchBytes.toByteArray());
+            long forcing = System.nanoTime();
             channel.force(false);
+            forceTimes.accept(System.nanoTime() - forcing);
             forces++;   // the writer thread is the only writer
         } catch (IOException | RuntimeException e) {
             LOG.log(Level.SEVERE, "audit log write failed; " + batch.size() + " request(s) refused: " + e);

@@ -27,7 +27,8 @@ import java.util.function.Supplier;
  *   <li>{@code agentid_refusals_total{endpoint,error}}: refused requests, per endpoint and OAuth error code;</li>
  *   <li>{@code agentid_http_request_seconds{endpoint}}: latency histogram per endpoint;</li>
  *   <li>{@code agentid_revocations_total}, {@code agentid_kills_total};</li>
- *   <li>gauges registered by the wiring: single-use marks held, cluster members.</li>
+ *   <li>gauges registered by the wiring: single-use marks held, cluster members;</li>
+ *   <li>{@code agentid_audit_fsync_seconds}: how long each of the audit log's group commits waited for the disk.</li>
  * </ul>
  * A route's steps report through the routing context ({@link #GRANT}, {@link #REFUSAL}); {@link #observe} counts
  * when the response ends, so no endpoint holds a reference to this class. Labels are bounded: route templates,
@@ -65,6 +66,17 @@ public final class Metrics {
     /** A gauge read at scrape time, e.g. the cluster's members. */
     public void gauge(String name, String description, Supplier<Number> value) {
         Gauge.builder(name, value).description(description).register(registry);
+    }
+
+    /**
+     * A latency histogram recorded by a background thread, e.g. the audit log's fsyncs: buckets from 50 microseconds
+     * to 10 s, so a disk's stalls show in {@code _bucket}, {@code _max} and {@code _count}.
+     */
+    public java.util.function.LongConsumer nanosTimer(String name, String description) {
+        Timer timer = Timer.builder(name).description(description).publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofNanos(50_000)).maximumExpectedValue(Duration.ofSeconds(10))
+                .register(registry);
+        return nanos -> timer.record(nanos, TimeUnit.NANOSECONDS);
     }
 
     /** First step of every API route: counts and times the request when its response ends. */
