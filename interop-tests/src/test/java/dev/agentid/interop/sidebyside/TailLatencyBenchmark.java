@@ -62,7 +62,11 @@ class TailLatencyBenchmark {
                 TreeMap<Double, Double> buckets0 = tokenBuckets(http, metrics);
                 TreeMap<Double, Double> fsyncs0 = fsyncBuckets(http, metrics);
                 double cpu0 = Bench.cpuMillis(agentid.pid());
-                Load.Result open = load.open(agentid.tokenEndpoint(), pool, rate);
+                Load.Result open;
+                Steal steal = new Steal();
+                try (steal) {
+                    open = load.open(agentid.tokenEndpoint(), pool, rate);
+                }
                 double cpu = Bench.cpuMillis(agentid.pid()) - cpu0;
                 Bench.report("tail: open loop %d at %.0f req/s: p50 %.2f p90 %.2f p99 %.2f p99.9 %.2f max %.1f ms,"
                                 + " issuer CPU %.3f ms/req, %d ok, %d failed", round, rate, open.percentileMillis(50),
@@ -71,8 +75,8 @@ class TailLatencyBenchmark {
                 Bench.report("tail: open loop %d, where the slow requests fall: %s", round, stalls(open, rate));
                 Bench.report("tail: open loop %d, inside the issuer (its agentid_http_request histogram: from the"
                         + " body read to the response): %s", round, serverSide(buckets0, tokenBuckets(http, metrics)));
-                Bench.report("tail: open loop %d, the audit log's fsyncs: %s", round,
-                        fsyncs(fsyncs0, fsyncBuckets(http, metrics)));
+                Bench.report("tail: open loop %d, the audit log's fsyncs: %s; %s", round,
+                        fsyncs(fsyncs0, fsyncBuckets(http, metrics)), steal);
                 assertEquals(0, open.failed(), "open loop: " + open.firstFailure());
             }
         }

@@ -1,0 +1,99 @@
+package dev.agentid.interop.sidebyside;
+
+import dev.agentid.interop.cluster.Bench;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * CPU time the hypervisor gave to other guests while this machine's vCPUs wanted it ("steal" in /proc/stat), sampled
+ * every 20 ms on a daemon thread while open: a stall of every request at once that lines up with a burst of steal
+ * is the host's, not the server's. {@link #toString()} gives the total and the largest bursts with their times.
+ */
+final class Steal implements AutoCloseable {
+
+    private static final long PERIOD_MILLIS = 20;
+
+    private record Burst(long epochMillis, double millis) {
+    }
+
+    private final List<Burst> bursts = new ArrayList<>();
+    private final Thread sampler;
+    private final double start;
+    private volatile boolean running = true;
+    private double total;
+
+    Steal() {
+        start = millis();
+        sampler = new Thread(this::sample, "steal-sampler");
+        sampler.setDaemon(true);
+        sampler.start();
+    }
+
+    /** Steal of all CPUs since boot, in ms (field 8 of the "cpu" line of /proc/stat). */
+    static double millis() {
+        try {
+            String first = Files.readAllLines(Path.of("/proc/stat"), StandardCharsets.US_ASCII).get(0);
+            String[] f = first.trim().split("\\s+");
+            return Long.parseLong(f[8]) * 1000.0 / Bench.CLOCK_TICKS;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private void sample() {
+        double last = start;
+        while (running) {
+            try {
+                Thread.sleep(PERIOD_MILLIS);
+            } catch (InterruptedException e) {
+                return;
+            }
+            double now = millis();
+            if (now > last) {
+                synchronized (bursts) {
+                    bursts.add(new Burst(System.currentTimeMillis(), now - last));
+                }
+            }
+            last = now;
+        }
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        sampler.interrupt();
+        try {
+            sampler.join(1_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        total = millis() - start;
+    }
+
+    /** After {@link #close()}: the total, and the five largest 20 ms samples of steal (UTC time, ms). */
+    @Override
+    public String toString() {
+        List<Burst> top;
+        synchronized (bursts) {
+            top = bursts.stream().sorted(Comparator.comparingDouble(Burst::millis).reversed()).limit(5).toList();
+        }
+        StringBuilder s = new StringBuilder(String.format(Locale.ROOT, "%.0f ms of CPU stolen by the host", total));
+        if (!top.isEmpty()) {
+            s.append("; largest in 20 ms:");
+            for (Burst b : top) {
+                s.append(String.format(Locale.ROOT, " %s %.0f ms", Instant.ofEpochMilli(b.epochMillis()).toString()
+                        .substring(11, 23), b.millis()));
+            }
+        }
+        return s.toString();
+    }
+}
