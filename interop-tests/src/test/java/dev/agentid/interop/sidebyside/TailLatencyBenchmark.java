@@ -24,7 +24,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * agentid alone, for working on issue 12's tail-latency bar without the peers' ten minutes: a closed-loop exchange
  * warm-up and peak ({@code bench.warmup.seconds}, {@code bench.cell.seconds}), then {@code bench.openloop.rounds}
  * open-loop runs at half the peak (coordinated omission corrected: latency counts from each request's due time), each
- * reporting p50/p99/max and the issuer's CPU per request. Compare JVM options with {@code -Dbench.issuer.jvmOptions}.
+ * reporting p50/p99/max and the issuer's and the generator's CPU per request. Compare JVM options with
+ * {@code -Dbench.issuer.jvmOptions}.
  * The figures that count are the side-by-side run's ({@link SideBySideBenchmark}); this one only reports.
  *
  * <pre>
@@ -44,6 +45,7 @@ class TailLatencyBenchmark {
     @Test
     void exchangeAtHalfPeakOpenLoop() throws Exception {
         Http http = new Http();
+        long self = ProcessHandle.current().pid();
         try (AgentidServer agentid = new AgentidServer(); Load load = new Load(CONNECTIONS)) {
             HttpResult issued = http.postForm(agentid.tokenEndpoint(),
                     agentid.authenticate(agentid.holder(), agentid.clientCredentials()), null);
@@ -62,16 +64,20 @@ class TailLatencyBenchmark {
                 TreeMap<Double, Double> buckets0 = tokenBuckets(http, metrics);
                 TreeMap<Double, Double> fsyncs0 = fsyncBuckets(http, metrics);
                 double cpu0 = Bench.cpuMillis(agentid.pid());
+                double gen0 = Bench.cpuMillis(self);
                 Load.Result open;
                 Steal steal = new Steal();
                 try (steal) {
                     open = load.open(agentid.tokenEndpoint(), pool, rate);
                 }
                 double cpu = Bench.cpuMillis(agentid.pid()) - cpu0;
+                double gen = Bench.cpuMillis(self) - gen0;
                 Bench.report("tail: open loop %d at %.0f req/s: p50 %.2f p90 %.2f p99 %.2f p99.9 %.2f max %.1f ms,"
-                                + " issuer CPU %.3f ms/req, %d ok, %d failed", round, rate, open.percentileMillis(50),
+                                + " issuer CPU %.3f ms/req, generator CPU %.3f ms/req, %d ok, %d failed", round, rate,
+                        open.percentileMillis(50),
                         open.percentileMillis(90), open.percentileMillis(99), open.percentileMillis(99.9),
-                        open.percentileMillis(100), cpu / Math.max(1, open.ok()), open.ok(), open.failed());
+                        open.percentileMillis(100), cpu / Math.max(1, open.ok()), gen / Math.max(1, open.ok()),
+                        open.ok(), open.failed());
                 Bench.report("tail: open loop %d, where the slow requests fall: %s", round, stalls(open, rate));
                 Bench.report("tail: open loop %d, inside the issuer (its agentid_http_request histogram: from the"
                         + " body read to the response): %s", round, serverSide(buckets0, tokenBuckets(http, metrics)));
