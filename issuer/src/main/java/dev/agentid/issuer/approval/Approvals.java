@@ -418,11 +418,23 @@ public final class Approvals {
                 List.of(p.audience()), details, p.reasons(), p.ancestors(), approver, decisionReason);
     }
 
-    /** CIBA section 7.3: 128 random bits, base64url (AuthRequestID's recommended length). */
     private String newId() {
+        return newId(random);
+    }
+
+    /**
+     * CIBA section 7.3: 128 random bits, base64url (AuthRequestID's recommended length), drawn again when it begins
+     * with '-' (one in 64): a command line takes such an argument for an option ({@code agentctl approvals approve
+     * -oAb3...} is {@code -o Ab3...}). The first character is then uniform over the other 63, which leaves 127.98 bits.
+     */
+    static String newId(java.util.Random random) {
         byte[] bytes = new byte[16];
-        random.nextBytes(bytes);
-        return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+        String id;
+        do {
+            random.nextBytes(bytes);
+            id = Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+        } while (id.charAt(0) == '-');
+        return id;
     }
 
     /** The admin API's view of a request: never the subject or actor token. */
