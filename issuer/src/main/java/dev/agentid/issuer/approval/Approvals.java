@@ -90,8 +90,8 @@ public final class Approvals {
             ApprovalPolicy policy = p.client().approval();
             String kind = policy.kind(p.draft().scopes(), p.draft().audience(), p.draft().authorizationDetails());
             Instant now = clock.instant();
-            Pending requested = Pending.start(newId(), p, subjectToken, actorToken, scope, audience, details, policy,
-                    kind, now);
+            Pending requested = Pending.start(newId(random), p, subjectToken, actorToken, scope, audience, details,
+                    policy, kind, now);
             return requireRoom(requested.client(), now).compose(v -> autonomous(requested, policy, now))
                     .compose(auto -> {
                 Pending pending = auto ? requested.decided(Pending.State.APPROVED, Approval.AUTONOMY, now)
@@ -416,10 +416,6 @@ public final class Approvals {
         p.details().forEach(d -> details.add(AuthorizationDetails.canonical(d)));
         return new AuditEvent.Approval(type, p.id(), p.client(), p.owner(), p.principal(), chain, p.scopes(),
                 List.of(p.audience()), details, p.reasons(), p.ancestors(), approver, decisionReason);
-    }
-
-    private String newId() {
-        return newId(random);
     }
 
     /**

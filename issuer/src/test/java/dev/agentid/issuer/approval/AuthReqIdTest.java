@@ -26,7 +26,7 @@ class AuthReqIdTest {
             public void nextBytes(byte[] bytes) {
                 Arrays.fill(bytes, (byte) 0);
                 if (draws[0]++ == 0) {
-                    bytes[0] = (byte) 0xF8;   // the first six bits 111110: base64url's 62nd character, '-'
+                    bytes[0] = (byte) 0xF8;   // the first six bits 111110: 62, base64url's '-'
                 }
             }
         };
@@ -35,7 +35,7 @@ class AuthReqIdTest {
     }
 
     @Test
-    void idsAre128RandomBitsInBase64urlAndNeverBeginWithADash() {
+    void idsAreSixteenRandomBytesInBase64urlAndNeverBeginWithADash() {
         Random random = new SecureRandom();
         Set<String> ids = new HashSet<>();
         for (int i = 0; i < 20_000; i++) {   // about 312 of them began with '-' before
