@@ -34,6 +34,15 @@ public final class Bench {
         }
     }
 
+    /**
+     * A full collection of the generator's own heap, before an open loop: signing its request pool leaves gigabytes of
+     * garbage and a pool of live requests, which G1 would otherwise collect and mark concurrently during the run, on
+     * the cores the server shares.
+     */
+    public static void collectGeneratorGarbage() {
+        System.gc();
+    }
+
     /** CPU time (user + system) a process has used so far, from /proc/PID/stat, in milliseconds (Linux). */
     public static double cpuMillis(long pid) {
         try {

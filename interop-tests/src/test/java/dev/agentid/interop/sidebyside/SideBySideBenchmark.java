@@ -200,6 +200,7 @@ class SideBySideBenchmark {
     private static Cell openLoop(Load load, AgentidServer agentid, Supplier<Load.Request> tx, double rate) {
         int head = (int) (rate * OPEN_WARM_SECONDS);
         List<Load.Request> openPool = pool(tx, head + (int) (rate * OPEN_SECONDS));
+        Bench.collectGeneratorGarbage();
         long self = ProcessHandle.current().pid();
         URI metrics = agentid.tokenEndpoint().resolve("/metrics");
         java.util.TreeMap<Double, Double> fsyncs0 = TailLatencyBenchmark.fsyncBuckets(new Http(), metrics);

@@ -61,6 +61,7 @@ class TailLatencyBenchmark {
             URI metrics = agentid.tokenEndpoint().resolve("/metrics");
             for (int round = 1; round <= OPEN_ROUNDS; round++) {
                 List<Load.Request> pool = pool(tx, (int) (rate * OPEN_SECONDS));
+                Bench.collectGeneratorGarbage();
                 TreeMap<Double, Double> buckets0 = tokenBuckets(http, metrics);
                 TreeMap<Double, Double> fsyncs0 = fsyncBuckets(http, metrics);
                 double cpu0 = Bench.cpuMillis(agentid.pid());
