@@ -46,6 +46,7 @@ public final class StateStore implements AutoCloseable {
     private final boolean clustered;
     private final ClusterSettings cluster;
     private final ScheduledExecutorService permissions;
+    private final ReplayReaper replayReaper;
     private final Path dataDir;
     private final Readiness ready;
     private boolean closed;
@@ -64,7 +65,9 @@ public final class StateStore implements AutoCloseable {
         this.agents = new InfinispanAgentRegistry(cacheManager.getCache(StoreConfiguration.AGENTS), ready);
         Cache<String, Revocation> revokedCache = cacheManager.getCache(StoreConfiguration.REVOKED);
         this.tokens = new InfinispanTokenStore(revokedCache, clock, ready);
-        this.replay = new InfinispanReplayStore(cacheManager.getCache(StoreConfiguration.REPLAY), clock, ready);
+        Cache<String, Long> replayCache = cacheManager.getCache(StoreConfiguration.REPLAY);
+        this.replay = new InfinispanReplayStore(replayCache, clock, ready);
+        this.replayReaper = new ReplayReaper(replayCache, StoreConfiguration.SEGMENTS).start();
         this.statusIndices = new InfinispanIndexAllocator(cacheManager.getCache(StoreConfiguration.STATUS_ALLOC),
                 ready);
     }
@@ -144,6 +147,11 @@ public final class StateStore implements AutoCloseable {
 
     public ReplayStore replay() {
         return replay;
+    }
+
+    /** The reaper of expired single-use marks (tests step it by hand). */
+    ReplayReaper replayReaper() {
+        return replayReaper;
     }
 
     /** Status-list index allocation, unique across the cluster and restarts. */
@@ -266,6 +274,7 @@ public final class StateStore implements AutoCloseable {
         }
         closed = true;
         permissions.shutdownNow();
+        replayReaper.close();
         try {
             cacheManager.stop();
             // the file stores write their indexes and the global state at stop: owner-only as well

@@ -104,7 +104,7 @@ public final class StoreConfiguration {
      */
     static final int SEGMENTS = 32;
 
-    /** How often expired entries are purged from memory. */
+    /** How often Infinispan's reaper purges expired entries from memory (not the replay marks: {@link ReplayReaper}). */
     static final long EXPIRATION_WAKE_UP_SECONDS = 10;
 
     /** How long a clustered write waits for every member's acknowledgement; more than failure detection needs. */
@@ -228,8 +228,10 @@ public final class StoreConfiguration {
             cache.clustering().cacheMode(CacheMode.LOCAL).hash().numSegments(SEGMENTS);
         }
         cache.encoding().mediaType(MediaType.APPLICATION_OBJECT_TYPE);
-        // expired marks are removed in the background too, not only when they are next read
-        cache.expiration().wakeUpInterval(EXPIRATION_WAKE_UP_SECONDS, TimeUnit.SECONDS);
+        // expired entries are removed in the background too, not only when they are next read: by Infinispan's reaper,
+        // except for the single-use marks, whose reaper is ReplayReaper (no full scan, no hand-off or message per mark)
+        cache.expiration().wakeUpInterval(EXPIRATION_WAKE_UP_SECONDS, TimeUnit.SECONDS)
+                .reaperEnabled(kind != Kind.DISTRIBUTED_MEMORY);
         if (kind == Kind.DISTRIBUTED_MEMORY || kind == Kind.REPLICATED_MEMORY) {
             return cache.build();
         }
