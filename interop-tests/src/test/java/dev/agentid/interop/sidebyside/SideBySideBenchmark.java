@@ -34,7 +34,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * req/s, server CPU per request (utime + stime of the server JVM from /proc), p50/p99/max, RSS, and the generator's
  * own CPU per request. Then an open-loop run of agentid's exchange at half its peak (p99; the first
  * {@code bench.openloop.warmup.seconds} of each run at that rate are not measured), once with the peers idle (their CPU meanwhile reported) and
- * once more after stopping them, and in-process verification throughput
+ * once more after stopping them (the peers' and the host's CPU are sampled every 20 ms meanwhile, and their largest
+ * bursts reported with their times, next to where agentid's late requests fall), and in-process verification throughput
  * (verifier-lib vs raw BouncyCastle vs Nimbus). Writes docs/bench/side-by-side-jdkN.md and .png and prints
  * the table. Reports, never asserts, timing; asserts only that agentid answered every request with 200.
  *
@@ -152,7 +153,7 @@ class SideBySideBenchmark {
             Supplier<Load.Request> tx = workloads.get(TX1).get(agentid);
             double peers0 = Bench.cpuMillis(keycloak.pid()) + Bench.cpuMillis(spring.pid());
             long peersFrom = System.nanoTime();
-            Cell openCell = openLoop(load, agentid, tx, rate);
+            Cell openCell = openLoop(load, agentid, tx, rate, List.of(keycloak.pid(), spring.pid()));
             double peersCpu = Bench.cpuMillis(keycloak.pid()) + Bench.cpuMillis(spring.pid()) - peers0;
             Bench.report("side by side open loop, agentid exchange at %.0f req/s (half of the closed-loop peak %.0f),"
                     + " Keycloak and Spring idle (they used %.0f ms of CPU a second meanwhile): %s", rate, peak,
@@ -161,7 +162,7 @@ class SideBySideBenchmark {
             // (timers, dev-mode watchers, their GCs) time-sharing the two cores
             keycloak.close();
             spring.close();
-            Cell aloneCell = openLoop(load, agentid, tx, rate);
+            Cell aloneCell = openLoop(load, agentid, tx, rate, List.of());
             Bench.report("side by side open loop, agentid exchange at %.0f req/s (half of the closed-loop peak %.0f),"
                     + " Keycloak and Spring stopped: %s", rate, peak, line(aloneCell));
             List<Cell> openCells = List.of(openCell, aloneCell);
@@ -197,7 +198,8 @@ class SideBySideBenchmark {
      * {@link #OPEN_WARM_SECONDS} of the same run at the same rate (the head's p99 is in the row's name). The requests
      * of both are signed before it starts, so the rate never pauses in between.
      */
-    private static Cell openLoop(Load load, AgentidServer agentid, Supplier<Load.Request> tx, double rate) {
+    private static Cell openLoop(Load load, AgentidServer agentid, Supplier<Load.Request> tx, double rate,
+                                 List<Long> peers) {
         int head = (int) (rate * OPEN_WARM_SECONDS);
         List<Load.Request> openPool = pool(tx, head + (int) (rate * OPEN_SECONDS));
         Bench.collectGeneratorGarbage();
@@ -206,12 +208,17 @@ class SideBySideBenchmark {
         java.util.TreeMap<Double, Double> fsyncs0 = TailLatencyBenchmark.fsyncBuckets(new Http(), metrics);
         double[] at = {Bench.cpuMillis(agentid.pid()), Bench.cpuMillis(self)};
         Load.Result whole;
-        Steal steal = new Steal();
+        Bursts steal = Bursts.steal();
+        Bursts peersCpu = peers.isEmpty() ? null : Bursts.processes("CPU used by the idle peers", peers);
         try (steal) {
             whole = load.open(agentid.tokenEndpoint(), openPool, rate, head, () -> {
                 at[0] = Bench.cpuMillis(agentid.pid());
                 at[1] = Bench.cpuMillis(self);
             });
+        } finally {
+            if (peersCpu != null) {
+                peersCpu.close();
+            }
         }
         double cpu = Bench.cpuMillis(agentid.pid()) - at[0];
         double gen = Bench.cpuMillis(self) - at[1];
@@ -230,6 +237,10 @@ class SideBySideBenchmark {
                 TailLatencyBenchmark.stalls(open, rate));
         Bench.report("side by side open loop, over the whole run (head included): the audit log's fsyncs: %s; %s",
                 TailLatencyBenchmark.fsyncs(fsyncs0, TailLatencyBenchmark.fsyncBuckets(new Http(), metrics)), steal);
+        if (peersCpu != null) {
+            // an idle JVM's own bursts (a collection, a timer's job) take the cores from agentid's open loop
+            Bench.report("side by side open loop, over the whole run (head included): %s", peersCpu);
+        }
         return new Cell(name, "agentid", 0, open, cpu, gen, Processes.rssMib(agentid.pid()));
     }
 

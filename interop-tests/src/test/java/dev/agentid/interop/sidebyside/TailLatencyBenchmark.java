@@ -67,7 +67,7 @@ class TailLatencyBenchmark {
                 double cpu0 = Bench.cpuMillis(agentid.pid());
                 double gen0 = Bench.cpuMillis(self);
                 Load.Result open;
-                Steal steal = new Steal();
+                Bursts steal = Bursts.steal();
                 try (steal) {
                     open = load.open(agentid.tokenEndpoint(), pool, rate);
                 }

@@ -12,13 +12,15 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.DoubleSupplier;
 
 /**
- * CPU time the hypervisor gave to other guests while this machine's vCPUs wanted it ("steal" in /proc/stat), sampled
- * every 20 ms on a daemon thread while open: a stall of every request at once that lines up with a burst of steal
- * is the host's, not the server's. {@link #toString()} gives the total and the largest bursts with their times.
+ * A CPU-time counter sampled every 20 ms on a daemon thread while open, to tell whose a stall of every request at once
+ * is: {@link #steal()}, the CPU time the hypervisor gave to other guests while this machine's vCPUs wanted it ("steal"
+ * in /proc/stat), or {@link #processes}, the CPU time of other processes on the machine (the side-by-side peers, idle
+ * while agentid's open loop runs). {@link #toString()} gives the total and the largest bursts with their times.
  */
-final class Steal implements AutoCloseable {
+final class Bursts implements AutoCloseable {
 
     private static final long PERIOD_MILLIS = 20;
 
@@ -26,20 +28,34 @@ final class Steal implements AutoCloseable {
     }
 
     private final List<Burst> bursts = new ArrayList<>();
+    private final String what;
+    private final DoubleSupplier counter;
     private final Thread sampler;
     private final double start;
     private volatile boolean running = true;
     private double total;
 
-    Steal() {
-        start = millis();
-        sampler = new Thread(this::sample, "steal-sampler");
+    private Bursts(String what, DoubleSupplier counter) {
+        this.what = what;
+        this.counter = counter;
+        start = counter.getAsDouble();
+        sampler = new Thread(this::sample, "cpu-burst-sampler");
         sampler.setDaemon(true);
         sampler.start();
     }
 
+    /** The host's steal, from now until {@link #close()}. */
+    static Bursts steal() {
+        return new Bursts("CPU stolen by the host", Bursts::stealMillis);
+    }
+
+    /** The CPU time of {@code pids} together (utime + stime), from now until {@link #close()}. */
+    static Bursts processes(String what, List<Long> pids) {
+        return new Bursts(what, () -> pids.stream().mapToDouble(Bench::cpuMillis).sum());
+    }
+
     /** Steal of all CPUs since boot, in ms (field 8 of the "cpu" line of /proc/stat). */
-    static double millis() {
+    static double stealMillis() {
         try {
             String first = Files.readAllLines(Path.of("/proc/stat"), StandardCharsets.US_ASCII).get(0);
             String[] f = first.trim().split("\\s+");
@@ -57,7 +73,7 @@ final class Steal implements AutoCloseable {
             } catch (InterruptedException e) {
                 return;
             }
-            double now = millis();
+            double now = counter.getAsDouble();
             if (now > last) {
                 synchronized (bursts) {
                     bursts.add(new Burst(System.currentTimeMillis(), now - last));
@@ -76,17 +92,17 @@ final class Steal implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        total = millis() - start;
+        total = counter.getAsDouble() - start;
     }
 
-    /** After {@link #close()}: the total, and the five largest 20 ms samples of steal (UTC time, ms). */
+    /** After {@link #close()}: the total, and the five largest 20 ms samples (UTC time, ms). */
     @Override
     public String toString() {
         List<Burst> top;
         synchronized (bursts) {
             top = bursts.stream().sorted(Comparator.comparingDouble(Burst::millis).reversed()).limit(5).toList();
         }
-        StringBuilder s = new StringBuilder(String.format(Locale.ROOT, "%.0f ms of CPU stolen by the host", total));
+        StringBuilder s = new StringBuilder(String.format(Locale.ROOT, "%.0f ms of %s", total, what));
         if (!top.isEmpty()) {
             s.append("; largest in 20 ms:");
             for (Burst b : top) {
