@@ -23,8 +23,9 @@ import org.infinispan.factories.ComponentRegistry;
  * hand-off: on a single node, a task on its blocking pool that the reaper thread waits for (two thread wake-ups per
  * mark); in a cluster, a {@code removeLifespanExpired} command from the primary owner, replicated to the backup (a
  * message per mark). A node issuing thousands of tokens a second has hundreds of thousands of marks and thousands
- * expiring every second, so every ten seconds it spent 40-300 ms of both cores on that, measured as bursts of
- * late requests in the open-loop benchmark, and in a cluster as much expiry traffic as there were marks.
+ * expiring every second, so every ten seconds it spent 40-300 ms on that (a reaper thread and the pool threads it
+ * waits for), measured as bursts of late requests in the open-loop benchmark, and in a cluster as much expiry traffic
+ * as there were marks.
  *
  * <p>Here each node drops the expired marks it holds itself (as primary or backup owner), directly from its data
  * container, with no message and no hand-off: an expiry is the same on every owner, which each decides by its own
@@ -75,7 +76,8 @@ final class ReplayReaper implements AutoCloseable {
 
     /**
      * Visits the next {@link #SEGMENTS_PER_STEP} segments and removes the marks in them that are expired at {@code now}
-     * (epoch millis, Infinispan's wall clock). Returns how many it removed.
+     * (epoch millis, Infinispan's wall clock). Returns how many it removed. One thread only: the reaper's own once
+     * started (tests step a reaper they did not start).
      */
     int step(long now) {
         IntSet these = IntSets.mutableEmptySet(segments);

@@ -149,11 +149,6 @@ public final class StateStore implements AutoCloseable {
         return replay;
     }
 
-    /** The reaper of expired single-use marks (tests step it by hand). */
-    ReplayReaper replayReaper() {
-        return replayReaper;
-    }
-
     /** Status-list index allocation, unique across the cluster and restarts. */
     public IndexAllocator statusIndices() {
         return statusIndices;
