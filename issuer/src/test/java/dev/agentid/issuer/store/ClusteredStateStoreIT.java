@@ -141,6 +141,49 @@ class ClusteredStateStoreIT {
     }
 
     /**
+     * Expired marks leave every owner's memory by that owner's own {@link ReplayReaper} (Infinispan's reaper is off
+     * for the marks), with no message between the nodes: the primary and the backup copy of each mark are each
+     * dropped by their own node, the live marks stay on both, and a live mark is still refused on another node.
+     */
+    @Test
+    @Order(2)
+    void expiredMarksLeaveBothOwnersByTheirOwnReapersAndLiveOnesStayRefused() {
+        Instant shortLived = clock.now().minus(InfinispanReplayStore.GRACE).plusSeconds(30);   // lifespan about 30 s
+        for (int i = 0; i < 60; i++) {
+            assertTrue(await(nodes[0].replay().firstUse("reap-short-" + i, shortLived)));
+            assertTrue(await(nodes[1].replay().firstUse("reap-long-" + i, exp)));
+        }
+        assertEquals(120, copies("reap-short-"), "each mark is held by two owners");
+        assertEquals(120, copies("reap-long-"));
+
+        long later = System.currentTimeMillis() + 120_000;   // the short marks' lifespan is over then, exp's is not
+        int removed = 0;
+        for (StateStore node : nodes) {
+            removed += new ReplayReaper(node.cache(StoreConfiguration.REPLAY), StoreConfiguration.SEGMENTS)
+                    .sweepAll(later);
+        }
+        assertEquals(120, removed, "every copy of every expired mark, each by the node that holds it");
+        assertEquals(0, copies("reap-short-"));
+        assertEquals(120, copies("reap-long-"));
+        for (int i = 0; i < 60; i++) {
+            assertFalse(await(nodes[2].replay().firstUse("reap-long-" + i, exp)), "reap-long-" + i + " replayed");
+        }
+    }
+
+    /** Copies of the marks whose key starts with {@code prefix}, in the memory of all three nodes together. */
+    private int copies(String prefix) {
+        int n = 0;
+        for (StateStore node : nodes) {
+            for (var entry : node.cache(StoreConfiguration.REPLAY).getAdvancedCache().getDataContainer()) {
+                if (entry.getKey().toString().startsWith(prefix)) {
+                    n++;
+                }
+            }
+        }
+        return n;
+    }
+
+    /**
      * The same retry rule, for the allocator: two nodes advancing a list from the same index write the same index. Run
      * on the distributed cache, where a write flagged as a retry takes the retry rule at the primary owner (in the
      * replicated {@code status-alloc} cache only a real topology change does).
