@@ -53,39 +53,48 @@ class TailLatencyBenchmark {
             String holderToken = (String) issued.json().get("access_token");
             Supplier<Load.Request> tx = () -> new Load.Request(Buffer.buffer(Http.form(
                     agentid.authenticate(agentid.actor(), agentid.exchange(holderToken)))), null);
-            Load.Result warm = closed(load, agentid, tx, WARM_SECONDS, 3000);
-            Bench.report("tail: warm-up %.0f req/s", warm.perSecond());
-            Load.Result peak = closed(load, agentid, tx, CELL_SECONDS, warm.perSecond());
-            double rate = Math.floor(peak.perSecond() / 2);
-            Bench.report("tail: closed-loop peak %.0f req/s, p99 %.2f ms", peak.perSecond(), peak.percentileMillis(99));
             URI metrics = agentid.tokenEndpoint().resolve("/metrics");
-            for (int round = 1; round <= OPEN_ROUNDS; round++) {
-                List<Load.Request> pool = pool(tx, (int) (rate * OPEN_SECONDS));
-                Bench.collectGeneratorGarbage();
-                TreeMap<Double, Double> buckets0 = tokenBuckets(http, metrics);
-                TreeMap<Double, Double> fsyncs0 = fsyncBuckets(http, metrics);
-                double cpu0 = Bench.cpuMillis(agentid.pid());
-                double gen0 = Bench.cpuMillis(self);
-                Load.Result open;
-                Bursts steal = Bursts.steal();
-                try (steal) {
-                    open = load.open(agentid.tokenEndpoint(), pool, rate);
-                }
-                double cpu = Bench.cpuMillis(agentid.pid()) - cpu0;
-                double gen = Bench.cpuMillis(self) - gen0;
-                Bench.report("tail: open loop %d at %.0f req/s: p50 %.2f p90 %.2f p99 %.2f p99.9 %.2f max %.1f ms,"
-                                + " issuer CPU %.3f ms/req, generator CPU %.3f ms/req, %d ok, %d failed", round, rate,
-                        open.percentileMillis(50),
-                        open.percentileMillis(90), open.percentileMillis(99), open.percentileMillis(99.9),
-                        open.percentileMillis(100), cpu / Math.max(1, open.ok()), gen / Math.max(1, open.ok()),
-                        open.ok(), open.failed());
-                Bench.report("tail: open loop %d, where the slow requests fall: %s", round, stalls(open, rate));
-                Bench.report("tail: open loop %d, inside the issuer (its agentid_http_request histogram: from the"
-                        + " body read to the response): %s", round, serverSide(buckets0, tokenBuckets(http, metrics)));
-                Bench.report("tail: open loop %d, the audit log's fsyncs: %s; %s", round,
-                        fsyncs(fsyncs0, fsyncBuckets(http, metrics)), steal);
-                assertEquals(0, open.failed(), "open loop: " + open.firstFailure());
+            // scraped every second from the start, as a monitoring server would (Scraper)
+            try (Scraper ignored = new Scraper(metrics)) {
+                measure(load, agentid, tx, metrics, http, self);
             }
+        }
+    }
+
+    /** The warm-up, the closed-loop peak, then the open-loop rounds at half of it. */
+    private static void measure(Load load, AgentidServer agentid, Supplier<Load.Request> tx, URI metrics, Http http,
+                                long self) {
+        Load.Result warm = closed(load, agentid, tx, WARM_SECONDS, 3000);
+        Bench.report("tail: warm-up %.0f req/s", warm.perSecond());
+        Load.Result peak = closed(load, agentid, tx, CELL_SECONDS, warm.perSecond());
+        double rate = Math.floor(peak.perSecond() / 2);
+        Bench.report("tail: closed-loop peak %.0f req/s, p99 %.2f ms", peak.perSecond(), peak.percentileMillis(99));
+        for (int round = 1; round <= OPEN_ROUNDS; round++) {
+            List<Load.Request> pool = pool(tx, (int) (rate * OPEN_SECONDS));
+            Bench.collectGeneratorGarbage();
+            TreeMap<Double, Double> buckets0 = tokenBuckets(http, metrics);
+            TreeMap<Double, Double> fsyncs0 = fsyncBuckets(http, metrics);
+            double cpu0 = Bench.cpuMillis(agentid.pid());
+            double gen0 = Bench.cpuMillis(self);
+            Load.Result open;
+            Bursts steal = Bursts.steal();
+            try (steal) {
+                open = load.open(agentid.tokenEndpoint(), pool, rate);
+            }
+            double cpu = Bench.cpuMillis(agentid.pid()) - cpu0;
+            double gen = Bench.cpuMillis(self) - gen0;
+            Bench.report("tail: open loop %d at %.0f req/s: p50 %.2f p90 %.2f p99 %.2f p99.9 %.2f max %.1f ms,"
+                            + " issuer CPU %.3f ms/req, generator CPU %.3f ms/req, %d ok, %d failed", round, rate,
+                    open.percentileMillis(50),
+                    open.percentileMillis(90), open.percentileMillis(99), open.percentileMillis(99.9),
+                    open.percentileMillis(100), cpu / Math.max(1, open.ok()), gen / Math.max(1, open.ok()),
+                    open.ok(), open.failed());
+            Bench.report("tail: open loop %d, where the slow requests fall: %s", round, stalls(open, rate));
+            Bench.report("tail: open loop %d, inside the issuer (its agentid_http_request histogram: from the"
+                    + " body read to the response): %s", round, serverSide(buckets0, tokenBuckets(http, metrics)));
+            Bench.report("tail: open loop %d, the audit log's fsyncs: %s; %s", round,
+                    fsyncs(fsyncs0, fsyncBuckets(http, metrics)), steal);
+            assertEquals(0, open.failed(), "open loop: " + open.firstFailure());
         }
     }
 
