@@ -12,6 +12,9 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.function.DoubleSupplier;
 
 /**
@@ -30,18 +33,23 @@ final class Bursts implements AutoCloseable {
     private final List<Burst> bursts = new ArrayList<>();
     private final String what;
     private final DoubleSupplier counter;
-    private final Thread sampler;
+    private final ScheduledExecutorService sampler;
     private final double start;
-    private volatile boolean running = true;
+    /** The counter at the previous sample (the sampler thread only). */
+    private double last;
     private double total;
 
     private Bursts(String what, DoubleSupplier counter) {
         this.what = what;
         this.counter = counter;
         start = counter.getAsDouble();
-        sampler = new Thread(this::sample, "cpu-burst-sampler");
-        sampler.setDaemon(true);
-        sampler.start();
+        last = start;
+        sampler = Executors.newSingleThreadScheduledExecutor(runnable -> {
+            Thread t = new Thread(runnable, "cpu-burst-sampler");
+            t.setDaemon(true);
+            return t;
+        });
+        sampler.scheduleAtFixedRate(this::sample, PERIOD_MILLIS, PERIOD_MILLIS, TimeUnit.MILLISECONDS);
     }
 
     /** The host's steal, from now until {@link #close()}. */
@@ -66,29 +74,20 @@ final class Bursts implements AutoCloseable {
     }
 
     private void sample() {
-        double last = start;
-        while (running) {
-            try {
-                Thread.sleep(PERIOD_MILLIS);
-            } catch (InterruptedException e) {
-                return;
+        double now = counter.getAsDouble();
+        if (now > last) {
+            synchronized (bursts) {
+                bursts.add(new Burst(System.currentTimeMillis(), now - last));
             }
-            double now = counter.getAsDouble();
-            if (now > last) {
-                synchronized (bursts) {
-                    bursts.add(new Burst(System.currentTimeMillis(), now - last));
-                }
-            }
-            last = now;
         }
+        last = now;
     }
 
     @Override
     public void close() {
-        running = false;
-        sampler.interrupt();
+        sampler.shutdownNow();
         try {
-            sampler.join(1_000);
+            sampler.awaitTermination(1, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -3,6 +3,9 @@ package dev.agentid.interop.sidebyside;
 import dev.agentid.interop.Http;
 
 import java.net.URI;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 
 /**
  * GETs the issuer's /metrics once a second on a daemon thread while open, as a monitoring server would. Without it, the
@@ -15,26 +18,25 @@ final class Scraper implements AutoCloseable {
 
     private static final long PERIOD_MILLIS = 1_000;
 
-    private final Thread thread;
+    private final ScheduledExecutorService scraper = Executors.newSingleThreadScheduledExecutor(runnable -> {
+        Thread t = new Thread(runnable, "metrics-scraper");
+        t.setDaemon(true);
+        return t;
+    });
 
     Scraper(URI metrics) {
         Http http = new Http();
-        thread = new Thread(() -> {
-            while (!Thread.currentThread().isInterrupted()) {
+        scraper.scheduleAtFixedRate(() -> {
+            try {
                 http.get(metrics, null);
-                try {
-                    Thread.sleep(PERIOD_MILLIS);
-                } catch (InterruptedException e) {
-                    return;
-                }
+            } catch (RuntimeException e) {
+                // a failed scrape must not end the schedule (a periodic task that throws is never run again)
             }
-        }, "metrics-scraper");
-        thread.setDaemon(true);
-        thread.start();
+        }, 0, PERIOD_MILLIS, TimeUnit.MILLISECONDS);
     }
 
     @Override
     public void close() {
-        thread.interrupt();
+        scraper.shutdownNow();
     }
 }
