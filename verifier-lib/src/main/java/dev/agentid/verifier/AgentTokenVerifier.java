@@ -31,6 +31,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.Collections;
 import java.util.HashMap;
@@ -177,19 +178,24 @@ public final class AgentTokenVerifier implements AutoCloseable {
         if (token.length() > maxTokenBytes) {
             throw fail(Reason.TOKEN_TOO_LARGE, "the token is longer than " + maxTokenBytes + " bytes");
         }
-        Base64URL[] parts = CompactJws.split(token, false);
-        if (parts == null) {
+        // ISO 8859-1 maps every character outside ASCII to a byte CompactJws refuses: the bytes that pass are the
+        // token's ASCII, and this one copy serves the syntax check, the payload and the signing input
+        byte[] ascii = token.getBytes(StandardCharsets.ISO_8859_1);
+        int[] dots = CompactJws.dots(ascii, false);
+        if (dots == null) {
             if (utf8Length(token) > maxTokenBytes) {
                 // the cap is in bytes: non-ASCII characters count as their UTF-8 length
                 throw fail(Reason.TOKEN_TOO_LARGE, "the token is longer than " + maxTokenBytes + " bytes");
             }
             throw fail(Reason.MALFORMED, "not a compact JWS of three strict base64url parts");
         }
+        int first = dots[0];
+        int second = dots[1];
         // a header seen before in a verified token passed steps 1 and 2 already: it is looked up, not parsed again
-        String headerPart = parts[0].toString();
+        String headerPart = token.substring(0, first);
         AcceptedHeader accepted = acceptedHeaders.get(headerPart);
-        Map<String, Object> header = accepted == null ? jsonObject(parts[0], "header") : null;
-        Map<String, Object> payload = jsonObject(parts[1], "payload");
+        Map<String, Object> header = accepted == null ? jsonObject(ascii, 0, first, "header") : null;
+        Map<String, Object> payload = jsonObject(ascii, first + 1, second, "payload");
 
         String alg = accepted == null ? checkHeader(header) : accepted.alg();
 
@@ -212,7 +218,7 @@ public final class AgentTokenVerifier implements AutoCloseable {
             jwsHeader = accepted.header();
         } else {
             try {
-                jwsHeader = JWSHeader.parse(header, parts[0]);
+                jwsHeader = JWSHeader.parse(header, new Base64URL(headerPart));
             } catch (ParseException e) {
                 throw fail(Reason.MALFORMED, "invalid JWS header: " + e.getMessage());
             }
@@ -223,10 +229,10 @@ public final class AgentTokenVerifier implements AutoCloseable {
         }
         // an empty signature part reaches the signature step (after key selection) and fails there, as the
         // profile wants: it stands in as one zero byte, which no signature algorithm accepts
-        Base64URL signature = parts[2].toString().isEmpty() ? EMPTY_SIGNATURE : parts[2];
-        // the signing input is the token's first two parts as they are: ASCII, checked by CompactJws.split
-        byte[] signingInput = token.substring(0, headerPart.length() + 1 + parts[1].toString().length())
-                .getBytes(StandardCharsets.US_ASCII);
+        Base64URL signature = second + 1 == token.length() ? EMPTY_SIGNATURE
+                : new Base64URL(token.substring(second + 1));
+        // the signing input is the token's first two parts as they are
+        byte[] signingInput = Arrays.copyOf(ascii, second);
         try {
             keys.verify(jwsHeader, signingInput, signature);
         } catch (IssuerKeys.NoMatchingKeyException e) {
@@ -293,23 +299,33 @@ public final class AgentTokenVerifier implements AutoCloseable {
 
     private VerifiedAgentToken checkClaims(String issuer, Map<String, Object> payload, String keyId)
             throws TokenVerificationException {
-        requirePresent(payload, "sub");
-        requirePresent(payload, "aud");
-        requirePresent(payload, "exp");
-        requirePresent(payload, "iat");
-        requirePresent(payload, "jti");
-        requirePresent(payload, "client_id");
-        requirePresent(payload, "scope");
-        requirePresent(payload, DelegationChain.ACT);
+        // each claim is looked up once; every missing one is reported before any of the wrong type
+        Object subValue = payload.get("sub");
+        Object audValue = payload.get("aud");
+        Object expValue = payload.get("exp");
+        Object iatValue = payload.get("iat");
+        Object jtiValue = payload.get("jti");
+        Object clientIdValue = payload.get("client_id");
+        Object scopeValue = payload.get("scope");
+        Object actValue = payload.get(DelegationChain.ACT);
+        requirePresent(subValue, "sub");
+        requirePresent(audValue, "aud");
+        requirePresent(expValue, "exp");
+        requirePresent(iatValue, "iat");
+        requirePresent(jtiValue, "jti");
+        requirePresent(clientIdValue, "client_id");
+        requirePresent(scopeValue, "scope");
+        requirePresent(actValue, DelegationChain.ACT);
 
-        String sub = nonEmptyString(payload, "sub");
-        List<String> aud = audience(payload.get("aud"));
-        Instant exp = numericDate(payload, "exp");
-        Instant iat = numericDate(payload, "iat");
-        Instant nbf = payload.get("nbf") == null ? null : numericDate(payload, "nbf");
-        String jti = nonEmptyString(payload, "jti");
-        String clientId = nonEmptyString(payload, "client_id");
-        Set<String> scopes = scopes(nonEmptyString(payload, "scope"));
+        String sub = nonEmptyString(subValue, "sub");
+        List<String> aud = audience(audValue);
+        Instant exp = numericDate(expValue, "exp");
+        Instant iat = numericDate(iatValue, "iat");
+        Object nbfValue = payload.get("nbf");
+        Instant nbf = nbfValue == null ? null : numericDate(nbfValue, "nbf");
+        String jti = nonEmptyString(jtiValue, "jti");
+        String clientId = nonEmptyString(clientIdValue, "client_id");
+        Set<String> scopes = scopes(nonEmptyString(scopeValue, "scope"));
 
         Instant now = clock.instant();
         if (Jose.expired(exp, now, clockSkew)) {
@@ -325,7 +341,7 @@ public final class AgentTokenVerifier implements AutoCloseable {
             throw fail(Reason.AUDIENCE_MISMATCH, "the token audience " + aud + " is not accepted");
         }
 
-        DelegationChain chain = DelegationChain.fromActClaim(payload.get(DelegationChain.ACT), maxChainDepth);
+        DelegationChain chain = DelegationChain.fromActClaim(actValue, maxChainDepth);
         if (!clientId.equals(chain.current().subject())) {
             throw fail(Reason.CLIENT_ID_MISMATCH, "client_id '" + clientId
                     + "' is not the current actor '" + chain.current().subject() + "'");
@@ -402,9 +418,15 @@ public final class AgentTokenVerifier implements AutoCloseable {
         return "at+jwt".equalsIgnoreCase(typ) || "application/at+jwt".equalsIgnoreCase(typ);
     }
 
-    private static Map<String, Object> jsonObject(Base64URL part, String what) throws TokenVerificationException {
-        // CompactJws.split admitted only canonical base64url, which the JDK's decoder takes as it is
-        byte[] bytes = Base64.getUrlDecoder().decode(part.toString());
+    private static Map<String, Object> jsonObject(byte[] ascii, int from, int to, String what)
+            throws TokenVerificationException {
+        // CompactJws.dots admitted only canonical base64url, which the JDK's decoder takes as it is
+        ByteBuffer decoded = Base64.getUrlDecoder().decode(ByteBuffer.wrap(ascii, from, to - from));
+        byte[] bytes = decoded.array();
+        if (decoded.arrayOffset() != 0 || decoded.remaining() != bytes.length) {
+            bytes = Arrays.copyOfRange(bytes, decoded.arrayOffset() + decoded.position(),
+                    decoded.arrayOffset() + decoded.limit());
+        }
         String json;
         if (isAscii(bytes)) {
             json = new String(bytes, StandardCharsets.ISO_8859_1);   // the common case: no decoder needed
@@ -431,22 +453,20 @@ public final class AgentTokenVerifier implements AutoCloseable {
         }
     }
 
-    private static void requirePresent(Map<String, Object> payload, String claim) throws TokenVerificationException {
-        if (payload.get(claim) == null) {
+    private static void requirePresent(Object value, String claim) throws TokenVerificationException {
+        if (value == null) {
             throw fail(Reason.MISSING_CLAIM, "the " + claim + " claim is missing");
         }
     }
 
-    private static String nonEmptyString(Map<String, Object> payload, String claim) throws TokenVerificationException {
-        Object value = payload.get(claim);
+    private static String nonEmptyString(Object value, String claim) throws TokenVerificationException {
         if (!(value instanceof String) || ((String) value).isEmpty()) {
             throw fail(Reason.INVALID_CLAIM, "the " + claim + " claim is not a non-empty string");
         }
         return (String) value;
     }
 
-    private static Instant numericDate(Map<String, Object> payload, String claim) throws TokenVerificationException {
-        Object value = payload.get(claim);
+    private static Instant numericDate(Object value, String claim) throws TokenVerificationException {
         if (!(value instanceof Number)) {
             throw fail(Reason.INVALID_CLAIM, "the " + claim + " claim is not a number");
         }

@@ -1,6 +1,7 @@
 package dev.agentid.verifier;
 
 import com.nimbusds.jose.util.Base64URL;
+import java.nio.charset.StandardCharsets;
 
 /**
  * Strict syntax check of a compact JWS, done before Nimbus parses anything.
@@ -19,15 +20,19 @@ import com.nimbusds.jose.util.Base64URL;
  */
 final class CompactJws {
 
-    private static final boolean[] ALPHABET = new boolean[128];
+    private static final byte BASE64URL = 1;
+    private static final byte DOT = 2;
+    /** What each byte value is: the base64url alphabet, the dot, or (0) anything else. */
+    private static final byte[] KIND = new byte[256];
     private static final int[] VALUE = new int[128];
 
     static {
         String chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
         for (int i = 0; i < chars.length(); i++) {
-            ALPHABET[chars.charAt(i)] = true;
+            KIND[chars.charAt(i)] = BASE64URL;
             VALUE[chars.charAt(i)] = i;
         }
+        KIND['.'] = DOT;
     }
 
     private CompactJws() {
@@ -41,15 +46,39 @@ final class CompactJws {
      *                          always have a payload
      */
     static Base64URL[] split(String jws, boolean allowEmptyPayload) {
-        if (jws == null) {
+        int[] dots = dots(jws, allowEmptyPayload);
+        if (dots == null) {
             return null;
         }
+        return new Base64URL[] {
+                new Base64URL(jws.substring(0, dots[0])),
+                new Base64URL(jws.substring(dots[0] + 1, dots[1])),
+                new Base64URL(jws.substring(dots[1] + 1))};
+    }
+
+    /**
+     * The positions of the two dots of a strict compact JWS (the same check as {@link #split}, without
+     * cutting the parts out), or null when the string is not one.
+     */
+    static int[] dots(String jws, boolean allowEmptyPayload) {
+        return jws == null ? null : dots(jws.getBytes(StandardCharsets.ISO_8859_1), allowEmptyPayload);
+    }
+
+    /**
+     * {@link #dots(String, boolean)} on the ISO 8859-1 bytes of the string: a character outside ISO 8859-1
+     * becomes {@code '?'} and one above 127 a negative byte, neither of which is in the alphabet, so the
+     * answer is the same, and bytes that pass are the token's ASCII.
+     */
+    static int[] dots(byte[] jws, boolean allowEmptyPayload) {
         int first = -1;
         int second = -1;
-        int length = jws.length();
+        int length = jws.length;
         for (int i = 0; i < length; i++) {
-            char c = jws.charAt(i);
-            if (c == '.') {
+            byte kind = KIND[jws[i] & 0xff];
+            if (kind != BASE64URL) {
+                if (kind != DOT) {
+                    return null;
+                }
                 if (first < 0) {
                     first = i;
                 } else if (second < 0) {
@@ -57,8 +86,6 @@ final class CompactJws {
                 } else {
                     return null;
                 }
-            } else if (c >= 128 || !ALPHABET[c]) {
-                return null;
             }
         }
         if (second < 0 || first == 0) {
@@ -71,17 +98,14 @@ final class CompactJws {
                 || !isCanonical(jws, second + 1, length)) {
             return null;
         }
-        return new Base64URL[] {
-                new Base64URL(jws.substring(0, first)),
-                new Base64URL(jws.substring(first + 1, second)),
-                new Base64URL(jws.substring(second + 1))};
+        return new int[] {first, second};
     }
 
     /**
      * Whether {@code s[from, to)}, already known to hold only base64url alphabet characters, is the
      * canonical unpadded encoding of some byte string.
      */
-    static boolean isCanonical(String s, int from, int to) {
+    static boolean isCanonical(byte[] s, int from, int to) {
         int length = to - from;
         switch (length & 3) {
             case 0:
@@ -90,10 +114,10 @@ final class CompactJws {
                 return false;
             case 2:
                 // 12 bits, 8 used: the low 4 bits of the last character must be zero
-                return (VALUE[s.charAt(to - 1)] & 0x0f) == 0;
+                return (VALUE[s[to - 1]] & 0x0f) == 0;
             default:
                 // 18 bits, 16 used: the low 2 bits of the last character must be zero
-                return (VALUE[s.charAt(to - 1)] & 0x03) == 0;
+                return (VALUE[s[to - 1]] & 0x03) == 0;
         }
     }
 }

@@ -21,7 +21,9 @@ import java.security.Key;
 import java.security.PublicKey;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * One trusted issuer's keys and signature check: what Nimbus' {@code DefaultJOSEProcessor} does for a JWS (select
@@ -29,7 +31,8 @@ import java.util.Set;
  * caller has already checked the header (alg allowlist, typ, no crit), and hands over the signing input it cut from
  * the compact token, so no {@code JWSObject} is built and no header is parsed a second time. Each key's Nimbus
  * verifier is made once and kept (a verifier holds no per-call state), instead of once per token: a new
- * {@code ECDSAVerifier} checks its key's point on every construction. ES256 with a P-256 key goes to
+ * {@code ECDSAVerifier} checks its key's point on every construction. The key matcher of an (alg, kid) pair is made
+ * once too. ES256 with a P-256 key goes to
  * {@link Es256Verification} (BouncyCastle's ECDSA on the P1363 signature as it is); everything else to Nimbus.
  *
  * <p>Thread-safe. The verifier cache is a small copy-on-write array compared by key identity ({@link JcaKeys} hands out
@@ -108,6 +111,12 @@ final class IssuerKeys {
     static final class KidKeySelector extends JcaKeySelector<SecurityContext> {
 
         private static final JWKSelector ANY_KEY = new JWKSelector(new JWKMatcher.Builder().build());
+        private static final int MAX_MATCHERS = 64;
+
+        private record MatcherKey(JWSAlgorithm alg, String kid) {
+        }
+
+        private final Map<MatcherKey, JWKMatcher> matchers = new ConcurrentHashMap<>();
 
         KidKeySelector(Set<JWSAlgorithm> algorithms, JWKSource<SecurityContext> source) {
             super(algorithms, source);
@@ -119,9 +128,24 @@ final class IssuerKeys {
             if (!isAllowed(alg)) {
                 return null;
             }
+            // a matcher is immutable and depends on alg and kid only: made once per pair, not per token. The
+            // pairs come from unverified headers, so the map is bounded and starts over when full.
+            MatcherKey key = new MatcherKey(alg, header.getKeyID());
+            JWKMatcher matcher = matchers.get(key);
+            if (matcher == null) {
+                matcher = matcher(alg, header.getKeyID());
+                if (matchers.size() >= MAX_MATCHERS) {
+                    matchers.clear();
+                }
+                matchers.put(key, matcher);
+            }
+            return matcher;
+        }
+
+        private static JWKMatcher matcher(JWSAlgorithm alg, String kid) {
             JWKMatcher.Builder matcher = new JWKMatcher.Builder()
                     .keyType(KeyType.forAlgorithm(alg))
-                    .keyID(header.getKeyID())
+                    .keyID(kid)
                     .keyUses(KeyUse.SIGNATURE, null)
                     .algorithms(alg, null);
             Set<Curve> curves = Ed25519Verification.ALGORITHMS.contains(alg) ? Set.of(Curve.Ed25519)

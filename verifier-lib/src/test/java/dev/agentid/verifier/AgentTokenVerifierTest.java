@@ -390,6 +390,20 @@ class AgentTokenVerifierTest {
     }
 
     @Test
+    void floodOfUnknownKidsLeavesKeySelectionIntact() throws Exception {
+        // unverified headers name the kids: hundreds of them (more than the selector keeps matchers for) are each
+        // refused, and afterwards the issuer's key is still found under its own kid and under no other
+        String header = "{\"alg\":\"ES256\",\"typ\":\"at+jwt\",\"kid\":\"%s\"}";
+        String payload = claims().build().toString();
+        for (int i = 0; i < 300; i++) {
+            assertReason(Reason.UNKNOWN_KEY, signRaw(String.format(header, "flood-" + i), payload, KEY));
+        }
+        assertEquals(TestTokens.PRINCIPAL, verifier.verify(token()).principal());
+        assertReason(Reason.UNKNOWN_KEY, signRaw(String.format(header, "flood-0"), payload, KEY));
+        assertReason(Reason.BAD_SIGNATURE, sign(claims().build(), TestTokens.newKey(KEY.getKeyID())));
+    }
+
+    @Test
     void verifyWhenSignedWithAnotherKeyUnderTheSameKidThenBadSignature() {
         ECKey impostor = TestTokens.newKey(KEY.getKeyID());
         assertReason(Reason.BAD_SIGNATURE, sign(claims().build(), impostor));
