@@ -114,7 +114,12 @@ public final class ClusterEncrypt extends SYM_ENCRYPT {
         SecretKey known = decode ? senderKeys.get(sender) : sealKey;
         SecretKey key = known != null ? known : senderKey(clusterKey, sender.array());
         BlockingQueue<Cipher> pool = decode ? decoding_ciphers : encoding_ciphers;
-        Cipher cipher = pool.take();
+        // never wait for a pooled cipher: a sender may be an event loop. When every pooled one is in use, a new one is
+        // made, and it is dropped afterwards if the pool is full again.
+        Cipher cipher = pool.poll();
+        if (cipher == null) {
+            cipher = createCipher(TRANSFORMATION);
+        }
         byte[] result;
         try {
             cipher.init(decode ? Cipher.DECRYPT_MODE : Cipher.ENCRYPT_MODE, key,

@@ -4,13 +4,17 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.lang.reflect.Field;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.Set;
+import java.util.concurrent.BlockingQueue;
 import javax.crypto.AEADBadTagException;
 import org.junit.jupiter.api.Test;
 
@@ -41,6 +45,26 @@ class ClusterEncryptTest {
             assertArrayEquals(PLAIN, b.code(sealed, 0, sealed.length, iv, true));
             assertArrayEquals(PLAIN, a.code(sealed, 0, sealed.length, iv, true), "its own loopback too");
         }
+    }
+
+    @Test
+    void sealingAndOpeningNeverWaitForAPooledCipher() throws Exception {
+        ClusterEncrypt a = member(SECRET);
+        ClusterEncrypt b = member(SECRET);
+        // every pooled cipher in use (by other senders and receivers): the next one still seals and opens at once
+        drain(a, "encoding_ciphers");
+        drain(b, "decoding_ciphers");
+        byte[] iv = a.makeIv();
+        byte[] sealed = assertTimeoutPreemptively(Duration.ofSeconds(10),
+                () -> a.code(PLAIN, 0, PLAIN.length, iv, false));
+        assertArrayEquals(PLAIN, assertTimeoutPreemptively(Duration.ofSeconds(10),
+                () -> b.code(sealed, 0, sealed.length, iv, true)));
+    }
+
+    private static void drain(ClusterEncrypt encrypt, String pool) throws ReflectiveOperationException {
+        Field field = org.jgroups.protocols.Encrypt.class.getDeclaredField(pool);
+        field.setAccessible(true);
+        ((BlockingQueue<?>) field.get(encrypt)).clear();
     }
 
     @Test
