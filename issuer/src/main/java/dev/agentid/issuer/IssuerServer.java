@@ -160,8 +160,10 @@ public final class IssuerServer implements AutoCloseable {
             monitor = monitor(config, clock, state, audit, limiter, metrics, signals);
             Lifecycle lifecycle = new Lifecycle(state.agents(), state.sharedMap(StoreConfiguration.GOVERNANCE), audit,
                     clock, config.lifecycle()).start(vertx);
-            router.set(Routes.router(new Routes.Wiring(vertx, clock, issuer, new AdminToken(adminToken), state, keys,
-                    tokens, liveness, clients(config, vertx, clock, issuer, state, certificates, adminToken,
+            // one for the node: a wrong guess at the admin token counts at every place that takes it (R03)
+            AdminToken admin = new AdminToken(adminToken, clock);
+            router.set(Routes.router(new Routes.Wiring(vertx, clock, issuer, admin, state, keys,
+                    tokens, liveness, clients(config, vertx, clock, issuer, state, certificates, admin,
                             lifecycle.keyAges()),
                     config.maxDelegationDepth(), config.maxTokenLifetime(), statusLists, binding, federation,
                     new HumanExchange(clock, issuer, tokens, policy, partners.humans()), metrics, audit, config.audit().peers(),
@@ -340,14 +342,14 @@ public final class IssuerServer implements AutoCloseable {
     }
 
     private static ClientAuthenticator clients(IssuerConfig config, Vertx vertx, Clock clock, String issuer,
-                                               StateStore state, ClientCertificates certificates, String adminToken,
+                                               StateStore state, ClientCertificates certificates, AdminToken admin,
                                                dev.agentid.issuer.client.KeyAgePolicy keyAges) {
         // client assertions are checked against the system time, as the Nimbus SDK did before (tests move the
         // issuer's clock to age tokens, while their agents keep signing assertions with the real time)
         return new ClientAuthenticator(new PrivateKeyJwtAuthenticator(state.agents(),
                 state.replay(), Clock.systemUTC(), config.clockSkew(), issuer, config.maxAssertionLifetime(), keyAges),
                 certificates == null ? null : new TlsClientAuthenticator(state.agents(), certificates),
-                attestations(config, vertx, clock, issuer, state), new AdminToken(adminToken));
+                attestations(config, vertx, clock, issuer, state), admin);
     }
 
     private static RateLimiter rateLimiter(IssuerConfig config, Clock clock, Metrics metrics) {

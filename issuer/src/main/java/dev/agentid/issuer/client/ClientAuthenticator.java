@@ -7,6 +7,7 @@ import dev.agentid.issuer.domain.OAuthException;
 import dev.agentid.issuer.attestation.ClientAttestationVerifier;
 import dev.agentid.issuer.domain.AgentRecord;
 import io.vertx.core.Future;
+import io.vertx.core.net.SocketAddress;
 
 import java.util.List;
 
@@ -41,9 +42,10 @@ public final class ClientAuthenticator {
      * @param authorization the {@code Authorization} header, or null
      * @param attestation the values of the {@code OAuth-Client-Attestation} header
      * @param attestationPop the values of the {@code OAuth-Client-Attestation-PoP} header
+     * @param remote the caller's address (the admin token's wrong guesses are counted per address, R03)
      */
     public record Presented(ClientAuthentication authentication, String authorization, List<String> attestation,
-                            List<String> attestationPop) {
+                            List<String> attestationPop, SocketAddress remote) {
     }
 
     private final PrivateKeyJwtAuthenticator privateKeyJwt;
@@ -80,9 +82,11 @@ public final class ClientAuthenticator {
     public Future<AuthenticatedClient> authenticate(Presented presented, Endpoint endpoint) {
         ClientAuthentication auth = presented.authentication();
         if (auth == null && endpoint != Endpoint.TOKEN && presented.authorization() != null) {
-            return admin.matchesHeader(presented.authorization())
-                    ? Future.succeededFuture(AuthenticatedClient.ADMIN)
-                    : Future.failedFuture(OAuthException.invalidClient(FAILED));
+            return switch (admin.presentHeader(presented.authorization(), presented.remote())) {
+                case ADMIN -> Future.succeededFuture(AuthenticatedClient.ADMIN);
+                case LOCKED_OUT -> Future.failedFuture(admin.lockedOut(presented.remote()));   // R03
+                default -> Future.failedFuture(OAuthException.invalidClient(FAILED));
+            };
         }
         return method(auth, endpoint).compose(client -> requireActive(client.agent(), client.method()))
                 .compose(client -> attestations

@@ -223,7 +223,14 @@ public final class Console {
             body = null;
         }
         Object token = body == null ? null : body.getValue("admin_token");
-        if (!(token instanceof String text) || !adminToken.matches(text)) {
+        AdminToken.Outcome outcome = adminToken.present(token instanceof String text ? text : null,
+                ctx.request().remoteAddress());
+        if (outcome == AdminToken.Outcome.LOCKED_OUT) {   // R03
+            ctx.response().putHeader("Retry-After", adminToken.retryAfterSeconds(ctx.request().remoteAddress()));
+            error(ctx, AdminToken.lockout());
+            return;
+        }
+        if (outcome != AdminToken.Outcome.ADMIN) {
             error(ctx, new OAuthException("invalid_token", 401, "that is not the admin token", null));
             return;
         }

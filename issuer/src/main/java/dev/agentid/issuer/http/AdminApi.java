@@ -25,6 +25,7 @@ import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.SocketAddress;
 import io.vertx.ext.web.RoutingContext;
 
 import java.text.ParseException;
@@ -98,12 +99,18 @@ final class AdminApi {
 
     /** First step of every admin route. */
     void requireAdmin(RoutingContext ctx) {
-        if (!adminToken.matchesHeader(ctx.request().getHeader("Authorization"))) {
-            ctx.response().putHeader("WWW-Authenticate", "Bearer realm=\"admin\"");
-            Responses.error(ctx, new OAuthException("invalid_token", 401, "admin bearer token required", null));
-            return;
+        SocketAddress remote = ctx.request().remoteAddress();
+        switch (adminToken.presentHeader(ctx.request().getHeader("Authorization"), remote)) {
+            case ADMIN -> ctx.next();
+            case LOCKED_OUT -> {   // R03
+                ctx.response().putHeader("Retry-After", adminToken.retryAfterSeconds(remote));
+                Responses.error(ctx, AdminToken.lockout());
+            }
+            default -> {
+                ctx.response().putHeader("WWW-Authenticate", "Bearer realm=\"admin\"");
+                Responses.error(ctx, new OAuthException("invalid_token", 401, "admin bearer token required", null));
+            }
         }
-        ctx.next();
     }
 
     void register(RoutingContext ctx) {

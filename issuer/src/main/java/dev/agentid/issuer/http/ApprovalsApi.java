@@ -11,6 +11,7 @@ import dev.agentid.issuer.federation.idp.HumanToken;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.SocketAddress;
 import io.vertx.ext.web.RoutingContext;
 
 import java.util.Set;
@@ -115,29 +116,43 @@ final class ApprovalsApi {
         if (console != null) {   // the web console's signed-in human (or its break-glass session)
             return Future.succeededFuture(console);
         }
-        String authorization = ctx.request().getHeader("Authorization");
-        boolean isAdmin = admin.matchesHeader(authorization);
-        String idToken = bodyToken;
-        if (idToken == null && authorization != null && !isAdmin
-                && authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
-            idToken = authorization.substring(7).trim();
+        SocketAddress remote = ctx.request().remoteAddress();
+        if (bodyToken != null) {
+            return humanApprover(bodyToken, null, remote);
         }
-        if (idToken != null) {
-            return humans.verifyOffLoop(idToken, HumanToken.Kind.ID_TOKEN)
-                    .map(human -> new Approver(human.principal(), human.groups(), false))
-                    .recover(t -> {
-                        if (t instanceof OAuthException e && e.status() == 503) {
-                            return Future.failedFuture(e);
-                        }
-                        return Future.failedFuture(new OAuthException("invalid_token", 401, "the approver's token is"
-                                + " not a valid id_token of a trusted identity provider", t.getMessage()));
-                    });
-        }
-        if (isAdmin) {
+        String bearer = AdminToken.bearer(ctx.request().getHeader("Authorization"));
+        AdminToken.Outcome outcome = admin.judge(bearer, remote);
+        if (outcome == AdminToken.Outcome.ADMIN) {
             return Future.succeededFuture(Approver.BREAK_GLASS);
+        }
+        if (bearer != null && !bearer.isEmpty()) {
+            return humanApprover(bearer, outcome, remote);
         }
         ctx.response().putHeader("WWW-Authenticate", "Bearer realm=\"approvals\"");
         return Future.failedFuture(new OAuthException("invalid_token", 401,
                 "an approver's id_token or the admin bearer token is required", null));
+    }
+
+    /**
+     * The human whose id_token this is. {@code asAdmin} is what the same value came to as the admin token (null when
+     * it came in the body, where only an id_token goes): a bearer token that is neither was a wrong admin token
+     * (counted, R03), and from a locked-out address it is answered as the lockout.
+     */
+    private Future<Approver> humanApprover(String idToken, AdminToken.Outcome asAdmin, SocketAddress remote) {
+        return humans.verifyOffLoop(idToken, HumanToken.Kind.ID_TOKEN)
+                .map(human -> new Approver(human.principal(), human.groups(), false))
+                .recover(t -> {
+                    if (asAdmin == AdminToken.Outcome.NOT_ADMIN) {
+                        admin.failed(remote);   // even when the IdP is unavailable: the value was no admin token
+                    }
+                    if (t instanceof OAuthException e && e.status() == 503) {
+                        return Future.failedFuture(e);
+                    }
+                    if (asAdmin == AdminToken.Outcome.LOCKED_OUT) {
+                        return Future.failedFuture(admin.lockedOut(remote));
+                    }
+                    return Future.failedFuture(new OAuthException("invalid_token", 401, "the approver's token is"
+                            + " not a valid id_token of a trusted identity provider", t.getMessage()));
+                });
     }
 }

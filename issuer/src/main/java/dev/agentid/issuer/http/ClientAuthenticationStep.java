@@ -47,6 +47,6 @@ final class ClientAuthenticationStep {
     static ClientAuthenticator.Presented presented(RoutingContext ctx, ClientAuthentication authentication) {
         return new ClientAuthenticator.Presented(authentication, ctx.request().getHeader("Authorization"),
                 ctx.request().headers().getAll(ClientAttestationVerifier.ATTESTATION_HEADER),
-                ctx.request().headers().getAll(ClientAttestationVerifier.POP_HEADER));
+                ctx.request().headers().getAll(ClientAttestationVerifier.POP_HEADER), ctx.request().remoteAddress());
     }
 }

@@ -1,16 +1,13 @@
 package dev.agentid.issuer.http;
 
 import dev.agentid.issuer.domain.OAuthException;
+import dev.agentid.issuer.domain.TokenBuckets;
 import io.vertx.core.Future;
-import io.vertx.core.net.SocketAddress;
 import io.vertx.ext.web.RoutingContext;
 
 import java.time.Clock;
-import java.util.Iterator;
 import java.util.Map;
-import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -23,10 +20,7 @@ import java.util.concurrent.atomic.LongAdder;
  * {@code temporarily_unavailable} (503) for its own unavailability, so a client never mistakes throttling for an
  * outage.
  *
- * <p>Bounded: at most {@link Settings#maxKeys()} buckets per kind. When the map is full, idle buckets (refilled to
- * their burst, i.e. indistinguishable from a new one) are swept, at most once a second; a key that still finds no room
- * shares one overflow bucket, so an attacker with many addresses fills neither the heap nor escapes the limit.
- * Each bucket is its own small lock; no lock is shared between keys or with background work. Time comes from the
+ * <p>Bounded: at most {@link Settings#maxKeys()} buckets per kind ({@link TokenBuckets}). Time comes from the
  * injected clock.
  */
 public final class RateLimiter {
@@ -81,19 +75,19 @@ public final class RateLimiter {
     static final String SLOW_DOWN = "slow_down";
     static final String ADDRESS_REFUSAL = "too many requests from this address";
 
-    private final Buckets addresses;
-    private final Buckets clients;
+    private final TokenBuckets addresses;
+    private final TokenBuckets clients;
     private final LongAdder refused = new LongAdder();
     /** Agents held to a lower rate by behavioural monitoring, until a time (monitor.Containment). */
     private final Map<String, Throttle> throttled = new ConcurrentHashMap<>();
     private final Clock clock;
 
-    private record Throttle(Bucket bucket, double perMilli, long untilMillis) {
+    private record Throttle(TokenBuckets.Bucket bucket, double perMilli, long untilMillis) {
     }
 
     public RateLimiter(Settings settings, Clock clock) {
-        this.addresses = new Buckets(settings.addressPerSecond(), settings.addressBurst(), settings.maxKeys(), clock);
-        this.clients = new Buckets(settings.clientPerSecond(), settings.clientBurst(), settings.maxKeys(), clock);
+        this.addresses = new TokenBuckets(settings.addressPerSecond(), settings.addressBurst(), settings.maxKeys(), clock);
+        this.clients = new TokenBuckets(settings.clientPerSecond(), settings.clientBurst(), settings.maxKeys(), clock);
         this.clock = clock;
     }
 
@@ -103,7 +97,7 @@ public final class RateLimiter {
      */
     public void throttle(String agentId, double perSecond, java.time.Instant until) {
         long now = clock.millis();
-        throttled.put(agentId, new Throttle(new Bucket(1, now), perSecond / 1000.0, until.toEpochMilli()));
+        throttled.put(agentId, new Throttle(new TokenBuckets.Bucket(1, now), perSecond / 1000.0, until.toEpochMilli()));
     }
 
     /** Whether the agent is throttled now. */
@@ -118,14 +112,13 @@ public final class RateLimiter {
 
     /** R01, a route step before the body is read. */
     void admitAddress(RoutingContext ctx) {
-        SocketAddress remote = ctx.request().remoteAddress();
-        long waitMillis = addresses.take(remote == null || remote.hostAddress() == null ? "-" : remote.hostAddress());
+        long waitMillis = addresses.take(TokenBuckets.addressKey(ctx.request().remoteAddress()));
         if (waitMillis == 0) {
             ctx.next();
             return;
         }
         refused.increment();
-        ctx.response().putHeader("Retry-After", retryAfterSeconds(waitMillis));
+        ctx.response().putHeader("Retry-After", TokenBuckets.retryAfterSeconds(waitMillis));
         Responses.error(ctx, new OAuthException(SLOW_DOWN, 429, ADDRESS_REFUSAL, null));
     }
 
@@ -162,11 +155,7 @@ public final class RateLimiter {
 
     /** Buckets currently held (both kinds). */
     int size() {
-        return addresses.map.size() + clients.map.size();
-    }
-
-    static String retryAfterSeconds(long waitMillis) {
-        return Long.toString(Math.max(1, (waitMillis + 999) / 1000));
+        return addresses.size() + clients.size();
     }
 
     /** R02's refusal, carrying the wait for Retry-After. */
@@ -179,86 +168,6 @@ public final class RateLimiter {
             this.refusal = new OAuthException(SLOW_DOWN, 429, "too many requests from agent '" + clientId + "'",
                     null);
             this.waitMillis = waitMillis;
-        }
-    }
-
-    /** The buckets of one kind. */
-    static final class Buckets {
-        private final double perMilli;
-        private final int burst;
-        private final int maxKeys;
-        private final Clock clock;
-        final Map<String, Bucket> map = new ConcurrentHashMap<>();
-        private final Bucket overflow;
-        private final AtomicLong lastSweep = new AtomicLong(Long.MIN_VALUE / 2);   // no overflow in now - last
-
-        Buckets(int perSecond, int burst, int maxKeys, Clock clock) {
-            this.perMilli = perSecond / 1000.0;
-            this.burst = burst;
-            this.maxKeys = maxKeys;
-            this.clock = Objects.requireNonNull(clock);
-            this.overflow = new Bucket(burst, clock.millis());
-        }
-
-        /** 0 when a token was taken, else the milliseconds until one will be there. */
-        long take(String key) {
-            if (perMilli == 0) {
-                return 0;
-            }
-            long now = clock.millis();
-            Bucket bucket = map.get(key);
-            if (bucket == null) {
-                if (map.size() >= maxKeys) {
-                    sweep(now);
-                }
-                bucket = map.size() < maxKeys ? map.computeIfAbsent(key, k -> new Bucket(burst, now)) : overflow;
-            }
-            return bucket.take(now, perMilli, burst);
-        }
-
-        /** Removes the buckets that have refilled to their burst (a new bucket would be the same), once a second. */
-        private void sweep(long now) {
-            long last = lastSweep.get();
-            if (now - last < 1000 || !lastSweep.compareAndSet(last, now)) {
-                return;
-            }
-            for (Iterator<Bucket> it = map.values().iterator(); it.hasNext(); ) {
-                if (it.next().idle(now, perMilli, burst)) {
-                    it.remove();
-                }
-            }
-        }
-    }
-
-    /** One token bucket; its monitor is held for a few arithmetic operations only. */
-    static final class Bucket {
-        private double tokens;
-        private long updated;
-
-        Bucket(int burst, long now) {
-            this.tokens = burst;
-            this.updated = now;
-        }
-
-        synchronized long take(long now, double perMilli, int burst) {
-            refill(now, perMilli, burst);
-            if (tokens >= 1) {
-                tokens -= 1;
-                return 0;
-            }
-            return Math.max(1, (long) Math.ceil((1 - tokens) / perMilli));
-        }
-
-        synchronized boolean idle(long now, double perMilli, int burst) {
-            refill(now, perMilli, burst);
-            return tokens >= burst;
-        }
-
-        private void refill(long now, double perMilli, int burst) {
-            if (now > updated) {
-                tokens = Math.min(burst, tokens + (now - updated) * perMilli);
-                updated = now;
-            }
         }
     }
 }

@@ -1,6 +1,8 @@
 package dev.agentid.issuer.http;
 
+import dev.agentid.issuer.client.AdminToken;
 import dev.agentid.issuer.domain.OAuthException;
+import dev.agentid.issuer.domain.TokenBuckets;
 import dev.agentid.issuer.metrics.Metrics;
 import dev.agentid.issuer.store.StoreUnavailableException;
 import io.vertx.core.http.HttpServerResponse;
@@ -73,8 +75,13 @@ public final class Responses {
     /** Maps any failure to the error JSON: refusals as they are, everything else as a generic 500. */
     public static void failure(RoutingContext ctx, Throwable t) {
         if (t instanceof RateLimiter.Throttled throttled) {   // R02
-            ctx.response().putHeader("Retry-After", RateLimiter.retryAfterSeconds(throttled.waitMillis));
+            ctx.response().putHeader("Retry-After", TokenBuckets.retryAfterSeconds(throttled.waitMillis));
             error(ctx, throttled.refusal);
+            return;
+        }
+        if (t instanceof AdminToken.LockedOut locked) {   // R03
+            ctx.response().putHeader("Retry-After", locked.retryAfterSeconds());
+            error(ctx, locked.refusal());
             return;
         }
         if (t instanceof OAuthException) {
