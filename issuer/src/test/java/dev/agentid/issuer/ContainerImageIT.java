@@ -61,7 +61,8 @@ class ContainerImageIT {
         assertEquals(new JsonArray().add("agentid/issuer:0.1.0-SNAPSHOT"), entry.getJsonArray("RepoTags"));
         JsonObject config = new JsonObject(new String(image.get(entry.getString("Config")), StandardCharsets.UTF_8))
                 .getJsonObject("config");
-        assertEquals(new JsonArray().add("/opt/java/bin/java").add("-cp").add("@/app/jib-classpath-file")
+        assertEquals(new JsonArray().add("/opt/java/bin/java").add("-XX:PerMethodRecompilationCutoff=10000")
+                .add("-XX:PerBytecodeRecompilationCutoff=10000").add("-cp").add("@/app/jib-classpath-file")
                 .add("dev.agentid.issuer.Main"), config.getJsonArray("Entrypoint"));
         assertEquals(new JsonObject().put("8080/tcp", new JsonObject()), config.getJsonObject("ExposedPorts"));
         assertTrue(config.getJsonArray("Env").contains("ISSUER_HOST=0.0.0.0"), config.encode());

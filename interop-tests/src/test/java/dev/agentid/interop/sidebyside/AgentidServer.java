@@ -11,8 +11,8 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * agentid's issuer ({@link IssuerProcess}: Serial GC; here a fixed 1 GiB heap with a 64 MiB young generation, the
- * settings docs/SCALE.md recommends for a 2-core node, plus any {@code -Dbench.issuer.jvmOptions}, which come last and
+ * agentid's issuer ({@link IssuerProcess}: Serial GC; here a fixed 1 GiB heap with a 64 MiB young generation and the
+ * other settings docs/SCALE.md recommends for a 2-core node, plus any {@code -Dbench.issuer.jvmOptions}, which come last and
  * so win) on the JDK of {@link Jdks#issuerJavaHome()}, with the holder and actor of the
  * common workloads, and a chain of five agents (each may delegate to the next, max_delegation_depth 5, the global cap)
  * for exchanging a subject token of depth 4.
@@ -20,10 +20,13 @@ import java.util.Map;
 final class AgentidServer implements Server {
 
     /**
-     * docs/SCALE.md "JVM settings": a fixed heap, a young generation that stays small (cache-friendly), and objects
-     * promoted after one young collection (what outlives one is a replay mark or state, not a request).
+     * docs/SCALE.md "JVM settings": a fixed heap, a young generation that stays small (cache-friendly), objects
+     * promoted after one young collection (what outlives one is a replay mark or state, not a request), and C2's
+     * recompilation cutoffs out of reach (past them a method that keeps changing direction deoptimizes on every call:
+     * the audit writer did, on every record, when the workloads changed from cell to cell).
      */
-    static final String[] SIZING = {"-Xms1g", "-Xmn64m", "-XX:MaxTenuringThreshold=1"};
+    static final String[] SIZING = {"-Xms1g", "-Xmn64m", "-XX:MaxTenuringThreshold=1",
+            "-XX:PerMethodRecompilationCutoff=10000", "-XX:PerBytecodeRecompilationCutoff=10000"};
 
     static final String API = "https://api.example";
     static final String SCOPE = "files:read";
