@@ -30,6 +30,13 @@ public final class IssuerProcess implements AutoCloseable {
 
     public static final String WELL_KNOWN = "/.well-known/oauth-authorization-server";
     public static final String READY_LINE = "issuer ready at ";
+    /**
+     * JVM options every issuer started here gets, as docs/SCALE.md "JVM settings" recommends for every node: C2's
+     * recompilation cutoffs out of reach (past them a method whose branches keep changing direction deoptimizes on
+     * every call, JDK-8374307).
+     */
+    public static final List<String> RECOMMENDED_JVM_OPTIONS = List.of("-XX:PerMethodRecompilationCutoff=10000",
+            "-XX:PerBytecodeRecompilationCutoff=10000");
 
     private static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(60);
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(15);
@@ -207,6 +214,7 @@ public final class IssuerProcess implements AutoCloseable {
 
             List<String> command = new ArrayList<>(List.of(javaExecutable,
                     "-XX:+UseSerialGC", "-Xms64m", "-Xmx" + maxHeap));
+            command.addAll(RECOMMENDED_JVM_OPTIONS);
             command.addAll(jvmOptions);
             if (Boolean.getBoolean("bench.jfr")) {
                 // -Dbench.jfr=true: a Flight Recording of every issuer, next to its logs (profiling the benchmarks)

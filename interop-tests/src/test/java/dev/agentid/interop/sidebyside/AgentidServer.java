@@ -20,13 +20,12 @@ import java.util.Map;
 final class AgentidServer implements Server {
 
     /**
-     * docs/SCALE.md "JVM settings": a fixed heap, a young generation that stays small (cache-friendly), objects
-     * promoted after one young collection (what outlives one is a replay mark or state, not a request), and C2's
-     * recompilation cutoffs out of reach (past them a method that keeps changing direction deoptimizes on every call:
-     * the audit writer did, on every record, when the workloads changed from cell to cell).
+     * docs/SCALE.md "JVM settings": a fixed heap, a young generation that stays small (cache-friendly), and objects
+     * promoted after one young collection (what outlives one is a replay mark or state, not a request); C2's
+     * recompilation cutoffs come with every issuer ({@link IssuerProcess#RECOMMENDED_JVM_OPTIONS}: past them the audit
+     * writer deoptimized on every record when the workloads changed from cell to cell).
      */
-    static final String[] SIZING = {"-Xms1g", "-Xmn64m", "-XX:MaxTenuringThreshold=1",
-            "-XX:PerMethodRecompilationCutoff=10000", "-XX:PerBytecodeRecompilationCutoff=10000"};
+    static final String[] SIZING = {"-Xms1g", "-Xmn64m", "-XX:MaxTenuringThreshold=1"};
 
     static final String API = "https://api.example";
     static final String SCOPE = "files:read";
@@ -92,7 +91,8 @@ final class AgentidServer implements Server {
 
     @Override
     public String describe() {
-        return "agentid on " + Jdks.describe(javaHome) + " (Serial GC, " + String.join(" ", SIZING) + " -Xmx1g)";
+        return "agentid on " + Jdks.describe(javaHome) + " (Serial GC, " + String.join(" ", SIZING) + " -Xmx1g "
+                + String.join(" ", IssuerProcess.RECOMMENDED_JVM_OPTIONS) + ")";
     }
 
     @Override
