@@ -405,9 +405,9 @@ public final class AgentTokenVerifier implements AutoCloseable {
         return bytes;
     }
 
-    private static boolean isAscii(byte[] bytes) {
-        for (byte b : bytes) {
-            if (b < 0) {
+    private static boolean isAscii(byte[] bytes, int length) {
+        for (int i = 0; i < length; i++) {
+            if (bytes[i] < 0) {
                 return false;
             }
         }
@@ -420,22 +420,20 @@ public final class AgentTokenVerifier implements AutoCloseable {
 
     private static Map<String, Object> jsonObject(byte[] ascii, int from, int to, String what)
             throws TokenVerificationException {
-        // CompactJws.dots admitted only canonical base64url, which the JDK's decoder takes as it is
+        // CompactJws.dots admitted only canonical base64url, which the JDK's decoder takes as it is; it answers a
+        // buffer over a new array from index 0
         ByteBuffer decoded = Base64.getUrlDecoder().decode(ByteBuffer.wrap(ascii, from, to - from));
         byte[] bytes = decoded.array();
-        if (decoded.arrayOffset() != 0 || decoded.remaining() != bytes.length) {
-            bytes = Arrays.copyOfRange(bytes, decoded.arrayOffset() + decoded.position(),
-                    decoded.arrayOffset() + decoded.limit());
-        }
+        int length = decoded.limit();
         String json;
-        if (isAscii(bytes)) {
-            json = new String(bytes, StandardCharsets.ISO_8859_1);   // the common case: no decoder needed
+        if (isAscii(bytes, length)) {
+            json = new String(bytes, 0, length, StandardCharsets.ISO_8859_1);   // the common case: no decoder needed
         } else {
             try {
                 json = StandardCharsets.UTF_8.newDecoder()
                         .onMalformedInput(CodingErrorAction.REPORT)
                         .onUnmappableCharacter(CodingErrorAction.REPORT)
-                        .decode(ByteBuffer.wrap(bytes))
+                        .decode(decoded)
                         .toString();
             } catch (CharacterCodingException e) {
                 throw fail(Reason.MALFORMED, "the JWS " + what + " is not UTF-8");

@@ -102,10 +102,7 @@ final class AdminApi {
         SocketAddress remote = ctx.request().remoteAddress();
         switch (adminToken.presentHeader(ctx.request().getHeader("Authorization"), remote)) {
             case ADMIN -> ctx.next();
-            case LOCKED_OUT -> {   // R03
-                ctx.response().putHeader("Retry-After", adminToken.retryAfterSeconds(remote));
-                Responses.error(ctx, AdminToken.lockout());
-            }
+            case LOCKED_OUT -> Responses.failure(ctx, adminToken.lockedOut(remote));   // R03, with Retry-After
             default -> {
                 ctx.response().putHeader("WWW-Authenticate", "Bearer realm=\"admin\"");
                 Responses.error(ctx, new OAuthException("invalid_token", 401, "admin bearer token required", null));
