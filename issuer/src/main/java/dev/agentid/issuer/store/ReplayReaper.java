@@ -11,6 +11,7 @@ import org.infinispan.Cache;
 import org.infinispan.commons.time.TimeService;
 import org.infinispan.commons.util.IntSet;
 import org.infinispan.commons.util.IntSets;
+import org.infinispan.configuration.cache.Configurations;
 import org.infinispan.container.entries.InternalCacheEntry;
 import org.infinispan.container.impl.InternalDataContainer;
 import org.infinispan.factories.ComponentRegistry;
@@ -31,8 +32,14 @@ import org.infinispan.factories.ComponentRegistry;
  * container, with no message and no hand-off: an expiry is the same on every owner, which each decides by its own
  * clock, as Infinispan does for lifespans. Reads never need this to be prompt: a mark past its lifespan reads as absent
  * (Infinispan checks on access), so this only bounds memory, to a mark's lifespan plus one pass over the segments
- * ({@link #PERIOD_MILLIS} times {@code segments / SEGMENTS_PER_STEP}). A removal is atomic per key and removes only an
+ * ({@link #PERIOD_MILLIS} times {@code segments / SEGMENTS_PER_STEP}; up to two on a single node, below). A removal is atomic per key and removes only an
  * entry that is still expired at that moment, so a mark written again concurrently is kept.
+ *
+ * <p>A single node's cache is {@code LOCAL}, and Infinispan keeps a local cache's entries in one map, every key in
+ * segment 0: asking it for a few segments walks the whole map and filters, so seven steps of eight walked every mark
+ * for nothing and the eighth removed a whole pass's expired marks at once. There the reaper walks the map instead, a
+ * slice a step: a pass is as many steps as a segmented pass, each visiting an equal share of the marks the map held
+ * when the pass began (a mark written during a pass may wait for the next one).
  */
 final class ReplayReaper implements AutoCloseable {
 
@@ -48,13 +55,19 @@ final class ReplayReaper implements AutoCloseable {
     private final TimeService time;
     private final int segments;
     private final ScheduledExecutorService thread;
+    /** Whether the container keeps its entries by segment (a clustered cache), so a segment is found without hashing. */
+    private final boolean segmented;
     private int next;
+    /** Not segmented: the walk of the current pass, and how many entries each of its steps visits. */
+    private Iterator<InternalCacheEntry<Object, Object>> walk;
+    private int slice;
 
     @SuppressWarnings("unchecked")
     ReplayReaper(Cache<?, ?> cache, int segments) {
         this.container = Objects.requireNonNull(ComponentRegistry.componentOf(cache, InternalDataContainer.class));
         this.time = Objects.requireNonNull(ComponentRegistry.componentOf(cache, TimeService.class));
         this.segments = segments;
+        this.segmented = Configurations.needSegments(cache.getCacheConfiguration());
         this.thread = Executors.newSingleThreadScheduledExecutor(runnable -> {
             Thread t = new Thread(runnable, "agentid-replay-reaper");
             t.setDaemon(true);
@@ -80,6 +93,9 @@ final class ReplayReaper implements AutoCloseable {
      * started (tests step a reaper they did not start).
      */
     int step(long now) {
+        if (!segmented) {
+            return stepThroughTheMap(now);
+        }
         IntSet these = IntSets.mutableEmptySet(segments);
         for (int i = 0; i < SEGMENTS_PER_STEP; i++) {
             these.set(next);
@@ -88,15 +104,29 @@ final class ReplayReaper implements AutoCloseable {
         return sweep(these, now);
     }
 
-    /** Every segment at once (tests, and the figure of how many marks a pass removes). */
+    /** One slice of the walk over an unsegmented container: a pass takes as many steps as a segmented one. */
+    private int stepThroughTheMap(long now) {
+        if (walk == null || !walk.hasNext()) {
+            int stepsPerPass = Math.max(1, segments / SEGMENTS_PER_STEP);
+            slice = (int) Math.max(1, (container.sizeIncludingExpired() + stepsPerPass - 1) / stepsPerPass);
+            walk = container.iteratorIncludingExpired();
+        }
+        return sweep(walk, now, slice);
+    }
+
+    /** Every mark at once (tests, and the figure of how many marks a pass removes). */
     int sweepAll(long now) {
-        return sweep(IntSets.immutableRangeSet(segments), now);
+        return sweep(container.iteratorIncludingExpired(), now, Integer.MAX_VALUE);
     }
 
     private int sweep(IntSet these, long now) {
+        return sweep(container.iteratorIncludingExpired(these), now, Integer.MAX_VALUE);
+    }
+
+    /** Visits at most {@code limit} entries of {@code it}, removing those expired at {@code now}. */
+    private int sweep(Iterator<InternalCacheEntry<Object, Object>> it, long now, int limit) {
         int removed = 0;
-        for (Iterator<InternalCacheEntry<Object, Object>> it = container.iteratorIncludingExpired(these);
-             it.hasNext(); ) {
+        for (int visited = 0; visited < limit && it.hasNext(); visited++) {
             InternalCacheEntry<Object, Object> entry = it.next();
             if (entry.canExpire() && entry.isExpired(now)) {
                 boolean[] gone = {false};

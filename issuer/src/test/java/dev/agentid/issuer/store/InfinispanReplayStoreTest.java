@@ -76,6 +76,29 @@ class InfinispanReplayStoreTest extends ReplayStoreContract {
     }
 
     @Test
+    void aSingleNodesReaperVisitsAnEqualShareOfTheMarksEachStepInsteadOfHashingThemAll() {
+        // a single node's cache is LOCAL: one map, not segments, so the reaper walks it a slice a step
+        Instant shortLived = clock.now().minus(InfinispanReplayStore.GRACE).plusSeconds(30);
+        for (int i = 0; i < 400; i++) {
+            assertTrue(await(cache().firstUse("expiring-" + i, shortLived)));
+        }
+        DataContainer<?, ?> memory = state.cache(StoreConfiguration.REPLAY).getAdvancedCache().getDataContainer();
+        ReplayReaper reaper = new ReplayReaper(state.cache(StoreConfiguration.REPLAY), StoreConfiguration.SEGMENTS);
+        long later = System.currentTimeMillis() + 120_000;
+        int steps = StoreConfiguration.SEGMENTS / ReplayReaper.SEGMENTS_PER_STEP;
+        for (int i = 0; i < steps; i++) {
+            assertEquals(400 / steps, reaper.step(later), "step " + i + " removes its share, no more");
+        }
+        assertEquals(0, memory.sizeIncludingExpired(), "one pass visits every mark");
+
+        // the next pass starts over with the marks written since
+        for (int i = 0; i < 16; i++) {
+            assertTrue(await(cache().firstUse("later-" + i, shortLived)));
+        }
+        assertEquals(16 / steps, reaper.step(later));
+    }
+
+    @Test
     void infinispansOwnReaperIsOffForTheMarksAndOnForTheOtherCaches() {
         for (String name : StoreConfiguration.CACHES) {
             boolean reaper = state.cache(name).getCacheConfiguration().expiration().reaperEnabled();
