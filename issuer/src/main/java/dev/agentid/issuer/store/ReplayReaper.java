@@ -38,8 +38,8 @@ import org.infinispan.factories.ComponentRegistry;
  * <p>A single node's cache is {@code LOCAL}, and Infinispan keeps a local cache's entries in one map, every key in
  * segment 0: asking it for a few segments walks the whole map and filters, so seven steps of eight walked every mark
  * for nothing and the eighth removed a whole pass's expired marks at once. There the reaper walks the map instead, a
- * slice a step: a pass is as many steps as a segmented pass, each visiting an equal share of the marks the map held
- * when the pass began (a mark written during a pass may wait for the next one).
+ * slice a step: a pass is as many steps as a segmented pass, each visiting an equal share of the marks the map holds
+ * (at least the share of when the pass began; a mark written during a pass may wait for the next one).
  */
 final class ReplayReaper implements AutoCloseable {
 
@@ -104,12 +104,20 @@ final class ReplayReaper implements AutoCloseable {
         return sweep(these, now);
     }
 
-    /** One slice of the walk over an unsegmented container: a pass takes as many steps as a segmented one. */
+    /**
+     * One slice of the walk over an unsegmented container: a pass takes as many steps as a segmented one, each visiting
+     * at least an equal share of the map as it was when the pass began and as it is now.
+     */
     private int stepThroughTheMap(long now) {
+        int stepsPerPass = Math.max(1, segments / SEGMENTS_PER_STEP);
+        int share = (int) Math.max(1, (container.sizeIncludingExpired() + stepsPerPass - 1L) / stepsPerPass);
         if (walk == null || !walk.hasNext()) {
-            int stepsPerPass = Math.max(1, segments / SEGMENTS_PER_STEP);
-            slice = (int) Math.max(1, (container.sizeIncludingExpired() + stepsPerPass - 1) / stepsPerPass);
             walk = container.iteratorIncludingExpired();
+            slice = share;
+        } else {
+            // never less than a share of the map as it is now: a walk begun on a small map must keep up as it grows
+            // (it sees the marks written into the part it has not reached yet), or it would never end
+            slice = Math.max(slice, share);
         }
         return sweep(walk, now, slice);
     }
