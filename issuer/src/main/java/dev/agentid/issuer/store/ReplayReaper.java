@@ -32,8 +32,9 @@ import org.infinispan.factories.ComponentRegistry;
  * container, with no message and no hand-off: an expiry is the same on every owner, which each decides by its own
  * clock, as Infinispan does for lifespans. Reads never need this to be prompt: a mark past its lifespan reads as absent
  * (Infinispan checks on access), so this only bounds memory, to a mark's lifespan plus one pass over the segments
- * ({@link #PERIOD_MILLIS} times {@code segments / SEGMENTS_PER_STEP}; up to two on a single node, below). A removal is atomic per key and removes only an
- * entry that is still expired at that moment, so a mark written again concurrently is kept.
+ * ({@link #PERIOD_MILLIS} times {@code segments / SEGMENTS_PER_STEP}; about two on a single node, below). A removal
+ * is atomic per key and removes only an entry that is still expired at that moment, so a mark written again
+ * concurrently is kept.
  *
  * <p>A single node's cache is {@code LOCAL}, and Infinispan keeps a local cache's entries in one map, every key in
  * segment 0: asking it for a few segments walks the whole map and filters, so seven steps of eight walked every mark
@@ -55,7 +56,7 @@ final class ReplayReaper implements AutoCloseable {
     private final TimeService time;
     private final int segments;
     private final ScheduledExecutorService thread;
-    /** Whether the container keeps its entries by segment (a clustered cache), so a segment is found without hashing. */
+    /** Whether the container keeps its entries by segment (a clustered cache), so one segment is read alone. */
     private final boolean segmented;
     private int next;
     /** Not segmented: the walk of the current pass, and how many entries each of its steps visits. */
