@@ -76,7 +76,7 @@ class InfinispanReplayStoreTest extends ReplayStoreContract {
     }
 
     @Test
-    void aSingleNodesReaperVisitsAnEqualShareOfTheMarksEachStepInsteadOfHashingThemAll() {
+    void aSingleNodesReaperVisitsAnEqualShareOfTheMarksEachStepInsteadOfWalkingThemAll() {
         // a single node's cache is LOCAL: one map, not segments, so the reaper walks it a slice a step
         Instant shortLived = clock.now().minus(InfinispanReplayStore.GRACE).plusSeconds(30);
         for (int i = 0; i < 400; i++) {
