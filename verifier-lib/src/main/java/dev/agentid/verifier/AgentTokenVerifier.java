@@ -405,8 +405,8 @@ public final class AgentTokenVerifier implements AutoCloseable {
         return bytes;
     }
 
-    private static boolean isAscii(byte[] bytes, int length) {
-        for (int i = 0; i < length; i++) {
+    private static boolean isAscii(byte[] bytes, int from, int to) {
+        for (int i = from; i < to; i++) {
             if (bytes[i] < 0) {
                 return false;
             }
@@ -421,13 +421,14 @@ public final class AgentTokenVerifier implements AutoCloseable {
     private static Map<String, Object> jsonObject(byte[] ascii, int from, int to, String what)
             throws TokenVerificationException {
         // CompactJws.dots admitted only canonical base64url, which the JDK's decoder takes as it is; it answers a
-        // buffer over a new array from index 0
+        // newly allocated heap buffer, read in place
         ByteBuffer decoded = Base64.getUrlDecoder().decode(ByteBuffer.wrap(ascii, from, to - from));
         byte[] bytes = decoded.array();
-        int length = decoded.limit();
+        int start = decoded.arrayOffset() + decoded.position();
+        int end = start + decoded.remaining();
         String json;
-        if (isAscii(bytes, length)) {
-            json = new String(bytes, 0, length, StandardCharsets.ISO_8859_1);   // the common case: no decoder needed
+        if (isAscii(bytes, start, end)) {
+            json = new String(bytes, start, end - start, StandardCharsets.ISO_8859_1);   // the common case: no decoder
         } else {
             try {
                 json = StandardCharsets.UTF_8.newDecoder()
