@@ -12,11 +12,21 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
+import dev.agentid.interop.HttpResult;
+import java.net.URI;
 import java.text.ParseException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 import static dev.agentid.interop.cluster.ClusterAssertions.API;
 import static dev.agentid.interop.cluster.ClusterAssertions.SCOPES;
@@ -83,6 +93,49 @@ class ClusterConsistencyIT {
         }
         assertEquals(1, kids.size(), "every node signs with the same current key: " + kids);
         assertTrue(first.getKeyByKeyId(kids.iterator().next()) != null, "the signing key is published");
+    }
+
+    /**
+     * A captured client assertion replayed at every node at once, twice at each, while the nodes send their
+     * single-use checks to the owners in batches: it buys one token in the whole cluster, and every other use is
+     * refused as a replay.
+     */
+    @Test
+    void aClientAssertionReplayedAtEveryNodeAtOnceBuysOneToken() throws Exception {
+        Agent a = register(n1, "con-replay", "user:frank");
+        Map<String, String> form = new LinkedHashMap<>();
+        form.put("grant_type", "client_credentials");
+        form.put("scope", "files:read");
+        form.put("audience", API);
+        form.put("client_assertion_type", TestAgents.JWT_BEARER);
+        form.put("client_assertion", a.clientAssertion());
+        ExecutorService senders = Executors.newFixedThreadPool(6);
+        try {
+            CountDownLatch start = new CountDownLatch(1);
+            List<Future<HttpResult>> sent = new ArrayList<>();
+            for (int copy = 0; copy < 2; copy++) {
+                for (int n = 1; n <= 3; n++) {
+                    URI endpoint = cluster.node(n).tokenEndpoint();
+                    sent.add(senders.submit(() -> {
+                        start.await();
+                        return new Http().postForm(endpoint, form, null);
+                    }));
+                }
+            }
+            start.countDown();
+            int tokens = 0;
+            for (Future<HttpResult> f : sent) {
+                HttpResult result = f.get(30, TimeUnit.SECONDS);
+                if (result.status() == 200) {
+                    tokens++;
+                } else {
+                    assertError(result, 401, "invalid_client", "client assertion has already been used");
+                }
+            }
+            assertEquals(1, tokens, "tokens bought with one client assertion");
+        } finally {
+            senders.shutdownNow();
+        }
     }
 
     @Test

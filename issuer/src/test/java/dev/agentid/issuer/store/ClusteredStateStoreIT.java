@@ -141,6 +141,33 @@ class ClusteredStateStoreIT {
     }
 
     /**
+     * A proof presented to all three nodes at once, twice to each, among hundreds of others in flight (every check is
+     * started before any answer is read): it is accepted exactly once in the whole cluster, and refused afterwards
+     * wherever it is replayed.
+     */
+    @Test
+    @Order(2)
+    void aProofReplayedOnEveryNodeAtOnceIsAcceptedExactlyOnce() {
+        int proofs = 500;
+        List<io.vertx.core.Future<Boolean>> answers = new ArrayList<>();
+        for (int i = 0; i < proofs; i++) {
+            for (int copy = 0; copy < 2; copy++) {
+                for (StateStore node : nodes) {
+                    answers.add(node.replay().firstUse("burst-" + i, exp));
+                }
+            }
+        }
+        for (int i = 0; i < proofs; i++) {
+            int accepted = 0;
+            for (int j = 0; j < 6; j++) {
+                accepted += await(answers.get(i * 6 + j)) ? 1 : 0;
+            }
+            assertEquals(1, accepted, "burst-" + i + " accepted " + accepted + " times");
+            assertFalse(await(nodes[i % 3].replay().firstUse("burst-" + i, exp)), "burst-" + i + " replayed later");
+        }
+    }
+
+    /**
      * Expired marks leave every owner's memory by that owner's own {@link ReplayReaper} (Infinispan's reaper is off
      * for the marks), with no message between the nodes: the primary and the backup copy of each mark are each
      * dropped by their own node, the live marks stay on both, and a live mark is still refused on another node.
