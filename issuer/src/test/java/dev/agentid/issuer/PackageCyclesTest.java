@@ -89,6 +89,30 @@ class PackageCyclesTest {
         assertEquals(List.of(), offenders);
     }
 
+    /**
+     * Services speak domain types, handlers speak HTTP: the domain types and the delegation rules ({@code domain/},
+     * {@code policy/}) name no Vert.x type, so they stay pure and can be used (and tested) without a server.
+     */
+    @Test
+    void theDomainAndThePoliciesNameNoVertxType() throws IOException, URISyntaxException {
+        Path classes = classesDirectory();
+        List<String> offenders = new ArrayList<>();
+        for (String pkg : List.of("domain", "policy")) {
+            try (Stream<Path> files = Files.walk(classes.resolve(ROOT + pkg))) {
+                for (Path file : (Iterable<Path>) files.filter(f -> f.toString().endsWith(".class"))::iterator) {
+                    try (InputStream in = Files.newInputStream(file)) {
+                        for (String constant : utf8Constants(in)) {
+                            if (constant.contains("io/vertx/")) {
+                                offenders.add(classes.relativize(file) + ": " + constant);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assertEquals(List.of(), offenders);
+    }
+
     @Test
     void theCheckFindsACycle() {
         Map<String, Set<String>> graph = new TreeMap<>();

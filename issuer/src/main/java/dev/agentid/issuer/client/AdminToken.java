@@ -109,7 +109,7 @@ public final class AdminToken {
     }
 
     private static String address(SocketAddress remote) {
-        return TokenBuckets.addressKey(remote);
+        return RemoteAddress.key(remote);
     }
 
     /** R03's answer to a locked-out address (429; the caller adds {@code Retry-After}). */

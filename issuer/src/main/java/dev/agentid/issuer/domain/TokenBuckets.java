@@ -1,6 +1,5 @@
 package dev.agentid.issuer.domain;
 
-import io.vertx.core.net.SocketAddress;
 import java.time.Clock;
 import java.util.Iterator;
 import java.util.Map;
@@ -73,11 +72,6 @@ public final class TokenBuckets {
     /** Buckets currently held (not counting the overflow bucket). */
     public int size() {
         return map.size();
-    }
-
-    /** The key of a remote address's bucket. */
-    public static String addressKey(SocketAddress remote) {
-        return remote == null || remote.hostAddress() == null ? "-" : remote.hostAddress();
     }
 
     /** A wait as a {@code Retry-After} value: whole seconds, at least 1. */

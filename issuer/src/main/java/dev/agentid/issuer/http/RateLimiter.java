@@ -1,5 +1,6 @@
 package dev.agentid.issuer.http;
 
+import dev.agentid.issuer.client.RemoteAddress;
 import dev.agentid.issuer.domain.OAuthException;
 import dev.agentid.issuer.domain.TokenBuckets;
 import io.vertx.core.Future;
@@ -112,7 +113,7 @@ public final class RateLimiter {
 
     /** R01, a route step before the body is read. */
     void admitAddress(RoutingContext ctx) {
-        long waitMillis = addresses.take(TokenBuckets.addressKey(ctx.request().remoteAddress()));
+        long waitMillis = addresses.take(RemoteAddress.key(ctx.request().remoteAddress()));
         if (waitMillis == 0) {
             ctx.next();
             return;
