@@ -38,6 +38,11 @@ public final class IssuerProcess implements AutoCloseable {
     public static final List<String> RECOMMENDED_JVM_OPTIONS = List.of("-XX:PerMethodRecompilationCutoff=10000",
             "-XX:PerBytecodeRecompilationCutoff=10000");
 
+    /** docs/SCALE.md "JVM settings" for a heap of {@code maxHeap} (see {@link Launcher#sizedAsDocumented()}). */
+    public static List<String> documentedSizing(String maxHeap) {
+        return List.of("-Xms" + maxHeap, "-Xmn64m", "-XX:MaxTenuringThreshold=1");
+    }
+
     private static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(60);
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(15);
     private static final AtomicInteger SEQUENCE = new AtomicInteger();
@@ -99,6 +104,7 @@ public final class IssuerProcess implements AutoCloseable {
         private String adminToken = TestAgents.randomSecret();
         private String issuerUrl;
         private String maxHeap = "384m";
+        private boolean sizedAsDocumented;
         private String javaExecutable = Interop.javaExecutable();
         private final Map<String, String> extraEnv = new LinkedHashMap<>();
         private final List<String> arguments = new ArrayList<>();
@@ -168,6 +174,19 @@ public final class IssuerProcess implements AutoCloseable {
             return this;
         }
 
+        /**
+         * The heap as docs/SCALE.md "JVM settings" tells an operator to size it: fixed ({@code -Xms} = the
+         * {@link #maxHeap}), a 64 MiB young generation, objects promoted after one young collection. The launcher's
+         * default ({@code -Xms64m}, the young generation growing with the heap) keeps the tests' JVMs small, but a
+         * loaded node then pauses for full collections while the heap grows (50-100 ms) and for young ones of up to
+         * 30 ms (seen in {@code KillAtScaleBenchmark}): a benchmark of latency runs the issuer as it is meant to run.
+         * Not carried over by relaunch().
+         */
+        public Launcher sizedAsDocumented() {
+            sizedAsDocumented = true;
+            return this;
+        }
+
         /** The JVM's -Xmx (default 384m, so that three nodes fit on a small machine). */
         public Launcher maxHeap(String value) {
             this.maxHeap = Objects.requireNonNull(value, "value");
@@ -215,6 +234,9 @@ public final class IssuerProcess implements AutoCloseable {
             List<String> command = new ArrayList<>(List.of(javaExecutable,
                     "-XX:+UseSerialGC", "-Xms64m", "-Xmx" + maxHeap));
             command.addAll(RECOMMENDED_JVM_OPTIONS);
+            if (sizedAsDocumented) {
+                command.addAll(documentedSizing(maxHeap));
+            }
             command.addAll(jvmOptions);
             if (Boolean.getBoolean("bench.jfr")) {
                 // -Dbench.jfr=true: a Flight Recording of every issuer, next to its logs (profiling the benchmarks)

@@ -56,7 +56,7 @@ class KillAtScaleBenchmark {
 
     @BeforeAll
     static void startCluster() {
-        cluster = Cluster.start("bench-kill", 3, launcher -> launcher.maxHeap("1g"));
+        cluster = Cluster.start("bench-kill", 3, launcher -> launcher.maxHeap("1g").sizedAsDocumented());
         nodes = List.of(cluster.node(1), cluster.node(2), cluster.node(3));
     }
 

@@ -33,7 +33,7 @@ class PropagationBenchmark {
 
     @BeforeAll
     static void startCluster() {
-        cluster = Cluster.start("bench-propagation", 3, launcher -> launcher.maxHeap("512m"));
+        cluster = Cluster.start("bench-propagation", 3, launcher -> launcher.maxHeap("512m").sizedAsDocumented());
     }
 
     @AfterAll

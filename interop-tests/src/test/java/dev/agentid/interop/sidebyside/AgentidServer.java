@@ -19,14 +19,6 @@ import java.util.Map;
  */
 final class AgentidServer implements Server {
 
-    /**
-     * docs/SCALE.md "JVM settings": a fixed heap, a young generation that stays small (cache-friendly), and objects
-     * promoted after one young collection (what outlives one is a replay mark or state, not a request); C2's
-     * recompilation cutoffs come with every issuer ({@link IssuerProcess#RECOMMENDED_JVM_OPTIONS}: past them the audit
-     * writer deoptimized on every record when the workloads changed from cell to cell).
-     */
-    static final String[] SIZING = {"-Xms1g", "-Xmn64m", "-XX:MaxTenuringThreshold=1"};
-
     static final String API = "https://api.example";
     static final String SCOPE = "files:read";
 
@@ -38,10 +30,13 @@ final class AgentidServer implements Server {
 
     AgentidServer() {
         javaHome = Jdks.issuerJavaHome();
-        // a fixed heap: with the launcher's -Xms64m the old generation grew by full collections of 60-220 ms while
-        // the replay marks of a run at thousands of requests a second accumulated, one of them inside the open loop
+        // docs/SCALE.md "JVM settings": a fixed heap (with the launcher's -Xms64m the old generation grew by full
+        // collections of 60-220 ms while the replay marks of a run at thousands of requests a second accumulated, one
+        // of them inside the open loop), a young generation that stays small, objects promoted after one young
+        // collection; C2's recompilation cutoffs come with every issuer (IssuerProcess.RECOMMENDED_JVM_OPTIONS: past
+        // them the audit writer deoptimized on every record when the workloads changed from cell to cell)
         IssuerProcess.Launcher launcher = IssuerProcess.named("side-by-side").maxHeap("1g")
-                .javaExecutable(Jdks.java(javaHome)).jvmOptions(SIZING);
+                .javaExecutable(Jdks.java(javaHome)).sizedAsDocumented();
         String options = System.getProperty("bench.issuer.jvmOptions", "").strip();
         if (!options.isEmpty()) {
             launcher.jvmOptions(options.split("\\s+"));   // e.g. a GC choice or -Xlog:gc, to compare
@@ -91,7 +86,7 @@ final class AgentidServer implements Server {
 
     @Override
     public String describe() {
-        return "agentid on " + Jdks.describe(javaHome) + " (Serial GC, " + String.join(" ", SIZING) + " -Xmx1g "
+        return "agentid on " + Jdks.describe(javaHome) + " (Serial GC, " + String.join(" ", IssuerProcess.documentedSizing("1g")) + " -Xmx1g "
                 + String.join(" ", IssuerProcess.RECOMMENDED_JVM_OPTIONS) + ")";
     }
 
