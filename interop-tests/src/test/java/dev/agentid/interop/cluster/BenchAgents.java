@@ -59,11 +59,26 @@ final class BenchAgents {
 
     /** Live bytes on the node's heap after a full GC ({@code jcmd PID GC.class_histogram}, which collects first). */
     static long liveHeapBytes(IssuerProcess node) {
-        Matcher m = TOTAL.matcher(histogram(node));
+        return totalBytes(histogram(node));
+    }
+
+    /** The live bytes of a class histogram (its Total line). */
+    static long totalBytes(String histogram) {
+        Matcher m = TOTAL.matcher(histogram);
         if (!m.find()) {
-            throw new AssertionError("no Total line in the class histogram of " + node);
+            throw new AssertionError("no Total line in the class histogram");
         }
         return Long.parseLong(m.group(2));
+    }
+
+    /** The {@code n} classes that grew most from one histogram to the next, in bytes per {@code per} (e.g. per entry). */
+    static String topGrowth(String before, String after, int n, int per) {
+        Map<String, Long> was = bytesByClass(before);
+        return bytesByClass(after).entrySet().stream()
+                .map(e -> Map.entry(e.getKey(), e.getValue() - was.getOrDefault(e.getKey(), 0L)))
+                .sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(n)
+                .map(e -> String.format(java.util.Locale.ROOT, "%s %.0f B", e.getKey(), e.getValue() / (double) per))
+                .collect(java.util.stream.Collectors.joining(", "));
     }
 
     static String histogram(IssuerProcess node) {

@@ -171,15 +171,18 @@ class KillAtScaleBenchmark {
         }
 
         if (measureRevocationHeap) {
-            long beforeRevocations = BenchAgents.liveHeapBytes(measured);
+            String before = BenchAgents.histogram(measured);
+            long beforeRevocations = BenchAgents.totalBytes(before);
             List<String> forms = tokens.subList(0, REVOCATIONS).stream().map(t -> Http.form(Map.of("token", t)))
                     .toList();
             LoadGenerator.Result revoked = load.run(nodes.stream().map(IssuerProcess::revocationEndpoint).toList(),
                     forms, CONCURRENCY, false, cluster.adminToken());
             assertEquals(0, revoked.failed(), "revocations: " + revoked.firstFailure());
-            long afterRevocations = BenchAgents.liveHeapBytes(measured);
-            Bench.report("heap: %.0f bytes per revocation entry (%d revocations of live-until-now tokens; %s)",
-                    (afterRevocations - beforeRevocations) / (double) REVOCATIONS, REVOCATIONS, revoked.summary());
+            String after = BenchAgents.histogram(measured);
+            long afterRevocations = BenchAgents.totalBytes(after);
+            Bench.report("heap: %.0f bytes per revocation entry (%d revocations of live-until-now tokens; %s); grown"
+                            + " most, per revocation: %s", (afterRevocations - beforeRevocations) / (double) REVOCATIONS,
+                    REVOCATIONS, revoked.summary(), BenchAgents.topGrowth(before, after, 8, REVOCATIONS));
         }
     }
 
