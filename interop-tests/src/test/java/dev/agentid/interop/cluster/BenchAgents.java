@@ -71,7 +71,7 @@ final class BenchAgents {
         return Long.parseLong(m.group(2));
     }
 
-    /** The {@code n} classes that grew most from one histogram to the next, in bytes per {@code per} (e.g. per entry). */
+    /** The {@code n} classes that grew most from one histogram to the next, in bytes per {@code per} (per entry). */
     static String topGrowth(String before, String after, int n, int per) {
         Map<String, Long> was = bytesByClass(before);
         return bytesByClass(after).entrySet().stream()

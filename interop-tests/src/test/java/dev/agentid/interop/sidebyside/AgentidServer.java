@@ -86,7 +86,8 @@ final class AgentidServer implements Server {
 
     @Override
     public String describe() {
-        return "agentid on " + Jdks.describe(javaHome) + " (Serial GC, " + String.join(" ", IssuerProcess.documentedSizing("1g")) + " -Xmx1g "
+        return "agentid on " + Jdks.describe(javaHome) + " (Serial GC, "
+                + String.join(" ", IssuerProcess.documentedSizing("1g")) + " -Xmx1g "
                 + String.join(" ", IssuerProcess.RECOMMENDED_JVM_OPTIONS) + ")";
     }
 
