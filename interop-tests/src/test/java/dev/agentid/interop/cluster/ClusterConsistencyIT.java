@@ -2,6 +2,7 @@ package dev.agentid.interop.cluster;
 
 import com.nimbusds.jose.jwk.JWKSet;
 import dev.agentid.interop.Http;
+import dev.agentid.interop.HttpResult;
 import dev.agentid.interop.Interop;
 import dev.agentid.interop.IssuerLogsOnFailure;
 import dev.agentid.interop.TestAgents;
@@ -12,7 +13,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-import dev.agentid.interop.HttpResult;
 import java.net.URI;
 import java.text.ParseException;
 import java.time.Duration;
@@ -96,9 +96,9 @@ class ClusterConsistencyIT {
     }
 
     /**
-     * A captured client assertion replayed at every node at once, twice at each, while the nodes send their
-     * single-use checks to the owners in batches: it buys one token in the whole cluster, and every other use is
-     * refused as a replay.
+     * A captured client assertion replayed at every node at once, twice at each, so that the nodes check it with the
+     * mark's owners at the same moment: it buys one token in the whole cluster, and every other use is refused as a
+     * replay.
      */
     @Test
     void aClientAssertionReplayedAtEveryNodeAtOnceBuysOneToken() throws Exception {
