@@ -52,9 +52,9 @@ class KillAtScaleBenchmark {
     static final int REPLAY_PROBES = 5_000;
     /**
      * Revocations for the heap figure, in the largest N's run: each revoked token is verified, and the issuer's cache
-     * of verified tokens (bounded at 4,096 entries, each a token's parsed claims) fills as they come, so 5,000
-     * revocations mostly measured that cache; spread over 40,000 its share is small (the parsed claims no longer show
-     * among the classes that grow most).
+     * of verified tokens (bounded at 4,096 entries, each a token's parsed claims) fills as they come: with 5,000
+     * revocations the parsed claims led the growth by class; spread over 40,000 they no longer show among the
+     * classes that grow most.
      */
     static final int REVOCATIONS = Integer.getInteger("bench.revocations", 40_000);
     /** -Dbench.kill.max=10000 leaves out the 100,000 run (minting takes N / exchange rate). */
