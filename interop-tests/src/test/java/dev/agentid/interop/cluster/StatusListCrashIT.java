@@ -1,5 +1,6 @@
 package dev.agentid.interop.cluster;
 
+import dev.agentid.interop.Interop;
 import dev.agentid.interop.IssuerLogsOnFailure;
 import dev.agentid.interop.IssuerProcess;
 import dev.agentid.interop.TestAgents;
@@ -9,6 +10,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.time.Clock;
+import java.time.Duration;
 import java.util.function.BooleanSupplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -41,8 +43,8 @@ class StatusListCrashIT {
             // the inventory's live counts come from the worker after it has indexed, logged and flushed what it
             // took in: once they hold all five tokens, the crash log has them (root, child, grandchild and
             // unrelated have crash-a in their chain; ofD only crash-d)
-            assertTrue(eventually(() -> liveTokens(agents, "crash-a") == 4 && liveTokens(agents, "crash-d") == 1),
-                    "the five tokens reach the minted-token log");
+            until("the five tokens reach the minted-token log",
+                    () -> liveTokens(agents, "crash-a") == 4 && liveTokens(agents, "crash-d") == 1);
             issuer.kill();
 
             issuer = issuer.relaunch().start();
@@ -54,11 +56,11 @@ class StatusListCrashIT {
 
             StatusLists.Reference ref = StatusLists.reference(grandchild);
             IssuerProcess node = issuer;
-            assertTrue(eventually(() -> StatusLists.fetch(node, ref.uri()).status(ref.idx()) != StatusList.VALID),
-                    "the grandchild's bit is set after the restart");
+            until("the grandchild's bit is set after the restart",
+                    () -> StatusLists.fetch(node, ref.uri()).status(ref.idx()) != StatusList.VALID);
             StatusLists.Fetched list = StatusLists.fetch(issuer, ref.uri());
-            assertTrue(eventually(() -> StatusLists.fetch(node, ref.uri())
-                    .status(StatusLists.reference(ofD).idx()) != StatusList.VALID), "d's token: d was killed");
+            until("d's token: d was killed", () -> StatusLists.fetch(node, ref.uri())
+                    .status(StatusLists.reference(ofD).idx()) != StatusList.VALID);
             list = StatusLists.fetch(issuer, ref.uri());
             assertEquals(StatusList.INVALID, list.status(StatusLists.reference(child).idx()));
             assertEquals(StatusList.VALID, list.status(StatusLists.reference(root).idx()));
@@ -73,14 +75,9 @@ class StatusListCrashIT {
         return live instanceof Number n ? n.longValue() : -1;
     }
 
-    private static boolean eventually(BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        while (System.nanoTime() < deadline) {
-            if (condition.getAsBoolean()) {
-                return true;
-            }
-            Thread.sleep(50);
-        }
-        return condition.getAsBoolean();
+    /** Polls {@code condition} (another process's state) every 50 ms; fails naming {@code what} after 10 s. */
+    private static void until(String what, BooleanSupplier condition) {
+        Interop.await(what, Duration.ofSeconds(10), Duration.ofMillis(50),
+                () -> condition.getAsBoolean() ? Boolean.TRUE : null);
     }
 }
