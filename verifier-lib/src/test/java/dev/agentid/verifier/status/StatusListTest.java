@@ -3,9 +3,12 @@ package dev.agentid.verifier.status;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.nimbusds.jose.util.Base64URL;
 import java.io.ByteArrayOutputStream;
+import java.util.List;
+import java.util.Random;
 import java.util.zip.Deflater;
 import org.junit.jupiter.api.Test;
 
@@ -22,6 +25,26 @@ class StatusListTest {
         }
         assertArrayEquals(new byte[] {(byte) 0xB9, (byte) 0xA3}, list.toBytes());
         assertEquals("eNrbuRgAAhcBXQ", list.encode(), "the draft's lst for this list");
+    }
+
+    @Test
+    void everyCompressionLevelDecodesToTheSameStatuses() {
+        StatusList list = StatusList.allValid(1 << 20, 1);
+        Random random = new Random(5);
+        for (int i = 0; i < 10_000; i++) {
+            list.set(random.nextInt(1 << 20), StatusList.INVALID);
+        }
+        String best = list.encode();
+        String fastest = list.encode(Deflater.BEST_SPEED);
+        String standard = list.encode(Deflater.DEFAULT_COMPRESSION);
+        assertEquals(best, list.encode(Deflater.BEST_COMPRESSION), "encode() is the best level");
+        assertTrue(best.length() < standard.length() && standard.length() < fastest.length(),
+                "sizes " + best.length() + " / " + standard.length() + " / " + fastest.length());
+        for (String lst : List.of(best, fastest, standard)) {
+            assertEquals(list, StatusList.decode(lst, 1, 1 << 17));
+        }
+        assertThrows(IllegalArgumentException.class, () -> list.encode(10));
+        assertThrows(IllegalArgumentException.class, () -> list.encode(-2));
     }
 
     @Test
