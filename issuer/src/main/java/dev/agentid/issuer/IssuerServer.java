@@ -140,6 +140,14 @@ public final class IssuerServer implements AutoCloseable {
             partners.trusted().onChange(c -> trail.record(new AuditEvent.TrustChanged(c.partners(), c.added(),
                     c.removed())));
             statusLists = statusLists(config, vertx, clock, issuer, keys, state, partners.status());
+            StatusLists lists = statusLists;
+            metrics.gauge("agentid_status_lists_cpu_seconds", "CPU time of the status-list worker thread",
+                    () -> lists.workerCpuNanos() / 1e9);
+            metrics.gauge("agentid_status_list_writes", "status list tokens this node signed and stored",
+                    lists::writes);
+            metrics.gauge("agentid_status_list_lost_writes",
+                    "status list tokens this node signed whose compare-and-set lost to another node (bits retried)",
+                    lists::lostWrites);
             TokenLiveness liveness = new TokenLiveness(state.tokens(), state.agents(), issuer, partners.status());
             DelegationPolicy policy = new DelegationPolicy(config.maxDelegationDepth(), config.maxTokenLifetime());
             TokenService tokens = new TokenService(clock, new TokenMinter(issuer, keys), keys, liveness, policy,

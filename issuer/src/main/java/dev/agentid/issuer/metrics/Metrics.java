@@ -27,7 +27,8 @@ import java.util.function.Supplier;
  *   <li>{@code agentid_refusals_total{endpoint,error}}: refused requests, per endpoint and OAuth error code;</li>
  *   <li>{@code agentid_http_request_seconds{endpoint}}: latency histogram per endpoint;</li>
  *   <li>{@code agentid_revocations_total}, {@code agentid_kills_total};</li>
- *   <li>gauges registered by the wiring: single-use marks held, cluster members;</li>
+ *   <li>gauges registered by the wiring: single-use marks held, cluster members, the status-list worker's CPU time
+ *   and its list writes (stored, and lost to another node's compare-and-set);</li>
  *   <li>{@code agentid_audit_fsync_seconds}: how long each of the audit log's group commits waited for the disk.</li>
  * </ul>
  * A route's steps report through the routing context ({@link #GRANT}, {@link #REFUSAL}); {@link #observe} counts
