@@ -47,6 +47,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class KillAtScaleBenchmark {
 
     static final int SAMPLE = 100;
+    /** The status-list worker's thread name as /proc shows it (15 characters of "agentid-status-lists"). */
+    static final String STATUS_WORKER = "agentid-status-";
     static final int CHUNK = 20_000;
     static final int CONCURRENCY = 32;
     static final int REPLAY_PROBES = 5_000;
@@ -163,6 +165,13 @@ class KillAtScaleBenchmark {
             bits.add(CompletableFuture.supplyAsync(() -> untilAllBits(node, indicesByList, after(go, killedAt)),
                     threads()));
         }
+        // what the kill costs each node: its status-list worker, and the whole process, until every bit is served
+        long[] workerBefore = new long[3];
+        double[] processBefore = new double[3];
+        for (int i = 0; i < 3; i++) {
+            workerBefore[i] = Bench.threadRunNanos(nodes.get(i).pid(), STATUS_WORKER);
+            processBefore[i] = Bench.cpuMillis(nodes.get(i).pid());
+        }
         try {
             cluster.agents(1).kill(k.id()).expect(200);
             killedAt.set(System.nanoTime());
@@ -175,11 +184,21 @@ class KillAtScaleBenchmark {
         List<Double> firstMs = rejecting.stream().map(f -> f.join().first()).toList();
         List<Double> rejectMs = rejecting.stream().map(f -> f.join().all()).toList();
         List<Double> bitsMs = bits.stream().map(CompletableFuture::join).toList();
+        List<Double> workerMs = new ArrayList<>();
+        List<Double> processMs = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            workerMs.add((Bench.threadRunNanos(nodes.get(i).pid(), STATUS_WORKER) - workerBefore[i]) / 1e6);
+            processMs.add(Bench.cpuMillis(nodes.get(i).pid()) - processBefore[i]);
+        }
         Bench.report("kill at scale, N=%d: the first rejection on every node after %.1f ms (nodes 1..3: %s ms; bar"
                         + " 20 ms: %s); every node rejects the sample of %d after %.1f ms (nodes 1..3: %s ms); every"
                         + " node's status list shows all N bits after %.0f ms (nodes 1..3: %s ms)", n,
                 Collections.max(firstMs), fmt(firstMs), Collections.max(firstMs) <= 20 ? "met" : "NOT met", SAMPLE,
                 Collections.max(rejectMs), fmt(rejectMs), Collections.max(bitsMs), fmt(bitsMs));
+        Bench.report("kill at scale, N=%d: CPU from the kill until every node served all N bits: status-list workers"
+                        + " %.1f ms in all (nodes 1..3: %s ms), issuer processes %.0f ms (nodes 1..3: %s ms, 10 ms"
+                        + " ticks; the probes' requests included)", n, workerMs.stream().mapToDouble(Double::doubleValue).sum(),
+                fmt(workerMs), processMs.stream().mapToDouble(Double::doubleValue).sum(), fmt(processMs));
         for (String uri : indicesByList.keySet()) {
             StatusLists.Fetched list = StatusLists.fetch(cluster.node(1), uri);
             Bench.report("kill at scale, N=%d: status list %s: %d statuses, %d bytes as a statuslist+jwt, ttl %d s",
