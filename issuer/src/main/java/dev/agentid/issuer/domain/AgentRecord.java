@@ -172,6 +172,19 @@ public final class AgentRecord {
         return tokenIssuedAt != null && lastKilledAt != null && !tokenIssuedAt.isAfter(lastKilledAt);
     }
 
+    /**
+     * {@link #disabledFor} for tokens minted at whole epoch milliseconds, as one bound: a token minted at {@code ms}
+     * is disabled exactly when {@code ms <= disabledThroughMillis()}. {@link Long#MAX_VALUE} while the agent is not
+     * active, its last kill time (rounded down to the millisecond) once restored, {@link Long#MIN_VALUE} if never
+     * killed.
+     */
+    public long disabledThroughMillis() {
+        if (status != AgentStatus.ACTIVE) {
+            return Long.MAX_VALUE;
+        }
+        return lastKilledAt == null ? Long.MIN_VALUE : lastKilledAt.toEpochMilli();
+    }
+
     /** Deregistered: final, kept for audit only. */
     public boolean deregistered() {
         return status == AgentStatus.DEREGISTERED;

@@ -7,7 +7,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.LongConsumer;
-import java.util.function.LongPredicate;
 import java.util.function.Predicate;
 
 /**
@@ -192,12 +191,13 @@ public final class MintedIndex {
     }
 
     /**
-     * Rows unexpired at now whose chain contains agentId, not yet dead, and for which
-     * {@code deadIfMintedAt.test(mintedAtMillis)} is true: marks them dead and passes each statusIndex to out. Work: one
-     * check per distinct chain, then one sequential pass over the chain column (see the class comment for why rows are
-     * scanned rather than listed per chain). Returns the number marked.
+     * Rows unexpired at now whose chain contains agentId, not yet dead, and minted at or before
+     * {@code deadThroughMillis} (epoch millis; {@link Long#MAX_VALUE}: every row): marks them dead and passes each
+     * statusIndex to out. Work: one check per distinct chain, then one sequential pass over the chain column (see the
+     * class comment for why rows are scanned rather than listed per chain), primitive comparisons only: a kill is rare,
+     * so this loop mostly runs before the JIT has compiled it. Returns the number marked.
      */
-    public int forAgent(String agentId, LongPredicate deadIfMintedAt, long nowEpochSecond, LongConsumer out) {
+    public int forAgent(String agentId, long deadThroughMillis, long nowEpochSecond, LongConsumer out) {
         boolean[] match = new boolean[chains.size()];
         boolean any = false;
         for (int c = 0; c < match.length; c++) {
@@ -212,10 +212,13 @@ public final class MintedIndex {
         int marked = 0;
         for (int p = 0; p < pages; p++) {
             int[] ch = chain[p];
+            int[] ex = exp[p];
+            long[] mint = minted[p];
             int n = Math.min(PAGE, rows - (p << PAGE_BITS));
             for (int i = 0; i < n; i++) {
                 int c = ch[i];
-                if (c >= 0 && match[c] && alive(exp[p][i], nowEpochSecond) && deadIfMintedAt.test(minted[p][i])) {
+                if (c >= 0 && match[c] && Integer.toUnsignedLong(ex[i]) > nowEpochSecond
+                        && mint[i] <= deadThroughMillis) {
                     out.accept(status[p][i]);
                     ch[i] = c | DEAD;
                     marked++;

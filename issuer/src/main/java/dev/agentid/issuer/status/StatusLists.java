@@ -478,8 +478,7 @@ public final class StatusLists implements AutoCloseable {
                 index.forSubtree(r.root(), r.jti(), nowSecond, this::dead);
             } else if (event instanceof AgentChanged a) {
                 AgentRecord agent = a.agent();
-                index.forAgent(agent.agentId(), ms -> agent.disabledFor(Instant.ofEpochMilli(ms)), nowSecond,
-                        this::dead);
+                index.forAgent(agent.agentId(), agent.disabledThroughMillis(), nowSecond, this::dead);
             } else if (event == Signal.PARTNERS_CHANGED) {
                 index.forExternal(externalRevoked, nowSecond, this::dead);
             } else if (event instanceof Task t) {
@@ -520,7 +519,7 @@ public final class StatusLists implements AutoCloseable {
         for (String agentId : m.chainAgents()) {
             AgentRecord agent = agents.findHere(agentId);
             if (agent != null && agent.disabledFor(lineage.mintedAt())) {
-                index.forAgent(agentId, ms -> agent.disabledFor(Instant.ofEpochMilli(ms)), nowSecond, this::dead);
+                index.forAgent(agentId, agent.disabledThroughMillis(), nowSecond, this::dead);
             }
         }
         if (!lineage.external().isEmpty() && lineage.external().stream().anyMatch(externalRevoked)) {

@@ -85,4 +85,24 @@ class AgentRecordTest {
         assertEquals(true, restored.disabledFor(killedAt.minusSeconds(1)));
         assertEquals(false, restored.disabledFor(killedAt.plusSeconds(1)));
     }
+
+    /** The status lists apply the kill switch to mint times in epoch milliseconds, as one bound: the same rule. */
+    @Test
+    void theKillBoundInMillisecondsAgreesWithTheKillSwitchForEveryMintTime() {
+        AgentRecord active = TestAgents.agent("agent-a", now).build();
+        Instant killedAt = now.truncatedTo(ChronoUnit.MILLIS).plusSeconds(60);
+        AgentRecord killed = active.withStatus(AgentStatus.KILLED, killedAt);
+        AgentRecord restored = killed.withStatus(AgentStatus.ACTIVE, killedAt.plusSeconds(60));
+        AgentRecord restoredAfterASubMillisecondKill = active
+                .withStatus(AgentStatus.KILLED, killedAt.plusNanos(400_000))
+                .withStatus(AgentStatus.ACTIVE, killedAt.plusSeconds(60));
+        for (AgentRecord agent : List.of(active, killed, restored, restoredAfterASubMillisecondKill)) {
+            for (long ms = killedAt.toEpochMilli() - 2; ms <= killedAt.toEpochMilli() + 2; ms++) {
+                assertEquals(agent.disabledFor(Instant.ofEpochMilli(ms)), ms <= agent.disabledThroughMillis(),
+                        agent.status() + " killed at " + agent.lastKilledAt() + ", minted at " + ms);
+            }
+        }
+        assertEquals(Long.MIN_VALUE, active.disabledThroughMillis(), "never killed: no token is disabled");
+        assertEquals(Long.MAX_VALUE, killed.disabledThroughMillis(), "killed now: every token is");
+    }
 }

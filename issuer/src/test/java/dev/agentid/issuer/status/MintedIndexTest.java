@@ -12,7 +12,6 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.function.LongPredicate;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
 
@@ -34,9 +33,9 @@ class MintedIndexTest {
         return out;
     }
 
-    static Set<Long> agent(MintedIndex index, String agent, LongPredicate minted, long now) {
+    static Set<Long> agent(MintedIndex index, String agent, long deadThroughMillis, long now) {
         Set<Long> out = new TreeSet<>();
-        int n = index.forAgent(agent, minted, now, out::add);
+        int n = index.forAgent(agent, deadThroughMillis, now, out::add);
         assertEquals(out.size(), n);
         return out;
     }
@@ -129,7 +128,7 @@ class MintedIndexTest {
         index.add("new-root", List.of(), List.of("j"), 1_000_004, 0, NOW + 1000, List.of());
         assertEquals(Set.of(), subtree(index, "old-0", "old-0", NOW), "swept rows are gone");
         assertEquals(Set.of(1_000_002L, 1_000_003L), subtree(index, "keep", "keep-child", NOW + 11));
-        assertEquals(Set.of(1_000_004L), agent(index, "j", m -> true, NOW + 11));
+        assertEquals(Set.of(1_000_004L), agent(index, "j", Long.MAX_VALUE, NOW + 11));
         Set<Long> ext = new TreeSet<>();
         assertEquals(1, index.forExternal("ref-keep"::equals, NOW + 11, ext::add));
         assertEquals(Set.of(1_000_001L), ext);
@@ -141,12 +140,12 @@ class MintedIndexTest {
     void killOfAnAgentMarksTokensMintedBeforeTheKillButNotThoseMintedAfterARestore() {
         MintedIndex index = tree();
         // minted at 1000 * status; the agent was killed, then restored at 4500: tokens minted later stay alive
-        LongPredicate mintedBeforeRestore = minted -> minted < 4500;
+        long mintedBeforeRestore = 4499;
         assertEquals(Set.of(2L, 3L), agent(index, "agent-2", mintedBeforeRestore, NOW));
         assertEquals(Set.of(), agent(index, "agent-2", mintedBeforeRestore, NOW), "idempotent");
-        assertEquals(Set.of(5L, 8L), agent(index, "agent-2", m -> true, NOW), "5 and 8 were minted after the restore");
-        assertEquals(Set.of(1L, 6L), agent(index, "agent-1", m -> true, NOW), "2 and 3 are already dead");
-        assertEquals(Set.of(), agent(index, "nobody", m -> true, NOW));
+        assertEquals(Set.of(5L, 8L), agent(index, "agent-2", Long.MAX_VALUE, NOW), "5 and 8 were minted after the restore");
+        assertEquals(Set.of(1L, 6L), agent(index, "agent-1", Long.MAX_VALUE, NOW), "2 and 3 are already dead");
+        assertEquals(Set.of(), agent(index, "nobody", Long.MAX_VALUE, NOW));
         assertEquals(Set.of(), subtree(index, "R", "A", NOW), "killed rows are dead for revocation too");
         assertEquals(Set.of(4L, 7L), subtree(index, "R", "B", NOW));
     }
@@ -175,7 +174,7 @@ class MintedIndexTest {
         subtree(index, "R", "A2", NOW); // 5, 8
         assertEquals(Map.of("agent-1", 4L, "agent-2", 2L, "agent-3", 2L, "agent-4", 1L),
                 index.liveCountsPerAgent(NOW));
-        agent(index, "agent-3", m -> true, NOW); // 4, 7
+        agent(index, "agent-3", Long.MAX_VALUE, NOW); // 4, 7
         assertEquals(Map.of("agent-1", 4L, "agent-2", 2L, "agent-4", 1L), index.liveCountsPerAgent(NOW));
         assertEquals(Map.of("agent-1", 4L, "agent-2", 2L), index.liveCountsPerAgent(NOW + 5), "T expired");
         assertEquals(1, index.sweep(NOW + 5));
@@ -274,7 +273,7 @@ class MintedIndexTest {
                 String agent = "agent-" + rnd.nextInt(40);
                 long cut = (now - NOW) * 1000 - rnd.nextInt(100_000);
                 Set<Long> expected = model.mark(now, r -> r.chain.contains(agent) && r.minted < cut);
-                assertEquals(expected, agent(index, agent, m -> m < cut, now));
+                assertEquals(expected, agent(index, agent, cut - 1, now));
             } else if (op < 955) {
                 String ref = "p#" + rnd.nextInt(50);
                 Set<Long> expected = model.mark(now, r -> r.ext.contains(ref));

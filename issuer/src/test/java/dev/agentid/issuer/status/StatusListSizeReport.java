@@ -34,7 +34,7 @@ public final class StatusListSizeReport {
                 set++;
             }
         }
-        String lst = list.encode();
+        String lst = list.encode(StatusLists.COMPRESSION);
         int compressed = new Base64URL(lst).decode().length;
         ECKey key = new ECKeyGenerator(Curve.P_256).keyID("k").provider(BouncyCastleProviderSingleton.getInstance())
                 .generate();
