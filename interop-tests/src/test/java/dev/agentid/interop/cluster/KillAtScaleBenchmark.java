@@ -165,7 +165,7 @@ class KillAtScaleBenchmark {
             bits.add(CompletableFuture.supplyAsync(() -> untilAllBits(node, indicesByList, after(go, killedAt)),
                     threads()));
         }
-        // what the kill costs each node: its status-list worker, and the whole process, until every bit is served
+        // what the kill costs each node: its status-list worker, and the whole process, until the probes end
         long[] workerBefore = new long[3];
         double[] processBefore = new double[3];
         for (int i = 0; i < 3; i++) {
@@ -195,9 +195,9 @@ class KillAtScaleBenchmark {
                         + " node's status list shows all N bits after %.0f ms (nodes 1..3: %s ms)", n,
                 Collections.max(firstMs), fmt(firstMs), Collections.max(firstMs) <= 20 ? "met" : "NOT met", SAMPLE,
                 Collections.max(rejectMs), fmt(rejectMs), Collections.max(bitsMs), fmt(bitsMs));
-        Bench.report("kill at scale, N=%d: CPU from the kill until every node served all N bits: status-list workers"
-                        + " %.1f ms in all (nodes 1..3: %s ms), issuer processes %.0f ms (nodes 1..3: %s ms, 10 ms"
-                        + " ticks; the probes' requests included)", n, workerMs.stream().mapToDouble(Double::doubleValue).sum(),
+        Bench.report("kill at scale, N=%d: CPU from the kill until the probes ended (every node rejecting the sample"
+                        + " and serving all N bits): status-list workers %.1f ms in all (nodes 1..3: %s ms), issuer"
+                        + " processes %.0f ms (nodes 1..3: %s ms, 10 ms ticks; the probes' requests included)", n, workerMs.stream().mapToDouble(Double::doubleValue).sum(),
                 fmt(workerMs), processMs.stream().mapToDouble(Double::doubleValue).sum(), fmt(processMs));
         for (String uri : indicesByList.keySet()) {
             StatusLists.Fetched list = StatusLists.fetch(cluster.node(1), uri);
