@@ -1,29 +1,36 @@
 package dev.agentid.issuer.status;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.nimbusds.jwt.SignedJWT;
 import dev.agentid.issuer.domain.Lineage;
+import dev.agentid.issuer.store.SharedMap;
 import dev.agentid.issuer.store.StateStore;
 import dev.agentid.issuer.store.StoreConfiguration;
 import dev.agentid.issuer.token.KeyService;
 import dev.agentid.keys.KeyStoreFile;
 import dev.agentid.verifier.status.StatusList;
+import io.vertx.core.Future;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Two status-list workers on one replicated state, as two nodes of a cluster are: each sets the bits of the tokens it
  * minted into the one stored list, so every write must merge into the list as stored now, whichever node wrote it
- * last, and never into the copy the worker itself wrote before.
+ * last, and never into the copy the worker itself wrote before; and a write that fails must leave its bits to be
+ * written again.
  */
 class StatusListsMergeTest {
 
@@ -68,10 +75,48 @@ class StatusListsMergeTest {
         }
     }
 
+    /**
+     * A write whose compare-and-set fails (the store refuses it for a moment) leaves the worker's copy holding bits no
+     * stored list has; the next tick must write them from the stored list, not take its copy for the stored one and
+     * drop them as already set (they would then wait for the list's next scheduled re-sign, 30 s later).
+     */
+    @Test
+    void aBitWhoseWriteFailedIsWrittenOnTheNextTick() throws Exception {
+        Clock clock = Clock.systemUTC();
+        try (StateStore store = StateStore.start(dir.resolve("state"), clock)) {
+            KeyStoreFile file = KeyStoreFile.in(dir.resolve("keys"));
+            KeyService keys = new KeyService(file, file.loadOrCreate(clock), clock, ISSUER, Duration.ofHours(1),
+                    Duration.ofSeconds(30), 5);
+            Refusing map = new Refusing(store.sharedMap(StoreConfiguration.STATUS_LISTS));
+            try (StatusLists one = node(store, map, keys, clock, "node-1")) {
+                Instant expires = clock.instant().plus(Duration.ofHours(1));
+                one.minted(root("one-a"), List.of("agent-a"), 1, expires);
+                one.minted(root("one-c"), List.of("agent-c"), 3, expires);
+                revoke(store, "one-a", expires);
+                one.refresh();
+                assertEquals(List.of(1), invalid(store));
+
+                map.refuseNextReplace.set(true);
+                revoke(store, "one-c", expires);   // no refresh: the worker's own ticks write it
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+                while (!invalid(store).equals(List.of(1, 3)) && System.nanoTime() < deadline) {
+                    Thread.sleep(20);
+                }
+                assertFalse(map.refuseNextReplace.get(), "the write was refused once");
+                assertEquals(List.of(1, 3), invalid(store), "the refused bit is written by a later tick");
+                assertTrue(one.lostWrites() == 0, "a refused write is not a lost race");
+            }
+        }
+    }
+
     private static StatusLists node(StateStore store, KeyService keys, Clock clock, String self) {
+        return node(store, store.sharedMap(StoreConfiguration.STATUS_LISTS), keys, clock, self);
+    }
+
+    private static StatusLists node(StateStore store, SharedMap<String, Object> map, KeyService keys, Clock clock,
+                                    String self) {
         StatusLists lists = new StatusLists(ISSUER, keys, clock, StatusLists.DEFAULT_TTL, Duration.ofSeconds(30),
-                Duration.ofHours(1), store.statusIndices(), new StatusLists.State(
-                        store.sharedMap(StoreConfiguration.STATUS_LISTS), store.tokens(), store.agents(),
+                Duration.ofHours(1), store.statusIndices(), new StatusLists.State(map, store.tokens(), store.agents(),
                         store.dataDir().resolve(self), self, () -> List.of("node-1", "node-2")));
         lists.start();
         return lists;
@@ -83,6 +128,75 @@ class StatusListsMergeTest {
 
     private static void revoke(StateStore store, String jti, Instant expires) throws Exception {
         store.tokens().revoke(jti, jti, expires).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+
+    /** The store's map, but its next compare-and-set, once asked to, throws as a store that refuses writes does. */
+    private static final class Refusing implements SharedMap<String, Object> {
+
+        final AtomicBoolean refuseNextReplace = new AtomicBoolean();
+        private final SharedMap<String, Object> map;
+
+        Refusing(SharedMap<String, Object> map) {
+            this.map = map;
+        }
+
+        @Override
+        public boolean replace(String key, Object expected, Object value) {
+            if (refuseNextReplace.compareAndSet(true, false)) {
+                throw new IllegalStateException("the store refuses writes for a moment");
+            }
+            return map.replace(key, expected, value);
+        }
+
+        @Override
+        public Object get(String key) {
+            return map.get(key);
+        }
+
+        @Override
+        public boolean putIfAbsent(String key, Object value) {
+            return map.putIfAbsent(key, value);
+        }
+
+        @Override
+        public void remove(String key) {
+            map.remove(key);
+        }
+
+        @Override
+        public Future<Object> getAsync(String key) {
+            return map.getAsync(key);
+        }
+
+        @Override
+        public Future<Void> putAsync(String key, Object value) {
+            return map.putAsync(key, value);
+        }
+
+        @Override
+        public Future<Void> putIfAbsentAsync(String key, Object value) {
+            return map.putIfAbsentAsync(key, value);
+        }
+
+        @Override
+        public Future<Boolean> putIfAbsentAsync(String key, Object value, Duration lifespan) {
+            return map.putIfAbsentAsync(key, value, lifespan);
+        }
+
+        @Override
+        public Future<Boolean> replaceAsync(String key, Object expected, Object value, Duration lifespan) {
+            return map.replaceAsync(key, expected, value, lifespan);
+        }
+
+        @Override
+        public Set<String> localKeys() {
+            return map.localKeys();
+        }
+
+        @Override
+        public Collection<Object> localValues() {
+            return map.localValues();
+        }
     }
 
     /** The INVALID indices below 16 of list 0 as stored. */
