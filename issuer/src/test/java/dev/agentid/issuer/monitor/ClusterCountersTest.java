@@ -4,15 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.agentid.issuer.store.ForwardingSharedMap;
 import dev.agentid.issuer.store.SharedMap;
 import dev.agentid.issuer.store.StateStore;
 import dev.agentid.issuer.store.StoreConfiguration;
 import io.vertx.core.Future;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.Collection;
 import java.util.List;
-import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -60,14 +58,13 @@ class ClusterCountersTest {
      * A shared map that, with {@code retried}, makes every conditional write behave as Infinispan's retried write does,
      * and fails its first {@code failedPuts} puts.
      */
-    private static final class Shared implements SharedMap<String, String> {
+    private static final class Shared extends ForwardingSharedMap<String, String> {
 
-        private final SharedMap<String, String> map;
         private final boolean retried;
         private int failedPuts;
 
         Shared(SharedMap<String, String> map, boolean retried, int failedPuts) {
-            this.map = map;
+            super(map);
             this.retried = retried;
             this.failedPuts = failedPuts;
         }
@@ -84,52 +81,12 @@ class ClusterCountersTest {
         }
 
         @Override
-        public String get(String key) {
-            return map.get(key);
-        }
-
-        @Override
-        public void remove(String key) {
-            map.remove(key);
-        }
-
-        @Override
-        public Future<String> getAsync(String key) {
-            return map.getAsync(key);
-        }
-
-        @Override
         public Future<Void> putAsync(String key, String value) {
             if (failedPuts > 0) {
                 failedPuts--;
                 return Future.failedFuture(new IllegalStateException("the store refuses writes for a moment"));
             }
             return map.putAsync(key, value);
-        }
-
-        @Override
-        public Future<Void> putIfAbsentAsync(String key, String value) {
-            return map.putIfAbsentAsync(key, value);
-        }
-
-        @Override
-        public Future<Boolean> putIfAbsentAsync(String key, String value, Duration lifespan) {
-            return map.putIfAbsentAsync(key, value, lifespan);
-        }
-
-        @Override
-        public Future<Boolean> replaceAsync(String key, String expected, String value, Duration lifespan) {
-            return map.replaceAsync(key, expected, value, lifespan);
-        }
-
-        @Override
-        public Set<String> localKeys() {
-            return map.localKeys();
-        }
-
-        @Override
-        public Collection<String> localValues() {
-            return map.localValues();
         }
     }
 }

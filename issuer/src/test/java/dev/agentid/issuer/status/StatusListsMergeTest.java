@@ -6,21 +6,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.nimbusds.jwt.SignedJWT;
 import dev.agentid.issuer.domain.Lineage;
+import dev.agentid.issuer.store.ForwardingSharedMap;
 import dev.agentid.issuer.store.SharedMap;
 import dev.agentid.issuer.store.StateStore;
 import dev.agentid.issuer.store.StoreConfiguration;
 import dev.agentid.issuer.token.KeyService;
 import dev.agentid.keys.KeyStoreFile;
 import dev.agentid.verifier.status.StatusList;
-import io.vertx.core.Future;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Collection;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
@@ -43,9 +41,7 @@ class StatusListsMergeTest {
     void aNodeMergesIntoAListAnotherNodeWroteSinceItsOwnLastWrite() throws Exception {
         Clock clock = Clock.systemUTC();
         try (StateStore store = StateStore.start(dir.resolve("state"), clock)) {
-            KeyStoreFile file = KeyStoreFile.in(dir.resolve("keys"));
-            KeyService keys = new KeyService(file, file.loadOrCreate(clock), clock, ISSUER, Duration.ofHours(1),
-                    Duration.ofSeconds(30), 5);
+            KeyService keys = keys(clock);
             try (StatusLists one = node(store, keys, clock, "node-1");
                  StatusLists two = node(store, keys, clock, "node-2")) {
                 Instant expires = clock.instant().plus(Duration.ofHours(1));
@@ -84,9 +80,7 @@ class StatusListsMergeTest {
     void aBitWhoseWriteFailedIsWrittenOnTheNextTick() throws Exception {
         Clock clock = Clock.systemUTC();
         try (StateStore store = StateStore.start(dir.resolve("state"), clock)) {
-            KeyStoreFile file = KeyStoreFile.in(dir.resolve("keys"));
-            KeyService keys = new KeyService(file, file.loadOrCreate(clock), clock, ISSUER, Duration.ofHours(1),
-                    Duration.ofSeconds(30), 5);
+            KeyService keys = keys(clock);
             Refusing map = new Refusing(store.sharedMap(StoreConfiguration.STATUS_LISTS));
             try (StatusLists one = node(store, map, keys, clock, "node-1")) {
                 Instant expires = clock.instant().plus(Duration.ofHours(1));
@@ -107,6 +101,12 @@ class StatusListsMergeTest {
                 assertTrue(one.lostWrites() == 0, "a refused write is not a lost race");
             }
         }
+    }
+
+    private KeyService keys(Clock clock) {
+        KeyStoreFile file = KeyStoreFile.in(dir.resolve("keys"));
+        return new KeyService(file, file.loadOrCreate(clock), clock, ISSUER, Duration.ofHours(1),
+                Duration.ofSeconds(30), 5);
     }
 
     private static StatusLists node(StateStore store, KeyService keys, Clock clock, String self) {
@@ -131,13 +131,12 @@ class StatusListsMergeTest {
     }
 
     /** The store's map, but its next compare-and-set, once asked to, throws as a store that refuses writes does. */
-    private static final class Refusing implements SharedMap<String, Object> {
+    private static final class Refusing extends ForwardingSharedMap<String, Object> {
 
         final AtomicBoolean refuseNextReplace = new AtomicBoolean();
-        private final SharedMap<String, Object> map;
 
         Refusing(SharedMap<String, Object> map) {
-            this.map = map;
+            super(map);
         }
 
         @Override
@@ -146,56 +145,6 @@ class StatusListsMergeTest {
                 throw new IllegalStateException("the store refuses writes for a moment");
             }
             return map.replace(key, expected, value);
-        }
-
-        @Override
-        public Object get(String key) {
-            return map.get(key);
-        }
-
-        @Override
-        public boolean putIfAbsent(String key, Object value) {
-            return map.putIfAbsent(key, value);
-        }
-
-        @Override
-        public void remove(String key) {
-            map.remove(key);
-        }
-
-        @Override
-        public Future<Object> getAsync(String key) {
-            return map.getAsync(key);
-        }
-
-        @Override
-        public Future<Void> putAsync(String key, Object value) {
-            return map.putAsync(key, value);
-        }
-
-        @Override
-        public Future<Void> putIfAbsentAsync(String key, Object value) {
-            return map.putIfAbsentAsync(key, value);
-        }
-
-        @Override
-        public Future<Boolean> putIfAbsentAsync(String key, Object value, Duration lifespan) {
-            return map.putIfAbsentAsync(key, value, lifespan);
-        }
-
-        @Override
-        public Future<Boolean> replaceAsync(String key, Object expected, Object value, Duration lifespan) {
-            return map.replaceAsync(key, expected, value, lifespan);
-        }
-
-        @Override
-        public Set<String> localKeys() {
-            return map.localKeys();
-        }
-
-        @Override
-        public Collection<Object> localValues() {
-            return map.localValues();
         }
     }
 
