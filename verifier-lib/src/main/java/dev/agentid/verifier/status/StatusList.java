@@ -97,7 +97,7 @@ public final class StatusList {
      * The {@code lst} value: ZLIB at {@code level} ({@link Deflater#BEST_SPEED} to {@link Deflater#BEST_COMPRESSION},
      * or {@link Deflater#DEFAULT_COMPRESSION}), base64url without padding. Any level decodes alike; a lower one trades
      * size for time: for 2^20 one-bit statuses with 1% set at random, zlib's default level (6) gives a stream about
-     * 15% larger than the best level in about a sixteenth of its time.
+     * 15% larger than the best level in about a fifteenth of its time.
      *
      * @throws IllegalArgumentException if {@code level} is not a ZLIB level
      */
