@@ -1,5 +1,7 @@
 package dev.agentid.issuer.status;
 
+import static dev.agentid.issuer.store.Await.await;
+import static dev.agentid.issuer.store.Await.eventually;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -14,12 +16,12 @@ import dev.agentid.issuer.token.KeyService;
 import dev.agentid.keys.KeyStoreFile;
 import dev.agentid.verifier.status.StatusList;
 import java.nio.file.Path;
+import java.text.ParseException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -92,12 +94,9 @@ class StatusListsMergeTest {
 
                 map.refuseNextReplace.set(true);
                 revoke(store, "one-c", expires);   // no refresh: the worker's own ticks write it
-                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-                while (!invalid(store).equals(List.of(1, 3)) && System.nanoTime() < deadline) {
-                    Thread.sleep(20);
-                }
+                assertTrue(eventually(Duration.ofSeconds(5), () -> invalid(store).equals(List.of(1, 3))),
+                        "the refused bit is written by a later tick: " + invalid(store));
                 assertFalse(map.refuseNextReplace.get(), "the write was refused once");
-                assertEquals(List.of(1, 3), invalid(store), "the refused bit is written by a later tick");
                 assertTrue(one.lostWrites() == 0, "a refused write is not a lost race");
             }
         }
@@ -126,8 +125,8 @@ class StatusListsMergeTest {
         return new Lineage(jti, List.of(), Instant.now(), List.of());
     }
 
-    private static void revoke(StateStore store, String jti, Instant expires) throws Exception {
-        store.tokens().revoke(jti, jti, expires).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    private static void revoke(StateStore store, String jti, Instant expires) {
+        await(store.tokens().revoke(jti, jti, expires));
     }
 
     /** The store's map, but its next compare-and-set, once asked to, throws as a store that refuses writes does. */
@@ -149,10 +148,14 @@ class StatusListsMergeTest {
     }
 
     /** The INVALID indices below 16 of list 0 as stored. */
-    private static List<Integer> invalid(StateStore store) throws Exception {
+    private static List<Integer> invalid(StateStore store) {
         Object token = store.sharedMap(StoreConfiguration.STATUS_LISTS).get(StatusLists.listKey(0));
-        Map<String, Object> claim = SignedJWT.parse((String) token).getJWTClaimsSet()
-                .getJSONObjectClaim("status_list");
+        Map<String, Object> claim;
+        try {
+            claim = SignedJWT.parse((String) token).getJWTClaimsSet().getJSONObjectClaim("status_list");
+        } catch (ParseException e) {
+            throw new AssertionError("the stored list is not a JWT", e);
+        }
         StatusList bits = StatusList.decode((String) claim.get("lst"), 1, StatusLists.LIST_SIZE / 8);
         return java.util.stream.IntStream.range(0, 16).filter(i -> bits.status(i) == StatusList.INVALID).boxed()
                 .toList();

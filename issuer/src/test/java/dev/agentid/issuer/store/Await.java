@@ -8,12 +8,12 @@ import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
 
 /** Waits for futures in tests, with a bound. */
-final class Await {
+public final class Await {
 
     private Await() {
     }
 
-    static <T> T await(Future<T> future) {
+    public static <T> T await(Future<T> future) {
         try {
             return future.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         } catch (ExecutionException e) {
@@ -24,7 +24,7 @@ final class Await {
     }
 
     /** Polls {@code condition} every 50 ms until it holds or {@code bound} passes; returns whether it held. */
-    static boolean eventually(Duration bound, Supplier<Boolean> condition) {
+    public static boolean eventually(Duration bound, Supplier<Boolean> condition) {
         long deadline = System.nanoTime() + bound.toNanos();
         while (System.nanoTime() < deadline) {
             if (condition.get()) {
