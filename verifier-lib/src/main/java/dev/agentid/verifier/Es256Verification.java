@@ -9,10 +9,13 @@ import com.nimbusds.jose.jwk.Curve;
 import com.nimbusds.jose.util.Base64URL;
 import java.math.BigInteger;
 import java.security.InvalidKeyException;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.Provider;
+import java.security.Security;
 import java.security.interfaces.ECPublicKey;
 import java.util.Base64;
 import java.util.Set;
-import org.bouncycastle.crypto.digests.SHA256Digest;
 import org.bouncycastle.crypto.params.ECPublicKeyParameters;
 import org.bouncycastle.crypto.signers.ECDSASigner;
 import org.bouncycastle.jcajce.provider.asymmetric.util.ECUtil;
@@ -21,13 +24,17 @@ import org.bouncycastle.jcajce.provider.asymmetric.util.ECUtil;
  * ES256 verification on BouncyCastle's ECDSA directly: the JWS signature is P1363 ({@code r || s}, 64 bytes), so it is
  * checked as it is, with the key's curve parameters (and BouncyCastle's precomputed multiples of its point) made once
  * per key. Nimbus' {@code ECDSAVerifier} reaches the same BouncyCastle code through the JCA, per call looking the
- * {@code Signature} up, range-checking {@code r} and {@code s} and re-encoding them as DER; {@link ECDSASigner} checks
- * that {@code r} and {@code s} lie in {@code [1, n-1]} itself. Used by {@link IssuerKeys} for P-256 keys of trusted
- * issuers; the Wycheproof P1363 vectors run through it ({@code WycheproofEcdsaP256Test}).
+ * {@code Signature} up, range-checking {@code r} and {@code s} and re-encoding them as DER, and hashing the signing
+ * input with BouncyCastle's SHA-256; {@link ECDSASigner} checks that {@code r} and {@code s} lie in {@code [1, n-1]}
+ * itself, and the signing input is hashed with the JDK's SHA-256 (see {@code sha256}). Used by {@link IssuerKeys} for
+ * P-256 keys of trusted issuers; the Wycheproof P1363 vectors run through it ({@code WycheproofEcdsaP256Test}).
  */
 final class Es256Verification {
 
     private static final int HALF = 32;
+    private static final String SHA_256 = "SHA-256";
+    /** The JDK's own provider, named so that a provider an application registers first (BouncyCastle) is not used. */
+    private static final Provider JDK_DIGESTS = Security.getProvider("SUN");
 
     private Es256Verification() {
     }
@@ -72,13 +79,26 @@ final class Es256Verification {
             }
             BigInteger r = new BigInteger(1, sig, 0, HALF);
             BigInteger s = new BigInteger(1, sig, HALF, HALF);
-            SHA256Digest digest = new SHA256Digest();
-            digest.update(signingInput, 0, signingInput.length);
-            byte[] hash = new byte[digest.getDigestSize()];
-            digest.doFinal(hash, 0);
+            byte[] hash = sha256(signingInput);
             ECDSASigner signer = new ECDSASigner();
             signer.init(false, key);
             return signer.verifySignature(hash, r, s);
+        }
+
+        /**
+         * The JDK's SHA-256, not BouncyCastle's {@code SHA256Digest}: HotSpot compiles the JDK's to the CPU's SHA
+         * instructions (or AVX2), about six times faster for a token's signing input (0.4 against 2.5 us for 640
+         * bytes here), a few percent of the whole verification. A JVM without the {@code SUN} provider (a FIPS set-up)
+         * gets the first provider's SHA-256.
+         */
+        private static byte[] sha256(byte[] input) throws JOSEException {
+            try {
+                MessageDigest digest = JDK_DIGESTS != null ? MessageDigest.getInstance(SHA_256, JDK_DIGESTS)
+                        : MessageDigest.getInstance(SHA_256);
+                return digest.digest(input);
+            } catch (NoSuchAlgorithmException e) {
+                throw new JOSEException("the JDK has no SHA-256", e);   // every Java SE has it
+            }
         }
 
         @Override
