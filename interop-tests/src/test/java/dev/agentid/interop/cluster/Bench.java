@@ -60,7 +60,7 @@ public final class Bench {
      * CPU time (ms) of each thread of a process so far, by thread id, from /proc/PID/task/TID/stat, with the thread's
      * name (comm, at most 15 characters) stripped of digits so that pools group together ("GC Thread#", ...).
      */
-    static java.util.Map<Long, java.util.Map.Entry<String, Double>> threadCpuMillis(long pid) {
+    public static java.util.Map<Long, java.util.Map.Entry<String, Double>> threadCpuMillis(long pid) {
         java.util.Map<Long, java.util.Map.Entry<String, Double>> threads = new java.util.HashMap<>();
         try (var tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
             for (Path task : (Iterable<Path>) tasks::iterator) {
@@ -105,7 +105,7 @@ public final class Bench {
     }
 
     /** CPU (ms) per thread group between two {@link #threadCpuMillis} snapshots, largest first. */
-    static java.util.Map<String, Double> threadCpuDelta(java.util.Map<Long, java.util.Map.Entry<String, Double>> before,
+    public static java.util.Map<String, Double> threadCpuDelta(java.util.Map<Long, java.util.Map.Entry<String, Double>> before,
                                                         java.util.Map<Long, java.util.Map.Entry<String, Double>> after) {
         java.util.Map<String, Double> groups = new java.util.HashMap<>();
         after.forEach((tid, now) -> {

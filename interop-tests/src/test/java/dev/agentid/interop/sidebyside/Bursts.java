@@ -10,8 +10,10 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -21,7 +23,9 @@ import java.util.function.DoubleSupplier;
  * A CPU-time counter sampled every 20 ms on a daemon thread while open, to tell whose a stall of every request at once
  * is: {@link #steal()}, the CPU time the hypervisor gave to other guests while this machine's vCPUs wanted it ("steal"
  * in /proc/stat), or {@link #processes}, the CPU time of other processes on the machine (the side-by-side peers, idle
- * while agentid's open loop runs). {@link #toString()} gives the total and the largest bursts with their times.
+ * while agentid's open loop runs). {@link #toString()} gives the total and the largest bursts with their times, and for
+ * processes, which of their threads used the most (the 10 ms ticks of /proc/PID/task/TID/stat, read at the start and at
+ * the close only, so that the sampler stays cheap): a collector's, a compiler's or an application timer's.
  */
 final class Bursts implements AutoCloseable {
 
@@ -35,6 +39,10 @@ final class Bursts implements AutoCloseable {
     private final DoubleSupplier counter;
     private final ScheduledExecutorService sampler;
     private final double start;
+    /** For {@link #processes}: each one's threads at the start, by name and pid (empty for steal). */
+    private final Map<Map.Entry<String, Long>, Map<Long, Map.Entry<String, Double>>> threadsAtStart =
+            new LinkedHashMap<>();
+    private final Map<String, Map<String, Double>> threadsUsed = new LinkedHashMap<>();
     /** The counter at the previous sample (the sampler thread only). */
     private double last;
     private double total;
@@ -57,9 +65,11 @@ final class Bursts implements AutoCloseable {
         return new Bursts("CPU stolen by the host", Bursts::stealMillis);
     }
 
-    /** The CPU time of {@code pids} together (utime + stime), from now until {@link #close()}. */
-    static Bursts processes(String what, List<Long> pids) {
-        return new Bursts(what, () -> pids.stream().mapToDouble(Bench::cpuMillis).sum());
+    /** The CPU time of the processes (name to pid) together (utime + stime), from now until {@link #close()}. */
+    static Bursts processes(String what, Map<String, Long> pids) {
+        Bursts bursts = new Bursts(what, () -> pids.values().stream().mapToDouble(Bench::cpuMillis).sum());
+        pids.forEach((name, pid) -> bursts.threadsAtStart.put(Map.entry(name, pid), Bench.threadCpuMillis(pid)));
+        return bursts;
     }
 
     /** Steal of all CPUs since boot, in ms (field 8 of the "cpu" line of /proc/stat). */
@@ -92,6 +102,8 @@ final class Bursts implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         total = counter.getAsDouble() - start;
+        threadsAtStart.forEach((process, before) -> threadsUsed.put(process.getKey(), Bench.threadCpuDelta(before,
+                Bench.threadCpuMillis(process.getValue()))));
     }
 
     /** After {@link #close()}: the total, and the five largest 20 ms samples (UTC time, ms). */
@@ -109,6 +121,11 @@ final class Bursts implements AutoCloseable {
                         .substring(11, 23), b.millis()));
             }
         }
+        threadsUsed.forEach((process, groups) -> {
+            s.append(String.format(Locale.ROOT, "; %s's busiest threads:", process));
+            groups.entrySet().stream().limit(4).forEach(g -> s.append(String.format(Locale.ROOT, " %s %.0f ms",
+                    g.getKey(), g.getValue())));
+        });
         return s.toString();
     }
 }

@@ -153,7 +153,8 @@ class SideBySideBenchmark {
             Supplier<Load.Request> tx = workloads.get(TX1).get(agentid);
             double peers0 = Bench.cpuMillis(keycloak.pid()) + Bench.cpuMillis(spring.pid());
             long peersFrom = System.nanoTime();
-            Cell openCell = openLoop(load, agentid, tx, rate, List.of(keycloak.pid(), spring.pid()));
+            Cell openCell = openLoop(load, agentid, tx, rate,
+                    Map.of(keycloak.name(), keycloak.pid(), spring.name(), spring.pid()));
             double peersCpu = Bench.cpuMillis(keycloak.pid()) + Bench.cpuMillis(spring.pid()) - peers0;
             Bench.report("side by side open loop, agentid exchange at %.0f req/s (half of the closed-loop peak %.0f),"
                     + " Keycloak and Spring idle (they used %.0f ms of CPU a second meanwhile): %s", rate, peak,
@@ -162,7 +163,7 @@ class SideBySideBenchmark {
             // (timers, dev-mode watchers, their GCs) time-sharing the two cores
             keycloak.close();
             spring.close();
-            Cell aloneCell = openLoop(load, agentid, tx, rate, List.of());
+            Cell aloneCell = openLoop(load, agentid, tx, rate, Map.of());
             Bench.report("side by side open loop, agentid exchange at %.0f req/s (half of the closed-loop peak %.0f),"
                     + " Keycloak and Spring stopped: %s", rate, peak, line(aloneCell));
             List<Cell> openCells = List.of(openCell, aloneCell);
@@ -170,8 +171,9 @@ class SideBySideBenchmark {
             // verification in this JVM
             JWKSet issuerKeys = JWKSet.parse(http.get(agentid.process().jwksUri(), null).expect(200).body());
             String verifyToken = accessToken(agentid, agentid.actor(), agentid.exchange(holderToken));
-            Map<String, double[]> verify = VerifyThroughput.measure(verifyToken, agentid.process().issuer(),
-                    AgentidServer.API, issuerKeys, VERIFY_SECONDS, VERIFY_SLICES);
+            // on the JDK under test (the issuer's), in a JVM of its own
+            Map<String, double[]> verify = VerifyThroughput.measureOn(Jdks.issuerJavaHome(), verifyToken,
+                    agentid.process().issuer(), AgentidServer.API, issuerKeys, VERIFY_SECONDS, VERIFY_SLICES);
             verify.forEach((name, m) -> Bench.report("side by side verify: %-42s %,9.0f/s (%.1f%% of raw)", name, m[0],
                     100 * m[1]));
 
@@ -199,7 +201,7 @@ class SideBySideBenchmark {
      * of both are signed before it starts, so the rate never pauses in between.
      */
     private static Cell openLoop(Load load, AgentidServer agentid, Supplier<Load.Request> tx, double rate,
-                                 List<Long> peers) {
+                                 Map<String, Long> peers) {
         int head = (int) (rate * OPEN_WARM_SECONDS);
         List<Load.Request> openPool = pool(tx, head + (int) (rate * OPEN_SECONDS));
         Bench.collectGeneratorGarbage();
@@ -401,10 +403,11 @@ class SideBySideBenchmark {
                         medianOf(ours, c -> c.result().perSecond()) / medianOf(theirs, c -> c.result().perSecond())));
             }
         }
-        out.append(String.format(Locale.ROOT, "%nES256 verification of one agentid access token in one thread of the"
-                + " generator's JVM, per second of that thread's CPU time (median of %d interleaved %.1f s slices; the"
-                + " share of raw BouncyCastle is the median of the per-slice ratios):%n%n| verifier | verifications/s |"
-                + " vs raw BouncyCastle |%n|---|---|---|%n", VERIFY_SLICES, VERIFY_SECONDS));
+        out.append(String.format(Locale.ROOT, "%nES256 verification of one agentid access token in one thread of a"
+                + " JVM of its own on %s (the issuer's JDK, default options), per second of that thread's CPU time"
+                + " (median of %d interleaved %.1f s slices; the share of raw BouncyCastle is the median of the"
+                + " per-slice ratios):%n%n| verifier | verifications/s | vs raw BouncyCastle |%n|---|---|---|%n",
+                Jdks.describe(Jdks.issuerJavaHome()), VERIFY_SLICES, VERIFY_SECONDS));
         verify.forEach((name, m) -> out.append(String.format(Locale.ROOT, "| %s | %,.0f | %.1f%% |%n", name,
                 m[0], 100 * m[1])));
         return out.toString();

@@ -27,7 +27,8 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 /**
- * In-process, single-threaded verification throughput of one agentid access token, in this (the generator's) JVM:
+ * Single-threaded verification throughput of one agentid access token, in one JVM ({@link #measureOn} runs it in a JVM
+ * of its own on a given JDK, so that each side-by-side run reports it on the JDK under test):
  * verifier-lib's {@link AgentTokenVerifier#verify} (all checks), Nimbus {@code DefaultJWTProcessor} (signature, typ,
  * exp/nbf only) on BouncyCastle and on the JDK's EC code, and the floor: one raw BouncyCastle ES256 signature check of
  * the already-split token; and the floor plus Nimbus' JSON parse of the payload, which any verifier that reads the
@@ -38,7 +39,47 @@ import java.util.concurrent.Callable;
  */
 final class VerifyThroughput {
 
+    private static final String LINE = "verify-throughput\t";
+
     private VerifyThroughput() {
+    }
+
+    /**
+     * {@link #measure} in a new JVM of {@code javaHome} (default options, this test's class path), for the JDK under
+     * test rather than the generator's.
+     */
+    static Map<String, double[]> measureOn(java.nio.file.Path javaHome, String token, String issuer, String audience,
+                                           JWKSet issuerKeys, double seconds, int slices) throws Exception {
+        String classPath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+        Process child = new ProcessBuilder(javaHome.resolve("bin/java").toString(), "-cp", classPath,
+                VerifyThroughput.class.getName(), token, issuer, audience, issuerKeys.toString(true),
+                Double.toString(seconds), Integer.toString(slices))
+                .redirectErrorStream(true).start();
+        Map<String, double[]> result = new LinkedHashMap<>();
+        StringBuilder output = new StringBuilder();
+        try (var lines = new java.io.BufferedReader(new java.io.InputStreamReader(child.getInputStream(),
+                StandardCharsets.UTF_8))) {
+            for (String line; (line = lines.readLine()) != null; ) {
+                if (line.startsWith(LINE)) {
+                    String[] f = line.split("\t");
+                    result.put(f[1], new double[] {Double.parseDouble(f[2]), Double.parseDouble(f[3])});
+                } else {
+                    output.append(line).append('\n');
+                }
+            }
+        }
+        if (!child.waitFor(5, java.util.concurrent.TimeUnit.MINUTES) || child.exitValue() != 0 || result.isEmpty()) {
+            child.destroyForcibly();
+            throw new IllegalStateException("the verification JVM failed: " + output);
+        }
+        return result;
+    }
+
+    /** Args: token, issuer, audience, the issuer's JWKS (JSON), seconds per slice, slices. One line per variant. */
+    public static void main(String[] args) throws Exception {
+        Map<String, double[]> result = measure(args[0], args[1], args[2], JWKSet.parse(args[3]),
+                Double.parseDouble(args[4]), Integer.parseInt(args[5]));
+        result.forEach((name, m) -> System.out.println(LINE + name + "\t" + m[0] + "\t" + m[1]));
     }
 
     /**
