@@ -105,8 +105,9 @@ public final class Bench {
     }
 
     /** CPU (ms) per thread group between two {@link #threadCpuMillis} snapshots, largest first. */
-    public static java.util.Map<String, Double> threadCpuDelta(java.util.Map<Long, java.util.Map.Entry<String, Double>> before,
-                                                        java.util.Map<Long, java.util.Map.Entry<String, Double>> after) {
+    public static java.util.Map<String, Double> threadCpuDelta(
+            java.util.Map<Long, java.util.Map.Entry<String, Double>> before,
+            java.util.Map<Long, java.util.Map.Entry<String, Double>> after) {
         java.util.Map<String, Double> groups = new java.util.HashMap<>();
         after.forEach((tid, now) -> {
             var then = before.get(tid);
