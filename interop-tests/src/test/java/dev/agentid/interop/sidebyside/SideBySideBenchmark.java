@@ -168,7 +168,7 @@ class SideBySideBenchmark {
                     + " Keycloak and Spring stopped: %s", rate, peak, line(aloneCell));
             List<Cell> openCells = List.of(openCell, aloneCell);
 
-            // verification in this JVM
+            // verification throughput of one of agentid's exchanged tokens
             JWKSet issuerKeys = JWKSet.parse(http.get(agentid.process().jwksUri(), null).expect(200).body());
             String verifyToken = accessToken(agentid, agentid.actor(), agentid.exchange(holderToken));
             // on the JDK under test (the issuer's), in a JVM of its own
