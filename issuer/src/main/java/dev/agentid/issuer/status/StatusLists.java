@@ -417,9 +417,18 @@ public final class StatusLists implements AutoCloseable {
         return done;
     }
 
+    /**
+     * Stops the worker after one last pass: what was queued before the stop (tokens minted by the last requests, not
+     * yet taken in, revocations and kills) is indexed, appended to the crash log and stored, so that a restart finds
+     * every token this node answered. The scheduled ticks end with the executor's shutdown; a pass already queued runs.
+     */
     @Override
     public void close() {
+        boolean wasStarted = started;
         started = false;
+        if (wasStarted) {
+            worker.execute(this::tick);
+        }
         worker.shutdown();
         try {
             if (!worker.awaitTermination(10, TimeUnit.SECONDS)) {
